@@ -1,0 +1,40 @@
+# Tests and benchmarks run under scripts/testenv.sh, which exports TEST_DATABASE_URL and
+# TEST_REDIS_URL (reusing running servers or starting throwaway ones).
+
+GO       ?= go
+FUZZTIME ?= 30s
+
+.PHONY: test bench lint build fuzz clean
+
+test:
+	scripts/testenv.sh $(GO) test -count=1 -timeout 14m ./...
+
+bench:
+	scripts/testenv.sh $(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './vendor/*'); \
+	unformatted=$$(gofmt -l $$files); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l: these files need gofmt:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ticketd ./cmd/ticketd
+
+# Runs every Fuzz* target of every package for FUZZTIME each (go test -fuzz takes one
+# target at a time).
+fuzz:
+	@set -e; found=0; \
+	for pkg in $$($(GO) list ./...); do \
+		targets=$$($(GO) test -list '^Fuzz' "$$pkg"); \
+		for t in $$(printf '%s\n' "$$targets" | grep '^Fuzz' || true); do \
+			found=1; \
+			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done; \
+	[ $$found = 1 ] || echo "no Fuzz targets found"
+
+clean:
+	rm -rf bin
+	rm -f cover.out coverage.out coverage.html *.coverprofile

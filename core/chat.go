@@ -1,0 +1,647 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Chat: what the ChatOps layer (bot/) stores through the engine's store.
+// Platforms are named in lower case ("slack", "discord", "matrix"); a
+// workspace is the platform's tenant (a Slack team id, a Discord guild id, a
+// Matrix homeserver); channels, threads and users are the platform's ids.
+
+// ChatChannel routes a queue to a channel: the cards of the queue's new
+// tickets are posted there, and their threads are opened there.
+type ChatChannel struct {
+	ID        int64
+	QueueID   int64
+	Platform  string
+	Workspace string
+	Channel   string
+	Created   time.Time
+}
+
+// ChatThread maps a ticket to its thread in one channel, both ways. A ticket
+// has at most one thread per channel and a thread belongs to one ticket.
+type ChatThread struct {
+	TicketID  int64
+	Platform  string
+	Workspace string
+	Channel   string
+	Thread    string // the thread's root message id (Slack: the root's ts)
+	Card      string // the id of the card message edited in place; "" until posted
+	Created   time.Time
+}
+
+// ChatIdentity links a chat user to a ticketd user.
+type ChatIdentity struct {
+	Platform  string
+	Workspace string
+	ChatUser  string
+	UserID    int64
+	// Verified says how the link was proven: ChatVerifiedEmail,
+	// ChatVerifiedCode, or ChatUnverified for the unprivileged user made for
+	// a chat user nobody has linked yet.
+	Verified string
+	Created  time.Time
+	Updated  time.Time
+}
+
+// How a chat identity was linked.
+const (
+	ChatUnverified    = ""
+	ChatVerifiedEmail = "email"
+	ChatVerifiedCode  = "code"
+)
+
+// Linked reports whether the identity was proven to belong to its user.
+func (c *ChatIdentity) Linked() bool { return c.Verified != ChatUnverified }
+
+// ChatLinkCode is a one-time code shown in chat that, confirmed by a
+// ticketd user through the API or the CLI, links the chat user to them. Only
+// a hash of the code is stored.
+type ChatLinkCode struct {
+	Hash      []byte
+	Platform  string
+	Workspace string
+	ChatUser  string
+	Expires   time.Time
+}
+
+// ChatStore holds the chat tables.
+type ChatStore interface {
+	InsertChatChannel(ctx context.Context, c *ChatChannel) error // assigns ID; ErrDuplicate if present
+	DeleteChatChannel(ctx context.Context, id int64) error       // ErrNotFound if absent
+	// ChatChannels lists the routes of every queue, by id.
+	ChatChannels(ctx context.Context) ([]*ChatChannel, error)
+
+	// InsertChatThread maps a thread; ErrDuplicate if the ticket already has a
+	// thread in the channel or the thread already belongs to a ticket.
+	InsertChatThread(ctx context.Context, th *ChatThread) error
+	// SetChatThreadCard sets the card message of a ticket's thread in a
+	// channel; ErrNotFound if there is no such thread.
+	SetChatThreadCard(ctx context.Context, th *ChatThread) error
+	// ChatThreads lists the threads of a ticket, oldest first.
+	ChatThreads(ctx context.Context, ticketID int64) ([]*ChatThread, error)
+	// ChatThreadAt finds the ticket of a thread; ErrNotFound if none.
+	ChatThreadAt(ctx context.Context, platform, workspace, channel, thread string) (*ChatThread, error)
+
+	// PutChatIdentity inserts or replaces the link of a chat user.
+	PutChatIdentity(ctx context.Context, c *ChatIdentity) error
+	// ChatIdentity finds a chat user's link; ErrNotFound if none.
+	ChatIdentity(ctx context.Context, platform, workspace, chatUser string) (*ChatIdentity, error)
+
+	InsertChatLinkCode(ctx context.Context, c *ChatLinkCode) error // ErrDuplicate on a used hash
+	// TakeChatLinkCode deletes the code with the hash and returns it;
+	// ErrNotFound if none. Expired codes are returned too: callers check.
+	TakeChatLinkCode(ctx context.Context, hash []byte) (*ChatLinkCode, error)
+	// DeleteChatLinkCodes deletes every code that expired before before.
+	DeleteChatLinkCodes(ctx context.Context, before time.Time) error
+
+	// SeeChatEvent records an inbound event id at seen; ErrDuplicate when it
+	// was recorded before.
+	SeeChatEvent(ctx context.Context, platform, eventID string, seen time.Time) error
+	// ForgetChatEvents deletes events seen before before.
+	ForgetChatEvents(ctx context.Context, before time.Time) error
+}
+
+// Limits on chat values.
+const (
+	maxChatID        = 255              // platform, workspace, channel, thread and user ids
+	ChatLinkCodeTTL  = 15 * time.Minute // a link code is good for this long
+	ChatEventsKept   = 24 * time.Hour   // event ids are remembered this long
+	chatForgetPeriod = 256              // every this many events, forget old ones
+)
+
+func checkChatID(what, v string) error {
+	if v == "" || len(v) > maxChatID || strings.ContainsFunc(v, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+		return Errorf(CodeInvalid, "%s %q is not a chat id (1 to %d printable characters, no spaces)", what, v, maxChatID)
+	}
+	return nil
+}
+
+func checkChatIDs(platform, workspace, channel string) error {
+	if err := checkChatID("platform", platform); err != nil {
+		return err
+	}
+	if platform != strings.ToLower(platform) {
+		return Errorf(CodeInvalid, "platform %q must be lower case", platform)
+	}
+	if err := checkChatID("workspace", workspace); err != nil {
+		return err
+	}
+	return checkChatID("channel", channel)
+}
+
+// ---- queue -> channel routing (administrators) ----
+
+// AddChatChannel makes queue post to a channel. It needs AdminQueue on the queue.
+func (e *Engine) AddChatChannel(ctx context.Context, actorID int64, queue, platform, workspace, channel string) (*ChatChannel, error) {
+	if err := checkChatIDs(platform, workspace, channel); err != nil {
+		return nil, err
+	}
+	var out *ChatChannel
+	err := e.update(ctx, actorID, func(s *session) error {
+		q, err := s.queueByName(queue)
+		if err != nil {
+			return err
+		}
+		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
+			return Errorf(CodeForbidden, "You may not route queue %s to chat: that needs the AdminQueue right", q.Name)
+		}
+		c := &ChatChannel{QueueID: q.ID, Platform: platform, Workspace: workspace, Channel: channel, Created: s.now}
+		if err := s.tx.InsertChatChannel(s.ctx, c); err != nil {
+			if IsCode(err, CodeConflict) {
+				return Errorf(CodeConflict, "queue %s already posts to %s channel %s", q.Name, platform, channel)
+			}
+			return Internal(err, "add chat channel")
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+// RemoveChatChannel stops a route. It needs AdminQueue on the route's queue.
+func (e *Engine) RemoveChatChannel(ctx context.Context, actorID, id int64) error {
+	return e.update(ctx, actorID, func(s *session) error {
+		cs, err := s.tx.ChatChannels(s.ctx)
+		if err != nil {
+			return Internal(err, "list chat channels")
+		}
+		for _, c := range cs {
+			if c.ID != id {
+				continue
+			}
+			if !s.rights.Has(RightAdminQueue, c.QueueID, nil) {
+				break
+			}
+			return Internal(s.tx.DeleteChatChannel(s.ctx, id), "remove chat channel")
+		}
+		return Errorf(CodeNotFound, "no chat channel %d that you may change", id)
+	})
+}
+
+// ListChatChannels lists the routes of the queues the actor may administer.
+func (e *Engine) ListChatChannels(ctx context.Context, actorID int64) ([]*ChatChannel, error) {
+	var out []*ChatChannel
+	err := e.view(ctx, actorID, func(s *session) error {
+		cs, err := s.tx.ChatChannels(s.ctx)
+		if err != nil {
+			return Internal(err, "list chat channels")
+		}
+		for _, c := range cs {
+			if s.rights.Has(RightAdminQueue, c.QueueID, nil) {
+				out = append(out, c)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ---- what the chat layer reads and records as the system ----
+//
+// These methods have no actor: the chat layer calls them for requests whose
+// authenticity its connector checked (signatures), and for delivering the
+// outbox. They never change a ticket.
+
+// ChatRoutes lists every queue -> channel route of a platform.
+func (e *Engine) ChatRoutes(ctx context.Context, platform string) ([]*ChatChannel, error) {
+	var out []*ChatChannel
+	err := e.store.View(ctx, func(tx Tx) error {
+		cs, err := tx.ChatChannels(ctx)
+		for _, c := range cs {
+			if c.Platform == platform {
+				out = append(out, c)
+			}
+		}
+		return Internal(err, "list chat channels")
+	})
+	return out, err
+}
+
+// ChatThreads lists the threads of a ticket.
+func (e *Engine) ChatThreads(ctx context.Context, ticketID int64) ([]*ChatThread, error) {
+	var out []*ChatThread
+	err := e.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ChatThreads(ctx, ticketID)
+		return Internal(err, "list chat threads")
+	})
+	return out, err
+}
+
+// ChatThreadAt returns the ticket of a thread (CodeNotFound when the thread
+// is no ticket's).
+func (e *Engine) ChatThreadAt(ctx context.Context, platform, workspace, channel, thread string) (*ChatThread, error) {
+	var out *ChatThread
+	err := e.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ChatThreadAt(ctx, platform, workspace, channel, thread)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "this thread belongs to no ticket")
+		}
+		return Internal(err, "find chat thread")
+	})
+	return out, err
+}
+
+// RecordChatThread maps a thread to its ticket, or sets the card of the
+// ticket's thread in that channel when it has one. It returns the thread
+// as stored: when the ticket already had another thread in the channel,
+// that one (a card posted twice by a retried delivery keeps the first).
+func (e *Engine) RecordChatThread(ctx context.Context, th ChatThread) (*ChatThread, error) {
+	if err := checkChatIDs(th.Platform, th.Workspace, th.Channel); err != nil {
+		return nil, err
+	}
+	if err := checkChatID("thread", th.Thread); err != nil {
+		return nil, err
+	}
+	if th.Card != "" {
+		if err := checkChatID("card", th.Card); err != nil {
+			return nil, err
+		}
+	}
+	var out *ChatThread
+	err := e.store.Update(ctx, func(tx Tx) error {
+		ths, err := tx.ChatThreads(ctx, th.TicketID)
+		if err != nil {
+			return Internal(err, "list chat threads")
+		}
+		for _, old := range ths {
+			if old.Platform != th.Platform || old.Workspace != th.Workspace || old.Channel != th.Channel {
+				continue
+			}
+			if old.Card == "" && th.Card != "" && old.Thread == th.Thread {
+				old.Card = th.Card
+				if err := tx.SetChatThreadCard(ctx, old); err != nil {
+					return Internal(err, "set chat card")
+				}
+			}
+			out = old
+			return nil
+		}
+		th.Created = e.now()
+		if err := tx.InsertChatThread(ctx, &th); err != nil {
+			if IsCode(err, CodeConflict) {
+				return Errorf(CodeConflict, "that thread already belongs to another ticket")
+			}
+			return Internal(err, "record chat thread")
+		}
+		out = &th
+		return nil
+	})
+	return out, err
+}
+
+var chatEvents atomic.Uint64
+
+// SeeChatEvent records an inbound event (a platform's event id, or a hash of
+// a signed request) and reports whether it is new: a retry or a replay is
+// not. Events are remembered for ChatEventsKept.
+func (e *Engine) SeeChatEvent(ctx context.Context, platform, eventID string) (bool, error) {
+	if err := checkChatID("platform", platform); err != nil {
+		return false, err
+	}
+	if err := checkChatID("event id", eventID); err != nil {
+		return false, err
+	}
+	now := e.now()
+	first := true
+	err := e.store.Update(ctx, func(tx Tx) error {
+		if chatEvents.Add(1)%chatForgetPeriod == 0 {
+			if err := tx.ForgetChatEvents(ctx, now.Add(-ChatEventsKept)); err != nil {
+				return Internal(err, "forget chat events")
+			}
+		}
+		err := tx.SeeChatEvent(ctx, platform, eventID, now)
+		if IsCode(err, CodeConflict) {
+			first = false
+			return nil
+		}
+		return Internal(err, "record chat event")
+	})
+	return first, err
+}
+
+// ChatUser is a chat user as a platform describes them.
+type ChatUser struct {
+	Platform  string
+	Workspace string
+	ID        string
+	Name      string // display name, for a user made for them
+	// Email is an address the platform says the user has verified ("" when
+	// it does not say).
+	Email string
+}
+
+// ResolveChatUser returns the ticketd user a chat user acts as, and their
+// link. An unlinked chat user is linked by their verified address to the
+// user with that address; failing that, a new unprivileged user is made for
+// them (with the address, when there is one), as RT does for requesters who
+// write in. Relinking by code replaces that user.
+func (e *Engine) ResolveChatUser(ctx context.Context, cu ChatUser) (*User, *ChatIdentity, error) {
+	if err := checkChatIDs(cu.Platform, cu.Workspace, "-"); err != nil {
+		return nil, nil, err
+	}
+	if err := checkChatID("chat user", cu.ID); err != nil {
+		return nil, nil, err
+	}
+	var u *User
+	var id *ChatIdentity
+	look := func(tx Tx) (bool, error) {
+		var err error
+		id, err = tx.ChatIdentity(ctx, cu.Platform, cu.Workspace, cu.ID)
+		if IsCode(err, CodeNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, Internal(err, "find chat identity")
+		}
+		if u, err = tx.User(ctx, id.UserID); err != nil {
+			return false, Internal(err, "load linked user")
+		}
+		return true, nil
+	}
+	var found bool
+	err := e.store.View(ctx, func(tx Tx) error {
+		var err error
+		found, err = look(tx)
+		return err
+	})
+	if err != nil || found {
+		return u, id, err
+	}
+	err = e.store.Update(ctx, func(tx Tx) error {
+		if found, err := look(tx); err != nil || found {
+			return err // linked meanwhile
+		}
+		now := e.now()
+		id = &ChatIdentity{Platform: cu.Platform, Workspace: cu.Workspace, ChatUser: cu.ID, Created: now, Updated: now}
+		email := ""
+		if addr, err := checkAddress("e-mail", cu.Email); err == nil && addr != "" {
+			email = addr
+			u, err = tx.UserByEmail(ctx, email)
+			switch {
+			case err == nil && u.ID != NobodyID:
+				id.UserID, id.Verified = u.ID, ChatVerifiedEmail
+			case err != nil && !IsCode(err, CodeNotFound):
+				return Internal(err, "find user by address")
+			}
+		}
+		if id.UserID == 0 {
+			u = &User{Name: chatUserName(cu), Email: email, RealName: cleanLine(cu.Name), Created: now}
+			if err := tx.InsertUser(ctx, u); err != nil {
+				return Internal(err, "create chat user")
+			}
+			id.UserID = u.ID
+			if email != "" {
+				// A new user made for a verified address owns it.
+				id.Verified = ChatVerifiedEmail
+			}
+		}
+		return Internal(tx.PutChatIdentity(ctx, id), "store chat identity")
+	})
+	return u, id, err
+}
+
+// FindChatUser returns the ticketd user a chat user is linked to, and the
+// link; CodeNotFound when the chat user was never seen (ResolveChatUser
+// makes the link).
+func (e *Engine) FindChatUser(ctx context.Context, cu ChatUser) (*User, *ChatIdentity, error) {
+	var u *User
+	var id *ChatIdentity
+	err := e.store.View(ctx, func(tx Tx) error {
+		var err error
+		id, err = tx.ChatIdentity(ctx, cu.Platform, cu.Workspace, cu.ID)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "chat user %s is not linked", cu.ID)
+		}
+		if err != nil {
+			return Internal(err, "find chat identity")
+		}
+		u, err = tx.User(ctx, id.UserID)
+		return Internal(err, "load linked user")
+	})
+	return u, id, err
+}
+
+// chatUserName names the user made for a chat user: unique, since it holds
+// the platform's ids.
+func chatUserName(cu ChatUser) string {
+	return fmt.Sprintf("%s:%s:%s", cu.Platform, cu.Workspace, cu.ID)
+}
+
+// NewChatLinkCode issues a one-time code for a chat user to prove that they
+// are a ticketd user: they confirm it as that user (ConfirmChatLink) within
+// ChatLinkCodeTTL.
+func (e *Engine) NewChatLinkCode(ctx context.Context, cu ChatUser) (string, error) {
+	if err := checkChatIDs(cu.Platform, cu.Workspace, "-"); err != nil {
+		return "", err
+	}
+	if err := checkChatID("chat user", cu.ID); err != nil {
+		return "", err
+	}
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		return "", Internal(err, "generate link code")
+	}
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no 0/O, 1/I
+	var code strings.Builder
+	for i, c := range b {
+		if i == 5 {
+			code.WriteByte('-')
+		}
+		code.WriteByte(alphabet[int(c)%len(alphabet)])
+	}
+	now := e.now()
+	err := e.store.Update(ctx, func(tx Tx) error {
+		if err := tx.DeleteChatLinkCodes(ctx, now); err != nil {
+			return Internal(err, "delete expired link codes")
+		}
+		return Internal(tx.InsertChatLinkCode(ctx, &ChatLinkCode{Hash: hashLinkCode(code.String()), Platform: cu.Platform,
+			Workspace: cu.Workspace, ChatUser: cu.ID, Expires: now.Add(ChatLinkCodeTTL)}), "store link code")
+	})
+	if err != nil {
+		return "", err
+	}
+	return code.String(), nil
+}
+
+func hashLinkCode(code string) []byte {
+	code = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(code), "-", ""))
+	h := sha256.Sum256([]byte("ticketd chat link\x00" + code))
+	return h[:]
+}
+
+// ConfirmChatLink links the chat user who was shown code to the actor. The
+// code works once.
+func (e *Engine) ConfirmChatLink(ctx context.Context, actorID int64, code string) (*ChatIdentity, error) {
+	if len(code) > 64 {
+		return nil, Errorf(CodeInvalid, "that is not a link code")
+	}
+	var out *ChatIdentity
+	err := e.update(ctx, actorID, func(s *session) error {
+		c, err := s.tx.TakeChatLinkCode(s.ctx, hashLinkCode(code))
+		if IsCode(err, CodeNotFound) || (err == nil && !c.Expires.After(s.now)) {
+			return Errorf(CodeNotFound, "no such link code, or it expired: type `link` in chat for a new one")
+		}
+		if err != nil {
+			return Internal(err, "find link code")
+		}
+		id, err := s.tx.ChatIdentity(s.ctx, c.Platform, c.Workspace, c.ChatUser)
+		if IsCode(err, CodeNotFound) {
+			id, err = &ChatIdentity{Platform: c.Platform, Workspace: c.Workspace, ChatUser: c.ChatUser, Created: s.now}, nil
+		}
+		if err != nil {
+			return Internal(err, "find chat identity")
+		}
+		id.UserID, id.Verified, id.Updated = s.actor.ID, ChatVerifiedCode, s.now
+		if err := s.tx.PutChatIdentity(s.ctx, id); err != nil {
+			return Internal(err, "store chat identity")
+		}
+		out = id
+		return nil
+	})
+	return out, err
+}
+
+// ---- cards ----
+
+// CardInfo is what a ticket's card shows, and what its viewer may do.
+type CardInfo struct {
+	Ticket     *Ticket
+	Queue      *Queue
+	Owner      *User
+	Requestors []*User
+	Inactive   bool // the ticket's status is inactive (resolved, rejected, deleted)
+	Initial    bool
+	// Can lists the rights the viewer holds on the ticket.
+	Can map[Right]bool
+	// Verbs are the lifecycle verbs (open, stall, resolve, reject, reopen,
+	// delete) the lifecycle allows from the current status and the viewer
+	// holds the right for.
+	Verbs map[string]bool
+	// Viewer is the viewer's id (0: a member of staff in general).
+	Viewer int64
+}
+
+// StaffViewer stands for a member of staff in general: the card posted in a
+// channel offers what a privileged user without a role on the ticket may do.
+const StaffViewer int64 = 0
+
+// Card returns a ticket's card as viewer sees it: with viewer StaffViewer
+// (a card in a channel, seen by many) the rights are those of the
+// Privileged group. It follows merges.
+func (e *Engine) Card(ctx context.Context, viewer, ticketID int64) (*CardInfo, error) {
+	var out *CardInfo
+	fill := func(s *session) error {
+		st, err := s.load(ticketID, false)
+		if err != nil {
+			return err
+		}
+		c := &CardInfo{Ticket: st.t, Queue: st.queue, Can: map[Right]bool{}, Verbs: map[string]bool{}, Viewer: viewer,
+			Inactive: st.lc.IsInactive(st.t.Status), Initial: st.lc.IsInitial(st.t.Status)}
+		if c.Owner, err = s.tx.User(s.ctx, st.t.OwnerID); err != nil {
+			return Internal(err, "load owner")
+		}
+		for _, w := range st.watchers {
+			if w.Role != RoleRequestor {
+				continue
+			}
+			u, err := s.tx.User(s.ctx, w.UserID)
+			if err != nil {
+				return Internal(err, "load requestor")
+			}
+			c.Requestors = append(c.Requestors, u)
+		}
+		for _, r := range AllRights {
+			c.Can[r] = s.has(st, r)
+		}
+		d := st.lc.Defaults
+		for verb, to := range map[string]string{VerbOpen: d.Open, VerbStall: d.Stall, VerbResolve: d.Resolve,
+			VerbReject: d.Reject, VerbReopen: d.Reopen, VerbDelete: d.Delete} {
+			from := st.t.Status
+			if to == "" || to == from || !st.lc.CanTransition(from, to) || !s.has(st, st.lc.RightFor(from, to)) {
+				continue
+			}
+			if verb == VerbReopen && !c.Inactive {
+				continue
+			}
+			c.Verbs[verb] = true
+		}
+		out = c
+		return nil
+	}
+	if viewer != StaffViewer {
+		return out, e.view(ctx, viewer, fill)
+	}
+	err := e.store.View(ctx, func(tx Tx) error {
+		s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), lcs: map[string]*Lifecycle{}, queues: map[int64]*Queue{}}
+		staff := &User{ID: StaffViewer, Name: "staff", Privileged: true}
+		grants, err := tx.GrantsFor(ctx, StaffViewer, SystemGroupIDs(staff))
+		if err != nil {
+			return Internal(err, "load grants")
+		}
+		s.actor, s.rights = staff, NewRights(staff, nil, grants)
+		return fill(s)
+	})
+	return out, err
+}
+
+// ChatTransaction returns one transaction of a ticket's history with its
+// attachments, for the line a chat thread gets about it.
+func (e *Engine) ChatTransaction(ctx context.Context, ticketID, txnID int64) (*Transaction, error) {
+	var out *Transaction
+	err := e.store.View(ctx, func(tx Tx) error {
+		txns, err := tx.Transactions(ctx, ticketID)
+		if err != nil {
+			return Internal(err, "load history")
+		}
+		for _, t := range txns {
+			if t.ID == txnID {
+				out = t
+				return nil
+			}
+		}
+		return Errorf(CodeNotFound, "no transaction %d on ticket #%d", txnID, ticketID)
+	})
+	return out, err
+}
+
+// ChatUserName returns a user's name for display (system read).
+func (e *Engine) ChatUserName(ctx context.Context, id int64) string {
+	name := fmt.Sprintf("user %d", id)
+	_ = e.store.View(ctx, func(tx Tx) error {
+		u, err := tx.User(ctx, id)
+		if err == nil {
+			name = u.Name
+			if u.RealName != "" {
+				name = u.RealName
+			}
+		}
+		return nil
+	})
+	return name
+}
+
+// TicketByDedupKey returns the newest ticket with the key in any status
+// (system read; CodeNotFound when none).
+func (e *Engine) TicketByDedupKey(ctx context.Context, key string) (*Ticket, error) {
+	var out *Ticket
+	err := e.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.TicketByDedupKey(ctx, key, nil)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "no ticket with that key")
+		}
+		return Internal(err, "find ticket by key")
+	})
+	return out, err
+}

@@ -1,0 +1,210 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultLifecycleIsRTs(t *testing.T) {
+	l := DefaultLifecycle()
+	if err := l.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		from, to string
+		ok       bool
+		right    Right
+	}{
+		{"", "new", true, RightModifyTicket},
+		{"", "stalled", false, RightModifyTicket},
+		{"new", "open", true, RightModifyTicket},
+		{"open", "deleted", true, RightDeleteTicket},
+		{"resolved", "open", true, RightModifyTicket},
+		{"deleted", "new", true, RightModifyTicket},
+		{"open", "open", false, RightModifyTicket},
+	}
+	for _, c := range cases {
+		if got := l.CanTransition(c.from, c.to); got != c.ok {
+			t.Errorf("%q -> %q allowed = %v, want %v", c.from, c.to, got, c.ok)
+		}
+		if got := l.RightFor(c.from, c.to); got != c.right {
+			t.Errorf("%q -> %q needs %s, want %s", c.from, c.to, got, c.right)
+		}
+	}
+	if !l.IsInitial("new") || !l.IsActive("stalled") || !l.IsInactive("rejected") || l.IsInactive("open") {
+		t.Error("status classes wrong")
+	}
+}
+
+func TestLifecycleValidation(t *testing.T) {
+	cases := []struct{ json, want string }{
+		{`{`, "not valid JSON"},
+		{`{"name":"x","bogus":1}`, "unknown field"},
+		{`{"name":"","initial":["a"],"inactive":["b"]}`, "has no name"},
+		{`{"name":"x","initial":["a"]}`, "at least one initial and one inactive"},
+		{`{"name":"x","initial":["A"],"inactive":["b"]}`, "lower-case word"},
+		{`{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"a":["c"]}}`, `unknown status "c"`},
+		{`{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"a":["b"]}}`, "no status to create tickets in"},
+		{`{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"":["a"]},"rights":{"a to b":"ModifyTicket"}}`, "must read"},
+		{`{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"":["a"]},"rights":{"a -> b":"Fly"}}`, "unknown right"},
+		{`{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"":["a"]},"defaults":{"on_create":"a","resolve":"a","reopen":"a"}}`, "must be an inactive status"},
+		{`{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"":["a"]},"defaults":{"on_create":"b","resolve":"b","reopen":"a"}}`, "not a status tickets may be created in"},
+	}
+	for _, c := range cases {
+		_, err := ParseLifecycle([]byte(c.json))
+		if err == nil || !strings.Contains(err.Error(), c.want) || ErrorCode(err) != CodeInvalid {
+			t.Errorf("%s: got %v, want invalid %q", c.json, err, c.want)
+		}
+	}
+	ok := `{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"":["a"],"a":["b"]},"defaults":{"on_create":"a","resolve":"b","reopen":"a"}}`
+	if _, err := ParseLifecycle([]byte(ok)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRights(t *testing.T) {
+	staff := &User{ID: 10, Name: "alice", Privileged: true}
+	req := &User{ID: 11, Name: "carol"}
+	grants := append(DefaultGrants(),
+		Grant{Right: RightStealTicket, QueueID: 5, PrincipalType: PrincipalGroup, PrincipalID: 42},
+		Grant{Right: RightSuperUser, QueueID: 5, PrincipalType: PrincipalUser, PrincipalID: 10},
+	)
+	rs := NewRights(staff, []int64{42}, grants)
+	if !rs.Has(RightTakeTicket, 7, nil) || rs.Has(RightStealTicket, 7, nil) || !rs.Has(RightStealTicket, 5, nil) {
+		t.Error("staff rights wrong")
+	}
+	if rs.SuperUser() || rs.Has(RightDeleteTicket, 5, nil) {
+		t.Error("a queue-scoped SuperUser grant must not count")
+	}
+	rr := NewRights(req, nil, grants)
+	if rr.Has(RightShowTicket, 1, nil) || !rr.Has(RightShowTicket, 1, []Role{RoleRequestor}) || !rr.Has(RightCreateTicket, 3, nil) {
+		t.Error("requester rights wrong")
+	}
+	if v := rr.Visibility(); v == nil || v.AllQueues || len(v.Roles) != 1 || v.Roles[0].Role != RoleRequestor || !v.Roles[0].AllQueues {
+		t.Errorf("requester visibility %+v", v)
+	}
+	if v := rs.Visibility(); v == nil || !v.AllQueues {
+		t.Errorf("staff visibility %+v", v)
+	}
+	root := NewRights(&User{ID: RootID, Privileged: true}, nil, grants)
+	if !root.SuperUser() || root.Visibility() != nil || !root.Has(RightDeleteTicket, 9, nil) {
+		t.Error("root is not all-powerful")
+	}
+	disabled := NewRights(&User{ID: RootID, Disabled: true}, nil, grants)
+	if disabled.Has(RightShowTicket, 1, nil) || disabled.SuperUser() {
+		t.Error("a disabled user holds rights")
+	}
+}
+
+func TestCleanSubject(t *testing.T) {
+	cases := []struct{ in, want, err string }{
+		{"  hello\r\n\tworld ", "hello world", ""},
+		{"", "", "empty"},
+		{"\x00\x01", "", "empty"},
+		{"a\xffb", "", "UTF-8"},
+		{strings.Repeat("ä", 300), strings.Repeat("ä", 200), ""},
+		{strings.Repeat("x", MaxSubjectBytes+1), "", "too long"},
+	}
+	for _, c := range cases {
+		got, err := CleanSubject(c.in)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("CleanSubject(%.20q) = %q, %v; want error %q", c.in, got, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("CleanSubject(%.20q) = %.20q, %v", c.in, got, err)
+		}
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	q, err := ParseQuery(`queue:noc,"Network Ops" status:open owner:me priority>50 requester:bob@example.net "bgp  flap" edge1 created>7d due<2d sort:-priority,id`, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(q.Queues, "|") != "noc|Network Ops" || strings.Join(q.Statuses, ",") != "open" || q.Owners[0] != "me" ||
+		q.PriorityGT[0] != 50 || q.Requestors[0] != "bob@example.net" || q.Phrases[0] != "bgp flap" || q.Words[0] != "edge1" {
+		t.Fatalf("parsed %+v", q)
+	}
+	if !q.Created[0].After || !q.Created[0].T.Equal(now.AddDate(0, 0, -7)) || q.Due[0].After || !q.Due[0].T.Equal(now.AddDate(0, 0, 2)) {
+		t.Fatalf("times %+v %+v", q.Created, q.Due)
+	}
+	if len(q.Sort) != 2 || q.Sort[0] != (SortKey{"priority", true}) || q.Sort[1] != (SortKey{"id", false}) {
+		t.Fatalf("sort %+v", q.Sort)
+	}
+	q, err = ParseQuery(`"queue:noc" status:any`, now)
+	if err != nil || len(q.Queues) != 0 || strings.Join(q.Phrases, ",") != "queue noc" || q.Class != "any" {
+		t.Fatalf("quoted field syntax is text: %+v %v", q, err)
+	}
+	q, err = ParseQuery(`http://example.net/x 10:00`, now)
+	if err != nil || len(q.Words) == 0 {
+		t.Fatalf("urls and times are text: %+v %v", q, err)
+	}
+}
+
+func FuzzParseQuery(f *testing.F) {
+	for _, s := range []string{"", `queue:noc status:open owner:me priority>50 "bgp flap"`, `"unterminated`, "priority>=0 priority<=99",
+		"created>7d due<2024-01-01", "sort:-id", "id:#42,43", "colour:red", "\xff", "queue:\"a b\""} {
+		f.Add(s)
+	}
+	now := time.Unix(1_700_000_000, 0).UTC()
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := ParseQuery(s, now)
+		if err != nil {
+			if ErrorCode(err) != CodeInvalid {
+				t.Fatalf("error %v has code %s, want invalid", err, ErrorCode(err))
+			}
+			return
+		}
+		for _, w := range append(q.Words, q.Phrases...) {
+			if w == "" || strings.TrimSpace(w) != w {
+				t.Fatalf("empty or untrimmed text term %q", w)
+			}
+		}
+		for _, n := range q.PriorityGT {
+			if n < -1 || n > MaxPriority {
+				t.Fatalf("priority bound %d", n)
+			}
+		}
+	})
+}
+
+func FuzzCleanSubject(f *testing.F) {
+	f.Add("hello")
+	f.Add("a\x00b\nc")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := CleanSubject(s)
+		if err != nil {
+			return
+		}
+		if got == "" || len([]rune(got)) > MaxSubjectRunes || strings.ContainsAny(got, "\r\n\t\x00") {
+			t.Fatalf("CleanSubject(%q) = %q", s, got)
+		}
+	})
+}
+
+func TestActionName(t *testing.T) {
+	var e Engine
+	var got []string
+	e.SetObserver(func(action, outcome string, took time.Duration) { got = append(got, action+":"+outcome) })
+	e.store = failStore{}
+	e.clock = SystemClock{}
+	e.Take(context.Background(), 1, 1)
+	e.Reply(context.Background(), 1, 1, Content{Body: "x"})
+	e.Search(context.Background(), 1, "", 10, 0)
+	e.Take(context.Background(), 1, 1)
+	if strings.Join(got, ",") != "Take:internal,Reply:internal,Search:internal,Take:internal" {
+		t.Fatalf("observed %v", got)
+	}
+}
+
+type failStore struct{ Store }
+
+func (failStore) Update(ctx context.Context, fn func(Tx) error) error { return errors.New("down") }
+func (failStore) View(ctx context.Context, fn func(Tx) error) error   { return errors.New("down") }

@@ -1,0 +1,498 @@
+package core
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// checkName validates a name for a queue, user or group.
+func checkName(what, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", Errorf(CodeInvalid, "%s name is empty", what)
+	}
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 200 {
+		return "", Errorf(CodeInvalid, "%s name must be valid text of at most 200 characters", what)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "", Errorf(CodeInvalid, "%s name must not contain control characters", what)
+		}
+	}
+	if what != "user" && strings.ContainsAny(name, ",:\"") {
+		return "", Errorf(CodeInvalid, "%s name must not contain commas, colons or quotes", what)
+	}
+	return name, nil
+}
+
+func checkAddress(what, addr string) (string, error) {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Name != "" {
+		return "", Errorf(CodeInvalid, "%s %q is not an e-mail address", what, addr)
+	}
+	return a.Address, nil
+}
+
+func (s *session) needGlobal(what string, r Right) error {
+	if !s.rights.Has(r, 0, nil) {
+		return Errorf(CodeForbidden, "You may not %s: that needs the %s right", what, r)
+	}
+	return nil
+}
+
+// QueueInput describes a queue to create or, with pointers set, fields to change.
+type QueueInput struct {
+	Name              string
+	Description       *string
+	CorrespondAddress *string
+	CommentAddress    *string
+	SubjectTag        *string
+	Lifecycle         *string
+	Disabled          *bool
+}
+
+func (s *session) applyQueue(q *Queue, in QueueInput) error {
+	var err error
+	if in.Description != nil {
+		q.Description = strings.TrimSpace(CleanText(*in.Description))
+	}
+	if in.CorrespondAddress != nil {
+		if q.CorrespondAddress, err = checkAddress("correspond address", *in.CorrespondAddress); err != nil {
+			return err
+		}
+	}
+	if in.CommentAddress != nil {
+		if q.CommentAddress, err = checkAddress("comment address", *in.CommentAddress); err != nil {
+			return err
+		}
+	}
+	if in.SubjectTag != nil {
+		tag := strings.TrimSpace(*in.SubjectTag)
+		if strings.ContainsAny(tag, "[]#") || utf8.RuneCountInString(tag) > 60 {
+			return Errorf(CodeInvalid, "subject tag %q must be at most 60 characters without [, ] or #", tag)
+		}
+		q.SubjectTag = tag
+	}
+	if in.Lifecycle != nil {
+		name := strings.TrimSpace(*in.Lifecycle)
+		if name == "" {
+			name = DefaultLifecycleName
+		}
+		if _, err := s.lifecycle(name); err != nil {
+			if IsCode(err, CodeInternal) {
+				return Errorf(CodeInvalid, "no lifecycle named %q", name)
+			}
+			return err
+		}
+		q.Lifecycle = name
+	}
+	if in.Disabled != nil {
+		q.Disabled = *in.Disabled
+	}
+	return nil
+}
+
+// CreateQueue creates a queue. It needs AdminQueue globally.
+func (e *Engine) CreateQueue(ctx context.Context, actorID int64, in QueueInput) (*Queue, error) {
+	name, err := checkName("queue", in.Name)
+	if err != nil {
+		return nil, err
+	}
+	var out *Queue
+	err = e.update(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("create queues", RightAdminQueue); err != nil {
+			return err
+		}
+		q := &Queue{Name: name, Lifecycle: DefaultLifecycleName, SubjectTag: name, Created: s.now}
+		if err := s.applyQueue(q, in); err != nil {
+			return err
+		}
+		if err := s.tx.InsertQueue(s.ctx, q); err != nil {
+			if IsCode(err, CodeConflict) {
+				return Errorf(CodeConflict, "a queue named %q already exists", name)
+			}
+			return Internal(err, "create queue")
+		}
+		out = q
+		return nil
+	})
+	return out, err
+}
+
+// UpdateQueue changes a queue named in.Name. It needs AdminQueue on it.
+func (e *Engine) UpdateQueue(ctx context.Context, actorID int64, in QueueInput) (*Queue, error) {
+	var out *Queue
+	err := e.update(ctx, actorID, func(s *session) error {
+		q, err := s.queueByName(in.Name)
+		if err != nil {
+			return err
+		}
+		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
+			return Errorf(CodeForbidden, "You may not change queue %s: that needs the AdminQueue right", q.Name)
+		}
+		if err := s.applyQueue(q, in); err != nil {
+			return err
+		}
+		if err := s.tx.UpdateQueue(s.ctx, q); err != nil {
+			return Internal(err, "update queue")
+		}
+		out = q
+		return nil
+	})
+	return out, err
+}
+
+// Queues lists the queues the actor may see.
+func (e *Engine) Queues(ctx context.Context, actorID int64) ([]*Queue, error) {
+	var out []*Queue
+	err := e.view(ctx, actorID, func(s *session) error {
+		qs, err := s.tx.Queues(s.ctx)
+		if err != nil {
+			return Internal(err, "list queues")
+		}
+		for _, q := range qs {
+			if s.rights.Has(RightSeeQueue, q.ID, nil) || s.rights.Has(RightAdminQueue, q.ID, nil) {
+				out = append(out, q)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UserInput describes a user to create or, with pointers set, fields to change.
+type UserInput struct {
+	Name       string
+	Email      *string
+	RealName   *string
+	Privileged *bool
+	Disabled   *bool
+}
+
+// CreateUser creates a user. It needs AdminUsers.
+func (e *Engine) CreateUser(ctx context.Context, actorID int64, in UserInput) (*User, error) {
+	name, err := checkName("user", in.Name)
+	if err != nil {
+		return nil, err
+	}
+	var out *User
+	err = e.update(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("create users", RightAdminUsers); err != nil {
+			return err
+		}
+		u := &User{Name: name, Created: s.now}
+		if err := applyUser(u, in); err != nil {
+			return err
+		}
+		if err := s.tx.InsertUser(s.ctx, u); err != nil {
+			if IsCode(err, CodeConflict) {
+				return Errorf(CodeConflict, "a user named %q or with the address %q already exists", u.Name, u.Email)
+			}
+			return Internal(err, "create user")
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+func applyUser(u *User, in UserInput) error {
+	var err error
+	if in.Email != nil {
+		if u.Email, err = checkAddress("e-mail", *in.Email); err != nil {
+			return err
+		}
+	}
+	if in.RealName != nil {
+		u.RealName = cleanLine(*in.RealName)
+	}
+	if in.Privileged != nil {
+		u.Privileged = *in.Privileged
+	}
+	if in.Disabled != nil {
+		u.Disabled = *in.Disabled
+	}
+	return nil
+}
+
+// UpdateUser changes the user named in.Name. It needs AdminUsers.
+func (e *Engine) UpdateUser(ctx context.Context, actorID int64, in UserInput) (*User, error) {
+	var out *User
+	err := e.update(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("change users", RightAdminUsers); err != nil {
+			return err
+		}
+		u, err := s.user(in.Name, false)
+		if err != nil {
+			return err
+		}
+		if u.ID == NobodyID || u.ID == RootID {
+			if in.Disabled != nil || in.Privileged != nil {
+				return Errorf(CodeInvalid, "the system user %s cannot be disabled or have its privilege changed", u.Name)
+			}
+		}
+		if err := applyUser(u, in); err != nil {
+			return err
+		}
+		if err := s.tx.UpdateUser(s.ctx, u); err != nil {
+			if IsCode(err, CodeConflict) {
+				return Errorf(CodeConflict, "another user already has the address %q", u.Email)
+			}
+			return Internal(err, "update user")
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// Users lists every user. It needs AdminUsers.
+func (e *Engine) Users(ctx context.Context, actorID int64) ([]*User, error) {
+	var out []*User
+	err := e.view(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("list users", RightAdminUsers); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.tx.Users(s.ctx)
+		return Internal(err, "list users")
+	})
+	return out, err
+}
+
+// User returns one user by reference (id, name or address).
+func (e *Engine) User(ctx context.Context, actorID int64, ref string) (*User, error) {
+	var out *User
+	err := e.view(ctx, actorID, func(s *session) error {
+		u, err := s.user(ref, false)
+		if err != nil {
+			return err
+		}
+		if u.ID != s.actor.ID && !s.rights.Has(RightAdminUsers, 0, nil) && !s.actor.Privileged {
+			return Errorf(CodeNotFound, "no user %q", ref)
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// CreateGroup creates a group. It needs AdminUsers.
+func (e *Engine) CreateGroup(ctx context.Context, actorID int64, name, description string) (*Group, error) {
+	name, err := checkName("group", name)
+	if err != nil {
+		return nil, err
+	}
+	var out *Group
+	err = e.update(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("create groups", RightAdminUsers); err != nil {
+			return err
+		}
+		g := &Group{Name: name, Description: strings.TrimSpace(CleanText(description))}
+		if err := s.tx.InsertGroup(s.ctx, g); err != nil {
+			if IsCode(err, CodeConflict) {
+				return Errorf(CodeConflict, "a group named %q already exists", name)
+			}
+			return Internal(err, "create group")
+		}
+		out = g
+		return nil
+	})
+	return out, err
+}
+
+func (s *session) group(name string) (*Group, error) {
+	if !cleanRef(name) {
+		return nil, Errorf(CodeInvalid, "%q is not a group name", name)
+	}
+	g, err := s.tx.GroupByName(s.ctx, strings.TrimSpace(name))
+	if IsCode(err, CodeNotFound) {
+		return nil, Errorf(CodeNotFound, "no group named %q", name)
+	}
+	return g, Internal(err, "load group")
+}
+
+// SetMember adds (or removes) a user to (from) a group. It needs AdminUsers.
+func (e *Engine) SetMember(ctx context.Context, actorID int64, group, user string, member bool) error {
+	return e.update(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("change group members", RightAdminUsers); err != nil {
+			return err
+		}
+		g, err := s.group(group)
+		if err != nil {
+			return err
+		}
+		if g.System {
+			return Errorf(CodeInvalid, "membership of the system group %s follows from each user's privileged flag", g.Name)
+		}
+		u, err := s.user(user, false)
+		if err != nil {
+			return err
+		}
+		if member {
+			err = s.tx.AddMember(s.ctx, g.ID, u.ID)
+			if IsCode(err, CodeConflict) {
+				return Errorf(CodeConflict, "%s is already a member of %s", u.Name, g.Name)
+			}
+		} else {
+			err = s.tx.RemoveMember(s.ctx, g.ID, u.ID)
+			if IsCode(err, CodeNotFound) {
+				return Errorf(CodeNotFound, "%s is not a member of %s", u.Name, g.Name)
+			}
+		}
+		return Internal(err, "change members")
+	})
+}
+
+// Groups lists groups. It needs AdminUsers.
+func (e *Engine) Groups(ctx context.Context, actorID int64) ([]*Group, error) {
+	var out []*Group
+	err := e.view(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("list groups", RightAdminUsers); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.tx.Groups(s.ctx)
+		return Internal(err, "list groups")
+	})
+	return out, err
+}
+
+// GrantInput names a right, where it applies (Queue empty: globally) and to
+// whom: exactly one of User, Group and Role.
+type GrantInput struct {
+	Right string
+	Queue string
+	User  string
+	Group string
+	Role  string
+}
+
+func (s *session) resolveGrant(in GrantInput) (*Grant, error) {
+	r, err := ParseRight(in.Right)
+	if err != nil {
+		return nil, err
+	}
+	g := &Grant{Right: r}
+	if strings.TrimSpace(in.Queue) != "" {
+		q, err := s.queueByName(in.Queue)
+		if err != nil {
+			return nil, err
+		}
+		if r == RightSuperUser || r == RightAdminUsers {
+			return nil, Errorf(CodeInvalid, "%s can only be granted globally", r)
+		}
+		g.QueueID = q.ID
+		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
+			return nil, Errorf(CodeForbidden, "You may not change rights in queue %s: that needs the AdminQueue right", q.Name)
+		}
+	} else if !s.rights.SuperUser() {
+		return nil, Errorf(CodeForbidden, "You may not change global rights: that needs the SuperUser right")
+	}
+	n := 0
+	if in.User != "" {
+		n++
+		u, err := s.user(in.User, false)
+		if err != nil {
+			return nil, err
+		}
+		g.PrincipalType, g.PrincipalID = PrincipalUser, u.ID
+	}
+	if in.Group != "" {
+		n++
+		gr, err := s.group(in.Group)
+		if err != nil {
+			return nil, err
+		}
+		g.PrincipalType, g.PrincipalID = PrincipalGroup, gr.ID
+	}
+	if in.Role != "" {
+		n++
+		role, err := ParseRole(in.Role)
+		if err != nil {
+			return nil, err
+		}
+		g.PrincipalType, g.Role = PrincipalRole, role
+	}
+	if n != 1 {
+		return nil, Errorf(CodeInvalid, "say whom the right is for: exactly one user, group or role")
+	}
+	return g, nil
+}
+
+// Grant gives a right. Global grants need SuperUser; queue grants AdminQueue.
+func (e *Engine) Grant(ctx context.Context, actorID int64, in GrantInput) (*Grant, error) {
+	var out *Grant
+	err := e.update(ctx, actorID, func(s *session) error {
+		g, err := s.resolveGrant(in)
+		if err != nil {
+			return err
+		}
+		if err := s.tx.InsertGrant(s.ctx, g); err != nil {
+			if IsCode(err, CodeConflict) {
+				return Errorf(CodeConflict, "that right is already granted")
+			}
+			return Internal(err, "grant")
+		}
+		out = g
+		return nil
+	})
+	return out, err
+}
+
+// Revoke takes a right away.
+func (e *Engine) Revoke(ctx context.Context, actorID int64, in GrantInput) error {
+	return e.update(ctx, actorID, func(s *session) error {
+		g, err := s.resolveGrant(in)
+		if err != nil {
+			return err
+		}
+		if g.PrincipalType == PrincipalUser && g.PrincipalID == RootID && g.Right == RightSuperUser && g.QueueID == 0 {
+			return Errorf(CodeInvalid, "root keeps SuperUser: it is how a locked-out installation is recovered")
+		}
+		err = s.tx.DeleteGrant(s.ctx, *g)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "that right is not granted")
+		}
+		return Internal(err, "revoke")
+	})
+}
+
+// Grants lists every grant. It needs AdminQueue globally or SuperUser.
+func (e *Engine) Grants(ctx context.Context, actorID int64) ([]Grant, error) {
+	var out []Grant
+	err := e.view(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("list rights", RightAdminQueue); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.tx.Grants(s.ctx)
+		return Internal(err, "list grants")
+	})
+	return out, err
+}
+
+// PutLifecycle stores a custom lifecycle (JSON). It needs SuperUser.
+func (e *Engine) PutLifecycle(ctx context.Context, actorID int64, definition []byte) (*Lifecycle, error) {
+	l, err := ParseLifecycle(definition)
+	if err != nil {
+		return nil, err
+	}
+	if l.Name == DefaultLifecycleName {
+		return nil, Errorf(CodeInvalid, "the default lifecycle is built in; give yours another name")
+	}
+	err = e.update(ctx, actorID, func(s *session) error {
+		if !s.rights.SuperUser() {
+			return Errorf(CodeForbidden, "You may not define lifecycles: that needs the SuperUser right")
+		}
+		return Internal(s.tx.PutLifecycle(s.ctx, l.Name, definition), "store lifecycle")
+	})
+	return l, err
+}

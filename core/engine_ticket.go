@@ -1,0 +1,976 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CreateInput is a new ticket. Queue, users and statuses are given as people
+// type them: names, e-mail addresses or numbers.
+type CreateInput struct {
+	Queue         string   // name or id; General when empty
+	Subject       string   // required
+	Requestors    []string // names or addresses; the actor when empty
+	Cc            []string
+	AdminCc       []string
+	Owner         string // optional
+	Status        string // the lifecycle's on-create status when empty
+	Priority      int
+	Due           time.Time
+	TimeEstimated int
+	DedupKey      string
+	Content       *Content
+}
+
+// Create opens a ticket.
+func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*Ticket, error) {
+	subject, err := checkCreate(in)
+	if err != nil {
+		return nil, err
+	}
+	var out *Ticket
+	err = e.update(ctx, actorID, func(s *session) error {
+		var err error
+		out, _, err = s.create(in, subject)
+		return err
+	})
+	return out, err
+}
+
+// checkCreate checks what can be checked of a new ticket before a
+// transaction begins, and returns its cleaned subject.
+func checkCreate(in CreateInput) (string, error) {
+	subject, err := CleanSubject(in.Subject)
+	if err != nil {
+		return "", err
+	}
+	if err := checkPriority(in.Priority); err != nil {
+		return "", err
+	}
+	if err := checkMinutes("time estimated", in.TimeEstimated); err != nil {
+		return "", err
+	}
+	if len(in.DedupKey) > 512 {
+		return "", Errorf(CodeInvalid, "dedup key is too long (%d bytes; the limit is 512)", len(in.DedupKey))
+	}
+	return subject, nil
+}
+
+// create opens a ticket as the session's actor; in was checked by
+// checkCreate, which gave subject. It returns the ticket and the id of its
+// Create transaction.
+func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error) {
+	var out *Ticket
+	var txnID int64
+	err := func() error {
+		qname := in.Queue
+		if strings.TrimSpace(qname) == "" {
+			qname = strconv.FormatInt(GeneralQueueID, 10)
+		}
+		q, err := s.queueByName(qname)
+		if err != nil {
+			return err
+		}
+		if q.Disabled {
+			return Errorf(CodeInvalid, "queue %s is disabled: choose another queue", q.Name)
+		}
+		lc, err := s.lifecycle(q.Lifecycle)
+		if err != nil {
+			return err
+		}
+		if !s.rights.Has(RightCreateTicket, q.ID, []Role{RoleRequestor}) && !s.rights.Has(RightCreateTicket, q.ID, nil) {
+			return Errorf(CodeForbidden, "You may not create tickets in queue %s: that needs the CreateTicket right", q.Name)
+		}
+		status := strings.ToLower(strings.TrimSpace(in.Status))
+		if status == "" {
+			status = lc.Defaults.OnCreate
+		}
+		if !lc.Valid(status) {
+			return Errorf(CodeInvalid, "unknown status %q; tickets in queue %s can be: %s", in.Status, q.Name, strings.Join(lc.Statuses(), ", "))
+		}
+		if !lc.CanTransition("", status) {
+			return Errorf(CodeInvalid, "tickets cannot be created as %s; they can start as: %s", status, strings.Join(lc.Transitions[""], ", "))
+		}
+		t := &Ticket{
+			QueueID: q.ID, Subject: subject, Status: status, OwnerID: NobodyID, Priority: in.Priority,
+			Due: in.Due.UTC().Truncate(time.Microsecond), Created: s.now, LastUpdated: s.now, LastUpdatedBy: s.actor.ID,
+			CreatorID: s.actor.ID, TimeEstimated: in.TimeEstimated, TimeLeft: in.TimeEstimated,
+			DedupKey: CleanText(in.DedupKey), Version: 1,
+		}
+		if in.Due.IsZero() {
+			t.Due = time.Time{}
+		}
+		if !lc.IsInitial(status) {
+			t.Started = s.now
+		}
+		if lc.IsInactive(status) {
+			t.Resolved = s.now
+		}
+		if strings.TrimSpace(in.Owner) != "" {
+			owner, err := s.user(in.Owner, false)
+			if err != nil {
+				return err
+			}
+			if owner.ID != NobodyID {
+				if err := s.canOwn(owner, q); err != nil {
+					return err
+				}
+				if owner.ID != s.actor.ID && !s.rights.Has(RightReassignTicket, q.ID, nil) && !s.rights.Has(RightModifyTicket, q.ID, nil) {
+					return Errorf(CodeForbidden, "You may not give new tickets in queue %s to someone else: that needs the ReassignTicket right", q.Name)
+				}
+				t.OwnerID = owner.ID
+			}
+		}
+		if err := s.tx.InsertTicket(s.ctx, t); err != nil {
+			return Internal(err, "insert ticket")
+		}
+		if !indexable(in.Content) { // else recording the content indexes it
+			if err := s.tx.IndexText(s.ctx, t.ID, t.Subject, ""); err != nil {
+				return Internal(err, "index ticket")
+			}
+		}
+		requestors := in.Requestors
+		if len(requestors) == 0 {
+			requestors = []string{"me"}
+		}
+		for _, group := range []struct {
+			role Role
+			refs []string
+		}{{RoleRequestor, requestors}, {RoleCc, in.Cc}, {RoleAdminCc, in.AdminCc}} {
+			for _, ref := range group.refs {
+				u, err := s.user(ref, true)
+				if err != nil {
+					return err
+				}
+				err = s.tx.AddWatcher(s.ctx, Watcher{TicketID: t.ID, Role: group.role, UserID: u.ID})
+				if err != nil && !IsCode(err, CodeConflict) {
+					return Internal(err, "add watcher")
+				}
+			}
+		}
+		txn := &Transaction{Type: TxnCreate, NewValue: status}
+		if err := s.recordContent(t, txn, in.Content); err != nil {
+			return err
+		}
+		out, txnID = t, txn.ID
+		return nil
+	}()
+	return out, txnID, err
+}
+
+// user resolves a reference typed by a person: a number, a name or an e-mail
+// address. With create, an unknown address becomes a new unprivileged user,
+// as RT does for requesters.
+func (s *session) user(ref string, create bool) (*User, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil, Errorf(CodeInvalid, "user name is empty")
+	}
+	if !cleanRef(ref) {
+		return nil, Errorf(CodeInvalid, "%q is not a user name or address", ref)
+	}
+	if strings.EqualFold(ref, "me") {
+		return s.actor, nil
+	}
+	var u *User
+	var err error
+	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+		u, err = s.tx.User(s.ctx, id)
+	} else if strings.Contains(ref, "@") {
+		addr, perr := mail.ParseAddress(ref)
+		if perr != nil {
+			return nil, Errorf(CodeInvalid, "%q is not an e-mail address", ref)
+		}
+		u, err = s.tx.UserByEmail(s.ctx, addr.Address)
+		if IsCode(err, CodeNotFound) && create {
+			u = &User{Name: addr.Address, Email: addr.Address, RealName: cleanLine(addr.Name), Created: s.now}
+			if err := s.tx.InsertUser(s.ctx, u); err != nil {
+				return nil, Internal(err, "create user")
+			}
+			return u, nil
+		}
+	} else {
+		u, err = s.tx.UserByName(s.ctx, ref)
+	}
+	if IsCode(err, CodeNotFound) {
+		return nil, Errorf(CodeNotFound, "no user %q", ref)
+	}
+	if err != nil {
+		return nil, Internal(err, "load user")
+	}
+	return u, nil
+}
+
+// canOwn checks that u may own tickets in q.
+func (s *session) canOwn(u *User, q *Queue) error {
+	if u.Disabled {
+		return Errorf(CodeInvalid, "user %s is disabled and cannot own tickets", u.Name)
+	}
+	r := s.rights
+	if u.ID != s.actor.ID {
+		var err error
+		if r, err = s.rightsOf(u.ID); err != nil {
+			return err
+		}
+	}
+	if !r.Has(RightOwnTicket, q.ID, nil) {
+		if u.ID == s.actor.ID {
+			return Errorf(CodeForbidden, "You may not own tickets in queue %s: that needs the OwnTicket right", q.Name)
+		}
+		return Errorf(CodeForbidden, "%s may not own tickets in queue %s: they need the OwnTicket right", u.Name, q.Name)
+	}
+	return nil
+}
+
+type ifVersionKey struct{}
+
+// IfVersion returns a context under which ticket actions (take, resolve,
+// reply, update, ...) refuse with CodePrecondition unless the ticket is still
+// at version v: the check runs under the row lock, so two clients acting on
+// what they last read cannot overwrite each other. It is a precondition of
+// the request, like HTTP's If-Match, which is why it travels with the request.
+func IfVersion(ctx context.Context, v int64) context.Context {
+	return context.WithValue(ctx, ifVersionKey{}, v)
+}
+
+// act loads and locks a ticket, runs fn, and saves the ticket when fn
+// reports a change.
+func (e *Engine) act(ctx context.Context, actorID, id int64, fn func(s *session, st *ticketState) (changed bool, err error)) (*Ticket, error) {
+	var out *Ticket
+	err := e.update(ctx, actorID, func(s *session) error {
+		st, err := s.load(id, true)
+		if err != nil {
+			return err
+		}
+		if v, ok := ctx.Value(ifVersionKey{}).(int64); ok && v != st.t.Version {
+			return Errorf(CodePrecondition, "Ticket #%d has changed since you read it (version %d, now %d): reload it and try again",
+				st.t.ID, v, st.t.Version)
+		}
+		changed, err := fn(s, st)
+		if err != nil {
+			return err
+		}
+		if changed {
+			if err := s.save(st.t); err != nil {
+				return err
+			}
+		}
+		out = st.t
+		return nil
+	})
+	return out, err
+}
+
+func (s *session) userName(id int64) string {
+	if id == s.actor.ID {
+		return s.actor.Name
+	}
+	u, err := s.tx.User(s.ctx, id)
+	if err != nil {
+		return fmt.Sprintf("user %d", id)
+	}
+	return u.Name
+}
+
+// setOwner changes the owner and records it. The ticket is saved before the
+// history row so that the outbox payload carries the new state.
+func (s *session) setOwner(st *ticketState, to int64, tt TxnType) (bool, error) {
+	old := st.t.OwnerID
+	st.t.OwnerID = to
+	if err := s.save(st.t); err != nil {
+		return false, err
+	}
+	return false, s.record(st.t, &Transaction{Type: tt, Field: "Owner",
+		OldValue: strconv.FormatInt(old, 10), NewValue: strconv.FormatInt(to, 10)})
+}
+
+// Take makes the actor the owner of an unowned ticket.
+func (e *Engine) Take(ctx context.Context, actorID, id int64) (*Ticket, error) {
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		t := st.t
+		if t.OwnerID == s.actor.ID {
+			return false, Errorf(CodeConflict, "You already own ticket #%d", t.ID)
+		}
+		if t.OwnerID != NobodyID {
+			return false, Errorf(CodeConflict, "You can only take tickets that are unowned: ticket #%d is owned by %s (ask them, or `steal %d`)",
+				t.ID, s.userName(t.OwnerID), t.ID)
+		}
+		if err := s.need(st, "take", RightTakeTicket, RightModifyTicket); err != nil {
+			return false, err
+		}
+		if err := s.canOwn(s.actor, st.queue); err != nil {
+			return false, err
+		}
+		return s.setOwner(st, s.actor.ID, TxnTake)
+	})
+}
+
+// Untake gives a ticket the actor owns back to Nobody.
+func (e *Engine) Untake(ctx context.Context, actorID, id int64) (*Ticket, error) {
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		t := st.t
+		if t.OwnerID == NobodyID {
+			return false, Errorf(CodeConflict, "Ticket #%d has no owner", t.ID)
+		}
+		if t.OwnerID != s.actor.ID && !s.has(st, RightReassignTicket) {
+			return false, Errorf(CodeForbidden, "You can only untake tickets you own: ticket #%d is owned by %s", t.ID, s.userName(t.OwnerID))
+		}
+		return s.setOwner(st, NobodyID, TxnUntake)
+	})
+}
+
+// Steal takes a ticket owned by someone else.
+func (e *Engine) Steal(ctx context.Context, actorID, id int64) (*Ticket, error) {
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		t := st.t
+		if t.OwnerID == s.actor.ID {
+			return false, Errorf(CodeConflict, "You already own ticket #%d", t.ID)
+		}
+		if t.OwnerID == NobodyID {
+			return false, Errorf(CodeConflict, "You can only steal a ticket owned by someone else: ticket #%d is unowned, `take %d` instead", t.ID, t.ID)
+		}
+		if err := s.need(st, "steal", RightStealTicket); err != nil {
+			return false, err
+		}
+		if err := s.canOwn(s.actor, st.queue); err != nil {
+			return false, err
+		}
+		return s.setOwner(st, s.actor.ID, TxnSteal)
+	})
+}
+
+// Give makes another user (or Nobody) the owner.
+func (e *Engine) Give(ctx context.Context, actorID, id int64, to string) (*Ticket, error) {
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		t := st.t
+		u, err := s.user(to, false)
+		if err != nil {
+			return false, err
+		}
+		if u.ID == t.OwnerID {
+			return false, Errorf(CodeConflict, "Ticket #%d is already owned by %s", t.ID, u.Name)
+		}
+		if err := s.need(st, "reassign", RightModifyTicket, RightReassignTicket); err != nil {
+			return false, err
+		}
+		if t.OwnerID != NobodyID && t.OwnerID != s.actor.ID && !s.has(st, RightReassignTicket) {
+			return false, Errorf(CodeForbidden, "You can only reassign tickets that you own or that are unowned: ticket #%d is owned by %s (that needs the ReassignTicket right)",
+				t.ID, s.userName(t.OwnerID))
+		}
+		if u.ID != NobodyID {
+			if err := s.canOwn(u, st.queue); err != nil {
+				return false, err
+			}
+		}
+		return s.setOwner(st, u.ID, TxnGive)
+	})
+}
+
+// StatusOptions modify a status change.
+type StatusOptions struct {
+	Force bool     // resolve even with unresolved dependencies
+	Note  *Content // a comment recorded with the change
+}
+
+// Status verbs people type, mapped to lifecycle defaults.
+const (
+	VerbOpen    = "open"
+	VerbStall   = "stall"
+	VerbResolve = "resolve"
+	VerbReject  = "reject"
+	VerbReopen  = "reopen"
+	VerbDelete  = "delete"
+)
+
+// Transition applies a lifecycle verb (open, stall, resolve, reject, reopen,
+// delete) using the statuses the queue's lifecycle names for them.
+func (e *Engine) Transition(ctx context.Context, actorID, id int64, verb string, opts StatusOptions) (*Ticket, error) {
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		d := st.lc.Defaults
+		to := map[string]string{VerbOpen: d.Open, VerbStall: d.Stall, VerbResolve: d.Resolve, VerbReject: d.Reject,
+			VerbReopen: d.Reopen, VerbDelete: d.Delete}[verb]
+		if to == "" {
+			return false, Errorf(CodeInvalid, "queue %s has no status for %q", st.queue.Name, verb)
+		}
+		if verb == VerbReopen && !st.lc.IsInactive(st.t.Status) {
+			return false, Errorf(CodeConflict, "Ticket #%d is %s, not closed: nothing to reopen", st.t.ID, st.t.Status)
+		}
+		return false, s.setStatus(st, to, opts)
+	})
+}
+
+// SetStatus moves a ticket to a named status.
+func (e *Engine) SetStatus(ctx context.Context, actorID, id int64, status string, opts StatusOptions) (*Ticket, error) {
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		return false, s.setStatus(st, strings.ToLower(strings.TrimSpace(status)), opts)
+	})
+}
+
+func (s *session) setStatus(st *ticketState, to string, opts StatusOptions) error {
+	t, lc := st.t, st.lc
+	from := t.Status
+	if !lc.Valid(to) {
+		return Errorf(CodeInvalid, "unknown status %q; tickets in queue %s can be: %s", to, st.queue.Name, strings.Join(lc.Statuses(), ", "))
+	}
+	if from == to {
+		return Errorf(CodeConflict, "Ticket #%d is already %s", t.ID, to)
+	}
+	if !lc.CanTransition(from, to) {
+		return Errorf(CodeInvalid, "Ticket #%d cannot go from %s to %s; from %s it can go to: %s",
+			t.ID, from, to, from, strings.Join(lc.Transitions[from], ", "))
+	}
+	if err := s.need(st, fmt.Sprintf("change the status of (%s to %s)", from, to), lc.RightFor(from, to)); err != nil {
+		return err
+	}
+	if lc.IsInactive(to) && !opts.Force {
+		open, err := s.unresolvedDependencies(t.ID)
+		if err != nil {
+			return err
+		}
+		if len(open) > 0 {
+			return Errorf(CodeConflict, "Ticket #%d depends on %s, still unresolved: resolve those first, or force it",
+				t.ID, strings.Join(open, ", "))
+		}
+	}
+	return s.applyStatus(st, to, opts.Note)
+}
+
+// applyStatus changes status without checking rights (callers did).
+func (s *session) applyStatus(st *ticketState, to string, note *Content) error {
+	t, lc := st.t, st.lc
+	from := t.Status
+	t.Status = to
+	if lc.IsInitial(from) && !lc.IsInitial(to) && t.Started.IsZero() {
+		t.Started = s.now
+	}
+	if lc.IsInactive(to) {
+		t.Resolved = s.now
+	}
+	if err := s.save(t); err != nil {
+		return err
+	}
+	if err := s.record(t, &Transaction{Type: TxnStatus, Field: "Status", OldValue: from, NewValue: to}); err != nil {
+		return err
+	}
+	if !note.empty() {
+		return s.recordContent(t, &Transaction{Type: TxnComment}, note)
+	}
+	return nil
+}
+
+// unresolvedDependencies lists the tickets id depends on that are not inactive.
+func (s *session) unresolvedDependencies(id int64) ([]string, error) {
+	links, err := s.tx.Links(s.ctx, id)
+	if err != nil {
+		return nil, Internal(err, "load links")
+	}
+	var open []string
+	for _, l := range links {
+		if l.Type != LinkDependsOn || l.Base != id {
+			continue
+		}
+		dep, err := s.tx.Ticket(s.ctx, l.Target, false)
+		if err != nil {
+			return nil, Internal(err, "load dependency")
+		}
+		q, err := s.queue(dep.QueueID)
+		if err != nil {
+			return nil, err
+		}
+		lc, err := s.lifecycle(q.Lifecycle)
+		if err != nil {
+			return nil, err
+		}
+		if !lc.IsInactive(dep.Status) {
+			open = append(open, fmt.Sprintf("#%d (%s)", dep.ID, dep.Status))
+		}
+	}
+	return open, nil
+}
+
+// Reply writes to the requesters and Cc. A reply to a closed ticket reopens
+// it when the lifecycle says so.
+func (e *Engine) Reply(ctx context.Context, actorID, id int64, c Content) (*Ticket, error) {
+	return e.write(ctx, actorID, id, c, TxnCorrespond)
+}
+
+// Comment writes an internal note for staff.
+func (e *Engine) Comment(ctx context.Context, actorID, id int64, c Content) (*Ticket, error) {
+	return e.write(ctx, actorID, id, c, TxnComment)
+}
+
+func (e *Engine) write(ctx context.Context, actorID, id int64, c Content, tt TxnType) (*Ticket, error) {
+	if c.empty() {
+		return nil, Errorf(CodeInvalid, "the message is empty: write something to send")
+	}
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		if tt == TxnCorrespond {
+			if err := s.need(st, "reply to", RightReplyToTicket); err != nil {
+				return false, err
+			}
+		} else if err := s.need(st, "comment on", RightCommentOnTicket); err != nil {
+			return false, err
+		}
+		_, err := s.write(st, &c, tt)
+		return false, err
+	})
+}
+
+// write records a reply or a comment on a loaded, locked ticket whose
+// rights the caller checked, and returns the id of its transaction.
+func (s *session) write(st *ticketState, c *Content, tt TxnType) (int64, error) {
+	t := st.t
+	if tt == TxnCorrespond && !slices.Contains(st.roles, RoleRequestor) {
+		t.Told = s.now
+	}
+	if err := s.save(t); err != nil {
+		return 0, err
+	}
+	txn := &Transaction{Type: tt}
+	if err := s.recordContent(t, txn, c); err != nil {
+		return 0, err
+	}
+	if tt == TxnCorrespond && st.lc.IsInactive(t.Status) && st.lc.Defaults.OnReply != "" && t.Status != st.lc.Defaults.OnReply &&
+		st.lc.CanTransition(t.Status, st.lc.Defaults.OnReply) {
+		if err := s.applyStatus(st, st.lc.Defaults.OnReply, nil); err != nil {
+			return 0, err
+		}
+	}
+	return txn.ID, nil
+}
+
+// Changes are field updates; nil fields stay as they are.
+type Changes struct {
+	Subject       *string
+	Priority      *int
+	Due           *time.Time // zero time clears
+	Queue         *string
+	TimeEstimated *int
+	TimeLeft      *int
+	// IfVersion, when not zero, refuses the change if the ticket has changed
+	// since the caller read it.
+	IfVersion int64
+}
+
+// Update sets fields, one history row per field that changed.
+func (e *Engine) Update(ctx context.Context, actorID, id int64, ch Changes) (*Ticket, error) {
+	var subject string
+	if ch.Subject != nil {
+		var err error
+		if subject, err = CleanSubject(*ch.Subject); err != nil {
+			return nil, err
+		}
+	}
+	if ch.Priority != nil {
+		if err := checkPriority(*ch.Priority); err != nil {
+			return nil, err
+		}
+	}
+	for field, m := range map[string]*int{"time estimated": ch.TimeEstimated, "time left": ch.TimeLeft} {
+		if m != nil {
+			if err := checkMinutes(field, *m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		t := st.t
+		if ch.IfVersion != 0 && ch.IfVersion != t.Version {
+			return false, Errorf(CodeConflict, "Ticket #%d has changed since you read it (version %d, now %d): reload it and try again",
+				t.ID, ch.IfVersion, t.Version)
+		}
+		if err := s.need(st, "modify", RightModifyTicket); err != nil {
+			return false, err
+		}
+		var txns []*Transaction
+		set := func(field, old, new string) {
+			if old != new {
+				txns = append(txns, &Transaction{Type: TxnSet, Field: field, OldValue: old, NewValue: new})
+			}
+		}
+		if ch.Subject != nil {
+			set("Subject", t.Subject, subject)
+			t.Subject = subject
+		}
+		if ch.Priority != nil {
+			set("Priority", strconv.Itoa(t.Priority), strconv.Itoa(*ch.Priority))
+			t.Priority = *ch.Priority
+		}
+		if ch.Due != nil {
+			due := ch.Due.UTC().Truncate(time.Microsecond)
+			if ch.Due.IsZero() {
+				due = time.Time{}
+			}
+			set("Due", formatTime(t.Due), formatTime(due))
+			t.Due = due
+		}
+		if ch.TimeEstimated != nil {
+			set("TimeEstimated", strconv.Itoa(t.TimeEstimated), strconv.Itoa(*ch.TimeEstimated))
+			t.TimeEstimated = *ch.TimeEstimated
+		}
+		if ch.TimeLeft != nil {
+			set("TimeLeft", strconv.Itoa(t.TimeLeft), strconv.Itoa(*ch.TimeLeft))
+			t.TimeLeft = *ch.TimeLeft
+		}
+		if ch.Queue != nil {
+			q, err := s.queueByName(*ch.Queue)
+			if err != nil {
+				return false, err
+			}
+			if q.ID != t.QueueID {
+				if q.Disabled {
+					return false, Errorf(CodeInvalid, "queue %s is disabled", q.Name)
+				}
+				if !s.rights.Has(RightCreateTicket, q.ID, st.roles) {
+					return false, Errorf(CodeForbidden, "You may not move tickets into queue %s: that needs the CreateTicket right there", q.Name)
+				}
+				lc, err := s.lifecycle(q.Lifecycle)
+				if err != nil {
+					return false, err
+				}
+				if !lc.Valid(t.Status) {
+					return false, Errorf(CodeInvalid, "queue %s has no status %q: change the status first (it has: %s)",
+						q.Name, t.Status, strings.Join(lc.Statuses(), ", "))
+				}
+				set("Queue", strconv.FormatInt(t.QueueID, 10), strconv.FormatInt(q.ID, 10))
+				t.QueueID = q.ID
+			}
+		}
+		if len(txns) == 0 {
+			return false, nil
+		}
+		if err := s.save(t); err != nil {
+			return false, err
+		}
+		if ch.Subject != nil {
+			if err := s.tx.IndexText(s.ctx, t.ID, t.Subject, ""); err != nil {
+				return false, Internal(err, "index subject")
+			}
+		}
+		for _, txn := range txns {
+			if err := s.record(t, txn); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	})
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// AddTimeWorked records minutes worked on a ticket.
+func (e *Engine) AddTimeWorked(ctx context.Context, actorID, id int64, minutes int, note *Content) (*Ticket, error) {
+	if minutes <= 0 || minutes > MaxTimeMinutes {
+		return nil, Errorf(CodeInvalid, "time worked must be between 1 and %d minutes, not %d", MaxTimeMinutes, minutes)
+	}
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		if err := s.need(st, "record time on", RightModifyTicket); err != nil {
+			return false, err
+		}
+		t := st.t
+		old := t.TimeWorked
+		t.TimeWorked += minutes
+		if t.TimeWorked > MaxTimeMinutes {
+			return false, Errorf(CodeInvalid, "time worked on ticket #%d would exceed %d minutes", t.ID, MaxTimeMinutes)
+		}
+		if err := s.save(t); err != nil {
+			return false, err
+		}
+		txn := &Transaction{Type: TxnTimeWorked, Field: "TimeWorked", OldValue: strconv.Itoa(old),
+			NewValue: strconv.Itoa(t.TimeWorked), TimeTaken: minutes}
+		if !note.empty() {
+			return false, s.recordContent(t, txn, note)
+		}
+		return false, s.record(t, txn)
+	})
+}
+
+// AddWatcher adds a user to a ticket in a role (Requestor, Cc, AdminCc).
+func (e *Engine) AddWatcher(ctx context.Context, actorID, id int64, role Role, who string) (*Ticket, error) {
+	return e.watch(ctx, actorID, id, role, who, true)
+}
+
+// RemoveWatcher removes a user from a role on a ticket.
+func (e *Engine) RemoveWatcher(ctx context.Context, actorID, id int64, role Role, who string) (*Ticket, error) {
+	return e.watch(ctx, actorID, id, role, who, false)
+}
+
+func (e *Engine) watch(ctx context.Context, actorID, id int64, role Role, who string, add bool) (*Ticket, error) {
+	if role == RoleOwner {
+		return nil, Errorf(CodeInvalid, "the owner is not a watcher: use take, give or untake")
+	}
+	role, err := ParseRole(string(role))
+	if err != nil {
+		return nil, err
+	}
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		u, err := s.user(who, add)
+		if err != nil {
+			return false, err
+		}
+		if u.ID == NobodyID {
+			return false, Errorf(CodeInvalid, "Nobody cannot watch tickets")
+		}
+		self := u.ID == s.actor.ID && role != RoleRequestor
+		if !(self && s.has(st, RightWatch)) {
+			if err := s.need(st, "change the watchers of", RightModifyTicket); err != nil {
+				return false, err
+			}
+		}
+		w := Watcher{TicketID: st.t.ID, Role: role, UserID: u.ID}
+		tt := TxnAddWatcher
+		if add {
+			err = s.tx.AddWatcher(s.ctx, w)
+			if IsCode(err, CodeConflict) {
+				return false, Errorf(CodeConflict, "%s is already %s on ticket #%d", u.Name, role, st.t.ID)
+			}
+		} else {
+			tt = TxnDelWatcher
+			err = s.tx.RemoveWatcher(s.ctx, w)
+			if IsCode(err, CodeNotFound) {
+				return false, Errorf(CodeNotFound, "%s is not %s on ticket #%d", u.Name, role, st.t.ID)
+			}
+		}
+		if err != nil {
+			return false, Internal(err, "change watchers")
+		}
+		if err := s.save(st.t); err != nil {
+			return false, err
+		}
+		return false, s.record(st.t, &Transaction{Type: tt, Field: string(role), NewValue: strconv.FormatInt(u.ID, 10), Data: u.Name})
+	})
+}
+
+// LinkKinds are the link names people type, in the direction they read:
+// `link 42 depends-on 43`.
+var LinkKinds = []string{"depends-on", "depended-on-by", "refers-to", "referred-to-by", "parent-of", "child-of"}
+
+// ParseLinkKind turns a typed link name into a stored link between id and other.
+func ParseLinkKind(kind string, id, other int64) (Link, error) {
+	switch strings.ToLower(strings.TrimSpace(kind)) {
+	case "depends-on", "dependson":
+		return Link{Type: LinkDependsOn, Base: id, Target: other}, nil
+	case "depended-on-by", "dependedonby":
+		return Link{Type: LinkDependsOn, Base: other, Target: id}, nil
+	case "refers-to", "refersto":
+		return Link{Type: LinkRefersTo, Base: id, Target: other}, nil
+	case "referred-to-by", "referredtoby":
+		return Link{Type: LinkRefersTo, Base: other, Target: id}, nil
+	case "parent-of", "parent":
+		return Link{Type: LinkMemberOf, Base: other, Target: id}, nil
+	case "child-of", "member-of", "child", "memberof":
+		return Link{Type: LinkMemberOf, Base: id, Target: other}, nil
+	}
+	return Link{}, Errorf(CodeInvalid, "unknown link %q; links are: %s", kind, strings.Join(LinkKinds, ", "))
+}
+
+// AddLink relates ticket id to ticket other.
+func (e *Engine) AddLink(ctx context.Context, actorID, id int64, kind string, other int64) (*Ticket, error) {
+	return e.link(ctx, actorID, id, kind, other, true)
+}
+
+// RemoveLink removes a relation.
+func (e *Engine) RemoveLink(ctx context.Context, actorID, id int64, kind string, other int64) (*Ticket, error) {
+	return e.link(ctx, actorID, id, kind, other, false)
+}
+
+func (e *Engine) link(ctx context.Context, actorID, id int64, kind string, other int64, add bool) (*Ticket, error) {
+	if _, err := ParseLinkKind(kind, id, other); err != nil {
+		return nil, err
+	}
+	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		ot, err := s.load(other, false)
+		if err != nil {
+			return false, err
+		}
+		if ot.t.ID == st.t.ID {
+			return false, Errorf(CodeInvalid, "a ticket cannot be linked to itself")
+		}
+		if err := s.need(st, "link", RightModifyTicket); err != nil {
+			return false, err
+		}
+		l, _ := ParseLinkKind(kind, st.t.ID, ot.t.ID)
+		tt := TxnAddLink
+		if add {
+			err = s.tx.AddLink(s.ctx, l)
+			if IsCode(err, CodeConflict) {
+				return false, Errorf(CodeConflict, "ticket #%d already %s #%d", st.t.ID, kind, ot.t.ID)
+			}
+		} else {
+			tt = TxnDeleteLink
+			err = s.tx.RemoveLink(s.ctx, l)
+			if IsCode(err, CodeNotFound) {
+				return false, Errorf(CodeNotFound, "ticket #%d has no %s link to #%d", st.t.ID, kind, ot.t.ID)
+			}
+		}
+		if err != nil {
+			return false, Internal(err, "change links")
+		}
+		if err := s.save(st.t); err != nil {
+			return false, err
+		}
+		return false, s.record(st.t, &Transaction{Type: tt, Field: string(l.Type),
+			OldValue: strconv.FormatInt(l.Base, 10), NewValue: strconv.FormatInt(l.Target, 10)})
+	})
+}
+
+// Merge merges ticket id into ticket into. The old number keeps working and
+// leads to the surviving ticket; watchers, links and history come along and
+// times add up.
+func (e *Engine) Merge(ctx context.Context, actorID, id, into int64) (*Ticket, error) {
+	if id == into {
+		return nil, Errorf(CodeInvalid, "a ticket cannot be merged into itself")
+	}
+	var out *Ticket
+	err := e.update(ctx, actorID, func(s *session) error {
+		// Lock in id order so that two opposite merges cannot deadlock.
+		first, second := id, into
+		if first > second {
+			first, second = second, first
+		}
+		a, err := s.load(first, true)
+		if err != nil {
+			return err
+		}
+		b, err := s.load(second, true)
+		if err != nil {
+			return err
+		}
+		src, dst := a, b
+		if first != id {
+			src, dst = b, a
+		}
+		if src.t.ID == dst.t.ID {
+			return Errorf(CodeInvalid, "ticket #%d is already merged into #%d", id, dst.t.ID)
+		}
+		if err := s.need(src, "merge", RightModifyTicket); err != nil {
+			return err
+		}
+		if err := s.need(dst, "merge into", RightModifyTicket); err != nil {
+			return err
+		}
+		if err := s.tx.RepointMerged(s.ctx, src.t.ID, dst.t.ID); err != nil {
+			return Internal(err, "repoint merged tickets")
+		}
+		for _, w := range src.watchers {
+			err := s.tx.AddWatcher(s.ctx, Watcher{TicketID: dst.t.ID, Role: w.Role, UserID: w.UserID})
+			if err != nil && !IsCode(err, CodeConflict) {
+				return Internal(err, "copy watchers")
+			}
+		}
+		links, err := s.tx.Links(s.ctx, src.t.ID)
+		if err != nil {
+			return Internal(err, "load links")
+		}
+		for _, l := range links {
+			if err := s.tx.RemoveLink(s.ctx, l); err != nil {
+				return Internal(err, "move links")
+			}
+			if l.Base == src.t.ID {
+				l.Base = dst.t.ID
+			}
+			if l.Target == src.t.ID {
+				l.Target = dst.t.ID
+			}
+			if l.Base == l.Target {
+				continue
+			}
+			if err := s.tx.AddLink(s.ctx, l); err != nil && !IsCode(err, CodeConflict) {
+				return Internal(err, "move links")
+			}
+		}
+		dst.t.TimeWorked += src.t.TimeWorked
+		dst.t.TimeEstimated += src.t.TimeEstimated
+		dst.t.TimeLeft += src.t.TimeLeft
+		src.t.EffectiveID = dst.t.ID
+		if err := s.save(src.t); err != nil {
+			return err
+		}
+		if err := s.save(dst.t); err != nil {
+			return err
+		}
+		if err := s.tx.IndexText(s.ctx, dst.t.ID, dst.t.Subject, src.t.Subject); err != nil {
+			return Internal(err, "index merged subject")
+		}
+		from, to := strconv.FormatInt(src.t.ID, 10), strconv.FormatInt(dst.t.ID, 10)
+		if err := s.record(src.t, &Transaction{Type: TxnMerge, OldValue: from, NewValue: to}); err != nil {
+			return err
+		}
+		if err := s.record(dst.t, &Transaction{Type: TxnMerge, OldValue: from, NewValue: to}); err != nil {
+			return err
+		}
+		out = dst.t
+		return nil
+	})
+	return out, err
+}
+
+// TicketInfo is a ticket with what a person reading it needs.
+type TicketInfo struct {
+	Ticket   *Ticket
+	Queue    *Queue
+	Owner    *User
+	Watchers []Watcher
+	Links    []Link
+	// Rights the viewer holds on this ticket, for deciding which actions to offer.
+	Can map[Right]bool
+}
+
+// Show returns a ticket the actor may see, following merges.
+func (e *Engine) Show(ctx context.Context, actorID, id int64) (*TicketInfo, error) {
+	var out *TicketInfo
+	err := e.view(ctx, actorID, func(s *session) error {
+		st, err := s.load(id, false)
+		if err != nil {
+			return err
+		}
+		info := &TicketInfo{Ticket: st.t, Queue: st.queue, Watchers: st.watchers, Can: map[Right]bool{}}
+		if info.Owner, err = s.tx.User(s.ctx, st.t.OwnerID); err != nil {
+			return Internal(err, "load owner")
+		}
+		if info.Links, err = s.tx.Links(s.ctx, st.t.ID); err != nil {
+			return Internal(err, "load links")
+		}
+		for _, r := range AllRights {
+			info.Can[r] = s.has(st, r)
+		}
+		out = info
+		return nil
+	})
+	return out, err
+}
+
+// History returns a ticket's history (and that of tickets merged into it).
+// Comments are left out for those without ShowTicketComments.
+func (e *Engine) History(ctx context.Context, actorID, id int64) ([]*Transaction, error) {
+	var out []*Transaction
+	err := e.view(ctx, actorID, func(s *session) error {
+		st, err := s.load(id, false)
+		if err != nil {
+			return err
+		}
+		txns, err := s.tx.Transactions(s.ctx, st.t.ID)
+		if err != nil {
+			return Internal(err, "load history")
+		}
+		comments := s.has(st, RightShowTicketComments)
+		for _, t := range txns {
+			if !comments && (t.Type == TxnComment || t.Type == TxnAttachmentLimits) {
+				continue
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,131 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// WebhookInput describes a webhook subscription.
+type WebhookInput struct {
+	URL          string
+	Secret       string   // generated when empty
+	Events       []string // outbox kinds such as ticket.create; empty: all
+	Queue        string   // empty: every queue
+	AllowPrivate bool
+}
+
+// EventKinds are the outbox kinds a webhook may subscribe to.
+var EventKinds = func() []string {
+	var out []string
+	for _, t := range []TxnType{TxnCreate, TxnStatus, TxnTake, TxnUntake, TxnSteal, TxnGive, TxnCorrespond, TxnComment,
+		TxnSet, TxnAddWatcher, TxnDelWatcher, TxnAddLink, TxnDeleteLink, TxnMerge, TxnTimeWorked, TxnAttachmentLimits} {
+		out = append(out, "ticket."+strings.ToLower(string(t)))
+	}
+	return out
+}()
+
+// CreateWebhook subscribes a URL to ticket events. It needs SuperUser.
+func (e *Engine) CreateWebhook(ctx context.Context, actorID int64, in WebhookInput) (*Webhook, error) {
+	u, err := url.Parse(strings.TrimSpace(in.URL))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, Errorf(CodeInvalid, "webhook URL %q must be an absolute http or https URL without credentials", in.URL)
+	}
+	for _, ev := range in.Events {
+		if !slices.Contains(EventKinds, ev) {
+			return nil, Errorf(CodeInvalid, "unknown event %q; events are: %s", ev, strings.Join(EventKinds, ", "))
+		}
+	}
+	secret := in.Secret
+	if secret == "" {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return nil, Internal(err, "generate secret")
+		}
+		secret = hex.EncodeToString(b)
+	}
+	if len(secret) < 16 {
+		return nil, Errorf(CodeInvalid, "webhook secret must be at least 16 characters")
+	}
+	var out *Webhook
+	err = e.update(ctx, actorID, func(s *session) error {
+		if !s.rights.SuperUser() {
+			return Errorf(CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
+		}
+		w := &Webhook{URL: u.String(), Secret: secret, Events: in.Events, AllowPrivate: in.AllowPrivate, Created: s.now}
+		if strings.TrimSpace(in.Queue) != "" {
+			q, err := s.queueByName(in.Queue)
+			if err != nil {
+				return err
+			}
+			w.QueueID = q.ID
+		}
+		if err := s.tx.InsertWebhook(s.ctx, w); err != nil {
+			return Internal(err, "store webhook")
+		}
+		out = w
+		return nil
+	})
+	return out, err
+}
+
+// Webhooks lists subscriptions (with secrets). It needs SuperUser.
+func (e *Engine) Webhooks(ctx context.Context, actorID int64) ([]*Webhook, error) {
+	var out []*Webhook
+	err := e.view(ctx, actorID, func(s *session) error {
+		if !s.rights.SuperUser() {
+			return Errorf(CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
+		}
+		var err error
+		out, err = s.tx.Webhooks(s.ctx)
+		return Internal(err, "list webhooks")
+	})
+	return out, err
+}
+
+// DeleteWebhook removes a subscription. It needs SuperUser.
+func (e *Engine) DeleteWebhook(ctx context.Context, actorID, id int64) error {
+	return e.update(ctx, actorID, func(s *session) error {
+		if !s.rights.SuperUser() {
+			return Errorf(CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
+		}
+		err := s.tx.DeleteWebhook(s.ctx, id)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "no webhook %d", id)
+		}
+		return Internal(err, "delete webhook")
+	})
+}
+
+// Subscriptions lists enabled webhooks for the sender that delivers them. It
+// is the system reading its own configuration: no actor, no rights.
+func (e *Engine) Subscriptions(ctx context.Context) ([]*Webhook, error) {
+	var out []*Webhook
+	err := e.store.View(ctx, func(tx Tx) error {
+		ws, err := tx.Webhooks(ctx)
+		for _, w := range ws {
+			if !w.Disabled {
+				out = append(out, w)
+			}
+		}
+		return Internal(err, "list webhooks")
+	})
+	return out, err
+}
+
+// Deliveries lists deliveries for operators. It needs SuperUser.
+func (e *Engine) Deliveries(ctx context.Context, actorID int64, f DeliveryFilter) ([]*Delivery, error) {
+	var out []*Delivery
+	err := e.view(ctx, actorID, func(s *session) error {
+		if !s.rights.SuperUser() {
+			return Errorf(CodeForbidden, "You may not read deliveries: that needs the SuperUser right")
+		}
+		var err error
+		out, err = s.tx.Deliveries(s.ctx, f)
+		return Internal(err, "list deliveries")
+	})
+	return out, err
+}

@@ -1,0 +1,1193 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"text/template"
+	"time"
+	"unicode/utf8"
+)
+
+// Mail: what the mail connector (connectors/email) records through the
+// engine. Every queue has a correspond address (replies, for requesters)
+// and a comment address (internal notes); a ticket's mail is threaded by
+// the Message-IDs ticketd receives and sends, which are stored.
+
+// Directions of a stored Message-ID.
+const (
+	MailIn  = "in"
+	MailOut = "out"
+)
+
+// Actions: which of a queue's addresses a mail was sent to.
+const (
+	MailCorrespond = "correspond"
+	MailComment    = "comment"
+)
+
+// MailMessage is a Message-ID ticketd received or sent, and the ticket it
+// belongs to.
+type MailMessage struct {
+	ID            int64
+	MessageID     string // without angle brackets
+	TicketID      int64
+	TransactionID int64 // the transaction that recorded (in) or was mailed (out)
+	Direction     string
+	Action        string // in: MailCorrespond or MailComment; out: the kind of mail
+	Address       string // in: the sender; out: the recipient
+	Auto          string // in: why the mail looked machine-generated ("" for a person)
+	Autoreply     bool   // in: the sender may get an autoreply for it
+	Created       time.Time
+}
+
+// AutoreplyState is how many autoreplies one sender got in the current
+// window.
+type AutoreplyState struct {
+	Window time.Time // start of the window; zero when the sender never got one
+	Count  int
+}
+
+// AutoreplyPolicy bounds what one sender gets automatically (autoreplies
+// to new tickets, refusals): at most Max per Per. It is the protection
+// against two autoresponders answering each other forever.
+type AutoreplyPolicy struct {
+	Max int
+	Per time.Duration
+}
+
+// DefaultAutoreplyPolicy: 5 an hour.
+var DefaultAutoreplyPolicy = AutoreplyPolicy{Max: 5, Per: time.Hour}
+
+// Allow decides whether one more autoreply may go to a sender whose state
+// is st, at now, and returns the state to store if it does. A fixed
+// window: it starts with the first autoreply and lasts Per.
+func (p AutoreplyPolicy) Allow(st AutoreplyState, now time.Time) (AutoreplyState, bool) {
+	if p.Max <= 0 || p.Per <= 0 {
+		return st, false
+	}
+	if st.Window.IsZero() || !now.Before(st.Window.Add(p.Per)) || now.Before(st.Window) {
+		st = AutoreplyState{Window: now}
+	}
+	if st.Count >= p.Max {
+		return st, false
+	}
+	st.Count++
+	return st, true
+}
+
+// MailTemplate is the text of one kind of mail, for one queue or, with
+// QueueID 0, for every queue. Text is a header block (at least
+// "Subject: ..."), a blank line and the body, both Go text/template
+// executed with MailTemplateData.
+type MailTemplate struct {
+	QueueID int64
+	Kind    string
+	Text    string
+	Updated time.Time
+}
+
+// Kinds of mail ticketd sends.
+const (
+	MailKindAutoreply  = "autoreply"  // to the requester of a new ticket
+	MailKindCreate     = "create"     // a new ticket, to its Owner and AdminCc
+	MailKindCorrespond = "correspond" // a reply, to requesters, Cc, Owner and AdminCc
+	MailKindComment    = "comment"    // a comment, to Owner and AdminCc
+	MailKindRefused    = "refused"    // a sender who may not do what they mailed
+	MailKindNotice     = "notice"     // what became of the commands in a staff member's mail
+)
+
+// MailKinds lists every kind.
+var MailKinds = []string{MailKindAutoreply, MailKindCreate, MailKindCorrespond, MailKindComment, MailKindRefused, MailKindNotice}
+
+// MailTemplateData is what a template can use.
+type MailTemplateData struct {
+	Ticket       MailTicket
+	Tag          string // the subject tag: [NOC #42]
+	Actor        string // who wrote or did it
+	Text         string // the message
+	Recipient    string // the address the mail goes to
+	Reason       string // refused: why
+	QueueAddress string // the queue's correspond address
+}
+
+// MailTicket is the ticket as templates see it.
+type MailTicket struct {
+	ID       int64
+	Subject  string
+	Status   string
+	Queue    string
+	Priority int
+	Owner    string
+}
+
+// MailStore holds Message-IDs, autoreply counters, templates and who wants
+// mail.
+type MailStore interface {
+	// InsertMailMessage assigns m.ID; ErrDuplicate when a record with the
+	// same Message-ID, ticket, direction, action and address exists.
+	InsertMailMessage(ctx context.Context, m *MailMessage) error
+	// MailMessages lists the records of any of the Message-IDs, by id.
+	MailMessages(ctx context.Context, messageIDs []string) ([]*MailMessage, error)
+	// TicketMailMessages lists the first record of a ticket and its newest
+	// ones, limit in all, oldest first.
+	TicketMailMessages(ctx context.Context, ticketID int64, limit int) ([]*MailMessage, error)
+	// TransactionMailMessage finds the inbound record of a transaction;
+	// ErrNotFound when it did not come by mail.
+	TransactionMailMessage(ctx context.Context, transactionID int64) (*MailMessage, error)
+
+	// MailAutoreply reads the state of an address (lower case), the zero
+	// state when there is none; lock keeps others from changing it until
+	// the transaction ends.
+	MailAutoreply(ctx context.Context, address string, lock bool) (AutoreplyState, error)
+	PutMailAutoreply(ctx context.Context, address string, st AutoreplyState) error
+	// ForgetMailAutoreplies deletes the states whose window began before before.
+	ForgetMailAutoreplies(ctx context.Context, before time.Time) error
+
+	PutMailTemplate(ctx context.Context, t *MailTemplate) error               // inserts or replaces
+	DeleteMailTemplate(ctx context.Context, queueID int64, kind string) error // ErrNotFound if absent
+	MailTemplates(ctx context.Context) ([]*MailTemplate, error)               // by queue id and kind
+
+	// SetMailNotify stores whether a member of staff wants mail about the
+	// tickets they own or watch as AdminCc.
+	SetMailNotify(ctx context.Context, userID int64, on bool) error
+	// MailNotify returns the stored choices of the users (missing: none
+	// stored, which means yes).
+	MailNotify(ctx context.Context, userIDs []int64) (map[int64]bool, error)
+}
+
+// Limits on mail values.
+const (
+	maxMessageID       = 998
+	maxMailReferences  = 50
+	mailThreadKept     = 12 // Message-IDs of a ticket read to thread a mail
+	mailForgetPeriod   = 512
+	autoreplyStateKept = 7 * 24 * time.Hour
+)
+
+// ---- pure routing helpers ----
+
+// MailRoute is what a recipient address means: a queue, which of its
+// addresses, and a ticket when the address has a +N extension.
+type MailRoute struct {
+	QueueID int64
+	Queue   string
+	Action  string
+	Ticket  int64
+}
+
+// RouteAddress finds the queue an address belongs to, comparing without
+// case and without a +extension: noc+42@example.net is queue NOC's
+// correspond address, for ticket 42. A non-numeric extension (noc+urgent)
+// names no ticket.
+func RouteAddress(address string, queues []*Queue) (MailRoute, bool) {
+	base, ext := splitExtension(address)
+	if base == "" {
+		return MailRoute{}, false
+	}
+	for _, q := range queues {
+		for _, c := range []struct{ addr, action string }{{q.CorrespondAddress, MailCorrespond}, {q.CommentAddress, MailComment}} {
+			if c.addr == "" || !strings.EqualFold(c.addr, base) {
+				continue
+			}
+			r := MailRoute{QueueID: q.ID, Queue: q.Name, Action: c.action}
+			if n, err := strconv.ParseInt(ext, 10, 64); err == nil && n > 0 {
+				r.Ticket = n
+			}
+			return r, true
+		}
+	}
+	return MailRoute{}, false
+}
+
+// splitExtension turns local+ext@domain into local@domain and ext.
+func splitExtension(address string) (string, string) {
+	address = strings.TrimSpace(strings.Trim(strings.TrimSpace(address), "<>"))
+	at := strings.LastIndexByte(address, '@')
+	if at <= 0 || at == len(address)-1 {
+		return "", ""
+	}
+	local, domain := address[:at], address[at+1:]
+	ext := ""
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local, ext = local[:i], local[i+1:]
+	}
+	return local + "@" + domain, ext
+}
+
+// IsQueueAddress reports whether address (with or without an extension)
+// is one of the queues' addresses.
+func IsQueueAddress(address string, queues []*Queue) bool {
+	_, ok := RouteAddress(address, queues)
+	return ok
+}
+
+// SubjectTag is the tag of a queue's tickets: [tag #42], the tag being the
+// queue's SubjectTag or, without one, its name.
+func SubjectTag(q *Queue, ticketID int64) string {
+	tag := q.SubjectTag
+	if strings.TrimSpace(tag) == "" {
+		tag = q.Name
+	}
+	return fmt.Sprintf("[%s #%d]", tag, ticketID)
+}
+
+// SubjectTicket finds the ticket number in a subject tag, [NOC #42], for
+// any of the tags given (case does not matter), also when a mail client
+// made a link of the tag and put a URL scheme before it
+// ([http://noc.example.net #42]). 0 when there is none.
+func SubjectTicket(subject string, tags []string) int64 {
+	for rest := subject; ; {
+		i := strings.IndexByte(rest, '[')
+		if i < 0 {
+			return 0
+		}
+		rest = rest[i+1:]
+		j := strings.IndexByte(rest, ']')
+		if j < 0 {
+			return 0
+		}
+		inner := strings.TrimSpace(rest[:j])
+		hash := strings.LastIndexByte(inner, '#')
+		if hash <= 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(inner[hash+1:]), 10, 64)
+		if err != nil || n <= 0 {
+			continue
+		}
+		tag := strings.TrimSpace(inner[:hash])
+		if len(tag) == len(inner[:hash]) {
+			continue // "[NOC#42]": the tag and the number are apart
+		}
+		tag = stripScheme(tag)
+		for _, t := range tags {
+			if t = strings.TrimSpace(t); t != "" && strings.EqualFold(t, tag) {
+				return n
+			}
+		}
+	}
+}
+
+// stripScheme drops a URL scheme ("http://", "https://", "mailto:") that a
+// mail client put before a tag it took for a host name, and a trailing
+// slash.
+func stripScheme(tag string) string {
+	i := strings.IndexByte(tag, ':')
+	if i <= 0 {
+		return tag
+	}
+	scheme := tag[:i]
+	for k, r := range scheme {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || k > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')
+		if !ok {
+			return tag
+		}
+	}
+	rest := strings.TrimPrefix(tag[i+1:], "//")
+	return strings.TrimSuffix(rest, "/")
+}
+
+// queueTags lists the subject tags of every queue.
+func queueTags(qs []*Queue) []string {
+	var tags []string
+	for _, q := range qs {
+		if strings.TrimSpace(q.SubjectTag) != "" {
+			tags = append(tags, q.SubjectTag)
+		}
+		tags = append(tags, q.Name)
+	}
+	return tags
+}
+
+// ---- receiving ----
+
+// MailInput is one received mail for one recipient, as the mail connector
+// read it.
+type MailInput struct {
+	QueueID int64  // the queue whose address it was sent to
+	Action  string // MailCorrespond or MailComment: which address
+	Ticket  int64  // from a +N address extension; 0 when none
+	// From is the sender's address (the From field), FromName their name.
+	From, FromName string
+	MessageID      string // without brackets; required (the connector makes one up when missing)
+	// References are the Message-IDs the mail refers to, the most relevant
+	// first: In-Reply-To, then References newest first, then those of the
+	// message a delivery report is about.
+	References []string
+	Subject    string
+	// Auto says why the mail looks machine-generated; "" for a person.
+	// Such mail is recorded, as a comment on an existing ticket, but never
+	// answered automatically, and only staff hear of it.
+	Auto    string
+	Content *Content
+}
+
+// MailOutcome is what became of a received mail.
+type MailOutcome string
+
+const (
+	MailCreated   MailOutcome = "created"   // opened a ticket
+	MailAdded     MailOutcome = "added"     // recorded on a ticket
+	MailDuplicate MailOutcome = "duplicate" // recorded before (a retried delivery): nothing done
+	MailLooped    MailOutcome = "looped"    // ticketd's own mail came back: dropped
+	MailRefused   MailOutcome = "refused"   // the sender may not: told so, nothing else done
+)
+
+// MailResult says what ReceiveMail did.
+type MailResult struct {
+	Outcome       MailOutcome
+	Ticket        *Ticket // created, added, duplicate
+	TransactionID int64   // created, added
+	Actor         *User   // the sender's user (nil when refused before one existed)
+	Reason        string  // refused, looped: why, for the sender and the logs
+	Told          bool    // refused: a reply saying so is on its way
+}
+
+// MailNotice is the outbox payload of a mail that belongs to no ticket
+// transaction: a refusal, or the results of commands.
+type MailNotice struct {
+	Kind       string   `json:"kind"` // MailKindRefused or MailKindNotice
+	To         string   `json:"to"`
+	ToName     string   `json:"to_name,omitempty"`
+	Subject    string   `json:"subject"`
+	InReplyTo  string   `json:"in_reply_to,omitempty"`
+	References []string `json:"references,omitempty"`
+	QueueID    int64    `json:"queue_id"`
+	TicketID   int64    `json:"ticket_id,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	Text       string   `json:"text,omitempty"`
+}
+
+// Outbox kinds of notices.
+const (
+	OutboxMailRefused = "mail.refused"
+	OutboxMailNotice  = "mail.notice"
+)
+
+// refusal carries a refused mail out of its transaction, which rolls back.
+type refusal struct{ reason string }
+
+func (r *refusal) Error() string { return r.reason }
+
+var mailsReceived atomic.Uint64
+
+// ReceiveMail records a received mail: one call and one transaction for
+// the whole decision. It finds the ticket (a +N address, then our
+// Message-IDs in the references, then a subject tag; a number naming no
+// ticket is CodeNotFound, which the connector answers as a permanent
+// failure), resolves the sender (an unknown address becomes an
+// unprivileged user), and with the sender's rights opens a ticket in the
+// queue or records the reply or comment; it stores the Message-ID and
+// decides whether the sender may get an autoreply (policy). Our own mail
+// coming back is dropped; a delivery seen before does nothing. A sender
+// who may not do what they mailed gets a short reply saying so (unless
+// the mail is machine-generated or they got too many), and nothing else
+// is recorded. Machine-generated mail is recorded as a comment on an
+// existing ticket (never reopening it); when it answers a mail we sent
+// (a bounce), whoever sent it.
+func (e *Engine) ReceiveMail(ctx context.Context, in MailInput, policy AutoreplyPolicy) (*MailResult, error) {
+	start := time.Now()
+	res, err := e.receiveMail(ctx, in, policy)
+	e.observed(start, err)
+	return res, err
+}
+
+func (e *Engine) receiveMail(ctx context.Context, in MailInput, policy AutoreplyPolicy) (*MailResult, error) {
+	from, err := checkAddress("sender address", in.From)
+	if err != nil || from == "" {
+		return nil, Errorf(CodeInvalid, "the mail has no usable sender address (%q)", in.From)
+	}
+	if in.Action != MailCorrespond && in.Action != MailComment {
+		return nil, Errorf(CodeInvalid, "mail action must be %s or %s, not %q", MailCorrespond, MailComment, in.Action)
+	}
+	in.MessageID = strings.TrimSpace(in.MessageID)
+	if in.MessageID == "" || len(in.MessageID) > maxMessageID || !utf8.ValidString(in.MessageID) {
+		return nil, Errorf(CodeInvalid, "the mail has no usable Message-ID")
+	}
+	var refs []string
+	for _, r := range in.References {
+		if r != "" && r != in.MessageID && len(r) <= maxMessageID && utf8.ValidString(r) && !slices.Contains(refs, r) {
+			refs = append(refs, r)
+		}
+		if len(refs) == maxMailReferences {
+			break
+		}
+	}
+	in.References = refs
+	subject := mailSubject(in.Subject)
+	var res *MailResult
+	err = e.store.Update(ctx, func(tx Tx) error {
+		var err error
+		res, err = e.receive(ctx, tx, in, from, subject, policy)
+		return err
+	})
+	var dup *duplicateMail
+	if errors.As(err, &dup) {
+		return dup.res, nil
+	}
+	var ref *refusal
+	if !errors.As(err, &ref) {
+		return res, err
+	}
+	res = &MailResult{Outcome: MailRefused, Reason: ref.reason}
+	if in.Auto != "" {
+		return res, nil // never answered automatically
+	}
+	err = e.store.Update(ctx, func(tx Tx) error {
+		res.Told = false
+		// Once per message: a retried delivery is not refused twice.
+		rec := &MailMessage{MessageID: in.MessageID, Direction: MailIn, Action: "refused", Address: from, Created: e.now()}
+		if err := tx.InsertMailMessage(ctx, rec); IsCode(err, CodeConflict) {
+			return nil
+		} else if err != nil {
+			return Internal(err, "record refused Message-ID")
+		}
+		ok, err := e.allowAutoreply(ctx, tx, from, policy)
+		if err != nil || !ok {
+			return err
+		}
+		n := MailNotice{Kind: MailKindRefused, To: from, ToName: cleanLine(in.FromName), Subject: subject,
+			InReplyTo: in.MessageID, References: in.References, QueueID: in.QueueID, Reason: ref.reason}
+		res.Told = true
+		return e.writeNotice(ctx, tx, OutboxMailRefused, rec.ID, n)
+	})
+	return res, err
+}
+
+// mailSubject cleans a mail's subject; mail may have none.
+func mailSubject(s string) string {
+	if len(s) > MaxSubjectBytes {
+		s = s[:MaxSubjectBytes]
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if c, err := CleanSubject(s); err == nil {
+		return c
+	}
+	return "(no subject)"
+}
+
+// writeNotice writes a notice to the outbox, keyed by the Message-ID
+// record (about) that makes it happen once.
+func (e *Engine) writeNotice(ctx context.Context, tx Tx, kind string, about int64, n MailNotice) error {
+	p, err := json.Marshal(struct {
+		Notice MailNotice `json:"notice"`
+	}{n})
+	if err != nil {
+		return Internal(err, "encode mail notice")
+	}
+	err = tx.InsertOutbox(ctx, &OutboxMessage{Key: fmt.Sprintf("mail-%d", about), Kind: kind, Audience: []string{"Sender"},
+		Payload: p, Created: e.now()})
+	return Internal(err, "write mail notice")
+}
+
+// allowAutoreply applies the policy to an address and stores its new state.
+func (e *Engine) allowAutoreply(ctx context.Context, tx Tx, address string, policy AutoreplyPolicy) (bool, error) {
+	addr := strings.ToLower(address)
+	st, err := tx.MailAutoreply(ctx, addr, true)
+	if err != nil {
+		return false, Internal(err, "read autoreply state")
+	}
+	next, ok := policy.Allow(st, e.now())
+	if !ok {
+		return false, nil
+	}
+	return true, Internal(tx.PutMailAutoreply(ctx, addr, next), "store autoreply state")
+}
+
+// DecodeMailNotice reads the notice of a mail.* outbox message.
+func DecodeMailNotice(m *OutboxMessage) (*MailNotice, error) {
+	var p struct {
+		Notice *MailNotice `json:"notice"`
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Notice == nil {
+		return nil, fmt.Errorf("outbox message %d carries no mail notice", m.ID)
+	}
+	return p.Notice, nil
+}
+
+// receive is ReceiveMail's transaction.
+func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject string, policy AutoreplyPolicy) (*MailResult, error) {
+	now := e.now()
+	if mailsReceived.Add(1)%mailForgetPeriod == 0 {
+		if err := tx.ForgetMailAutoreplies(ctx, now.Add(-autoreplyStateKept)); err != nil {
+			return nil, Internal(err, "forget autoreply states")
+		}
+	}
+	queues, err := tx.Queues(ctx)
+	if err != nil {
+		return nil, Internal(err, "list queues")
+	}
+	var q *Queue
+	for _, x := range queues {
+		if x.ID == in.QueueID {
+			q = x
+		}
+	}
+	if q == nil {
+		return nil, Errorf(CodeNotFound, "no queue %d", in.QueueID)
+	}
+	if IsQueueAddress(from, queues) {
+		return &MailResult{Outcome: MailLooped, Reason: "the sender " + from + " is one of our own addresses"}, nil
+	}
+	known, err := tx.MailMessages(ctx, append([]string{in.MessageID}, in.References...))
+	if err != nil {
+		return nil, Internal(err, "find Message-IDs")
+	}
+	for _, k := range known {
+		if k.Direction == MailOut && k.MessageID == in.MessageID {
+			return &MailResult{Outcome: MailLooped, Reason: "the mail is one we sent (Message-ID " + in.MessageID + ")"}, nil
+		}
+	}
+
+	// The ticket: +N address, our Message-IDs, subject tag.
+	ticketID, named, answersUs := in.Ticket, in.Ticket != 0, false
+	if ticketID == 0 {
+	refs:
+		for _, r := range in.References {
+			for _, k := range known {
+				if k.MessageID == r && k.TicketID != 0 {
+					ticketID, answersUs = k.TicketID, k.Direction == MailOut
+					break refs
+				}
+			}
+		}
+	}
+	if ticketID == 0 {
+		ticketID = SubjectTicket(subject, queueTags(queues))
+		named = ticketID != 0
+	}
+	if ticketID == 0 {
+		// A second delivery of a mail that opened a ticket in this queue
+		// (a retry, or the mail sent to both of its addresses) goes there.
+		for _, k := range known {
+			if k.Direction != MailIn || k.MessageID != in.MessageID || k.TicketID == 0 {
+				continue
+			}
+			t, err := tx.Ticket(ctx, k.TicketID, false)
+			if err != nil {
+				return nil, Internal(err, "load ticket")
+			}
+			if t.QueueID == q.ID {
+				ticketID = k.TicketID
+				break
+			}
+		}
+	}
+
+	// The sender.
+	u, err := tx.UserByEmail(ctx, from)
+	if IsCode(err, CodeNotFound) {
+		u = &User{Name: from, Email: from, RealName: cleanLine(in.FromName), Created: now}
+		err = tx.InsertUser(ctx, u)
+		if IsCode(err, CodeConflict) {
+			// A user is named like the address but has another one.
+			u.ID, u.Name = 0, from+" (mail)"
+			err = tx.InsertUser(ctx, u)
+		}
+		if err != nil {
+			return nil, Internal(err, "create sender")
+		}
+	} else if err != nil {
+		return nil, Internal(err, "find sender")
+	}
+	s, err := e.begin(ctx, tx, u.ID)
+	if IsCode(err, CodeForbidden) {
+		return nil, &refusal{reason: "your account is disabled"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range queues {
+		s.queues[x.ID] = x
+	}
+	res := &MailResult{Actor: u}
+	var dup *duplicateMail
+	auto := in.Auto != ""
+	if auto && answersUs {
+		// A machine answering a mail we sent (a bounce, an autoreply to
+		// it) is recorded on that ticket for staff, whoever it is.
+		s.rights = s.rights.plus(Grant{Right: RightShowTicket, PrincipalType: PrincipalUser, PrincipalID: u.ID},
+			Grant{Right: RightCommentOnTicket, PrincipalType: PrincipalUser, PrincipalID: u.ID})
+	}
+	if ticketID != 0 {
+		st, err := s.load(ticketID, true)
+		if IsCode(err, CodeNotFound) {
+			if _, err := tx.Ticket(ctx, ticketID, false); IsCode(err, CodeNotFound) {
+				if named {
+					return nil, Errorf(CodeNotFound, "no ticket #%d: the mail names a ticket that does not exist", ticketID)
+				}
+				return nil, Internal(fmt.Errorf("a Message-ID leads to ticket #%d, which is gone", ticketID), "find ticket")
+			} else if err != nil {
+				return nil, Internal(err, "find ticket")
+			}
+			return nil, &refusal{reason: fmt.Sprintf("you may not write to ticket #%d", ticketID)}
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range known {
+			if k.Direction == MailIn && k.MessageID == in.MessageID && k.TicketID == st.t.ID && k.Action == in.Action {
+				return &MailResult{Outcome: MailDuplicate, Ticket: st.t, Actor: u}, nil
+			}
+		}
+		before := *st.t
+		// A delivery of the same mail that ran at the same time is found
+		// when the Message-ID is stored, below.
+		dup = &duplicateMail{res: &MailResult{Outcome: MailDuplicate, Ticket: &before, Actor: u}}
+		tt := TxnCorrespond
+		switch {
+		case auto:
+			// Recorded for staff only: never sent on, never reopens.
+			tt = TxnComment
+			if !s.has(st, RightReplyToTicket) && !s.has(st, RightCommentOnTicket) {
+				return nil, &refusal{reason: fmt.Sprintf("you may not write to ticket #%d", st.t.ID)}
+			}
+		case in.Action == MailComment:
+			tt = TxnComment
+			if err := s.need(st, "comment on", RightCommentOnTicket); err != nil {
+				return nil, &refusal{reason: err.Error()}
+			}
+		default:
+			if err := s.need(st, "reply to", RightReplyToTicket); err != nil {
+				return nil, &refusal{reason: err.Error()}
+			}
+		}
+		if in.Content.empty() {
+			in.Content = &Content{Body: "(empty message)"}
+		}
+		txnID, err := s.write(st, in.Content, tt)
+		if err != nil {
+			return nil, err
+		}
+		res.Outcome, res.Ticket, res.TransactionID = MailAdded, st.t, txnID
+	} else {
+		cin := CreateInput{Queue: strconv.FormatInt(q.ID, 10), Subject: subject, Content: in.Content}
+		t, txnID, err := s.create(cin, subject)
+		if IsCode(err, CodeForbidden) {
+			return nil, &refusal{reason: err.Error()}
+		}
+		if err != nil {
+			return nil, err
+		}
+		res.Outcome, res.Ticket, res.TransactionID = MailCreated, t, txnID
+	}
+	rec := &MailMessage{MessageID: in.MessageID, TicketID: res.Ticket.ID, TransactionID: res.TransactionID, Direction: MailIn,
+		Action: in.Action, Address: from, Auto: cleanLine(in.Auto), Created: now}
+	if res.Outcome == MailCreated && !auto {
+		if rec.Autoreply, err = e.allowAutoreply(ctx, tx, from, policy); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.InsertMailMessage(ctx, rec); IsCode(err, CodeConflict) && dup != nil {
+		return nil, dup // rolls back what this delivery wrote
+	} else if err != nil {
+		return nil, Internal(err, "record Message-ID")
+	}
+	return res, nil
+}
+
+// duplicateMail carries the outcome of a delivery that another, running
+// at the same time, recorded first; its transaction rolls back.
+type duplicateMail struct{ res *MailResult }
+
+func (d *duplicateMail) Error() string { return "the mail was recorded by another delivery" }
+
+// plus returns rights with more grants, for one session.
+func (r *Rights) plus(gs ...Grant) *Rights {
+	return &Rights{User: r.User, groups: r.groups, grants: append(slices.Clip(r.grants), gs...)}
+}
+
+// MailQueues lists every queue with its addresses, for routing recipients
+// (a system read: the mail connector checks addresses before it takes a
+// message).
+func (e *Engine) MailQueues(ctx context.Context) ([]*Queue, error) {
+	var out []*Queue
+	err := e.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Queues(ctx)
+		return Internal(err, "list queues")
+	})
+	return out, err
+}
+
+// MailSender returns the user an address belongs to (CodeNotFound when
+// none): the mail connector reads commands only from staff.
+func (e *Engine) MailSender(ctx context.Context, address string) (*User, error) {
+	addr, err := checkAddress("sender address", address)
+	if err != nil || addr == "" {
+		return nil, Errorf(CodeNotFound, "no user with the address %q", address)
+	}
+	var out *User
+	err = e.store.View(ctx, func(tx Tx) error {
+		u, err := tx.UserByEmail(ctx, addr)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "no user with the address %q", address)
+		}
+		out = u
+		return Internal(err, "find user")
+	})
+	return out, err
+}
+
+// MailNotice queues a notice mail (what became of the commands in a
+// mail) to its sender, once per received Message-ID.
+func (e *Engine) MailNotice(ctx context.Context, messageID string, n MailNotice) error {
+	if a, err := checkAddress("recipient", n.To); err != nil || a == "" {
+		return Errorf(CodeInvalid, "a notice needs a recipient address")
+	}
+	n.Kind = MailKindNotice
+	return e.store.Update(ctx, func(tx Tx) error {
+		rec := &MailMessage{MessageID: messageID, TicketID: n.TicketID, Direction: MailIn, Action: "notice", Address: n.To,
+			Created: e.now()}
+		if err := tx.InsertMailMessage(ctx, rec); IsCode(err, CodeConflict) {
+			return nil
+		} else if err != nil {
+			return Internal(err, "record notice")
+		}
+		return e.writeNotice(ctx, tx, OutboxMailNotice, rec.ID, n)
+	})
+}
+
+// ---- sending ----
+
+// MailRecipient is one mail to send about an outbox message.
+type MailRecipient struct {
+	Kind    string // MailKind*
+	Address string
+	UserID  int64 // 0 for notices
+}
+
+// MailRecipients says who gets mail about an outbox message, and which
+// kind (a system read, for the mail sender's routing):
+//   - a new ticket: its requesters an autoreply (unless it came by mail
+//     that was machine-generated or whose sender had too many), its Owner
+//     and AdminCc who want mail a notification;
+//   - a reply: requesters and Cc, and Owner and AdminCc who want mail;
+//   - a comment: Owner and AdminCc who want mail;
+//   - a notice: its recipient.
+//
+// Nobody gets mail about what they did themselves, mail recorded from a
+// machine goes to staff only, and no mail goes to a queue's own address
+// or a disabled user.
+func (e *Engine) MailRecipients(ctx context.Context, m *OutboxMessage) ([]MailRecipient, error) {
+	switch m.Kind {
+	case OutboxMailRefused, OutboxMailNotice:
+		n, err := DecodeMailNotice(m)
+		if err != nil {
+			return nil, nil
+		}
+		return []MailRecipient{{Kind: n.Kind, Address: n.To}}, nil
+	case "ticket.create", "ticket.correspond", "ticket.comment":
+	default:
+		return nil, nil
+	}
+	var p OutboxPayload
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return nil, nil
+	}
+	var out []MailRecipient
+	err := e.store.View(ctx, func(tx Tx) error {
+		out = nil
+		t, err := tx.Ticket(ctx, m.TicketID, false)
+		if IsCode(err, CodeNotFound) {
+			return nil
+		}
+		if err != nil {
+			return Internal(err, "load ticket")
+		}
+		queues, err := tx.Queues(ctx)
+		if err != nil {
+			return Internal(err, "list queues")
+		}
+		ws, err := tx.Watchers(ctx, t.ID)
+		if err != nil {
+			return Internal(err, "load watchers")
+		}
+		inbound, err := tx.TransactionMailMessage(ctx, m.TransactionID)
+		if IsCode(err, CodeNotFound) {
+			inbound, err = nil, nil
+		}
+		if err != nil {
+			return Internal(err, "find inbound mail")
+		}
+		staffOnly := inbound != nil && inbound.Auto != ""
+		actor := p.Transaction.ActorID
+		type who struct {
+			id   int64
+			role Role
+		}
+		var list []who
+		if t.OwnerID != NobodyID {
+			list = append(list, who{t.OwnerID, RoleOwner})
+		}
+		for _, w := range ws {
+			list = append(list, who{w.UserID, w.Role})
+		}
+		var ids []int64
+		for _, w := range list {
+			ids = append(ids, w.id)
+		}
+		notify, err := tx.MailNotify(ctx, ids)
+		if err != nil {
+			return Internal(err, "read mail preferences")
+		}
+		seen := map[string]bool{}
+		add := func(kind string, u *User) {
+			addr := strings.ToLower(u.Email)
+			if addr == "" || u.Disabled || u.ID == NobodyID || seen[addr] || IsQueueAddress(addr, queues) {
+				return
+			}
+			seen[addr] = true
+			out = append(out, MailRecipient{Kind: kind, Address: u.Email, UserID: u.ID})
+		}
+		// Staff first, so that a person in two roles gets the staff mail.
+		for _, staff := range []bool{true, false} {
+			for _, w := range list {
+				isStaff := w.role == RoleOwner || w.role == RoleAdminCc
+				if isStaff != staff {
+					continue
+				}
+				u, err := tx.User(ctx, w.id)
+				if IsCode(err, CodeNotFound) {
+					continue
+				}
+				if err != nil {
+					return Internal(err, "load watcher")
+				}
+				if staff {
+					if on, set := notify[u.ID]; u.ID == actor || set && !on {
+						continue
+					}
+					switch m.Kind {
+					case "ticket.create":
+						add(MailKindCreate, u)
+					case "ticket.correspond":
+						add(MailKindCorrespond, u)
+					case "ticket.comment":
+						add(MailKindComment, u)
+					}
+					continue
+				}
+				if staffOnly {
+					continue
+				}
+				switch {
+				case m.Kind == "ticket.create" && w.role == RoleRequestor:
+					if inbound != nil && !inbound.Autoreply {
+						continue
+					}
+					if u.ID == actor && u.Privileged {
+						continue // staff opening their own ticket
+					}
+					add(MailKindAutoreply, u)
+				case m.Kind == "ticket.correspond" && (w.role == RoleRequestor || w.role == RoleCc) && u.ID != actor:
+					add(MailKindCorrespond, u)
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MailContext is what the mail sender needs to write one mail about a
+// ticket transaction.
+type MailContext struct {
+	Ticket      *Ticket
+	Queue       *Queue
+	Transaction *Transaction // with its attachments
+	Actor       *User
+	Owner       *User
+	Inbound     *MailMessage   // the mail the transaction recorded, when it came by mail
+	Thread      []*MailMessage // Message-IDs of the ticket: its first and newest, oldest first
+	Template    *MailTemplate  // the queue's, else the global one; nil: the built-in one
+}
+
+// MailContextOf reads what a mail about an outbox message needs (a system
+// read). CodeNotFound when the ticket or transaction is gone.
+func (e *Engine) MailContextOf(ctx context.Context, m *OutboxMessage, kind string) (*MailContext, error) {
+	var out *MailContext
+	err := e.store.View(ctx, func(tx Tx) error {
+		c := &MailContext{}
+		var err error
+		if c.Ticket, err = tx.Ticket(ctx, m.TicketID, false); err != nil {
+			if IsCode(err, CodeNotFound) {
+				return Errorf(CodeNotFound, "no ticket #%d", m.TicketID)
+			}
+			return Internal(err, "load ticket")
+		}
+		if c.Queue, err = tx.Queue(ctx, c.Ticket.QueueID); err != nil {
+			return Internal(err, "load queue")
+		}
+		txns, err := tx.Transactions(ctx, c.Ticket.ID)
+		if err != nil {
+			return Internal(err, "load history")
+		}
+		for _, t := range txns {
+			if t.ID == m.TransactionID {
+				c.Transaction = t
+			}
+		}
+		if c.Transaction == nil {
+			return Errorf(CodeNotFound, "no transaction %d on ticket #%d", m.TransactionID, m.TicketID)
+		}
+		if c.Actor, err = tx.User(ctx, c.Transaction.ActorID); err != nil {
+			return Internal(err, "load actor")
+		}
+		if c.Owner, err = tx.User(ctx, c.Ticket.OwnerID); err != nil {
+			return Internal(err, "load owner")
+		}
+		c.Inbound, err = tx.TransactionMailMessage(ctx, m.TransactionID)
+		if IsCode(err, CodeNotFound) {
+			c.Inbound, err = nil, nil
+		}
+		if err != nil {
+			return Internal(err, "find inbound mail")
+		}
+		if c.Thread, err = tx.TicketMailMessages(ctx, c.Ticket.ID, mailThreadKept); err != nil {
+			return Internal(err, "list Message-IDs")
+		}
+		if c.Template, err = mailTemplate(ctx, tx, c.Queue.ID, kind); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+// MailNoticeContext reads the queue and template of a notice.
+func (e *Engine) MailNoticeContext(ctx context.Context, n *MailNotice) (*Queue, *MailTemplate, error) {
+	var q *Queue
+	var t *MailTemplate
+	err := e.store.View(ctx, func(tx Tx) error {
+		var err error
+		q, err = tx.Queue(ctx, n.QueueID)
+		if IsCode(err, CodeNotFound) {
+			q, err = &Queue{Name: "ticketd"}, nil
+		}
+		if err != nil {
+			return Internal(err, "load queue")
+		}
+		t, err = mailTemplate(ctx, tx, q.ID, n.Kind)
+		return err
+	})
+	return q, t, err
+}
+
+func mailTemplate(ctx context.Context, tx Tx, queueID int64, kind string) (*MailTemplate, error) {
+	ts, err := tx.MailTemplates(ctx)
+	if err != nil {
+		return nil, Internal(err, "load mail templates")
+	}
+	var global *MailTemplate
+	for _, t := range ts {
+		if t.Kind != kind {
+			continue
+		}
+		if t.QueueID == queueID && queueID != 0 {
+			return t, nil
+		}
+		if t.QueueID == 0 {
+			global = t
+		}
+	}
+	return global, nil
+}
+
+// RecordMailSent stores the Message-IDs of a mail ticketd sends, so that
+// replies to it find their ticket (once: a retried send records nothing).
+func (e *Engine) RecordMailSent(ctx context.Context, ms ...MailMessage) error {
+	now := e.now()
+	return e.store.Update(ctx, func(tx Tx) error {
+		for _, m := range ms {
+			m.Direction = MailOut
+			if m.Created.IsZero() {
+				m.Created = now
+			}
+			if err := tx.InsertMailMessage(ctx, &m); err != nil && !IsCode(err, CodeConflict) {
+				return Internal(err, "record sent Message-ID")
+			}
+		}
+		return nil
+	})
+}
+
+// ---- administration ----
+
+// SplitMailTemplate cuts a template's text into its header block and body.
+func SplitMailTemplate(text string) (header map[string]string, order []string, body string, err error) {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	head, body, ok := strings.Cut(text, "\n\n")
+	if !ok {
+		head, body = text, ""
+	}
+	header = map[string]string{}
+	for _, line := range strings.Split(head, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, nil, "", Errorf(CodeInvalid, "template header line %q is not Name: value (the header comes first, then a blank line, then the body)", line)
+		}
+		canon := strings.ToUpper(k[:1]) + strings.ToLower(k[1:])
+		if _, dup := header[canon]; !dup {
+			order = append(order, canon)
+		}
+		header[canon] = strings.TrimSpace(v)
+	}
+	if header["Subject"] == "" {
+		return nil, nil, "", Errorf(CodeInvalid, "a mail template needs a Subject: line")
+	}
+	for _, k := range order {
+		switch k {
+		case "Subject", "Reply-to", "Cc", "Bcc":
+		default:
+			if !strings.HasPrefix(k, "X-") {
+				return nil, nil, "", Errorf(CodeInvalid, "template header %s cannot be set: use Subject, Reply-To or X- fields", k)
+			}
+		}
+	}
+	return header, order, body, nil
+}
+
+// CheckMailTemplate parses a template and runs it on sample data.
+func CheckMailTemplate(text string) error {
+	if !utf8.ValidString(text) || len(text) > 64<<10 {
+		return Errorf(CodeInvalid, "a mail template is UTF-8 text of at most 64 KiB")
+	}
+	header, order, body, err := SplitMailTemplate(text)
+	if err != nil {
+		return err
+	}
+	sample := MailTemplateData{Ticket: MailTicket{ID: 42, Subject: "core1 unreachable", Status: "open", Queue: "NOC", Priority: 50, Owner: "alice"},
+		Tag: "[NOC #42]", Actor: "Carol", Text: "Hello", Recipient: "carol@example.org", Reason: "no", QueueAddress: "noc@example.net"}
+	parts := []string{body}
+	for _, k := range order {
+		parts = append(parts, header[k])
+	}
+	for _, p := range parts {
+		tpl, err := template.New("mail").Option("missingkey=error").Parse(p)
+		if err != nil {
+			return Errorf(CodeInvalid, "the template does not parse: %v", err)
+		}
+		if err := tpl.Execute(discard{}, sample); err != nil {
+			return Errorf(CodeInvalid, "the template does not run: %v", err)
+		}
+	}
+	return nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func checkMailKind(kind string) error {
+	if !slices.Contains(MailKinds, kind) {
+		return Errorf(CodeInvalid, "unknown kind of mail %q; kinds are: %s", kind, strings.Join(MailKinds, ", "))
+	}
+	return nil
+}
+
+// templateQueue resolves the queue of a template ("": every queue) and
+// checks that the actor may change it (AdminQueue there; SuperUser for
+// every queue).
+func (s *session) templateQueue(queue string) (int64, error) {
+	if strings.TrimSpace(queue) == "" {
+		if !s.rights.SuperUser() {
+			return 0, Errorf(CodeForbidden, "You may not change the templates of every queue: that needs the SuperUser right")
+		}
+		return 0, nil
+	}
+	q, err := s.queueByName(queue)
+	if err != nil {
+		return 0, err
+	}
+	if !s.rights.Has(RightAdminQueue, q.ID, nil) {
+		return 0, Errorf(CodeForbidden, "You may not change the templates of queue %s: that needs the AdminQueue right", q.Name)
+	}
+	return q.ID, nil
+}
+
+// SetMailTemplate stores the template of a kind of mail for a queue (""
+// for every queue).
+func (e *Engine) SetMailTemplate(ctx context.Context, actorID int64, queue, kind, text string) (*MailTemplate, error) {
+	if err := checkMailKind(kind); err != nil {
+		return nil, err
+	}
+	if err := CheckMailTemplate(text); err != nil {
+		return nil, err
+	}
+	var out *MailTemplate
+	err := e.update(ctx, actorID, func(s *session) error {
+		qid, err := s.templateQueue(queue)
+		if err != nil {
+			return err
+		}
+		t := &MailTemplate{QueueID: qid, Kind: kind, Text: text, Updated: s.now}
+		if err := s.tx.PutMailTemplate(s.ctx, t); err != nil {
+			return Internal(err, "store mail template")
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+// DeleteMailTemplate goes back to the global or built-in template.
+func (e *Engine) DeleteMailTemplate(ctx context.Context, actorID int64, queue, kind string) error {
+	if err := checkMailKind(kind); err != nil {
+		return err
+	}
+	return e.update(ctx, actorID, func(s *session) error {
+		qid, err := s.templateQueue(queue)
+		if err != nil {
+			return err
+		}
+		err = s.tx.DeleteMailTemplate(s.ctx, qid, kind)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "no %s template is stored there", kind)
+		}
+		return Internal(err, "delete mail template")
+	})
+}
+
+// MailTemplates lists the stored templates. It needs AdminQueue globally.
+func (e *Engine) MailTemplates(ctx context.Context, actorID int64) ([]*MailTemplate, error) {
+	var out []*MailTemplate
+	err := e.view(ctx, actorID, func(s *session) error {
+		if err := s.needGlobal("read mail templates", RightAdminQueue); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.tx.MailTemplates(s.ctx)
+		return Internal(err, "list mail templates")
+	})
+	return out, err
+}
+
+// SetMailNotify says whether a user wants mail about tickets they own or
+// watch as AdminCc (the default is yes). Users may set their own; others
+// need AdminUsers.
+func (e *Engine) SetMailNotify(ctx context.Context, actorID int64, user string, on bool) error {
+	return e.update(ctx, actorID, func(s *session) error {
+		u, err := s.user(user, false)
+		if err != nil {
+			return err
+		}
+		if u.ID != s.actor.ID {
+			if err := s.needGlobal("change other users' mail", RightAdminUsers); err != nil {
+				return err
+			}
+		}
+		return Internal(s.tx.SetMailNotify(s.ctx, u.ID, on), "store mail preference")
+	})
+}

@@ -1,0 +1,499 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Query is a parsed search as a person typed it, before names are resolved:
+//
+//	queue:noc status:open owner:me priority>50 requestor:bob@example.net "bgp flap"
+//
+// Terms are ANDed; a comma in a value means "any of" (status:new,open). Bare
+// words and quoted phrases search subjects and content. status:active (the
+// default), status:inactive and status:any select by lifecycle class.
+type Query struct {
+	Queues     []string
+	Statuses   []string
+	Class      string // "active" (default), "inactive" or "any"; ignored when Statuses set
+	Owners     []string
+	Requestors []string
+	IDs        []int64
+	PriorityGT []int // priority > n (from > and >=, normalised)
+	PriorityLT []int // priority < n
+	Created    []TimeBound
+	Updated    []TimeBound
+	Due        []TimeBound
+	Words      []string
+	Phrases    []string
+	Sort       []SortKey
+}
+
+// TimeBound is "after" (> t) or "before" (< t).
+type TimeBound struct {
+	After bool
+	T     time.Time
+}
+
+// MaxQueryBytes bounds what Parse accepts.
+const MaxQueryBytes = 2048
+
+var searchFields = []string{"queue", "status", "owner", "requestor", "id", "priority", "created", "updated", "due", "sort"}
+
+// ParseQuery parses the search language. now anchors relative dates
+// ("created>7d" means within the last seven days).
+func ParseQuery(s string, now time.Time) (*Query, error) {
+	if len(s) > MaxQueryBytes {
+		return nil, Errorf(CodeInvalid, "search is too long (%d bytes; the limit is %d)", len(s), MaxQueryBytes)
+	}
+	if !utf8.ValidString(s) {
+		return nil, Errorf(CodeInvalid, "search is not valid UTF-8 text")
+	}
+	toks, err := tokenize(s)
+	if err != nil {
+		return nil, err
+	}
+	q := &Query{}
+	for _, tok := range toks {
+		if tok.quoted {
+			if words := textWords(tok.text); len(words) > 1 {
+				q.Phrases = append(q.Phrases, strings.Join(words, " "))
+			} else if len(words) == 1 {
+				q.Words = append(q.Words, words[0])
+			}
+			continue
+		}
+		key, op, val, ok := splitTerm(tok.text)
+		if !ok {
+			q.Words = append(q.Words, textWords(tok.text)...)
+			continue
+		}
+		key = strings.ToLower(key)
+		if key == "requester" {
+			key = "requestor"
+		}
+		if val == "" {
+			return nil, Errorf(CodeInvalid, "%s%s needs a value, e.g. %s", key, op, example(key))
+		}
+		if err := q.add(key, op, val, now); err != nil {
+			return nil, err
+		}
+	}
+	return q, nil
+}
+
+func example(key string) string {
+	switch key {
+	case "priority":
+		return "priority>50"
+	case "created", "updated", "due":
+		return key + ">2024-05-01 or " + key + ">7d"
+	case "sort":
+		return "sort:-priority"
+	case "id":
+		return "id:42"
+	}
+	return key + ":" + map[string]string{"queue": "noc", "status": "open", "owner": "me", "requestor": "bob@example.net"}[key]
+}
+
+type token struct {
+	text   string
+	quoted bool
+}
+
+// tokenize splits on spaces, keeping "quoted phrases" (also as a value:
+// queue:"network ops") together.
+func tokenize(s string) ([]token, error) {
+	var toks []token
+	var cur strings.Builder
+	inQuote, quotedTok := false, false
+	flush := func() {
+		if cur.Len() > 0 || quotedTok {
+			toks = append(toks, token{text: cur.String(), quoted: quotedTok})
+		}
+		cur.Reset()
+		quotedTok = false
+	}
+	for _, r := range s {
+		switch {
+		case r == '"':
+			if !inQuote && cur.Len() == 0 {
+				quotedTok = true
+			}
+			inQuote = !inQuote
+		case unicode.IsSpace(r) && !inQuote:
+			flush()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if inQuote {
+		return nil, Errorf(CodeInvalid, "a quote is not closed: put a \" at the end of the phrase")
+	}
+	flush()
+	return toks, nil
+}
+
+// splitTerm recognises key:value, key>value, key<value, key>=value, key<=value
+// and key=value where key is a search field.
+func splitTerm(t string) (key, op, val string, ok bool) {
+	i := strings.IndexAny(t, ":<>=")
+	if i <= 0 {
+		return "", "", "", false
+	}
+	key = t[:i]
+	lk := strings.ToLower(key)
+	if !slices.Contains(searchFields, lk) && lk != "requester" {
+		if isWordy(key) && !strings.HasPrefix(t[i:], "://") {
+			// looks like field syntax with an unknown field: say so rather than
+			// silently searching text for "colour:red".
+			return key, ":", "?", true
+		}
+		return "", "", "", false
+	}
+	rest := t[i:]
+	for _, o := range []string{">=", "<=", ":", ">", "<", "="} {
+		if strings.HasPrefix(rest, o) {
+			return key, o, rest[len(o):], true
+		}
+	}
+	return "", "", "", false
+}
+
+func isWordy(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) && r != '_' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func (q *Query) add(key, op, val string, now time.Time) error {
+	list := func() []string {
+		var out []string
+		for _, v := range strings.Split(val, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	eqOnly := func() error {
+		if op != ":" && op != "=" {
+			return Errorf(CodeInvalid, "%s can only be matched with ':', as in %s", key, example(key))
+		}
+		return nil
+	}
+	switch key {
+	case "queue":
+		if err := eqOnly(); err != nil {
+			return err
+		}
+		q.Queues = append(q.Queues, list()...)
+	case "status":
+		if err := eqOnly(); err != nil {
+			return err
+		}
+		for _, v := range list() {
+			switch v = strings.ToLower(v); v {
+			case "active", "inactive", "any", "all":
+				if v == "all" {
+					v = "any"
+				}
+				q.Class = v
+			default:
+				q.Statuses = append(q.Statuses, v)
+			}
+		}
+	case "owner":
+		if err := eqOnly(); err != nil {
+			return err
+		}
+		q.Owners = append(q.Owners, list()...)
+	case "requestor":
+		if err := eqOnly(); err != nil {
+			return err
+		}
+		q.Requestors = append(q.Requestors, list()...)
+	case "id":
+		if err := eqOnly(); err != nil {
+			return err
+		}
+		for _, v := range list() {
+			n, err := strconv.ParseInt(strings.TrimPrefix(v, "#"), 10, 64)
+			if err != nil || n <= 0 {
+				return Errorf(CodeInvalid, "id:%s is not a ticket number", v)
+			}
+			q.IDs = append(q.IDs, n)
+		}
+	case "priority":
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 || n > MaxPriority {
+			return Errorf(CodeInvalid, "priority%s%s: priority is a number from 0 to %d", op, val, MaxPriority)
+		}
+		switch op {
+		case ">":
+			q.PriorityGT = append(q.PriorityGT, n)
+		case ">=":
+			q.PriorityGT = append(q.PriorityGT, n-1)
+		case "<":
+			q.PriorityLT = append(q.PriorityLT, n)
+		case "<=":
+			q.PriorityLT = append(q.PriorityLT, n+1)
+		default:
+			q.PriorityGT = append(q.PriorityGT, n-1)
+			q.PriorityLT = append(q.PriorityLT, n+1)
+		}
+	case "created", "updated", "due":
+		if op == ":" || op == "=" {
+			return Errorf(CodeInvalid, "%s needs > or <, as in %s", key, example(key))
+		}
+		t, err := parseWhen(val, now)
+		if err != nil {
+			return Errorf(CodeInvalid, "%s%s%s: %v", key, op, val, err)
+		}
+		b := TimeBound{After: op[0] == '>', T: t}
+		if key == "due" && isRelative(val) {
+			// due<2d: due within the next two days
+			b.T = now.Add(now.Sub(t))
+		}
+		switch key {
+		case "created":
+			q.Created = append(q.Created, b)
+		case "updated":
+			q.Updated = append(q.Updated, b)
+		default:
+			q.Due = append(q.Due, b)
+		}
+	case "sort":
+		if err := eqOnly(); err != nil {
+			return err
+		}
+		for _, v := range list() {
+			k := SortKey{Field: strings.ToLower(strings.TrimPrefix(v, "-")), Desc: strings.HasPrefix(v, "-")}
+			if !slices.Contains(SortFields, k.Field) {
+				return Errorf(CodeInvalid, "cannot sort by %q; sort by one of: %s (prefix - for descending)", v, strings.Join(SortFields, ", "))
+			}
+			q.Sort = append(q.Sort, k)
+		}
+	default:
+		return Errorf(CodeInvalid, "unknown search field %q; fields are: %s; other words search the text", key, strings.Join(searchFields, ", "))
+	}
+	return nil
+}
+
+func isRelative(v string) bool {
+	return len(v) > 1 && strings.ContainsAny(v[len(v)-1:], "mhdw") && v[0] >= '0' && v[0] <= '9' && !strings.Contains(v, "-")
+}
+
+// parseWhen reads 2024-05-01, 2024-05-01T10:00:00Z, or a relative age such
+// as 30m, 12h, 7d, 2w (that long ago).
+func parseWhen(v string, now time.Time) (time.Time, error) {
+	if isRelative(v) {
+		n, err := strconv.Atoi(v[:len(v)-1])
+		if err != nil || n < 0 || n > 100000 {
+			return time.Time{}, fmt.Errorf("use a number followed by m, h, d or w, such as 7d")
+		}
+		unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[v[len(v)-1]]
+		return now.Add(-time.Duration(n) * unit), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("write a date as 2024-05-01 or an age as 7d")
+}
+
+// textWords splits free text into words the full-text index knows: letters
+// and digits; punctuation separates (so "bgp-flap" is two words, as both
+// indexes tokenise it).
+func textWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// SearchResult is one page of tickets.
+type SearchResult struct {
+	Tickets []*Ticket
+	More    bool // another page follows
+}
+
+// MaxSearchLimit bounds a page.
+const MaxSearchLimit = 500
+
+// Search runs a query for actor, returning only tickets they may see.
+func (e *Engine) Search(ctx context.Context, actorID int64, query string, limit, offset int) (*SearchResult, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > MaxSearchLimit {
+		return nil, Errorf(CodeInvalid, "page size %d is too large (the limit is %d)", limit, MaxSearchLimit)
+	}
+	if offset < 0 {
+		return nil, Errorf(CodeInvalid, "offset must not be negative")
+	}
+	q, err := ParseQuery(query, e.now())
+	if err != nil {
+		return nil, err
+	}
+	var out *SearchResult
+	err = e.view(ctx, actorID, func(s *session) error {
+		f, empty, err := s.resolveQuery(q)
+		if err != nil {
+			return err
+		}
+		out = &SearchResult{}
+		if empty {
+			return nil
+		}
+		f.Limit, f.Offset = limit+1, offset
+		ts, err := s.tx.SearchTickets(s.ctx, *f)
+		if err != nil {
+			return Internal(err, "search")
+		}
+		if len(ts) > limit {
+			ts, out.More = ts[:limit], true
+		}
+		out.Tickets = ts
+		return nil
+	})
+	return out, err
+}
+
+// resolveQuery turns names into ids and adds the actor's visibility. empty
+// reports a query that cannot match anything (an unknown requester).
+func (s *session) resolveQuery(q *Query) (f *TicketFilter, empty bool, err error) {
+	f = &TicketFilter{IDs: q.IDs, Words: q.Words, Phrases: q.Phrases, Sort: q.Sort, Visibility: s.rights.Visibility()}
+	for _, name := range q.Queues {
+		qu, err := s.queueByName(name)
+		if err != nil {
+			return nil, false, err
+		}
+		f.QueueIDs = append(f.QueueIDs, qu.ID)
+	}
+	lcs, err := s.allLifecycles()
+	if err != nil {
+		return nil, false, err
+	}
+	if len(q.Statuses) > 0 {
+		for _, st := range q.Statuses {
+			known := false
+			for _, l := range lcs {
+				known = known || l.Valid(st)
+			}
+			if !known {
+				return nil, false, Errorf(CodeInvalid, "unknown status %q; statuses are: %s (or active, inactive, any)", st, strings.Join(knownStatuses(lcs), ", "))
+			}
+		}
+		f.Statuses = q.Statuses
+	} else if q.Class != "any" {
+		for _, l := range lcs {
+			var sts []string
+			if q.Class == "inactive" {
+				sts = l.Inactive
+			} else {
+				sts = append(append([]string{}, l.Initial...), l.Active...)
+			}
+			for _, st := range sts {
+				if !slices.Contains(f.Statuses, st) {
+					f.Statuses = append(f.Statuses, st)
+				}
+			}
+		}
+	}
+	for _, o := range q.Owners {
+		if strings.EqualFold(o, "nobody") {
+			f.OwnerIDs = append(f.OwnerIDs, NobodyID)
+			continue
+		}
+		u, err := s.user(o, false)
+		if err != nil {
+			return nil, false, err
+		}
+		f.OwnerIDs = append(f.OwnerIDs, u.ID)
+	}
+	for _, r := range q.Requestors {
+		u, err := s.user(r, false)
+		if IsCode(err, CodeNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		f.RequestorIDs = append(f.RequestorIDs, u.ID)
+	}
+	if len(q.Requestors) > 0 && len(f.RequestorIDs) == 0 {
+		return f, true, nil
+	}
+	for _, n := range q.PriorityGT {
+		if f.PriorityMin == nil || n+1 > *f.PriorityMin {
+			v := n + 1
+			f.PriorityMin = &v
+		}
+	}
+	for _, n := range q.PriorityLT {
+		if f.PriorityMax == nil || n-1 < *f.PriorityMax {
+			v := n - 1
+			f.PriorityMax = &v
+		}
+	}
+	bound := func(bs []TimeBound, after, before *time.Time) {
+		for _, b := range bs {
+			if b.After && (after.IsZero() || b.T.After(*after)) {
+				*after = b.T
+			}
+			if !b.After && (before.IsZero() || b.T.Before(*before)) {
+				*before = b.T
+			}
+		}
+	}
+	bound(q.Created, &f.CreatedAfter, &f.CreatedBefore)
+	bound(q.Updated, &f.UpdatedAfter, &f.UpdatedBefore)
+	bound(q.Due, &f.DueAfter, &f.DueBefore)
+	return f, false, nil
+}
+
+func (s *session) allLifecycles() ([]*Lifecycle, error) {
+	out := []*Lifecycle{DefaultLifecycle()}
+	defs, err := s.tx.Lifecycles(s.ctx)
+	if err != nil {
+		return nil, Internal(err, "load lifecycles")
+	}
+	names := make([]string, 0, len(defs))
+	for n := range defs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if n == DefaultLifecycleName {
+			continue
+		}
+		l, err := ParseLifecycle(defs[n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func knownStatuses(lcs []*Lifecycle) []string {
+	var out []string
+	for _, l := range lcs {
+		for _, s := range l.Statuses() {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
