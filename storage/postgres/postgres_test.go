@@ -1,0 +1,39 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/storage/postgres"
+	"github.com/ticketd/ticketd/storage/postgres/pgtest"
+	"github.com/ticketd/ticketd/storage/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) core.Store {
+		s := connect(t, pgtest.NewDatabase(t))
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		return s
+	})
+}
+
+func TestMigrate(t *testing.T) {
+	storetest.RunMigrations(t, func(t *testing.T) func(t *testing.T) storetest.Migrator {
+		url := pgtest.NewDatabase(t)
+		return func(t *testing.T) storetest.Migrator { return connect(t, url) }
+	})
+}
+
+// connect opens a store on url, closed when t ends.
+func connect(t *testing.T, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}

@@ -1,0 +1,160 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ticketd/ticketd/core"
+)
+
+func scanQueue(s scanner) (*core.Queue, error) {
+	q := &core.Queue{}
+	err := s.Scan(&q.ID, &q.Name, &q.Description, &q.CorrespondAddress, &q.CommentAddress,
+		&q.SubjectTag, &q.Lifecycle, &q.Disabled, timeDest{&q.Created})
+	return q, err
+}
+
+func (x *tx) queueArgs(q *core.Queue) []any {
+	return []any{q.Name, q.Description, q.CorrespondAddress, q.CommentAddress, q.SubjectTag,
+		q.Lifecycle, q.Disabled, x.d.timeArg(q.Created)}
+}
+
+func (x *tx) InsertQueue(ctx context.Context, q *core.Queue) error {
+	id, err := x.insertUnique(ctx, fmt.Sprintf("queue %q", q.Name), qQueueInsert, x.queueArgs(q)...)
+	if err == nil {
+		q.ID = id
+	}
+	return err
+}
+
+func (x *tx) UpdateQueue(ctx context.Context, q *core.Queue) error {
+	return x.updateUnique(ctx, fmt.Sprintf("queue %d", q.ID), qQueueUpdate, append([]any{q.ID}, x.queueArgs(q)...)...)
+}
+
+func (x *tx) Queue(ctx context.Context, id int64) (*core.Queue, error) {
+	if q, ok := x.kept("queue", id); ok {
+		return q.(*core.Queue), nil
+	}
+	return get(ctx, x, fmt.Sprintf("queue %d", id), scanQueue, qQueue, id)
+}
+
+func (x *tx) QueueByName(ctx context.Context, name string) (*core.Queue, error) {
+	return get(ctx, x, fmt.Sprintf("queue %q", name), scanQueue, qQueueByName, name)
+}
+
+func (x *tx) Queues(ctx context.Context) ([]*core.Queue, error) {
+	return list(ctx, x, "queues", scanQueue, qQueues)
+}
+
+func scanUser(s scanner) (*core.User, error) {
+	u := &core.User{}
+	err := s.Scan(&u.ID, &u.Name, &u.Email, &u.RealName, &u.Privileged, &u.Disabled, timeDest{&u.Created})
+	return u, err
+}
+
+func (x *tx) userArgs(u *core.User) []any {
+	return []any{u.Name, u.Email, u.RealName, u.Privileged, u.Disabled, x.d.timeArg(u.Created)}
+}
+
+func (x *tx) InsertUser(ctx context.Context, u *core.User) error {
+	id, err := x.insertUnique(ctx, fmt.Sprintf("user %q <%s>", u.Name, u.Email), qUserInsert, x.userArgs(u)...)
+	if err == nil {
+		u.ID = id
+	}
+	return err
+}
+
+func (x *tx) UpdateUser(ctx context.Context, u *core.User) error {
+	return x.updateUnique(ctx, fmt.Sprintf("user %d", u.ID), qUserUpdate, append([]any{u.ID}, x.userArgs(u)...)...)
+}
+
+func (x *tx) User(ctx context.Context, id int64) (*core.User, error) {
+	if u, done, err := x.userAhead(ctx, id); done {
+		return u, err
+	}
+	return get(ctx, x, fmt.Sprintf("user %d", id), scanUser, qUser, id)
+}
+
+func (x *tx) UserByName(ctx context.Context, name string) (*core.User, error) {
+	return get(ctx, x, fmt.Sprintf("user %q", name), scanUser, qUserByName, name)
+}
+
+func (x *tx) UserByEmail(ctx context.Context, email string) (*core.User, error) {
+	return get(ctx, x, fmt.Sprintf("user <%s>", email), scanUser, qUserByEmail, email)
+}
+
+func (x *tx) Users(ctx context.Context) ([]*core.User, error) {
+	return list(ctx, x, "users", scanUser, qUsers)
+}
+
+func scanGroup(s scanner) (*core.Group, error) {
+	g := &core.Group{}
+	err := s.Scan(&g.ID, &g.Name, &g.Description, &g.System)
+	return g, err
+}
+
+func (x *tx) InsertGroup(ctx context.Context, g *core.Group) error {
+	id, err := x.insertUnique(ctx, fmt.Sprintf("group %q", g.Name), qGroupInsert, g.Name, g.Description, g.System)
+	if err == nil {
+		g.ID = id
+	}
+	return err
+}
+
+func (x *tx) Group(ctx context.Context, id int64) (*core.Group, error) {
+	return get(ctx, x, fmt.Sprintf("group %d", id), scanGroup, qGroup, id)
+}
+
+func (x *tx) GroupByName(ctx context.Context, name string) (*core.Group, error) {
+	return get(ctx, x, fmt.Sprintf("group %q", name), scanGroup, qGroupByName, name)
+}
+
+func (x *tx) Groups(ctx context.Context) ([]*core.Group, error) {
+	return list(ctx, x, "groups", scanGroup, qGroups)
+}
+
+func (x *tx) AddMember(ctx context.Context, groupID, userID int64) error {
+	return x.execUnique(ctx, memberWhat(groupID, userID), qMemberAdd, groupID, userID)
+}
+
+func (x *tx) RemoveMember(ctx context.Context, groupID, userID int64) error {
+	return x.execOne(ctx, memberWhat(groupID, userID), qMemberRemove, groupID, userID)
+}
+
+func memberWhat(groupID, userID int64) string {
+	return fmt.Sprintf("user %d in group %d", userID, groupID)
+}
+
+func (x *tx) Members(ctx context.Context, groupID int64) ([]int64, error) {
+	return list(ctx, x, fmt.Sprintf("members of group %d", groupID), scanInt64, qMembers, groupID)
+}
+
+func (x *tx) UserGroups(ctx context.Context, userID int64) ([]int64, error) {
+	return list(ctx, x, fmt.Sprintf("groups of user %d", userID), scanInt64, qUserGroups, userID)
+}
+
+func (x *tx) PutLifecycle(ctx context.Context, name string, definition []byte) error {
+	_, err := x.exec(ctx, fmt.Sprintf("lifecycle %q", name), qLifecyclePut, name, bytesArg(definition))
+	return err
+}
+
+type namedBytes struct {
+	name string
+	b    []byte
+}
+
+func (x *tx) Lifecycles(ctx context.Context) (map[string][]byte, error) {
+	ls, err := list(ctx, x, "lifecycles", func(s scanner) (namedBytes, error) {
+		var l namedBytes
+		err := s.Scan(&l.name, &l.b)
+		return l, err
+	}, qLifecycles)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string][]byte, len(ls))
+	for _, l := range ls {
+		m[l.name] = l.b
+	}
+	return m, nil
+}

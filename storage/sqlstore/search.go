@@ -1,0 +1,192 @@
+package sqlstore
+
+import (
+	"context"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/ticketd/ticketd/core"
+)
+
+// sortColumns maps core.SortKey fields to columns; nullable says the column
+// may be NULL, so its NULL order must be made the same in every dialect.
+var sortColumns = map[string]struct {
+	col      string
+	nullable bool
+}{
+	"id":       {"t.id", false},
+	"priority": {"t.priority", false},
+	"created":  {"t.created", true},
+	"updated":  {"t.last_updated", true},
+	"due":      {"t.due", true},
+	"subject":  {"t.subject", false},
+	"status":   {"t.status", false},
+}
+
+func (x *tx) SearchTickets(ctx context.Context, f core.TicketFilter) ([]*core.Ticket, error) {
+	q, args, err := searchQuery(x.d, f)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, x, "search tickets", scanTicket, q, args...)
+}
+
+// searchQuery translates a filter to one SELECT over tickets t.
+func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
+	a := &Args{d: d}
+	var where []string
+	add := func(cond string) { where = append(where, cond) }
+	if len(f.IDs) > 0 {
+		add(in(a, "t.id", f.IDs))
+	}
+	if len(f.QueueIDs) > 0 {
+		add(in(a, "t.queue_id", f.QueueIDs))
+	}
+	if len(f.Statuses) > 0 {
+		add(in(a, "t.status", f.Statuses))
+	}
+	if len(f.OwnerIDs) > 0 {
+		add(in(a, "t.owner_id", f.OwnerIDs))
+	}
+	if len(f.RequestorIDs) > 0 {
+		add(watching(a, core.RoleRequestor, in(a, "w.user_id", f.RequestorIDs)))
+	}
+	if f.PriorityMin != nil {
+		add("t.priority >= " + a.Add(*f.PriorityMin))
+	}
+	if f.PriorityMax != nil {
+		add("t.priority <= " + a.Add(*f.PriorityMax))
+	}
+	for _, r := range []struct {
+		col, op string
+		t       time.Time
+	}{
+		{"t.created", ">", f.CreatedAfter}, {"t.created", "<", f.CreatedBefore},
+		{"t.last_updated", ">", f.UpdatedAfter}, {"t.last_updated", "<", f.UpdatedBefore},
+		{"t.due", ">", f.DueAfter}, {"t.due", "<", f.DueBefore},
+	} {
+		if !r.t.IsZero() {
+			add(r.col + " " + r.op + " " + a.Add(d.timeArg(r.t)))
+		}
+	}
+	words, phrases := searchTerms(f.Words), searchTerms(f.Phrases)
+	if len(words)+len(phrases) > 0 {
+		add(d.TextMatch(a, words, phrases))
+	}
+	if !f.IncludeMerged {
+		add("t.id = t.effective_id")
+	}
+	if f.Visibility != nil {
+		add(visibility(a, f.Visibility))
+	}
+
+	q := "SELECT " + ticketColumns + " FROM tickets t"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	order, err := orderBy(d, f.Sort)
+	if err != nil {
+		return "", nil, err
+	}
+	q += order
+	limit, offset := int64(f.Limit), int64(f.Offset)
+	if offset > 0 && limit <= 0 {
+		limit = math.MaxInt64 // SQLite has no OFFSET without LIMIT
+	}
+	if limit > 0 {
+		q += " LIMIT " + a.Add(limit)
+	}
+	if offset > 0 {
+		q += " OFFSET " + a.Add(offset)
+	}
+	return q, a.vals, nil
+}
+
+// searchTerms drops the words and phrases that hold no letter or digit:
+// databases tokenize them to nothing, and they differ in what nothing matches.
+func searchTerms(ts []string) []string {
+	var keep []string
+	for _, t := range ts {
+		if strings.IndexFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			keep = append(keep, t)
+		}
+	}
+	return keep
+}
+
+// watching is the condition "ticket t has a watcher in role who meets
+// userCond". It reads the watchers of the users (index on user_id, role)
+// rather than probing every ticket, so that a user with few tickets is found
+// fast among many.
+func watching(a *Args, role core.Role, userCond string) string {
+	return "t.id IN (SELECT w.ticket_id FROM watchers w WHERE w.role = " + a.Add(string(role)) + " AND " + userCond + ")"
+}
+
+// visibility is the condition "the user may see ticket t": every ticket, the
+// tickets of some queues, or the tickets where the user holds a role (in any
+// queue or in some).
+func visibility(a *Args, v *core.Visibility) string {
+	if v.AllQueues {
+		return "1 = 1"
+	}
+	var or []string
+	if len(v.QueueIDs) > 0 {
+		or = append(or, in(a, "t.queue_id", v.QueueIDs))
+	}
+	for _, rv := range v.Roles {
+		if !rv.AllQueues && len(rv.QueueIDs) == 0 {
+			continue
+		}
+		var holds string
+		if rv.Role == core.RoleOwner {
+			holds = "t.owner_id = " + a.Add(v.UserID)
+		} else {
+			holds = watching(a, rv.Role, "w.user_id = "+a.Add(v.UserID))
+		}
+		if !rv.AllQueues {
+			holds = "(" + holds + " AND " + in(a, "t.queue_id", rv.QueueIDs) + ")"
+		}
+		or = append(or, holds)
+	}
+	if len(or) == 0 {
+		return "1 = 0"
+	}
+	return "(" + strings.Join(or, " OR ") + ")"
+}
+
+// orderBy maps sort keys to columns, id descending by default and id as the
+// final tie-breaker, in the direction of the last key. NULL times sort as
+// the largest values.
+func orderBy(d *Dialect, keys []core.SortKey) (string, error) {
+	if len(keys) == 0 {
+		keys = []core.SortKey{{Field: "id", Desc: true}}
+	}
+	var parts []string
+	hasID := false
+	for _, k := range keys {
+		c, ok := sortColumns[k.Field]
+		if !ok {
+			return "", core.Errorf(core.CodeInvalid, "cannot sort by %q; sort by one of: %s",
+				k.Field, strings.Join(core.SortFields, ", "))
+		}
+		p := c.col + direction(k.Desc)
+		if c.nullable && d.NullsOrder != nil {
+			p += d.NullsOrder(k.Desc)
+		}
+		parts = append(parts, p)
+		hasID = hasID || k.Field == "id"
+	}
+	if !hasID {
+		parts = append(parts, "t.id"+direction(keys[len(keys)-1].Desc))
+	}
+	return " ORDER BY " + strings.Join(parts, ", "), nil
+}
+
+func direction(desc bool) string {
+	if desc {
+		return " DESC"
+	}
+	return " ASC"
+}
