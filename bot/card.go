@@ -1,0 +1,114 @@
+package bot
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ticketd/ticketd/core"
+)
+
+// Card is a ticket as chat shows it, whatever the platform: connectors
+// translate it (Block Kit, Discord embeds, Matrix HTML). The card posted in a
+// channel is edited in place whenever the ticket changes.
+type Card struct {
+	Ticket     int64
+	Subject    string
+	Status     string
+	Inactive   bool   // resolved, rejected or deleted
+	Owner      string // "" when nobody owns it
+	Priority   int
+	Queue      string
+	Requestors []string
+	Created    time.Time
+	Age        string // how old the ticket was when the card was made: "3h", "2d"
+	Due        time.Time
+	Version    int64
+	// Actions are the buttons the viewer may use, in the order to show them.
+	Actions []Action
+	// Alert is the alert behind the ticket (nil when no alert opened it).
+	Alert *AlertCard
+}
+
+// Action is a button on a card: a command verb run on the card's ticket.
+type Action struct {
+	Verb  string // take, resolve, comment, ...: what the button runs
+	Label string
+	Style string // "primary", "danger" or ""
+	// Input says the action needs text (a comment, a reply): the platform
+	// asks for it (a modal) and runs `<verb> <n> <text>`.
+	Input bool
+	// Confirm is a question to confirm before running ("" for none).
+	Confirm string
+}
+
+// Button styles.
+const (
+	StylePrimary = "primary"
+	StyleDanger  = "danger"
+)
+
+// NewCard builds the card of a ticket for the viewer the info was read for,
+// at now.
+func NewCard(info *core.CardInfo, now time.Time) *Card {
+	t := info.Ticket
+	c := &Card{Ticket: t.ID, Subject: t.Subject, Status: t.Status, Inactive: info.Inactive, Priority: t.Priority,
+		Queue: info.Queue.Name, Created: t.Created, Age: Age(now.Sub(t.Created)), Due: t.Due, Version: t.Version}
+	if info.Owner != nil && info.Owner.ID != core.NobodyID {
+		c.Owner = displayName(info.Owner)
+	}
+	for _, u := range info.Requestors {
+		c.Requestors = append(c.Requestors, displayName(u))
+	}
+	c.Actions = actions(info)
+	return c
+}
+
+func displayName(u *core.User) string {
+	if u.RealName != "" {
+		return u.RealName
+	}
+	return u.Name
+}
+
+// actions decides which buttons a viewer gets, from their rights and the
+// ticket's lifecycle. The engine still decides when one is pressed.
+func actions(info *core.CardInfo) []Action {
+	t, can := info.Ticket, info.Can
+	unowned := t.OwnerID == core.NobodyID
+	mine := info.Viewer != core.StaffViewer && t.OwnerID == info.Viewer
+	var out []Action
+	add := func(ok bool, a Action) {
+		if ok {
+			out = append(out, a)
+		}
+	}
+	add(!info.Inactive && unowned && (can[core.RightTakeTicket] || can[core.RightModifyTicket]) && can[core.RightOwnTicket],
+		Action{Verb: "take", Label: "Take", Style: StylePrimary})
+	add(!info.Inactive && info.Verbs[core.VerbResolve], Action{Verb: "resolve", Label: "Resolve", Style: StylePrimary})
+	add(can[core.RightCommentOnTicket], Action{Verb: "comment", Label: "Comment", Input: true})
+	add(can[core.RightReplyToTicket], Action{Verb: "reply", Label: "Reply", Input: true})
+	add(info.Initial && info.Verbs[core.VerbOpen], Action{Verb: "open", Label: "Start"})
+	add(!info.Inactive && info.Verbs[core.VerbStall], Action{Verb: "stall", Label: "Stall"})
+	add(!info.Initial && !info.Inactive && info.Verbs[core.VerbOpen], Action{Verb: "open", Label: "Resume"})
+	add(!info.Inactive && info.Verbs[core.VerbReject], Action{Verb: "reject", Label: "Reject"})
+	add(info.Verbs[core.VerbReopen], Action{Verb: "reopen", Label: "Reopen"})
+	add(!info.Inactive && !unowned && !mine && can[core.RightStealTicket] && can[core.RightOwnTicket],
+		Action{Verb: "steal", Label: "Steal"})
+	add(mine, Action{Verb: "untake", Label: "Untake"})
+	add(info.Verbs[core.VerbDelete], Action{Verb: "delete", Label: "Delete", Style: StyleDanger,
+		Confirm: fmt.Sprintf("Delete ticket #%d?", t.ID)})
+	return out
+}
+
+// Age says how long ago something was, in its largest unit: 45s, 12m, 3h, 5d.
+func Age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(0, int(d/time.Second)))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}

@@ -1,0 +1,340 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ticketd/ticketd/core"
+)
+
+// Platform is what a chat connector does for the Sender: post a card,
+// edit it, and post a quiet line in a thread. Errors follow core.Sender:
+// *core.RetryAfterError when the platform rate limits, *core.PermanentError
+// when retrying cannot help.
+type Platform interface {
+	// Name is the platform ("slack") and the Sender's name in deliveries.
+	Name() string
+	// PostCard posts a card in at.Channel, as a reply in at.Thread when it
+	// is set, and returns the new message's id.
+	PostCard(ctx context.Context, at Place, c *Card) (msgID string, err error)
+	// UpdateCard edits the card message msgID in place.
+	UpdateCard(ctx context.Context, at Place, msgID string, c *Card) error
+	// PostLine posts text in at.Thread without notifying anyone.
+	PostLine(ctx context.Context, at Place, text string) error
+	// Rate lists the rate-limit keys a post to a channel counts against.
+	Rate(workspace, channel string) []core.RateRequest
+}
+
+// Sender is the core.Sender for one chat platform: it routes outbox
+// messages to the channels a queue posts to (for new tickets) and to the
+// ticket's threads, posts the card and opens its thread, and afterwards edits
+// the card and adds a line to the thread on every change. A target is
+// "workspace/channel".
+type Sender struct {
+	b     *Bot
+	p     Platform
+	storm *storms // nil: storms are not handled (EnableStorms)
+}
+
+var _ core.Sender = (*Sender)(nil)
+
+// NewSender returns the sender for platform p.
+func NewSender(b *Bot, p Platform) *Sender { return &Sender{b: b, p: p} }
+
+// Name implements core.Sender.
+func (s *Sender) Name() string { return s.p.Name() }
+
+func target(workspace, channel string) string { return workspace + "/" + channel }
+
+func splitTarget(t string) (string, string, bool) {
+	ws, ch, ok := strings.Cut(t, "/")
+	return ws, ch, ok && ws != "" && ch != ""
+}
+
+func payloadOf(m *core.OutboxMessage) (*core.OutboxPayload, error) {
+	var p core.OutboxPayload
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return nil, fmt.Errorf("outbox message %d has an unreadable payload: %w", m.ID, err)
+	}
+	return &p, nil
+}
+
+// Targets implements core.Sender: the channels of the ticket's threads; for
+// a new ticket (or one moved to another queue) also the channels its queue
+// posts to, and the channel of the message it was opened from.
+func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, error) {
+	p, err := payloadOf(m)
+	if err != nil {
+		return nil, nil // nothing a chat channel can show
+	}
+	platform := s.p.Name()
+	var out []string
+	add := func(ws, ch string) {
+		t := target(ws, ch)
+		for _, o := range out {
+			if o == t {
+				return
+			}
+		}
+		out = append(out, t)
+	}
+	ths, err := s.b.eng.ChatThreads(ctx, m.TicketID)
+	if err != nil {
+		return nil, err
+	}
+	for _, th := range ths {
+		if th.Platform == platform {
+			add(th.Workspace, th.Channel)
+		}
+	}
+	created := p.Transaction.Type == core.TxnCreate
+	// A ticket an alert storm kept out of its channel gets its card at its
+	// next alert.
+	unposted := alertish(p) && len(out) == 0
+	if created || unposted || (p.Transaction.Type == core.TxnSet && p.Transaction.Field == "Queue") {
+		if created {
+			if info, err := s.b.eng.Card(ctx, core.StaffViewer, m.TicketID); err == nil {
+				if at, _, ok := parseDedupKey(info.Ticket.DedupKey); ok && at.Platform == platform {
+					add(at.Workspace, at.Channel)
+				}
+			}
+		}
+		rs, err := s.b.Routes(ctx, platform)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if r.QueueID == p.Ticket.QueueID {
+				add(r.Workspace, r.Channel)
+			}
+		}
+	}
+	if s.storm != nil && alertish(p) {
+		kept := out[:0]
+		for _, t := range out {
+			if !s.storm.route(ctx, t, p) {
+				kept = append(kept, t)
+			}
+		}
+		out = kept
+	}
+	return out, nil
+}
+
+// Rate implements core.Sender.
+func (s *Sender) Rate(t string) []core.RateRequest {
+	if s.storm != nil && s.storm.active(t) {
+		return nil // Send takes from the channel's rate itself, and folds alerts
+	}
+	ws, ch, _ := splitTarget(t)
+	return s.p.Rate(ws, ch)
+}
+
+// Send implements core.Sender. The card always shows the ticket as it is
+// now, so a late or repeated delivery never shows stale state.
+func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
+	if d.Message == nil {
+		return fmt.Errorf("delivery %d came without its outbox message", d.ID)
+	}
+	ws, ch, ok := splitTarget(d.Target)
+	if !ok {
+		return &core.PermanentError{Err: fmt.Errorf("chat target %q is not workspace/channel", d.Target)}
+	}
+	p, err := payloadOf(d.Message)
+	if err != nil {
+		return &core.PermanentError{Err: err}
+	}
+	if s.storm != nil && s.storm.active(d.Target) {
+		if alertish(p) && s.storm.absorb(d.Target, p) {
+			return nil // into the channel's digest
+		}
+		if reqs := s.p.Rate(ws, ch); len(reqs) > 0 {
+			wait, err := s.storm.cfg.Limiter.Reserve(ctx, s.b.now(), reqs...)
+			if err != nil {
+				return err
+			}
+			if wait > 0 {
+				return &core.RetryAfterError{After: wait, Err: errStormWait}
+			}
+		}
+	}
+	platform := s.p.Name()
+	at := Place{Platform: platform, Workspace: ws, Channel: ch}
+	ths, err := s.b.eng.ChatThreads(ctx, d.Message.TicketID)
+	if err != nil {
+		return err
+	}
+	var th *core.ChatThread
+	for _, t := range ths {
+		if t.Platform == platform && t.Workspace == ws && t.Channel == ch {
+			th = t
+		}
+	}
+	info, err := s.b.eng.Card(ctx, core.StaffViewer, d.Message.TicketID)
+	if core.IsCode(err, core.CodeNotFound) {
+		return &core.PermanentError{Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	card := NewCard(info, s.b.now())
+	s.b.withAlert(ctx, card, info.Ticket)
+	if th == nil || th.Card == "" {
+		// The ticket is new here: its card opens the thread, or goes first
+		// into the thread of the message it was opened from.
+		if th != nil {
+			at.Thread = th.Thread
+		} else if o, msgID, ok := parseDedupKey(info.Ticket.DedupKey); ok && o.Platform == platform && o.Workspace == ws && o.Channel == ch {
+			at.Thread = msgID
+		}
+		msgID, err := s.p.PostCard(ctx, at, card)
+		if err != nil {
+			return err
+		}
+		rec := core.ChatThread{TicketID: d.Message.TicketID, Platform: platform, Workspace: ws, Channel: ch,
+			Thread: at.Thread, Card: msgID}
+		if rec.Thread == "" {
+			rec.Thread = msgID
+		}
+		if _, err := s.b.eng.RecordChatThread(ctx, rec); err != nil {
+			return err
+		}
+		return nil
+	}
+	at.Thread = th.Thread
+	line, err := s.b.Line(ctx, p, d.Message, at)
+	if err == errEcho {
+		return nil // written in this thread, and the card does not show it
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.p.UpdateCard(ctx, at, th.Card, card); err != nil {
+		return err
+	}
+	if line == "" {
+		return nil
+	}
+	return s.p.PostLine(ctx, at, line)
+}
+
+// errEcho: the change is a message written in the thread itself.
+var errEcho = errors.New("written in this thread")
+
+// errStormWait: a change waits for the rate of a channel in an alert storm.
+var errStormWait = errors.New("waiting for the channel's rate (alert storm)")
+
+// maxQuoted bounds the content quoted in a thread line.
+const maxQuoted = 2000
+
+// Line is the quiet line a thread gets about a change: "" when the card says
+// it all, errEcho when the change is a message written in that thread.
+func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMessage, at Place) (string, error) {
+	tx := p.Transaction
+	who := b.eng.ChatUserName(ctx, tx.ActorID)
+	user := func(v string) string {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return v
+		}
+		if id == core.NobodyID {
+			return "nobody"
+		}
+		return b.eng.ChatUserName(ctx, id)
+	}
+	switch tx.Type {
+	case core.TxnAlert:
+		return b.alertLine(ctx, m, tx)
+	case core.TxnCreate:
+		return "", nil
+	case core.TxnTake:
+		return fmt.Sprintf("%s took the ticket.", who), nil
+	case core.TxnUntake:
+		return fmt.Sprintf("%s released the ticket: nobody owns it now.", who), nil
+	case core.TxnSteal:
+		return fmt.Sprintf("%s took the ticket over from %s.", who, user(tx.OldValue)), nil
+	case core.TxnGive:
+		return fmt.Sprintf("%s gave the ticket to %s.", who, user(tx.NewValue)), nil
+	case core.TxnStatus:
+		return fmt.Sprintf("%s changed the status: %s → %s.", who, tx.OldValue, tx.NewValue), nil
+	case core.TxnCorrespond, core.TxnComment:
+		t, err := b.eng.ChatTransaction(ctx, m.TicketID, tx.ID)
+		if err != nil {
+			return "", err
+		}
+		body, mailed := "", false
+		for _, a := range t.Attachments {
+			if a.Filename != "" {
+				continue
+			}
+			if strings.Contains(a.Headers, origin(at)) && origin(at) != "" {
+				return "", errEcho
+			}
+			body = strings.TrimSpace(string(a.Content))
+			if FromMail(a.Headers) {
+				body, mailed = TrimQuoted(body), true
+			}
+			break
+		}
+		if r := []rune(body); len(r) > maxQuoted {
+			body = string(r[:maxQuoted]) + "…"
+		}
+		verb := "commented"
+		if tx.Type == core.TxnCorrespond {
+			verb = "replied to the requester"
+		}
+		if mailed {
+			verb = map[core.TxnType]string{core.TxnCorrespond: "wrote by e-mail", core.TxnComment: "commented by e-mail"}[tx.Type]
+		}
+		if body == "" {
+			return fmt.Sprintf("%s %s.", who, verb), nil
+		}
+		return fmt.Sprintf("%s %s:\n%s", who, verb, quote(body)), nil
+	case core.TxnSet:
+		old, new := tx.OldValue, tx.NewValue
+		if tx.Field == "Queue" {
+			return fmt.Sprintf("%s moved the ticket to queue %s.", who, p.Ticket.Queue), nil
+		}
+		if old == "" {
+			old = "none"
+		}
+		if new == "" {
+			new = "none"
+		}
+		return fmt.Sprintf("%s changed the %s: %s → %s.", who, strings.ToLower(tx.Field), old, new), nil
+	case core.TxnAddWatcher:
+		return fmt.Sprintf("%s added %s as %s.", who, user(tx.NewValue), tx.Field), nil
+	case core.TxnDelWatcher:
+		return fmt.Sprintf("%s removed %s as %s.", who, user(tx.NewValue), tx.Field), nil
+	case core.TxnAddLink:
+		return fmt.Sprintf("%s linked #%s %s #%s.", who, tx.OldValue, linkWords(tx.Field), tx.NewValue), nil
+	case core.TxnDeleteLink:
+		return fmt.Sprintf("%s unlinked #%s %s #%s.", who, tx.OldValue, linkWords(tx.Field), tx.NewValue), nil
+	case core.TxnMerge:
+		return fmt.Sprintf("%s merged #%s into #%s.", who, tx.OldValue, tx.NewValue), nil
+	case core.TxnTimeWorked:
+		return fmt.Sprintf("%s recorded time worked: %s → %s minutes.", who, tx.OldValue, tx.NewValue), nil
+	}
+	return fmt.Sprintf("%s: %s.", who, strings.ToLower(string(tx.Type))), nil
+}
+
+func linkWords(t string) string {
+	switch core.LinkType(t) {
+	case core.LinkDependsOn:
+		return "depends on"
+	case core.LinkRefersTo:
+		return "refers to"
+	case core.LinkMemberOf:
+		return "is a child of"
+	}
+	return t
+}
+
+// quote marks every line of s as quoted.
+func quote(s string) string {
+	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
+}
