@@ -1,0 +1,359 @@
+// Package web is ticketd's REST API: JSON over /api/v1, authenticated by
+// bearer tokens, every request one or more calls into the engine, which
+// decides every right. The routes are listed once, in routes; the OpenAPI
+// document (openapi.json, served at /api/v1/openapi.json) describes them and
+// a test keeps the two in step. Client is a typed Go client for it.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ticketd/ticketd/core"
+)
+
+// Defaults for Options.
+const (
+	DefaultMaxBodyBytes   = 1 << 20  // any request body
+	DefaultMaxUploadBytes = 25 << 20 // bodies that carry content: create, reply, comment
+)
+
+// Options configure the API. The zero value is usable.
+type Options struct {
+	// Logger receives failures (with their causes) and panics; nil: discard.
+	Logger *slog.Logger
+	// Observe, when set, is called once per request with the route pattern
+	// that served it (such as "POST /api/v1/tickets/{id}/{action}", or
+	// "unmatched"), the status sent and how long it took. It must be fast and
+	// safe for concurrent use.
+	Observe func(route string, status int, took time.Duration)
+	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxUploadBytes limits the bodies of requests that carry content
+	// (attachments come base64-encoded in JSON): create, reply and comment;
+	// 0 means DefaultMaxUploadBytes.
+	MaxUploadBytes int64
+}
+
+// API serves the REST API over an engine.
+type API struct {
+	eng  *core.Engine
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns the API over eng.
+func New(eng *core.Engine, opts Options) *API {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if opts.MaxUploadBytes < opts.MaxBodyBytes {
+		opts.MaxUploadBytes = opts.MaxBodyBytes
+	}
+	a := &API{eng: eng, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	for _, rt := range routes {
+		a.mux.Handle(rt.pattern(), a.wrap(rt))
+	}
+	a.mux.Handle("/", a.wrap(route{name: "unmatched", public: true, serve: (*API).unmatched}))
+	return a
+}
+
+// Handler serves everything under /api/v1 (and JSON 404s elsewhere).
+func (a *API) Handler() http.Handler { return a.mux }
+
+// route is one entry of the routing table.
+type route struct {
+	method, path string
+	name         string // for Observe: the pattern, or "unmatched"
+	public       bool   // served without a token
+	serve        func(a *API, c *call) error
+}
+
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// routes is every route the API serves: the one table the mux, the OpenAPI
+// test and the documentation follow. POST /api/v1/tickets/{id}/{action}
+// dispatches on actions.
+var routes = []route{
+	{method: "GET", path: "/api/v1/openapi.json", public: true, serve: (*API).openAPI},
+	{method: "GET", path: "/api/v1/me", serve: (*API).me},
+
+	{method: "POST", path: "/api/v1/tickets", serve: (*API).createTicket},
+	{method: "GET", path: "/api/v1/tickets", serve: (*API).searchTickets},
+	{method: "GET", path: "/api/v1/tickets/{id}", serve: (*API).getTicket},
+	{method: "PATCH", path: "/api/v1/tickets/{id}", serve: (*API).patchTicket},
+	{method: "POST", path: "/api/v1/tickets/{id}/{action}", serve: (*API).ticketAction},
+	{method: "DELETE", path: "/api/v1/tickets/{id}/watchers/{role}/{user}", serve: (*API).removeWatcher},
+	{method: "DELETE", path: "/api/v1/tickets/{id}/links/{type}/{other}", serve: (*API).removeLink},
+	{method: "GET", path: "/api/v1/tickets/{id}/history", serve: (*API).history},
+	{method: "GET", path: "/api/v1/tickets/{id}/attachments/{attachment}", serve: (*API).attachment},
+
+	{method: "GET", path: "/api/v1/queues", serve: (*API).listQueues},
+	{method: "POST", path: "/api/v1/queues", serve: (*API).createQueue},
+	{method: "PATCH", path: "/api/v1/queues/{name}", serve: (*API).patchQueue},
+
+	{method: "GET", path: "/api/v1/users", serve: (*API).listUsers},
+	{method: "POST", path: "/api/v1/users", serve: (*API).createUser},
+	{method: "GET", path: "/api/v1/users/{name}", serve: (*API).getUser},
+	{method: "PATCH", path: "/api/v1/users/{name}", serve: (*API).patchUser},
+
+	{method: "GET", path: "/api/v1/groups", serve: (*API).listGroups},
+	{method: "POST", path: "/api/v1/groups", serve: (*API).createGroup},
+	{method: "PUT", path: "/api/v1/groups/{name}/members/{user}", serve: (*API).addMember},
+	{method: "DELETE", path: "/api/v1/groups/{name}/members/{user}", serve: (*API).removeMember},
+
+	{method: "GET", path: "/api/v1/grants", serve: (*API).listGrants},
+	{method: "POST", path: "/api/v1/grants", serve: (*API).grant},
+	{method: "DELETE", path: "/api/v1/grants", serve: (*API).revoke},
+
+	{method: "GET", path: "/api/v1/tokens", serve: (*API).listTokens},
+	{method: "POST", path: "/api/v1/tokens", serve: (*API).issueToken},
+	{method: "DELETE", path: "/api/v1/tokens/{id}", serve: (*API).revokeToken},
+
+	{method: "GET", path: "/api/v1/webhooks", serve: (*API).listWebhooks},
+	{method: "POST", path: "/api/v1/webhooks", serve: (*API).createWebhook},
+	{method: "DELETE", path: "/api/v1/webhooks/{id}", serve: (*API).deleteWebhook},
+
+	{method: "GET", path: "/api/v1/deliveries", serve: (*API).listDeliveries},
+}
+
+// call is one request being served.
+type call struct {
+	w    *statusWriter
+	r    *http.Request
+	ctx  context.Context
+	user *core.User // the token's user; nil on public routes
+}
+
+func (c *call) actor() int64 { return c.user.ID }
+
+// statusWriter remembers the status sent.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// wrap runs a route: authentication first, then the handler; errors become
+// JSON error responses; panics become 500s; Observe hears of every request.
+func (a *API) wrap(rt route) http.Handler {
+	name := rt.name
+	if name == "" {
+		name = rt.pattern()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		c := &call{w: sw, r: r, ctx: r.Context()}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				a.log.Error("panic serving request", "route", name, "panic", p, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					a.fail(c, core.Internal(fmt.Errorf("panic: %v", p), "panic"))
+				}
+			}
+			if a.opts.Observe != nil {
+				status := sw.status
+				if status == 0 {
+					status = http.StatusOK
+				}
+				a.opts.Observe(name, status, time.Since(start))
+			}
+		}()
+		// Everything under /api/v1 but public routes needs a token, paths
+		// that do not exist included: they say nothing to strangers.
+		if !rt.public || (rt.name == "unmatched" && strings.HasPrefix(r.URL.Path, "/api/v1")) {
+			u, err := a.authenticate(r)
+			if err != nil {
+				a.fail(c, err)
+				return
+			}
+			c.user = u
+		}
+		if err := checkURL(r); err != nil {
+			a.fail(c, err)
+			return
+		}
+		if err := rt.serve(a, c); err != nil {
+			a.fail(c, err)
+		}
+	})
+}
+
+func (a *API) authenticate(r *http.Request) (*core.User, error) {
+	h := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
+			msg: "missing token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)"}
+	}
+	u, err := a.eng.Authenticate(r.Context(), strings.TrimSpace(secret))
+	if err != nil {
+		if core.IsCode(err, core.CodeUnauthorized) {
+			return nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
+				msg: errMessage(err), invalidToken: true}
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+// unmatched answers requests no route serves: 405 when the path exists
+// under another method, else 404.
+func (a *API) unmatched(c *call) error {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := &http.Request{Method: m, URL: c.r.URL, Host: c.r.Host, Header: http.Header{}}
+		if _, p := a.mux.Handler(probe); p != "" && p != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		if slices.Contains(allow, "GET") {
+			allow = append(allow, "HEAD")
+		}
+		c.w.Header().Set("Allow", strings.Join(allow, ", "))
+		return &httpError{status: http.StatusMethodNotAllowed, code: "method_not_allowed",
+			msg: fmt.Sprintf("%s is not allowed on %s; use %s", c.r.Method, c.r.URL.Path, strings.Join(allow, ", "))}
+	}
+	return &httpError{status: http.StatusNotFound, code: string(core.CodeNotFound),
+		msg: fmt.Sprintf("no such resource %s; the API is described at /api/v1/openapi.json", c.r.URL.Path)}
+}
+
+// ---- errors ----
+
+// httpError is an error the API itself decides, with its status.
+type httpError struct {
+	status       int
+	code         string
+	msg          string
+	invalidToken bool
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+// Codes the API adds to core's.
+const (
+	CodePreconditionFailed   = "precondition_failed"
+	CodeTooLarge             = "too_large"
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeMethodNotAllowed     = "method_not_allowed"
+)
+
+func invalid(format string, args ...any) error {
+	return &httpError{status: http.StatusBadRequest, code: string(core.CodeInvalid), msg: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &httpError{status: http.StatusNotFound, code: string(core.CodeNotFound), msg: fmt.Sprintf(format, args...)}
+}
+
+func preconditionFailed(format string, args ...any) error {
+	return &httpError{status: http.StatusPreconditionFailed, code: CodePreconditionFailed, msg: fmt.Sprintf(format, args...)}
+}
+
+// statusOf maps core codes to HTTP statuses. Every invalid input, whether
+// malformed or refused by the engine's rules, is 400.
+var statusOf = map[core.Code]int{
+	core.CodeInvalid:      http.StatusBadRequest,
+	core.CodeUnauthorized: http.StatusUnauthorized,
+	core.CodeForbidden:    http.StatusForbidden,
+	core.CodeNotFound:     http.StatusNotFound,
+	core.CodeConflict:     http.StatusConflict,
+	core.CodePrecondition: http.StatusPreconditionFailed,
+	core.CodeRateLimited:  http.StatusTooManyRequests,
+	core.CodeInternal:     http.StatusInternalServerError,
+}
+
+func errMessage(err error) string {
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return ce.Message
+	}
+	return err.Error()
+}
+
+// fail writes err as a JSON error response. Internal errors are logged with
+// their cause and answered with a generic message and a reference.
+func (a *API) fail(c *call, err error) {
+	if c.w.status != 0 {
+		a.log.Warn("error after the response started", "method", c.r.Method, "path", c.r.URL.Path, "err", err)
+		return
+	}
+	var he *httpError
+	if errors.As(err, &he) {
+		if he.status == http.StatusUnauthorized {
+			v := `Bearer realm="ticketd"`
+			if he.invalidToken {
+				v += `, error="invalid_token"`
+			}
+			c.w.Header().Set("WWW-Authenticate", v)
+		}
+		writeError(c.w, he.status, he.code, he.msg)
+		return
+	}
+	code := core.ErrorCode(err)
+	if errors.Is(err, context.Canceled) && c.ctx.Err() != nil {
+		// The client went away; nobody reads the answer.
+		writeError(c.w, 499, "canceled", "request canceled")
+		return
+	}
+	status, ok := statusOf[code]
+	if !ok {
+		status, code = http.StatusInternalServerError, core.CodeInternal
+	}
+	msg := errMessage(err)
+	if code == core.CodeInternal {
+		ref := newRef()
+		a.log.Error("request failed", "method", c.r.Method, "path", c.r.URL.Path, "ref", ref, "err", err)
+		msg = "internal error; the server log has the details under ref " + ref
+	}
+	if code == core.CodeUnauthorized {
+		c.w.Header().Set("WWW-Authenticate", `Bearer realm="ticketd", error="invalid_token"`)
+	}
+	writeError(c.w, status, string(code), msg)
+}
+
+func newRef() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, ErrorResponse{Error: APIError{Code: code, Message: msg}})
+}
