@@ -1,0 +1,68 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ticketd/ticketd/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// golden compares v, as indented JSON, with testdata/name.json.
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", name+".json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from %s (go test -update rewrites it):\n%s", name, path, got)
+	}
+}
+
+func TestBlockKitGolden(t *testing.T) {
+	created := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	open := &bot.Card{Ticket: 42, Subject: "core1 <unreachable> & @channel", Status: "new", Priority: 50, Queue: "NOC",
+		Requestors: []string{"Carol <carol@example.net>"}, Created: created, Age: "3h", Version: 1,
+		Actions: []bot.Action{{Verb: "take", Label: "Take", Style: bot.StylePrimary}, {Verb: "resolve", Label: "Resolve", Style: bot.StylePrimary},
+			{Verb: "comment", Label: "Comment", Input: true}, {Verb: "delete", Label: "Delete", Style: bot.StyleDanger, Confirm: "Delete ticket #42?"}}}
+	golden(t, "card_open", CardBlocks(open))
+	resolved := &bot.Card{Ticket: 43, Subject: "disk full", Status: "resolved", Inactive: true, Owner: "Alice", Priority: 10,
+		Queue: "Servers", Created: created, Due: created.Add(48 * time.Hour), Version: 7,
+		Actions: []bot.Action{{Verb: "reopen", Label: "Reopen"}}}
+	golden(t, "card_resolved", CardBlocks(resolved))
+	golden(t, "modal_comment", TextModal("comment", 42))
+	golden(t, "modal_reply", TextModal("reply", 42))
+	golden(t, "modal_new", NewModal("CNOC"))
+	golden(t, "reply_show", ReplyMessage(&bot.Reply{Text: "Ticket #42 `show 42`", Card: open}))
+}
+
+func TestEscape(t *testing.T) {
+	if got := Escape("<!channel> & <@U1> a>b"); got != "&lt;!channel&gt; &amp; &lt;@U1&gt; a&gt;b" {
+		t.Fatalf("Escape: %q", got)
+	}
+}
