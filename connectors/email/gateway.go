@@ -1,0 +1,365 @@
+package email
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ticketd/ticketd/bot"
+	"github.com/ticketd/ticketd/core"
+)
+
+// GatewayOptions configure a Gateway. Zero fields take the defaults.
+type GatewayOptions struct {
+	// Domain is ours: the value of our loop header, and the domain of the
+	// Message-IDs we make up for mail that has none.
+	Domain string
+	// Autoreply limits what one sender gets automatically
+	// (core.DefaultAutoreplyPolicy).
+	Autoreply core.AutoreplyPolicy
+	// NoCommands turns off commands in mail from staff.
+	NoCommands bool
+	Limits     Limits
+	Logger     *slog.Logger
+	// CacheTTL is how long the queues' addresses are cached for routing
+	// recipients (5s).
+	CacheTTL time.Duration
+	Clock    core.Clock
+}
+
+// Gateway turns received mail into engine calls: one per message and
+// recipient, then the commands of staff through the bot.
+type Gateway struct {
+	eng  *core.Engine
+	bot  *bot.Bot
+	opts GatewayOptions
+
+	mu      sync.Mutex
+	queues  []*core.Queue
+	fetched time.Time
+}
+
+// NewGateway returns a gateway over eng; b runs the commands of staff.
+func NewGateway(eng *core.Engine, b *bot.Bot, opts GatewayOptions) *Gateway {
+	if opts.Domain == "" {
+		opts.Domain = "localhost"
+	}
+	if opts.Autoreply.Max == 0 && opts.Autoreply.Per == 0 {
+		opts.Autoreply = core.DefaultAutoreplyPolicy
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CacheTTL <= 0 {
+		opts.CacheTTL = 5 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = core.SystemClock{}
+	}
+	opts.Limits = opts.Limits.withDefaults()
+	return &Gateway{eng: eng, bot: b, opts: opts}
+}
+
+// ErrNoRecipient: the address is no queue's.
+var ErrNoRecipient = errors.New("no queue has this address")
+
+// Route finds the queue an address belongs to (ErrNoRecipient when none).
+func (g *Gateway) Route(ctx context.Context, address string) (core.MailRoute, error) {
+	qs, err := g.queueList(ctx, false)
+	if err != nil {
+		return core.MailRoute{}, err
+	}
+	if r, ok := core.RouteAddress(address, qs); ok {
+		return r, nil
+	}
+	// A queue made a moment ago: ask again before refusing (once a second
+	// at most, whatever the rate of mail to addresses that are no queue's).
+	g.mu.Lock()
+	again := g.opts.Clock.Now().Sub(g.fetched) >= time.Second
+	g.mu.Unlock()
+	if !again {
+		return core.MailRoute{}, ErrNoRecipient
+	}
+	if qs, err = g.queueList(ctx, true); err != nil {
+		return core.MailRoute{}, err
+	}
+	if r, ok := core.RouteAddress(address, qs); ok {
+		return r, nil
+	}
+	return core.MailRoute{}, ErrNoRecipient
+}
+
+// RouteQueue routes to a queue named by name or id (the mailgate's
+// --queue), with action.
+func (g *Gateway) RouteQueue(ctx context.Context, queue, action string) (core.MailRoute, error) {
+	if action != core.MailCorrespond && action != core.MailComment {
+		return core.MailRoute{}, core.Errorf(core.CodeInvalid, "action must be %s or %s, not %q", core.MailCorrespond, core.MailComment, action)
+	}
+	qs, err := g.queueList(ctx, true)
+	if err != nil {
+		return core.MailRoute{}, err
+	}
+	for _, q := range qs {
+		if strings.EqualFold(q.Name, queue) || fmt.Sprint(q.ID) == queue {
+			return core.MailRoute{QueueID: q.ID, Queue: q.Name, Action: action}, nil
+		}
+	}
+	return core.MailRoute{}, core.Errorf(core.CodeNotFound, "no queue named %q", queue)
+}
+
+func (g *Gateway) queueList(ctx context.Context, fresh bool) ([]*core.Queue, error) {
+	g.mu.Lock()
+	qs, at := g.queues, g.fetched
+	g.mu.Unlock()
+	now := g.opts.Clock.Now()
+	if !fresh && qs != nil && now.Sub(at) < g.opts.CacheTTL && !now.Before(at) {
+		return qs, nil
+	}
+	qs, err := g.eng.MailQueues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	g.queues, g.fetched = qs, now
+	g.mu.Unlock()
+	return qs, nil
+}
+
+// Status is what a transport answers the peer that delivered.
+type Status int
+
+const (
+	Delivered Status = iota // 2xx, exit 0: done (recorded, or dropped on purpose)
+	TempFail                // 4xx, exit 75: try again later
+	PermFail                // 5xx, other exit codes: do not try again
+)
+
+func (s Status) String() string {
+	return [...]string{"delivered", "temporary failure", "permanent failure"}[s]
+}
+
+// Result is what became of one delivery.
+type Result struct {
+	Status  Status
+	Outcome core.MailOutcome // when the engine took the mail
+	Ticket  int64
+	Text    string // for the peer: the SMTP reply text, the mailgate's stderr
+}
+
+// Delivery is one received message for one recipient.
+type Delivery struct {
+	Raw   []byte
+	Route core.MailRoute
+	// EnvelopeFrom is the SMTP MAIL FROM (nil when unknown; "" is the null
+	// sender of bounces and autoreplies).
+	EnvelopeFrom *string
+}
+
+// Headers stored with mailed content (RT's X-RT-Interface and
+// X-RT-Original-Encoding): the first marks it for the chat thread (see
+// bot.FromMail); the others say what the parser had to do.
+const (
+	headerOriginalEncoding = "X-Ticketd-Original-Encoding"
+	headerNote             = "X-Ticketd-Note"
+)
+
+// Deliver records one message for one recipient: it parses it, drops our
+// own mail, and makes the one engine call; then, for staff, it runs the
+// commands on the message's first lines through the bot.
+func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
+	log := g.opts.Logger
+	m := Parse(d.Raw, g.opts.Limits)
+	for _, v := range m.Loop {
+		if strings.EqualFold(v, g.opts.Domain) {
+			log.Info("mail dropped: it carries our loop header", "message_id", m.MessageID, "queue", d.Route.Queue)
+			return Result{Status: Delivered, Outcome: core.MailLooped, Text: "our own mail: dropped"}
+		}
+	}
+	in := core.MailInput{QueueID: d.Route.QueueID, Action: d.Route.Action, Ticket: d.Route.Ticket, Subject: m.Subject,
+		MessageID: m.MessageID, Auto: m.Auto}
+	sender := m.From
+	if sender.Address == "" {
+		sender = m.Sender
+	}
+	if sender.Address == "" && len(m.ReplyTo) > 0 {
+		sender = m.ReplyTo[0]
+	}
+	if sender.Address == "" && d.EnvelopeFrom != nil && *d.EnvelopeFrom != "" {
+		sender = Address{Address: *d.EnvelopeFrom}
+	}
+	if sender.Address == "" {
+		return Result{Status: PermFail, Text: "the message has no sender address (From)"}
+	}
+	in.From, in.FromName = sender.Address, sender.Name
+	if in.Auto == "" && d.EnvelopeFrom != nil {
+		if *d.EnvelopeFrom == "" {
+			in.Auto = "null envelope sender"
+		} else if local, _, _ := strings.Cut(*d.EnvelopeFrom, "@"); strings.EqualFold(local, "mailer-daemon") {
+			in.Auto = "envelope sender is mailer-daemon"
+		}
+	}
+	if in.MessageID == "" {
+		// Made up from the bytes, so that a retried delivery is the same.
+		sum := sha256.Sum256(d.Raw)
+		in.MessageID = "ticketd.noid." + hex.EncodeToString(sum[:12]) + "@" + g.opts.Domain
+	}
+	in.References = append(in.References, m.InReplyTo...)
+	for i := len(m.References) - 1; i >= 0; i-- {
+		in.References = append(in.References, m.References[i])
+	}
+	in.References = append(in.References, m.ReportIDs...)
+
+	text := m.Text
+	var commands []string
+	if !g.opts.NoCommands && in.Auto == "" {
+		if lines, rest := commandLines(text); len(lines) > 0 {
+			u, err := g.eng.MailSender(ctx, in.From)
+			switch {
+			case err == nil && u.Privileged && !u.Disabled:
+				commands, text = lines, rest
+				if !hasNewText(rest) && in.Action == core.MailCorrespond {
+					// Only commands (and a quote): nothing to send the
+					// requester, so it is recorded for staff.
+					in.Action = core.MailComment
+				}
+			case err != nil && !core.IsCode(err, core.CodeNotFound):
+				return g.failed(err, m)
+			}
+		}
+	}
+	in.Content = g.content(m, text)
+
+	res, err := g.eng.ReceiveMail(ctx, in, g.opts.Autoreply)
+	if err != nil {
+		return g.failed(err, m)
+	}
+	r := Result{Status: Delivered, Outcome: res.Outcome}
+	if res.Ticket != nil {
+		r.Ticket = res.Ticket.ID
+	}
+	switch res.Outcome {
+	case core.MailCreated:
+		r.Text = fmt.Sprintf("opened ticket #%d", r.Ticket)
+	case core.MailAdded:
+		r.Text = fmt.Sprintf("recorded on ticket #%d", r.Ticket)
+	case core.MailDuplicate:
+		r.Text = fmt.Sprintf("already recorded on ticket #%d", r.Ticket)
+	case core.MailLooped:
+		r.Text = "our own mail: dropped"
+	case core.MailRefused:
+		r.Text = "refused: " + res.Reason
+	}
+	log.Info("mail received", "outcome", res.Outcome, "ticket", r.Ticket, "queue", d.Route.Queue, "action", in.Action,
+		"from", in.From, "message_id", in.MessageID, "auto", in.Auto, "reason", res.Reason, "notes", len(m.Notes))
+	if len(commands) > 0 && (res.Outcome == core.MailCreated || res.Outcome == core.MailAdded) && res.Actor != nil {
+		g.runCommands(ctx, res, in, commands)
+	}
+	return r
+}
+
+// failed maps an engine error to what the peer is told.
+func (g *Gateway) failed(err error, m *Message) Result {
+	switch core.ErrorCode(err) {
+	case core.CodeInternal, core.CodeRateLimited, core.CodeConflict, core.CodePrecondition:
+		g.opts.Logger.Error("mail not recorded: try again later", "message_id", m.MessageID, "err", err)
+		return Result{Status: TempFail, Text: "cannot record the message now; try again later"}
+	}
+	g.opts.Logger.Warn("mail refused for good", "message_id", m.MessageID, "err", err)
+	return Result{Status: PermFail, Text: err.Error()}
+}
+
+// content is what the engine stores of a message: the text, the HTML (as
+// message.html), the attachments byte for byte, and the raw message (as
+// message.eml); the header with our interface, encoding and notes first.
+func (g *Gateway) content(m *Message, text string) *core.Content {
+	var h strings.Builder
+	h.WriteString(bot.MailInterfaceHeader + ": Email\n")
+	if len(m.Charsets) > 0 {
+		fmt.Fprintf(&h, "%s: %s\n", headerOriginalEncoding, strings.Join(m.Charsets, ", "))
+	}
+	for _, n := range m.Notes {
+		fmt.Fprintf(&h, "%s: %s\n", headerNote, n)
+	}
+	h.WriteString(m.Header)
+	c := &core.Content{Body: text, ContentType: "text/plain; charset=utf-8", Headers: h.String()}
+	for _, f := range m.Files {
+		c.Files = append(c.Files, core.File{Name: f.Name, ContentType: f.ContentType, Data: f.Data})
+	}
+	if m.HTML != "" {
+		c.Files = append(c.Files, core.File{Name: "message.html", ContentType: "text/html; charset=utf-8", Data: []byte(m.HTML)})
+	}
+	c.Files = append(c.Files, core.File{Name: "message.eml", ContentType: "message/rfc822", Data: m.Raw})
+	return c
+}
+
+// hasNewText reports whether a text says more than what it quotes.
+func hasNewText(s string) bool {
+	for _, l := range strings.Split(bot.TrimQuoted(s), "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, ">") {
+			return true
+		}
+	}
+	return false
+}
+
+// maxCommands bounds the command lines read from one mail.
+const maxCommands = 20
+
+// commandLines splits the commands on the first lines of a text (lines
+// that start with "/", after any blank lines) from the rest.
+func commandLines(text string) ([]string, string) {
+	lines := strings.Split(text, "\n")
+	var cmds []string
+	i := 0
+	for ; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		if t == "" {
+			continue
+		}
+		if !strings.HasPrefix(t, "/") || len(cmds) == maxCommands {
+			break
+		}
+		cmds = append(cmds, t)
+	}
+	if len(cmds) == 0 {
+		return nil, text
+	}
+	return cmds, strings.TrimLeft(strings.Join(lines[i:], "\n"), "\n")
+}
+
+// runCommands runs the command lines of a staff member's mail as them,
+// about its ticket, and mails them what failed.
+func (g *Gateway) runCommands(ctx context.Context, res *core.MailResult, in core.MailInput, commands []string) {
+	a := bot.Actor{Chat: core.ChatUser{Platform: "email", Workspace: g.opts.Domain, ID: in.From},
+		UserID: res.Actor.ID, Name: res.Actor.Name, Linked: true}
+	var report []string
+	failed := false
+	for _, line := range commands {
+		r := g.bot.RunFor(ctx, a, res.Ticket.ID, line)
+		status := "ok"
+		if r.Failed {
+			status, failed = "failed", true
+		}
+		report = append(report, fmt.Sprintf("%s\n  %s: %s", line, status, strings.ReplaceAll(strings.TrimSpace(r.Text), "\n", "\n  ")))
+		g.opts.Logger.Info("mail command", "ticket", res.Ticket.ID, "from", in.From, "command", line, "failed", r.Failed)
+	}
+	if !failed {
+		return
+	}
+	subject := in.Subject
+	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
+		subject = "Re: " + subject
+	}
+	n := core.MailNotice{To: in.From, Subject: subject, InReplyTo: in.MessageID, References: slices.Clip(in.References),
+		QueueID: in.QueueID, TicketID: res.Ticket.ID, Text: strings.Join(report, "\n\n")}
+	if err := g.eng.MailNotice(ctx, in.MessageID, n); err != nil {
+		g.opts.Logger.Error("cannot mail the results of commands", "ticket", res.Ticket.ID, "from", in.From, "err", err)
+	}
+}
