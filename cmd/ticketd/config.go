@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one configuration value: an environment variable, optionally a
+// flag, a default and what it does. Every setting is listed here once, so
+// `ticketd serve --help` documents them all.
+type setting struct {
+	env, flag, def, help string
+}
+
+var settings = []setting{
+	{"TICKETD_LISTEN", "listen", "127.0.0.1:8080", "HTTP address of the API, health checks and metrics"},
+	{"DATABASE_URL", "", "", "Postgres URL (postgres://user@host/db); empty: embedded SQLite under TICKETD_DATA_DIR"},
+	{"TICKETD_DATA_DIR", "data-dir", "data", "directory of the embedded SQLite database"},
+	{"REDIS_URL", "", "", "Redis URL (redis://host:6379/0) for the shared rate limiter; empty: in-process limiter (one replica)"},
+	{"TICKETD_LOG_FORMAT", "log-format", "text", "log format: text or json"},
+	{"TICKETD_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error"},
+	{"TICKETD_MAX_ATTACHMENT", "", "10485760", "largest attachment kept, in bytes; larger ones are dropped with a note in history"},
+	{"TICKETD_TRUNCATE_ATTACHMENTS", "", "false", "keep the first TICKETD_MAX_ATTACHMENT bytes of oversized attachments instead of dropping them"},
+	{"TICKETD_WEBHOOK_RATE", "", "10", "webhook deliveries per second per subscription"},
+	{"TICKETD_DISPATCH_MAX_ATTEMPTS", "", "10", "failed attempts before a delivery is given up (and listed as dead)"},
+	{"TICKETD_SHUTDOWN_TIMEOUT", "", "30s", "how long shutdown waits for in-flight requests"},
+	{"SLACK_BOT_TOKEN", "", "", "Slack bot token (xoxb-...): turns the Slack connector on"},
+	{"SLACK_SIGNING_SECRET", "", "", "Slack signing secret: verifies requests to /slack/commands, /slack/events, /slack/interactions"},
+	{"SLACK_APP_TOKEN", "", "", "Slack app-level token (xapp-...): receive over Socket Mode instead of HTTP"},
+	{"SLACK_API_URL", "", "", "Slack Web API base URL (tests, proxies); empty: Slack's"},
+	{"TICKETD_PUBLIC_URL", "", "", "ticketd's URL as others reach it (https://ticketd.example.net): admin integration add prints alert URLs under it"},
+	{"TICKETD_ALERT_MAX_BODY", "", "4194304", "largest alert webhook body, in bytes (413 past it)"},
+	{"TICKETD_STORM_THRESHOLD", "", "20", "a chat channel whose backlog reaches this many messages is in an alert storm: alerts fold into one digest there (0: never)"},
+	{"TICKETD_STORM_WINDOW", "", "1m", "what a storm digest counts (\"N new alerts in the last minute\"); a storm passes when a window brings fewer than half the threshold"},
+	{"TICKETD_SMTP_LISTEN", "", "", "SMTP listener for inbound mail (host:port; 127.0.0.1:2525 in the embedded setup of deploy/postfix); empty: off"},
+	{"TICKETD_LMTP_LISTEN", "", "", "LMTP listener for inbound mail from a local MTA (host:port or unix:/path); empty: off"},
+	{"TICKETD_MAILGATE_SECRET", "", "", "shared secret of `ticketd mailgate` (POST /mail/gateway, 16+ characters); empty: that gateway is off"},
+	{"TICKETD_MAIL_DOMAIN", "", "", "our mail domain: our Message-IDs and loop header; empty: this host's name"},
+	{"TICKETD_MAIL_MAX_SIZE", "", "26214400", "largest message taken, in bytes (SMTP, LMTP and the mailgate)"},
+	{"TICKETD_MAIL_COMMANDS", "", "true", "staff may put commands (/take, /resolve, /priority 80) on the first lines of a mail"},
+	{"TICKETD_AUTOREPLY_LIMIT", "", "5/1h", "automatic mails (autoreplies, refusals) one sender may get, N/duration"},
+	{"TICKETD_SMTP_RELAY", "", "", "SMTP relay for outbound mail (host:port, e.g. 127.0.0.1:25); empty: ticketd sends no mail"},
+	{"TICKETD_SMTP_TLS", "", "auto", "TLS to the relay: auto (STARTTLS when offered), starttls (required), tls (implicit, port 465) or none"},
+	{"TICKETD_SMTP_TLS_INSECURE", "", "false", "do not verify the relay's certificate"},
+	{"TICKETD_SMTP_USER", "", "", "relay user (AUTH PLAIN or LOGIN; never sent unencrypted to another host)"},
+	{"TICKETD_SMTP_PASSWORD", "", "", "relay password"},
+	{"TICKETD_SMTP_HELO", "", "", "name given in EHLO; empty: TICKETD_MAIL_DOMAIN"},
+	{"TICKETD_SMTP_RATE", "", "20", "mails per second sent to the relay"},
+	{"TICKETD_MAIL_FROM", "", "", "From of mail about queues without a correspond address; empty: ticketd@TICKETD_MAIL_DOMAIN"},
+	{"TICKETD_CONFIG", "config", "", "optional file of KEY=value lines with any of these settings; the environment wins"},
+}
+
+// config is the resolved configuration: flags, then the environment, then
+// the file, then defaults.
+type config map[string]string
+
+func (c config) str(key string) string { return c[key] }
+
+func (c config) int(key string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(c[key]))
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q is not a whole number", key, c[key])
+	}
+	return n, nil
+}
+
+func (c config) bool(key string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(c[key]))
+	if err != nil {
+		return false, fmt.Errorf("%s=%q is not true or false", key, c[key])
+	}
+	return b, nil
+}
+
+func (c config) duration(key string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(c[key]))
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q is not a duration such as 30s", key, c[key])
+	}
+	return d, nil
+}
+
+// getenv lets the configuration stand in for the environment.
+func (c config) getenv(key string) string { return c[key] }
+
+// loadConfig resolves every setting. flags holds values given on the
+// command line, by environment name.
+func loadConfig(getenv env, flags map[string]string) (config, error) {
+	c := config{}
+	for _, s := range settings {
+		c[s.env] = s.def
+	}
+	file := flags["TICKETD_CONFIG"]
+	if file == "" {
+		file = getenv("TICKETD_CONFIG")
+	}
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		defer f.Close()
+		vals, err := parseConfigFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("config file %s: %w", file, err)
+		}
+		for k, v := range vals {
+			c[k] = v
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(s.env); v != "" {
+			c[s.env] = v
+		}
+	}
+	for k, v := range flags {
+		c[k] = v
+	}
+	return c, nil
+}
+
+// parseConfigFile reads KEY=value lines; # starts a comment; values may be
+// quoted. Unknown keys are an error, so a typo does not pass silently.
+func parseConfigFile(r io.Reader) (map[string]string, error) {
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.env] = true
+	}
+	out := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("line %d: want KEY=value", n)
+		}
+		if !known[k] {
+			return nil, fmt.Errorf("line %d: unknown setting %s (see ticketd serve --help)", n, k)
+		}
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		out[k] = v
+	}
+	return out, sc.Err()
+}
+
+func settingsHelp() string {
+	var b strings.Builder
+	b.WriteString("Settings (environment variable, flag, default):\n")
+	for _, s := range settings {
+		name := s.env
+		if s.flag != "" {
+			name += ", --" + s.flag
+		}
+		def := s.def
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(&b, "  %s\n      %s; default %s\n", name, s.help, def)
+	}
+	return b.String()
+}

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Import direction, from DESIGN.md: cmd -> connectors -> bot -> core, cmd -> storage -> core.
+//
+// Paths below are relative to the module root. A pattern names a package and everything
+// under it ("storage" is storage/...); "*" is every package of the module. A package may
+// always import packages of its own unit (core/x -> core, connectors/slack/x ->
+// connectors/slack, storage/postgres -> storage/postgres/x, cmd/a -> cmd/b), so the rules
+// only speak about imports across units.
+//
+// Production imports are checked transitively (an import through any package of the module
+// counts). Imports of _test.go files are checked too, except for rules marked prodOnly.
+var importRules = []importRule{
+	{from: "core", deny: []string{"*"}, stdlibOnly: true,
+		why: "core imports nothing of this module and only the standard library"},
+	{from: "bot", deny: []string{"connectors"},
+		why: "bot never imports connectors"},
+	{from: "bot", deny: []string{"storage"}, prodOnly: true,
+		why: "bot never imports storage (its tests may: storage is tested for real, never mocked)"},
+	{from: "connectors", deny: []string{"connectors"},
+		why: "no connector imports another connector"},
+	{from: "connectors", deny: []string{"storage"}, prodOnly: true,
+		why: "no connector imports storage (their tests may: they run against real stores)"},
+	{from: "storage", deny: []string{"bot", "connectors"},
+		why: "storage never imports bot or connectors"},
+	{from: "*", deny: []string{"cmd"},
+		why: "nothing outside cmd imports cmd"},
+	{from: "*", deny: []string{"storage/storetest"}, prodOnly: true,
+		why: "storage/storetest is test support: only _test.go files import it"},
+}
+
+type importRule struct {
+	from       string   // pattern of the importing packages
+	deny       []string // patterns of module packages they must not depend on
+	stdlibOnly bool     // no third-party dependency either
+	prodOnly   bool     // the rule does not apply to imports of _test.go files
+	why        string
+}
+
+// listedPackage is the part of `go list -json` output the check reads.
+type listedPackage struct {
+	ImportPath   string
+	Standard     bool
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+}
+
+func TestImportDirection(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the import check needs the go command: %v", err)
+	}
+	out, err := exec.Command(goBin, "list", "-f", "{{.Module.Path}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderrOf(err))
+	}
+	module := strings.TrimSpace(string(out))
+
+	cmd := exec.Command(goBin, "list", "-e", "-deps",
+		"-json=ImportPath,Standard,Imports,TestImports,XTestImports", "./...")
+	cmd.Dir = "../.."
+	out, err = cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, stderrOf(err))
+	}
+	var pkgs []listedPackage
+	for dec := json.NewDecoder(bytes.NewReader(out)); ; {
+		var p listedPackage
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if !slices.ContainsFunc(pkgs, func(p listedPackage) bool { return p.ImportPath == module+"/core" }) {
+		t.Fatalf("go list found no package %s/core: is the check looking at the right module?", module)
+	}
+	for _, v := range checkImports(module, pkgs, importRules) {
+		t.Error(v)
+	}
+}
+
+func stderrOf(err error) []byte {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.Stderr
+	}
+	return nil
+}
+
+// checkImports returns one message per violation, naming the importing package, the
+// forbidden import, the chain of imports that leads to it and the rule.
+func checkImports(module string, pkgs []listedPackage, rules []importRule) []string {
+	byPath := make(map[string]listedPackage, len(pkgs))
+	for _, p := range pkgs {
+		byPath[p.ImportPath] = p
+	}
+	rel := func(path string) (string, bool) {
+		if path == module {
+			return ".", true
+		}
+		r, ok := strings.CutPrefix(path, module+"/")
+		return r, ok
+	}
+	isStd := func(path string) bool {
+		if p, ok := byPath[path]; ok {
+			return p.Standard
+		}
+		// Not in the listing (a test-only import): the standard library has no dot in
+		// its first path element.
+		first, _, _ := strings.Cut(path, "/")
+		return !strings.Contains(first, ".")
+	}
+
+	var violations []string
+	for _, p := range pkgs {
+		from, ok := rel(p.ImportPath)
+		if !ok {
+			continue
+		}
+		prod := dependencyChains(p.ImportPath, p.Imports, byPath, module)
+		inProd := make(map[string]bool, len(prod))
+		for _, c := range prod {
+			inProd[c[len(c)-1]] = true
+		}
+		// Test chains that reach a production dependency were judged with prod already.
+		test := slices.DeleteFunc(
+			dependencyChains(p.ImportPath, slices.Concat(p.TestImports, p.XTestImports), byPath, module),
+			func(c []string) bool { return inProd[c[len(c)-1]] })
+
+		for _, r := range rules {
+			if !matches(r.from, from) {
+				continue
+			}
+			judge := func(chains [][]string, kind string) {
+				for _, chain := range chains {
+					dep := chain[len(chain)-1]
+					var bad bool
+					if to, inModule := rel(dep); inModule {
+						bad = unit(to) != unit(from) && slices.ContainsFunc(r.deny, func(d string) bool { return matches(d, to) })
+					} else {
+						bad = r.stdlibOnly && !isStd(dep)
+					}
+					if bad {
+						violations = append(violations, formatViolation(module, from, kind, chain, r.why))
+					}
+				}
+			}
+			judge(prod, "imports")
+			if !r.prodOnly {
+				judge(test, "imports in tests")
+			}
+		}
+	}
+	return violations
+}
+
+// dependencyChains walks the import graph from the direct imports of pkg and returns, for
+// every package reached, the shortest chain of imports from pkg to it. It walks through
+// packages of the module only: the rules are about this module's packages, and standard
+// or third-party packages do not import them.
+func dependencyChains(pkg string, direct []string, byPath map[string]listedPackage, module string) [][]string {
+	seen := map[string]bool{pkg: true}
+	var chains, queue [][]string
+	for _, d := range direct {
+		if !seen[d] {
+			seen[d] = true
+			queue = append(queue, []string{pkg, d})
+		}
+	}
+	for len(queue) > 0 {
+		chain := queue[0]
+		queue = queue[1:]
+		chains = append(chains, chain)
+		last := chain[len(chain)-1]
+		if last != module && !strings.HasPrefix(last, module+"/") {
+			continue
+		}
+		for _, next := range byPath[last].Imports {
+			if !seen[next] {
+				seen[next] = true
+				queue = append(queue, append(slices.Clip(chain), next))
+			}
+		}
+	}
+	return chains
+}
+
+func formatViolation(module, from, kind string, chain []string, why string) string {
+	short := make([]string, len(chain))
+	for i, c := range chain {
+		short[i] = strings.TrimPrefix(c, module+"/")
+	}
+	msg := from + " " + kind + " " + short[len(short)-1]
+	if len(chain) > 2 {
+		msg += " (via " + strings.Join(short, " -> ") + ")"
+	}
+	return msg + ": " + why
+}
+
+// matches reports whether the module-relative package path rel is pattern or under it;
+// "*" matches every package.
+func matches(pattern, rel string) bool {
+	return pattern == "*" || rel == pattern || strings.HasPrefix(rel, pattern+"/")
+}
+
+// unit is the part of the module a package belongs to: connectors/<name> and
+// storage/<name> for connectors and stores, the top-level directory otherwise.
+func unit(rel string) string {
+	parts := strings.SplitN(rel, "/", 3)
+	if len(parts) >= 2 && (parts[0] == "connectors" || parts[0] == "storage") {
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+func TestCheckImportsCatchesViolations(t *testing.T) {
+	const m = "example.com/t"
+	// Paths in the table are module-relative, except standard library packages and paths
+	// with a dot in their first element.
+	stdlib := []string{"context", "testing"}
+	abs := func(paths []string) []string {
+		out := make([]string, len(paths))
+		for i, p := range paths {
+			if first, _, _ := strings.Cut(p, "/"); slices.Contains(stdlib, p) || strings.Contains(first, ".") {
+				out[i] = p
+			} else {
+				out[i] = m + "/" + p
+			}
+		}
+		return out
+	}
+	std := func(path string) listedPackage { return listedPackage{ImportPath: path, Standard: true} }
+	pkg := func(path string, imports ...string) listedPackage {
+		return listedPackage{ImportPath: m + "/" + path, Imports: abs(imports)}
+	}
+	withTests := func(p listedPackage, testImports ...string) listedPackage {
+		p.XTestImports = abs(testImports)
+		return p
+	}
+
+	tests := []struct {
+		name string
+		pkgs []listedPackage
+		want []string
+	}{
+		{
+			name: "allowed directions",
+			pkgs: []listedPackage{
+				std("context"), std("testing"),
+				pkg("core", "context"),
+				pkg("core/sla", "core"),
+				pkg("bot", "core"),
+				pkg("connectors/slack", "bot", "core", "connectors/slack/blocks"),
+				pkg("connectors/slack/blocks", "bot"),
+				pkg("storage/sqlstore", "core"),
+				pkg("storage/postgres", "core", "storage/sqlstore"),
+				pkg("storage/storetest", "core", "testing"),
+				withTests(pkg("storage/memory", "core"), "storage/storetest"),
+				pkg("cmd/ticketd", "connectors/slack", "storage/postgres", "cmd/other"),
+				pkg("cmd/other"),
+			},
+		},
+		{
+			name: "core imports the module",
+			pkgs: []listedPackage{pkg("core", "bot"), pkg("bot")},
+			want: []string{"core imports bot: core imports nothing"},
+		},
+		{
+			name: "core imports a third-party module",
+			pkgs: []listedPackage{pkg("core", "github.com/x/y"), {ImportPath: "github.com/x/y"}},
+			want: []string{"core imports github.com/x/y: core imports nothing"},
+		},
+		{
+			name: "bot reaches storage through a helper",
+			pkgs: []listedPackage{pkg("bot", "internal/h"), pkg("internal/h", "storage/redis"), pkg("storage/redis")},
+			want: []string{"bot imports storage/redis (via bot -> internal/h -> storage/redis): bot never imports"},
+		},
+		{
+			name: "connector imports another connector",
+			pkgs: []listedPackage{pkg("connectors/slack/x", "connectors/discord"), pkg("connectors/discord")},
+			want: []string{"connectors/slack/x imports connectors/discord: no connector imports"},
+		},
+		{
+			name: "connector test imports another connector",
+			pkgs: []listedPackage{withTests(pkg("connectors/web"), "connectors/slack"), pkg("connectors/slack")},
+			want: []string{"connectors/web imports in tests connectors/slack: no connector imports"},
+		},
+		{
+			name: "connector test may use a real store",
+			pkgs: []listedPackage{withTests(pkg("connectors/web"), "storage/memory"), pkg("storage/memory")},
+			want: nil,
+		},
+		{
+			name: "storage imports bot",
+			pkgs: []listedPackage{pkg("storage/redis", "bot"), pkg("bot")},
+			want: []string{"storage/redis imports bot: storage never imports"},
+		},
+		{
+			name: "bot imports cmd",
+			pkgs: []listedPackage{pkg("bot", "cmd/ticketd"), pkg("cmd/ticketd")},
+			want: []string{"bot imports cmd/ticketd: nothing outside cmd"},
+		},
+		{
+			name: "production code imports storetest",
+			pkgs: []listedPackage{pkg("storage/postgres", "storage/storetest"), pkg("storage/storetest")},
+			want: []string{"storage/postgres imports storage/storetest: storage/storetest is test support"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := checkImports(m, tt.pkgs, importRules)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d violations, want %d:\n%s", len(got), len(tt.want), strings.Join(got, "\n"))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("violation %d:\n got %q\nwant prefix %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ticketd/ticketd/connectors/web"
+	"github.com/ticketd/ticketd/connectors/webhook"
+	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/storage/memory"
+	"github.com/ticketd/ticketd/storage/redis"
+)
+
+const serveUsage = `Usage: ticketd serve [--listen ADDR] [--data-dir DIR] [--config FILE] [--log-format text|json] [--log-level LEVEL]
+
+Runs the service: the REST API under /api/v1, /healthz, /readyz, /metrics,
+Slack's endpoints under /slack/ when SLACK_BOT_TOKEN is set, alert webhooks
+under /hooks/ (ticketd admin integration add), and the outbox dispatcher. With
+no configuration it runs the embedded default: SQLite under ./data, an
+in-process rate limiter, HTTP on 127.0.0.1:8080.
+
+`
+
+func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	flags := map[string]*string{}
+	for _, s := range settings {
+		if s.flag != "" {
+			flags[s.env] = fs.String(s.flag, "", "")
+		}
+	}
+	help := fs.Bool("help", false, "")
+	fs.BoolVar(help, "h", false, "")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error() + "; see ticketd serve --help")
+	}
+	if *help {
+		fmt.Fprint(stdout, serveUsage+settingsHelp())
+		return nil
+	}
+	if fs.NArg() > 0 {
+		return usageError("serve takes no arguments; see ticketd serve --help")
+	}
+	given := map[string]string{}
+	for k, v := range flags {
+		if *v != "" {
+			given[k] = *v
+		}
+	}
+	cfg, err := loadConfig(getenv, given)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	s, err := newServer(ctx, cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	s.start(ctx)
+	<-ctx.Done()
+	log.Info("shutting down")
+	return s.shutdown()
+}
+
+func newLogger(cfg config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.str("TICKETD_LOG_LEVEL"))); err != nil {
+		return nil, fmt.Errorf("TICKETD_LOG_LEVEL=%q: use debug, info, warn or error", cfg.str("TICKETD_LOG_LEVEL"))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cfg.str("TICKETD_LOG_FORMAT") {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("TICKETD_LOG_FORMAT=%q: use text or json", cfg.str("TICKETD_LOG_FORMAT"))
+}
+
+// server is the running service: everything serve starts, in the order it
+// is stopped in reverse.
+type server struct {
+	cfg      config
+	log      *slog.Logger
+	store    migratingStore
+	redis    *redis.Client
+	eng      *core.Engine
+	disp     *core.Dispatcher
+	chat     *chatWiring
+	mail     *mailWiring
+	alerts   *alertWiring
+	metrics  *metrics
+	http     *http.Server
+	ln       net.Listener
+	served   chan error
+	shutdown func() error
+}
+
+// newServer opens the database (migrating it), Redis when configured, wires
+// the engine, dispatcher and HTTP handlers, and listens. Nothing runs until
+// start.
+func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) (*server, error) {
+	s := &server{cfg: cfg, log: log, served: make(chan error, 1)}
+	var closers []func() error
+	fail := func(err error) (*server, error) {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		return nil, err
+	}
+
+	fresh := databaseIsEmpty(ctx, cfg)
+	st, where, err := openStore(ctx, cfg.getenv)
+	if err != nil {
+		return fail(err)
+	}
+	closers = append(closers, st.Close)
+	s.store = st
+	log.Info("database ready", "database", where)
+	if fresh {
+		fmt.Fprintln(stdout, "A new database was created with the superuser root.")
+		fmt.Fprintln(stdout, "Get an API token for it with:  ticketd admin token --user root")
+	}
+
+	var limiter core.RateLimiter
+	if url := cfg.str("REDIS_URL"); url != "" {
+		rc, err := redis.Open(ctx, url)
+		if err != nil {
+			return fail(fmt.Errorf("REDIS_URL: %w", err))
+		}
+		closers = append(closers, rc.Close)
+		s.redis = rc
+		limiter = redis.NewRateLimiter(rc, "ticketd")
+		log.Info("rate limiter: Redis (shared by every replica)")
+	} else {
+		limiter = memory.NewRateLimiter()
+		log.Info("rate limiter: in-process (one replica); set REDIS_URL to share it between replicas")
+	}
+
+	maxAtt, err := cfg.int("TICKETD_MAX_ATTACHMENT")
+	if err != nil {
+		return fail(err)
+	}
+	trunc, err := cfg.bool("TICKETD_TRUNCATE_ATTACHMENTS")
+	if err != nil {
+		return fail(err)
+	}
+	s.eng = core.NewEngine(st, nil, core.Config{MaxAttachmentSize: int64(maxAtt), TruncateAttachments: trunc})
+	s.metrics = newMetrics(st)
+	s.eng.SetObserver(s.metrics.observeAction)
+
+	rate, err := cfg.int("TICKETD_WEBHOOK_RATE")
+	if err != nil {
+		return fail(err)
+	}
+	attempts, err := cfg.int("TICKETD_DISPATCH_MAX_ATTEMPTS")
+	if err != nil {
+		return fail(err)
+	}
+	hooks := webhook.NewSender(s.eng, webhook.SenderOptions{Rate: core.Limit{Events: rate, Per: time.Second, Burst: 2 * rate}})
+	if s.chat, err = newChat(cfg, s.eng, log); err != nil {
+		return fail(err)
+	}
+	var closeMail func() error
+	if s.mail, closeMail, err = newMail(cfg, s.eng, s.chat.bot, log); err != nil {
+		return fail(err)
+	}
+	closers = append(closers, closeMail)
+	s.disp = core.NewDispatcher(st, limiter, nil, log.With("component", "dispatcher"),
+		core.DispatcherConfig{MaxAttempts: attempts}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
+	s.disp.SetObserver(s.metrics)
+	log.Info("senders: webhooks on; " + s.chat.describe() + "; Discord and Matrix off (not configured)")
+	log.Info(s.mail.describe())
+
+	api := web.New(s.eng, web.Options{Logger: log.With("component", "api"), Observe: s.metrics.observeHTTP})
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	s.chat.mount(mux, s.eng)
+	s.mail.mount(mux)
+	if s.alerts, err = newAlerts(cfg, s.eng, s.disp, limiter, s.chat.senders, log); err != nil {
+		return fail(err)
+	}
+	s.alerts.mount(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "ticketd "+version+": the API is under /api/v1 (see /api/v1/openapi.json)\n")
+	})
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+
+	addr := cfg.str("TICKETD_LISTEN")
+	if s.ln, err = net.Listen("tcp", addr); err != nil {
+		return fail(fmt.Errorf("listen on %s (TICKETD_LISTEN): %w", addr, err))
+	}
+	closers = append(closers, s.ln.Close)
+
+	timeout, err := cfg.duration("TICKETD_SHUTDOWN_TIMEOUT")
+	if err != nil {
+		return fail(err)
+	}
+	// Shutdown runs in a fixed order: stop accepting and finish in-flight
+	// requests, stop the dispatcher after its current batch, close Redis,
+	// close the database.
+	s.shutdown = func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		errs := []error{s.http.Shutdown(sctx), s.mail.stop(sctx)}
+		s.chat.stop()
+		s.alerts.stop()
+		s.disp.Stop()
+		s.mail.closeSender()
+		if s.redis != nil {
+			errs = append(errs, s.redis.Close())
+		}
+		errs = append(errs, s.store.Close())
+		if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+		s.log.Info("stopped")
+		return errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// databaseIsEmpty reports whether the configured database has no ticketd
+// schema yet, so that serve can say once how to get started.
+func databaseIsEmpty(ctx context.Context, cfg config) bool {
+	if cfg.str("DATABASE_URL") == "" {
+		if _, err := statDB(cfg.str("TICKETD_DATA_DIR")); err != nil {
+			return true
+		}
+		return false
+	}
+	return postgresIsEmpty(ctx, cfg.str("DATABASE_URL"))
+}
+
+func (s *server) start(ctx context.Context) {
+	s.disp.Start(ctx)
+	s.chat.start(ctx, s.log)
+	s.mail.start()
+	s.alerts.start(ctx)
+	go func() { s.served <- s.http.Serve(s.ln) }()
+	s.log.Info("ready", "listen", "http://"+s.ln.Addr().String())
+}
+
+func (s *server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var problems []string
+	if err := s.store.View(ctx, func(tx core.Tx) error { _, err := tx.User(ctx, core.RootID); return err }); err != nil {
+		problems = append(problems, "database: "+err.Error())
+	}
+	if s.redis != nil {
+		if err := s.redis.Ping(ctx); err != nil {
+			problems = append(problems, "redis: "+err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, strings.Join(problems, "\n")+"\n")
+		return
+	}
+	io.WriteString(w, "ready\n")
+}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ticketd/ticketd/bot"
+	"github.com/ticketd/ticketd/connectors/web"
+)
+
+const ticketUsage = `Usage: ticketd ticket [--json] [--server URL] [--token TOKEN] <command>
+
+Talks to a running ticketd, like RT's rt command. The server and token come
+from --server/--token, else TICKETD_URL/TICKETD_TOKEN, else the file named by
+TICKETD_CLI_CONFIG (default ~/.config/ticketd/cli.conf) with lines
+"url = ..." and "token = ...". The server defaults to http://127.0.0.1:8080.
+A text of "-" (reply 42 -) is read from standard input.
+
+Commands:
+`
+
+// cliConfig finds the server and token.
+func cliConfig(getenv env, server, token string) (string, string, error) {
+	if server == "" {
+		server = getenv("TICKETD_URL")
+	}
+	if token == "" {
+		token = getenv("TICKETD_TOKEN")
+	}
+	if server == "" || token == "" {
+		file := getenv("TICKETD_CLI_CONFIG")
+		if file == "" {
+			if home := getenv("HOME"); home != "" {
+				file = filepath.Join(home, ".config", "ticketd", "cli.conf")
+			}
+		}
+		if f, err := os.Open(file); err == nil {
+			defer f.Close()
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				k, v, ok := strings.Cut(sc.Text(), "=")
+				k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+				if !ok || strings.HasPrefix(k, "#") {
+					continue
+				}
+				if k == "url" && server == "" {
+					server = v
+				}
+				if k == "token" && token == "" {
+					token = v
+				}
+			}
+		}
+	}
+	if server == "" {
+		server = "http://127.0.0.1:8080"
+	}
+	if token == "" {
+		return "", "", usageError("no API token: set TICKETD_TOKEN (`ticketd admin token --user NAME` issues one)")
+	}
+	return strings.TrimRight(server, "/"), token, nil
+}
+
+func cmdTicket(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout io.Writer) error {
+	var asJSON bool
+	var server, token string
+	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+		flag := args[0]
+		switch {
+		case flag == "--json":
+			asJSON = true
+			args = args[1:]
+		case (flag == "--server" || flag == "--token") && len(args) > 1:
+			if flag == "--server" {
+				server = args[1]
+			} else {
+				token = args[1]
+			}
+			args = args[2:]
+		case strings.HasPrefix(flag, "--server="):
+			server, args = strings.TrimPrefix(flag, "--server="), args[1:]
+		case strings.HasPrefix(flag, "--token="):
+			token, args = strings.TrimPrefix(flag, "--token="), args[1:]
+		default:
+			return usageError(fmt.Sprintf("unknown flag %s; see ticketd ticket help", flag))
+		}
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprint(stdout, ticketUsage+bot.Help(strings.Join(args[min(1, len(args)):], " ")))
+		if len(args) == 0 {
+			return usageError("ticket needs a command")
+		}
+		return nil
+	}
+	server, token, err := cliConfig(getenv, server, token)
+	if err != nil {
+		return err
+	}
+	c := &cli{ctx: ctx, api: web.NewClient(server, token, &http.Client{Timeout: 60 * time.Second}), out: stdout, json: asJSON}
+	cmd, err := bot.Parse(strings.Join(args, " "), bot.Options{IsQueue: c.isQueue, IsStatus: isStatus})
+	if err != nil {
+		return usageError(err.Error())
+	}
+	if cmd.Text == "-" {
+		b, err := io.ReadAll(io.LimitReader(stdin, 25<<20))
+		if err != nil {
+			return err
+		}
+		cmd.Text = string(b)
+	}
+	return c.run(cmd)
+}
+
+func isStatus(s string) bool {
+	switch strings.ToLower(s) {
+	case "new", "open", "stalled", "resolved", "rejected", "deleted", "active", "inactive", "any":
+		return true
+	}
+	return false
+}
+
+type cli struct {
+	ctx    context.Context
+	api    *web.Client
+	out    io.Writer
+	json   bool
+	queues map[string]bool
+}
+
+// isQueue asks the server once for the queues, to read "new noc ...".
+func (c *cli) isQueue(name string) bool {
+	if c.queues == nil {
+		c.queues = map[string]bool{}
+		qs, err := c.api.Queues(c.ctx)
+		if err == nil {
+			for _, q := range qs {
+				c.queues[strings.ToLower(q.Name)] = true
+			}
+		}
+	}
+	return c.queues[strings.ToLower(name)]
+}
+
+func (c *cli) run(cmd *bot.Command) error {
+	ctx, api := c.ctx, c.api
+	var t *web.Ticket
+	var err error
+	switch cmd.Verb {
+	case "help":
+		fmt.Fprint(c.out, bot.Help(cmd.Text))
+		return nil
+	case "new":
+		t, err = api.CreateTicket(ctx, web.CreateTicketRequest{Queue: cmd.Queue, Subject: cmd.Text})
+	case "show":
+		if t, err = api.Ticket(ctx, cmd.Ticket); err == nil && !c.json {
+			return c.show(t)
+		}
+	case "list", "mine", "search":
+		q := cmd.Query
+		switch cmd.Verb {
+		case "mine":
+			q = "owner:me"
+		case "list":
+			if cmd.Queue != "" {
+				q += ` queue:"` + cmd.Queue + `"`
+			}
+			if cmd.Status != "" {
+				q += " status:" + cmd.Status
+			}
+		}
+		return c.search(strings.TrimSpace(q))
+	case "take":
+		t, err = api.Take(ctx, cmd.Ticket)
+	case "untake":
+		t, err = api.Untake(ctx, cmd.Ticket)
+	case "steal":
+		t, err = api.Steal(ctx, cmd.Ticket)
+	case "give":
+		t, err = api.Give(ctx, cmd.Ticket, cmd.User)
+	case "open", "stall", "resolve", "reject", "reopen", "delete":
+		t, err = api.Transition(ctx, cmd.Ticket, cmd.Verb, web.StatusRequest{Note: cmd.Text})
+	case "reply":
+		t, err = api.Reply(ctx, cmd.Ticket, web.Message{Body: cmd.Text})
+	case "comment":
+		t, err = api.Comment(ctx, cmd.Ticket, web.Message{Body: cmd.Text})
+	case "subject":
+		t, err = api.UpdateTicket(ctx, cmd.Ticket, web.TicketPatch{Subject: &cmd.Text})
+	case "priority":
+		t, err = api.UpdateTicket(ctx, cmd.Ticket, web.TicketPatch{Priority: &cmd.Priority})
+	case "queue":
+		t, err = api.UpdateTicket(ctx, cmd.Ticket, web.TicketPatch{Queue: &cmd.Queue})
+	case "due":
+		when, perr := bot.ParseWhen(cmd.When, time.Now(), time.Local)
+		if perr != nil {
+			return usageError(perr.Error())
+		}
+		t, err = api.UpdateTicket(ctx, cmd.Ticket, web.TicketPatch{Due: web.PatchTime{Set: true, Time: when}})
+	case "link":
+		t, err = api.AddLink(ctx, cmd.Ticket, cmd.Link, cmd.Other)
+	case "merge":
+		t, err = api.Merge(ctx, cmd.Ticket, cmd.Other)
+	case "cc":
+		if cmd.CcOp == "add" {
+			t, err = api.AddWatcher(ctx, cmd.Ticket, "Cc", cmd.Address)
+		} else {
+			t, err = api.RemoveWatcher(ctx, cmd.Ticket, "Cc", cmd.Address)
+		}
+	case "time":
+		t, err = api.AddTime(ctx, cmd.Ticket, cmd.Minutes, "")
+	case "remind":
+		return errors.New("this server does not keep reminders yet")
+	default:
+		return usageError(fmt.Sprintf("the CLI cannot %s yet", cmd.Verb))
+	}
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(t)
+	}
+	fmt.Fprintf(c.out, "#%d %s [%s] owner %s, priority %d, queue %s\n", t.ID, t.Subject, t.Status, t.Owner, t.Priority, t.Queue)
+	return nil
+}
+
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (c *cli) search(q string) error {
+	page, err := c.api.Search(c.ctx, q, 100, 0)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(page)
+	}
+	w := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "#\tSTATUS\tPRIO\tOWNER\tQUEUE\tSUBJECT")
+	for _, t := range page.Tickets {
+		fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%s\t%s\n", t.ID, t.Status, t.Priority, t.Owner, t.Queue, t.Subject)
+	}
+	w.Flush()
+	if page.Next != nil {
+		fmt.Fprintln(c.out, "(more: narrow the search)")
+	} else if len(page.Tickets) == 0 {
+		fmt.Fprintln(c.out, "no tickets")
+	}
+	return nil
+}
+
+func (c *cli) show(t *web.Ticket) error {
+	w := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "#%d\t%s\n", t.ID, t.Subject)
+	fmt.Fprintf(w, "Queue:\t%s\nStatus:\t%s\nOwner:\t%s\nPriority:\t%d\n", t.Queue, t.Status, t.Owner, t.Priority)
+	fmt.Fprintf(w, "Requestors:\t%s\n", strings.Join(t.Requestors, ", "))
+	if len(t.Cc) > 0 {
+		fmt.Fprintf(w, "Cc:\t%s\n", strings.Join(t.Cc, ", "))
+	}
+	fmt.Fprintf(w, "Created:\t%s\n", t.Created.Local().Format("2006-01-02 15:04"))
+	if t.Due != nil {
+		fmt.Fprintf(w, "Due:\t%s\n", t.Due.Local().Format("2006-01-02 15:04"))
+	}
+	for _, l := range t.Links {
+		fmt.Fprintf(w, "Link:\t%s #%d\n", l.Type, l.Ticket)
+	}
+	w.Flush()
+	hist, err := c.api.History(c.ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.out, "\nHistory:")
+	for _, h := range hist {
+		line := h.Type
+		if h.Field != "" {
+			line += " " + h.Field + ": " + h.Old + " -> " + h.New
+		}
+		fmt.Fprintf(c.out, "  %s  %s  %s\n", h.Created.Local().Format("2006-01-02 15:04"), h.Actor, line)
+		if h.Content != nil {
+			for _, l := range strings.Split(strings.TrimSpace(*h.Content), "\n") {
+				fmt.Fprintln(c.out, "      "+l)
+			}
+		}
+	}
+	return nil
+}
