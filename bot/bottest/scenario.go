@@ -49,7 +49,8 @@ type Harness interface {
 	// it, after every edit ("" when there is none).
 	Card(t testing.TB, ticket int64) string
 	// Thread is the text of the messages in the ticket's thread after the
-	// card, oldest first.
+	// card, oldest first: the bot's lines and what users wrote there (a
+	// command or message written in the thread is not echoed by the bot).
 	Thread(t testing.TB, ticket int64) []string
 }
 
@@ -74,7 +75,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 func open(t *testing.T, h Harness, subject string) int64 {
 	t.Helper()
 	out := h.Command(t, Staff, 0, "new "+subject)
-	res, err := h.Engine().Search(context.Background(), core.RootID, "", 1000, 0)
+	res, err := h.Engine().Search(context.Background(), core.RootID, "", core.MaxSearchLimit, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
