@@ -37,7 +37,7 @@ var settings = []setting{
 	{"TICKETD_ALERT_MAX_BODY", "", "4194304", "largest alert webhook body, in bytes (413 past it)"},
 	{"TICKETD_STORM_THRESHOLD", "", "20", "a chat channel whose backlog reaches this many messages is in an alert storm: alerts fold into one digest there (0: never)"},
 	{"TICKETD_STORM_WINDOW", "", "1m", "what a storm digest counts (\"N new alerts in the last minute\"); a storm passes when a window brings fewer than half the threshold"},
-	{"TICKETD_SMTP_LISTEN", "", "", "SMTP listener for inbound mail (host:port; 127.0.0.1:2525 in the embedded setup of deploy/postfix); empty: off"},
+	{"TICKETD_SMTP_LISTEN", "", "", "SMTP listener for inbound mail (host:port, or off); empty: 127.0.0.1:2525 in the embedded setup (no DATABASE_URL), off with Postgres"},
 	{"TICKETD_LMTP_LISTEN", "", "", "LMTP listener for inbound mail from a local MTA (host:port or unix:/path); empty: off"},
 	{"TICKETD_MAILGATE_SECRET", "", "", "shared secret of `ticketd mailgate` (POST /mail/gateway, 16+ characters); empty: that gateway is off"},
 	{"TICKETD_MAIL_DOMAIN", "", "", "our mail domain: our Message-IDs and loop header; empty: this host's name"},

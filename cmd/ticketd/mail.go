@@ -119,11 +119,22 @@ func newMail(cfg config, eng *core.Engine, b *bot.Bot, log *slog.Logger) (w *mai
 		dst  **email.Listener
 	}{{"TICKETD_SMTP_LISTEN", false, &w.smtp}, {"TICKETD_LMTP_LISTEN", true, &w.lmtp}} {
 		addr := strings.TrimSpace(cfg.str(l.key))
-		if addr == "" {
+		// The embedded setup (no DATABASE_URL) takes mail on 127.0.0.1:2525
+		// unless told otherwise; when that port is taken it goes on without.
+		implicit := addr == "" && !l.lmtp && strings.TrimSpace(cfg.str("DATABASE_URL")) == ""
+		if implicit {
+			addr = defaultSMTPListen
+		}
+		if addr == "" || strings.EqualFold(addr, "off") {
 			continue
 		}
 		ln, err := email.Listen(w.gw, email.ListenerOptions{Addr: addr, LMTP: l.lmtp, MaxMessageBytes: w.maxBytes,
 			Logger: log.With("component", "mail", "listener", strings.ToLower(strings.TrimPrefix(l.key, "TICKETD_")))})
+		if err != nil && implicit {
+			log.Warn("inbound SMTP is off: the embedded default address is taken; set TICKETD_SMTP_LISTEN (or off)",
+				"addr", addr, "err", err)
+			continue
+		}
 		if err != nil {
 			close()
 			return nil, nil, fmt.Errorf("listen on %s (%s): %w", addr, l.key, err)
@@ -165,6 +176,9 @@ func (w *mailWiring) closeSender() {
 		w.sender.Close()
 	}
 }
+
+// defaultSMTPListen is where the embedded setup takes mail.
+const defaultSMTPListen = "127.0.0.1:2525"
 
 func (w *mailWiring) describe() string {
 	var in []string

@@ -149,3 +149,33 @@ func TestServeMailOut(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddedSMTPDefault: with no configuration, serve takes mail on
+// 127.0.0.1:2525; when that port is taken it starts anyway, without SMTP.
+func TestEmbeddedSMTPDefault(t *testing.T) {
+	ln, err := net.Listen("tcp", defaultSMTPListen)
+	if err != nil {
+		t.Skipf("%s is in use on this machine: %v", defaultSMTPListen, err)
+	}
+	_, s := startServer(t, map[string]string{"TICKETD_DATA_DIR": t.TempDir(), "TICKETD_SMTP_LISTEN": ""})
+	if s.mail.smtp != nil {
+		t.Fatalf("SMTP listening on %s although the port was taken", s.mail.smtp.Addr())
+	}
+	s.shutdown()
+	ln.Close()
+
+	envs := map[string]string{"TICKETD_DATA_DIR": t.TempDir(), "TICKETD_SMTP_LISTEN": ""}
+	mustRun(t, envs, "admin", "queue", "create", "Help", "--correspond", "help@example.net")
+	_, s = startServer(t, envs)
+	if s.mail.smtp == nil || s.mail.smtp.Addr().String() != defaultSMTPListen {
+		t.Fatalf("embedded SMTP listener: %v", s.mail.smtp)
+	}
+	raw := []byte("From: Carol <carol@example.org>\r\nTo: help@example.net\r\nSubject: printer jammed\r\n\r\nAgain.\r\n")
+	if err := sendSMTP(t, "tcp", defaultSMTPListen, false, "carol@example.org", "help@example.net", raw); err != nil {
+		t.Fatalf("SMTP to the embedded default: %v", err)
+	}
+	info, err := s.eng.Show(context.Background(), core.RootID, 1)
+	if err != nil || info.Ticket.Subject != "printer jammed" {
+		t.Fatalf("ticket from mail: %+v %v", info, err)
+	}
+}

@@ -23,6 +23,9 @@ import (
 func startServer(t *testing.T, envs map[string]string) (string, *server) {
 	t.Helper()
 	envs["TICKETD_LISTEN"] = "127.0.0.1:0"
+	if _, ok := envs["TICKETD_SMTP_LISTEN"]; !ok {
+		envs["TICKETD_SMTP_LISTEN"] = "off" // the embedded default, 127.0.0.1:2525, is for TestEmbeddedSMTPDefault
+	}
 	cfg, err := loadConfig(func(k string) string { return envs[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
