@@ -34,6 +34,11 @@ type Ticket struct {
 	TimeLeft      int // minutes
 	DedupKey      string
 	Version       int64 // bumped on every change; used for optimistic concurrency
+	// InitialPriority and FinalPriority bound RT's linear escalation: as
+	// the due date nears, Priority moves from InitialPriority towards
+	// FinalPriority (0: no escalation).
+	InitialPriority int
+	FinalPriority   int
 }
 
 // Merged reports whether the ticket has been merged into another one.

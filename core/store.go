@@ -46,6 +46,7 @@ type Tx interface {
 	ChatStore
 	AlertStore
 	MailStore
+	ReminderStore
 }
 
 // TicketStore holds tickets, their watchers, links and search text.

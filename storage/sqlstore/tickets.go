@@ -13,7 +13,8 @@ func scanTicket(s scanner) (*core.Ticket, error) {
 	err := s.Scan(&t.ID, &t.EffectiveID, &t.QueueID, &t.Subject, &t.Status, &t.OwnerID, &t.Priority,
 		timeDest{&t.Due}, timeDest{&t.Created}, timeDest{&t.Started}, timeDest{&t.Resolved},
 		timeDest{&t.Told}, timeDest{&t.LastUpdated}, &t.LastUpdatedBy,
-		&t.CreatorID, &t.TimeEstimated, &t.TimeWorked, &t.TimeLeft, &t.DedupKey, &t.Version)
+		&t.CreatorID, &t.TimeEstimated, &t.TimeWorked, &t.TimeLeft, &t.DedupKey, &t.Version,
+		&t.InitialPriority, &t.FinalPriority)
 	return t, err
 }
 
@@ -23,7 +24,8 @@ func (x *tx) ticketArgs(t *core.Ticket) []any {
 	return []any{t.EffectiveID, t.QueueID, t.Subject, t.Status, t.OwnerID, t.Priority,
 		d.timeArg(t.Due), d.timeArg(t.Created), d.timeArg(t.Started), d.timeArg(t.Resolved),
 		d.timeArg(t.Told), d.timeArg(t.LastUpdated), t.LastUpdatedBy,
-		t.CreatorID, t.TimeEstimated, t.TimeWorked, t.TimeLeft, t.DedupKey, t.Version}
+		t.CreatorID, t.TimeEstimated, t.TimeWorked, t.TimeLeft, t.DedupKey, t.Version,
+		t.InitialPriority, t.FinalPriority}
 }
 
 func (x *tx) InsertTicket(ctx context.Context, t *core.Ticket) error {
