@@ -265,6 +265,10 @@ type Reply struct {
 	Failed bool
 	// OpenModal asks the platform to open a form: "new" (create a ticket).
 	OpenModal string
+	// Private: the answer must be seen by the user alone (a link code). A
+	// platform without messages only one user sees (Matrix) sends it in a
+	// direct conversation with the user, never in the room.
+	Private bool
 }
 
 func failed(format string, args ...any) *Reply {
@@ -345,7 +349,7 @@ func (b *Bot) LinkCode(ctx context.Context, a Actor) *Reply {
 		"as yourself: POST it to ticketd's /chat/link with your API token "+
 		"(`curl -H \"Authorization: Bearer $TICKETD_TOKEN\" -d code=%s $TICKETD_URL/chat/link`), "+
 		"or ask an administrator to run `ticketd admin chat link %s --user YOUR_NAME`.",
-		code, int(core.ChatLinkCodeTTL/time.Minute), code, code)}
+		code, int(core.ChatLinkCodeTTL/time.Minute), code, code), Private: true}
 }
 
 func (b *Bot) whoami(a Actor) *Reply {
