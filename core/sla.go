@@ -1,0 +1,506 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Service level agreements: a policy per queue (and priority range) sets how
+// much business time may pass before the first response and before the
+// resolution of a ticket. The clocks run in the business hours of a named
+// calendar and stop while the ticket waits (stalled, or in another status
+// the policy names: "waiting on the requester"). A warning comes when a
+// share of the target has passed, a breach at the deadline; both are
+// reminder rows, written in the transaction that sets the deadline, fired
+// by the reminder runner, recorded in history (TxnSLA) and announced. A
+// breach escalates as the policy says.
+
+// TxnSLA is the history row of an SLA event: Field is "warning" or
+// "breach", OldValue the clock ("response" or "resolution"), NewValue the
+// deadline (RFC 3339), Data the policy name.
+const TxnSLA TxnType = "SLA"
+
+// SLA clock names.
+const (
+	SLAResponse   = "response"
+	SLAResolution = "resolution"
+)
+
+// SLA events recorded in history.
+const (
+	SLAWarning = "warning"
+	SLABreach  = "breach"
+)
+
+// Limits on SLA definitions.
+const (
+	MaxSLATarget       = 366 * 24 * time.Hour
+	DefaultSLAWarnAt   = 80 // percent of the target
+	maxSLANameLen      = 64
+	maxSLAEscalChannel = 10
+)
+
+var slaNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func checkSLAName(what, name string) error {
+	if name == "" {
+		return Errorf(CodeInvalid, "%s name is missing", what)
+	}
+	if len(name) > maxSLANameLen || !slaNameRE.MatchString(name) {
+		return Errorf(CodeInvalid, "%s name %q must be 1 to %d letters, digits, dots, dashes or underscores", what, name, maxSLANameLen)
+	}
+	return nil
+}
+
+// SLAPolicy is a service level for the tickets of a queue, optionally of a
+// priority range. When several policies match a ticket, the one with the
+// highest PriorityMin wins (then the name, in order).
+type SLAPolicy struct {
+	Name        string
+	QueueID     int64
+	PriorityMin int // inclusive
+	PriorityMax int // inclusive
+	// Response and Resolution are the targets in business time; 0: the
+	// clock is not kept.
+	Response   time.Duration
+	Resolution time.Duration
+	Calendar   string // a stored calendar's name, or Calendar24x7
+	// WarnAt is the share of a target, in percent (1..99), after which a
+	// warning is sent; 0: no warning.
+	WarnAt int
+	// PauseStatuses are the statuses in which the clocks stop (besides the
+	// inactive ones, which stop them for good). Empty: the lifecycle's
+	// stall status ("stalled").
+	PauseStatuses []string
+	Escalation    SLAEscalation
+	Disabled      bool
+	Updated       time.Time
+}
+
+// SLAEscalation is what a breach does besides being recorded and announced
+// in the ticket's threads.
+type SLAEscalation struct {
+	// Group is mentioned: its members are named in the notice.
+	Group string `json:"group,omitempty"`
+	// Priority raises the ticket's priority to at least this (0: no change).
+	Priority int `json:"priority,omitempty"`
+	// Channels are told besides the ticket's threads: "platform:workspace/channel".
+	Channels []string `json:"channels,omitempty"`
+}
+
+// slaPolicyDef is how a policy is stored (besides its name and queue).
+type slaPolicyDef struct {
+	PriorityMin   int           `json:"priority_min"`
+	PriorityMax   int           `json:"priority_max"`
+	Response      string        `json:"response,omitempty"`
+	Resolution    string        `json:"resolution,omitempty"`
+	Calendar      string        `json:"calendar"`
+	WarnAt        int           `json:"warn_at"`
+	PauseStatuses []string      `json:"pause_statuses,omitempty"`
+	Escalation    SLAEscalation `json:"escalation"`
+	Disabled      bool          `json:"disabled,omitempty"`
+}
+
+// EncodeSLAPolicy returns the stored form of the parts of p that are not
+// columns (name, queue, updated).
+func EncodeSLAPolicy(p *SLAPolicy) ([]byte, error) {
+	d := slaPolicyDef{PriorityMin: p.PriorityMin, PriorityMax: p.PriorityMax, Calendar: p.Calendar, WarnAt: p.WarnAt,
+		PauseStatuses: p.PauseStatuses, Escalation: p.Escalation, Disabled: p.Disabled}
+	if p.Response > 0 {
+		d.Response = FormatBusinessDuration(p.Response)
+	}
+	if p.Resolution > 0 {
+		d.Resolution = FormatBusinessDuration(p.Resolution)
+	}
+	return json.Marshal(d)
+}
+
+// DecodeSLAPolicy fills p from its stored form.
+func DecodeSLAPolicy(p *SLAPolicy, data []byte) error {
+	var d slaPolicyDef
+	if err := json.Unmarshal(data, &d); err != nil {
+		return Internal(err, "decode SLA policy "+p.Name)
+	}
+	p.PriorityMin, p.PriorityMax, p.Calendar, p.WarnAt = d.PriorityMin, d.PriorityMax, d.Calendar, d.WarnAt
+	p.PauseStatuses, p.Escalation, p.Disabled = d.PauseStatuses, d.Escalation, d.Disabled
+	var err error
+	if d.Response != "" {
+		if p.Response, err = ParseBusinessDuration(d.Response); err != nil {
+			return err
+		}
+	}
+	if d.Resolution != "" {
+		if p.Resolution, err = ParseBusinessDuration(d.Resolution); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ParseBusinessDuration reads a target: Go's form ("1h30m", "90m") or
+// days ("2d", "1d4h"); a day here is 24 hours of business time.
+func ParseBusinessDuration(s string) (time.Duration, error) {
+	in := strings.TrimSpace(strings.ToLower(s))
+	var days int64
+	if i := strings.Index(in, "d"); i > 0 {
+		n, err := strconv.ParseInt(in[:i], 10, 64)
+		if err != nil || n < 0 || n > 366 {
+			return 0, Errorf(CodeInvalid, "%q is not a duration such as 4h, 90m or 2d", s)
+		}
+		days, in = n, in[i+1:]
+	}
+	var d time.Duration
+	if in != "" {
+		var err error
+		if d, err = time.ParseDuration(in); err != nil {
+			return 0, Errorf(CodeInvalid, "%q is not a duration such as 4h, 90m or 2d", s)
+		}
+	}
+	d += time.Duration(days) * 24 * time.Hour
+	if d <= 0 || d > MaxSLATarget {
+		return 0, Errorf(CodeInvalid, "duration %q must be more than 0 and at most 366d", s)
+	}
+	return d, nil
+}
+
+// FormatBusinessDuration writes d as ParseBusinessDuration reads it.
+func FormatBusinessDuration(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m0")
+}
+
+// checkSLAPolicy validates a policy (the queue and calendar are checked by
+// the engine, which knows them).
+func checkSLAPolicy(p *SLAPolicy) error {
+	if err := checkSLAName("SLA policy", p.Name); err != nil {
+		return err
+	}
+	if p.PriorityMin < 0 || p.PriorityMax > MaxPriority || p.PriorityMin > p.PriorityMax {
+		return Errorf(CodeInvalid, "SLA policy %s: priority range %d-%d must lie within 0-%d, low to high",
+			p.Name, p.PriorityMin, p.PriorityMax, MaxPriority)
+	}
+	if p.Response <= 0 && p.Resolution <= 0 {
+		return Errorf(CodeInvalid, "SLA policy %s needs a response target, a resolution target, or both", p.Name)
+	}
+	for what, d := range map[string]time.Duration{"response": p.Response, "resolution": p.Resolution} {
+		if d < 0 || d > MaxSLATarget {
+			return Errorf(CodeInvalid, "SLA policy %s: %s target must be between 1m and 366d", p.Name, what)
+		}
+		if d > 0 && d < time.Minute {
+			return Errorf(CodeInvalid, "SLA policy %s: %s target must be at least 1m", p.Name, what)
+		}
+	}
+	if p.Response > 0 && p.Resolution > 0 && p.Resolution < p.Response {
+		return Errorf(CodeInvalid, "SLA policy %s: the resolution target (%s) is shorter than the response target (%s)",
+			p.Name, FormatBusinessDuration(p.Resolution), FormatBusinessDuration(p.Response))
+	}
+	if p.WarnAt < 0 || p.WarnAt > 99 {
+		return Errorf(CodeInvalid, "SLA policy %s: warn-at must be a percentage of the target from 1 to 99 (0: no warning), not %d",
+			p.Name, p.WarnAt)
+	}
+	if p.Escalation.Priority < 0 || p.Escalation.Priority > MaxPriority {
+		return Errorf(CodeInvalid, "SLA policy %s: escalation priority must be between 0 and %d", p.Name, MaxPriority)
+	}
+	if len(p.Escalation.Channels) > maxSLAEscalChannel {
+		return Errorf(CodeInvalid, "SLA policy %s: at most %d escalation channels", p.Name, maxSLAEscalChannel)
+	}
+	for _, c := range p.Escalation.Channels {
+		if _, _, _, err := ParseChannelRef(c); err != nil {
+			return Errorf(CodeInvalid, "SLA policy %s: %v", p.Name, err)
+		}
+	}
+	for i, st := range p.PauseStatuses {
+		st = strings.ToLower(strings.TrimSpace(st))
+		if st == "" {
+			return Errorf(CodeInvalid, "SLA policy %s: pause status %d is empty", p.Name, i+1)
+		}
+		p.PauseStatuses[i] = st
+	}
+	return nil
+}
+
+// ParseChannelRef reads "platform:workspace/channel", the way rules and
+// SLA policies name a chat channel to notify.
+func ParseChannelRef(s string) (platform, workspace, channel string, err error) {
+	p, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
+	ws, ch, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || p == "" || ws == "" || ch == "" || strings.ContainsAny(s, " \t\n") {
+		return "", "", "", fmt.Errorf("channel %q must be written platform:workspace/channel (e.g. slack:T0123/C0456)", s)
+	}
+	return strings.ToLower(p), ws, ch, nil
+}
+
+// SLAClock is one clock of a ticket: while running, Due is the deadline;
+// while stopped (paused, or the ticket closed), Left is the business time
+// that was left (negative: overdue by that much).
+type SLAClock struct {
+	Target   time.Duration `json:"target"`
+	Due      time.Time     `json:"due,omitzero"`
+	Left     time.Duration `json:"left"`
+	Running  bool          `json:"running"`
+	Met      time.Time     `json:"met,omitzero"`      // the response was given, the ticket resolved
+	Warned   time.Time     `json:"warned,omitzero"`   // the warning fired for this run
+	Breached time.Time     `json:"breached,omitzero"` // the breach fired
+	WarnAt   time.Time     `json:"warn_at,omitzero"`  // when the warning is due, while running
+}
+
+// Active reports whether the clock is kept at all.
+func (c *SLAClock) Active() bool { return c.Target > 0 }
+
+// TicketSLA is the SLA state of one ticket.
+type TicketSLA struct {
+	TicketID   int64     `json:"-"`
+	Policy     string    `json:"policy"`
+	Calendar   string    `json:"calendar"`
+	Paused     bool      `json:"paused"`
+	Response   SLAClock  `json:"response"`
+	Resolution SLAClock  `json:"resolution"`
+	Updated    time.Time `json:"-"`
+}
+
+// Clock returns the named clock.
+func (s *TicketSLA) Clock(name string) *SLAClock {
+	if name == SLAResponse {
+		return &s.Response
+	}
+	return &s.Resolution
+}
+
+// SLAStore holds calendars, SLA policies and the SLA state of tickets.
+type SLAStore interface {
+	// PutCalendar stores a calendar definition (JSON) under its name,
+	// replacing any.
+	PutCalendar(ctx context.Context, name string, definition []byte, updated time.Time) error
+	DeleteCalendar(ctx context.Context, name string) error    // ErrNotFound if absent
+	Calendars(ctx context.Context) (map[string][]byte, error) // by name
+	// PutSLAPolicy inserts or replaces (by name) a policy; Definition is
+	// EncodeSLAPolicy's.
+	PutSLAPolicy(ctx context.Context, p *SLAPolicy) error
+	DeleteSLAPolicy(ctx context.Context, name string) error // ErrNotFound if absent
+	SLAPolicies(ctx context.Context) ([]*SLAPolicy, error)  // by name
+	// TicketSLA loads a ticket's state; ErrNotFound when it has none.
+	TicketSLA(ctx context.Context, ticketID int64) (*TicketSLA, error)
+	// PutTicketSLA inserts or replaces a ticket's state.
+	PutTicketSLA(ctx context.Context, s *TicketSLA) error
+	// DeleteTicketSLA removes it (no error if absent).
+	DeleteTicketSLA(ctx context.Context, ticketID int64) error
+}
+
+// slaPaused reports whether status stops a policy's clocks for a while.
+func slaPaused(p *SLAPolicy, lc *Lifecycle, status string) bool {
+	if len(p.PauseStatuses) > 0 {
+		return slices.Contains(p.PauseStatuses, status)
+	}
+	return lc.Defaults.Stall != "" && status == lc.Defaults.Stall
+}
+
+// matchSLAPolicy picks the policy for a ticket: enabled, its queue, its
+// priority in range; the highest PriorityMin wins, then the first name.
+func matchSLAPolicy(ps []*SLAPolicy, queueID int64, priority int) *SLAPolicy {
+	var best *SLAPolicy
+	for _, p := range ps {
+		if p.Disabled || p.QueueID != queueID || priority < p.PriorityMin || priority > p.PriorityMax {
+			continue
+		}
+		if best == nil || p.PriorityMin > best.PriorityMin {
+			best = p
+		}
+	}
+	return best
+}
+
+// slaFacts is what the SLA state machine needs to know of a ticket after
+// a change.
+type slaFacts struct {
+	paused   bool // in a pause status
+	inactive bool // resolved, rejected, deleted
+	replied  bool // staff replied to the requester in this change
+}
+
+// stepSLA moves a ticket's SLA state to what it must be after a change at
+// now. prev is nil for a ticket without state; pol nil when no policy
+// applies (any state is then dropped: nil result). It reports whether the
+// state changed.
+func stepSLA(prev *TicketSLA, pol *SLAPolicy, cal *Calendar, f slaFacts, now time.Time) (*TicketSLA, bool, error) {
+	if pol == nil {
+		return nil, prev != nil, nil
+	}
+	var next TicketSLA
+	if prev != nil {
+		next = *prev
+	}
+	if prev == nil || prev.Policy != pol.Name || prev.Calendar != cal.Name ||
+		prev.Response.Target != pol.Response || prev.Resolution.Target != pol.Resolution {
+		// A new policy (or a changed one): the business time that passed
+		// under the old one still counts against the new targets.
+		next = TicketSLA{Policy: pol.Name, Calendar: cal.Name, Paused: prev != nil && prev.Paused}
+		for _, name := range []string{SLAResponse, SLAResolution} {
+			c := next.Clock(name)
+			c.Target = pol.Response
+			if name == SLAResolution {
+				c.Target = pol.Resolution
+			}
+			if !c.Active() {
+				continue
+			}
+			c.Left = c.Target
+			if prev != nil {
+				old := prev.Clock(name)
+				c.Met, c.Breached = old.Met, old.Breached
+				if old.Active() {
+					used := old.Target - leftOf(old, cal, now)
+					c.Left = c.Target - used
+				}
+				if c.Left > 0 {
+					c.Breached = time.Time{}
+				}
+			}
+			if next.Paused || !c.Met.IsZero() {
+				continue
+			}
+			if err := startClock(c, cal, now); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	// The response clock stops at the first staff reply, and both stop
+	// when the ticket closes; a reopened ticket's resolution clock goes on
+	// from where it stopped.
+	r, s := &next.Response, &next.Resolution
+	if r.Active() && r.Met.IsZero() && (f.replied || f.inactive) {
+		stopClock(r, cal, now)
+		r.Met = now
+	}
+	if s.Active() {
+		switch {
+		case f.inactive && s.Met.IsZero():
+			stopClock(s, cal, now)
+			s.Met = now
+		case !f.inactive && !s.Met.IsZero():
+			s.Met = time.Time{}
+			s.Warned = time.Time{}
+			if !f.paused {
+				if err := startClock(s, cal, now); err != nil {
+					return nil, false, err
+				}
+			}
+		}
+	}
+	// Pause and resume what still runs.
+	paused := f.paused && !f.inactive
+	if paused != next.Paused {
+		next.Paused = paused
+		for _, c := range []*SLAClock{r, s} {
+			if !c.Active() || !c.Met.IsZero() {
+				continue
+			}
+			if paused {
+				stopClock(c, cal, now)
+			} else if err := startClock(c, cal, now); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	for _, c := range []*SLAClock{r, s} {
+		if !c.Running {
+			c.WarnAt = time.Time{}
+			continue
+		}
+		c.WarnAt = time.Time{}
+		if pol.WarnAt > 0 && c.Warned.IsZero() && c.Breached.IsZero() {
+			before := c.Target * time.Duration(100-pol.WarnAt) / 100
+			if left := cal.Between(now, c.Due); left > before {
+				at, err := cal.Add(c.Due, -before)
+				if err != nil {
+					return nil, false, err
+				}
+				c.WarnAt = at
+			}
+		}
+	}
+	return &next, prev == nil || !sameSLA(prev, &next), nil
+}
+
+func sameSLA(a, b *TicketSLA) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+// leftOf is the business time left on a clock at now.
+func leftOf(c *SLAClock, cal *Calendar, now time.Time) time.Duration {
+	if c.Running {
+		return cal.Between(now, c.Due)
+	}
+	return c.Left
+}
+
+func startClock(c *SLAClock, cal *Calendar, now time.Time) error {
+	if c.Running {
+		return nil
+	}
+	due, err := cal.Add(now, c.Left)
+	if err != nil {
+		return err
+	}
+	if c.Left <= 0 {
+		due = now.Add(c.Left) // overdue already: the deadline was that long ago
+	}
+	c.Due, c.Running = due, true
+	return nil
+}
+
+func stopClock(c *SLAClock, cal *Calendar, now time.Time) {
+	if !c.Running {
+		return
+	}
+	c.Left = cal.Between(now, c.Due)
+	c.Due, c.Running, c.WarnAt = time.Time{}, false, time.Time{}
+}
+
+// SLAView is what a card shows of a ticket's SLA: the clock that matters
+// now and its time left.
+type SLAView struct {
+	Policy string
+	Clock  string        // SLAResponse or SLAResolution
+	Due    time.Time     // zero while paused
+	Left   time.Duration // business time left; negative: breached that long ago (wall time)
+	Paused bool
+	Warned bool
+}
+
+// View returns the clock a card shows at now: the response clock until it
+// is met, then the resolution clock; nil when every clock is met.
+func (s *TicketSLA) View(cal *Calendar, now time.Time) *SLAView {
+	for _, name := range []string{SLAResponse, SLAResolution} {
+		c := s.Clock(name)
+		if !c.Active() || !c.Met.IsZero() {
+			continue
+		}
+		v := &SLAView{Policy: s.Policy, Clock: name, Paused: !c.Running, Warned: !c.Warned.IsZero()}
+		if c.Running {
+			v.Due = c.Due
+			if now.After(c.Due) {
+				v.Left = -now.Sub(c.Due)
+			} else if cal != nil {
+				v.Left = cal.Between(now, c.Due)
+			} else {
+				v.Left = c.Due.Sub(now)
+			}
+		} else {
+			v.Left = c.Left
+		}
+		return v
+	}
+	return nil
+}
