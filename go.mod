@@ -3,6 +3,7 @@ module github.com/ticketd/ticketd
 go 1.26.8
 
 require (
+	github.com/bwmarrin/discordgo v0.28.1
 	github.com/emersion/go-message v0.18.1
 	github.com/emersion/go-smtp v0.21.3
 	github.com/gorilla/websocket v1.4.2
