@@ -622,8 +622,12 @@ func (r *alertRun) open(k *AlertKey, a *Alert) (*alertTicket, error) {
 	if lc.IsInactive(status) {
 		t.Resolved = s.now
 	}
+	t.InitialPriority = t.Priority
 	if err := s.tx.InsertTicket(s.ctx, t); err != nil {
 		return nil, Internal(err, "insert ticket")
+	}
+	if err := s.ticketSaved(t, true); err != nil {
+		return nil, err
 	}
 	if err := s.tx.AddWatcher(s.ctx, Watcher{TicketID: t.ID, Role: RoleRequestor, UserID: s.actor.ID}); err != nil &&
 		!IsCode(err, CodeConflict) {

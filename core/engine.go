@@ -38,6 +38,10 @@ type Engine struct {
 	clock   Clock
 	cfg     Config
 	observe ActionObserver
+	// sched indexes the reminders the engine writes (nil: none); see
+	// SetScheduler.
+	sched    Scheduler
+	schedErr func(error)
 }
 
 // NewEngine returns an engine over store. A nil clock means the system clock.
@@ -48,7 +52,9 @@ func NewEngine(store Store, clock Clock, cfg Config) *Engine {
 	if cfg.MaxAttachmentSize <= 0 {
 		cfg.MaxAttachmentSize = DefaultAttachMax
 	}
-	return &Engine{store: store, clock: clock, cfg: cfg}
+	e := &Engine{clock: clock, cfg: cfg}
+	e.store = &remindingStore{Store: store, e: e}
+	return e
 }
 
 // Store returns the engine's store.
@@ -284,6 +290,7 @@ func (s *session) load(id int64, lock bool) (*ticketState, error) {
 		}
 	}
 	st := &ticketState{t: t}
+	s.ticketLoaded(t)
 	if st.queue, err = s.queue(t.QueueID); err != nil {
 		return nil, err
 	}
@@ -366,6 +373,7 @@ type OutboxTxn struct {
 	Field    string  `json:"field,omitempty"`
 	OldValue string  `json:"old,omitempty"`
 	NewValue string  `json:"new,omitempty"`
+	Data     string  `json:"data,omitempty"`
 	ActorID  int64   `json:"actor_id"`
 	Actor    string  `json:"actor"`
 }
@@ -379,7 +387,7 @@ func (s *session) announce(t *Ticket, txn *Transaction) error {
 		Ticket: OutboxTicket{ID: t.ID, Queue: q.Name, QueueID: q.ID, Subject: t.Subject, Status: t.Status,
 			OwnerID: t.OwnerID, Priority: t.Priority, Version: t.Version},
 		Transaction: OutboxTxn{ID: txn.ID, Type: txn.Type, Field: txn.Field, OldValue: txn.OldValue,
-			NewValue: txn.NewValue, ActorID: s.actor.ID, Actor: s.actor.Name},
+			NewValue: txn.NewValue, Data: reminderData(txn), ActorID: s.actor.ID, Actor: s.actor.Name},
 	})
 	if err != nil {
 		return Internal(err, "encode outbox payload")
@@ -407,7 +415,7 @@ func (s *session) save(t *Ticket) error {
 	if err := s.tx.UpdateTicket(s.ctx, t); err != nil {
 		return Internal(err, "save ticket")
 	}
-	return nil
+	return s.ticketSaved(t, false)
 }
 
 // ---- input checks ----

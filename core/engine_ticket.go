@@ -25,6 +25,9 @@ type CreateInput struct {
 	TimeEstimated int
 	DedupKey      string
 	Content       *Content
+	// FinalPriority is where the priority escalates to as Due nears (0:
+	// it does not).
+	FinalPriority int
 }
 
 // Create opens a ticket.
@@ -50,6 +53,9 @@ func checkCreate(in CreateInput) (string, error) {
 		return "", err
 	}
 	if err := checkPriority(in.Priority); err != nil {
+		return "", err
+	}
+	if err := checkPriority(in.FinalPriority); err != nil {
 		return "", err
 	}
 	if err := checkMinutes("time estimated", in.TimeEstimated); err != nil {
@@ -100,7 +106,7 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 			QueueID: q.ID, Subject: subject, Status: status, OwnerID: NobodyID, Priority: in.Priority,
 			Due: in.Due.UTC().Truncate(time.Microsecond), Created: s.now, LastUpdated: s.now, LastUpdatedBy: s.actor.ID,
 			CreatorID: s.actor.ID, TimeEstimated: in.TimeEstimated, TimeLeft: in.TimeEstimated,
-			DedupKey: CleanText(in.DedupKey), Version: 1,
+			DedupKey: CleanText(in.DedupKey), Version: 1, InitialPriority: in.Priority, FinalPriority: in.FinalPriority,
 		}
 		if in.Due.IsZero() {
 			t.Due = time.Time{}
@@ -128,6 +134,9 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 		}
 		if err := s.tx.InsertTicket(s.ctx, t); err != nil {
 			return Internal(err, "insert ticket")
+		}
+		if err := s.ticketSaved(t, true); err != nil {
+			return err
 		}
 		if !indexable(in.Content) { // else recording the content indexes it
 			if err := s.tx.IndexText(s.ctx, t.ID, t.Subject, ""); err != nil {
@@ -552,6 +561,9 @@ type Changes struct {
 	Queue         *string
 	TimeEstimated *int
 	TimeLeft      *int
+	// FinalPriority is where the priority escalates to as the due date
+	// nears (0: it does not escalate).
+	FinalPriority *int
 	// IfVersion, when not zero, refuses the change if the ticket has changed
 	// since the caller read it.
 	IfVersion int64
@@ -568,6 +580,11 @@ func (e *Engine) Update(ctx context.Context, actorID, id int64, ch Changes) (*Ti
 	}
 	if ch.Priority != nil {
 		if err := checkPriority(*ch.Priority); err != nil {
+			return nil, err
+		}
+	}
+	if ch.FinalPriority != nil {
+		if err := checkPriority(*ch.FinalPriority); err != nil {
 			return nil, err
 		}
 	}
@@ -600,6 +617,14 @@ func (e *Engine) Update(ctx context.Context, actorID, id int64, ch Changes) (*Ti
 		if ch.Priority != nil {
 			set("Priority", strconv.Itoa(t.Priority), strconv.Itoa(*ch.Priority))
 			t.Priority = *ch.Priority
+		}
+		if ch.FinalPriority != nil {
+			set("FinalPriority", strconv.Itoa(t.FinalPriority), strconv.Itoa(*ch.FinalPriority))
+			if t.FinalPriority != *ch.FinalPriority {
+				// The line starts again from where the priority is now.
+				t.InitialPriority = t.Priority
+			}
+			t.FinalPriority = *ch.FinalPriority
 		}
 		if ch.Due != nil {
 			due := ch.Due.UTC().Truncate(time.Microsecond)

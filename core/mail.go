@@ -100,10 +100,12 @@ const (
 	MailKindComment    = "comment"    // a comment, to Owner and AdminCc
 	MailKindRefused    = "refused"    // a sender who may not do what they mailed
 	MailKindNotice     = "notice"     // what became of the commands in a staff member's mail
+	MailKindDigest     = "digest"     // a user's daily digest of their open tickets
 )
 
 // MailKinds lists every kind.
-var MailKinds = []string{MailKindAutoreply, MailKindCreate, MailKindCorrespond, MailKindComment, MailKindRefused, MailKindNotice}
+var MailKinds = []string{MailKindAutoreply, MailKindCreate, MailKindCorrespond, MailKindComment, MailKindRefused, MailKindNotice,
+	MailKindDigest}
 
 // MailTemplateData is what a template can use.
 type MailTemplateData struct {
@@ -777,7 +779,7 @@ type MailRecipient struct {
 // or a disabled user.
 func (e *Engine) MailRecipients(ctx context.Context, m *OutboxMessage) ([]MailRecipient, error) {
 	switch m.Kind {
-	case OutboxMailRefused, OutboxMailNotice:
+	case OutboxMailRefused, OutboxMailNotice, OutboxMailDigest:
 		n, err := DecodeMailNotice(m)
 		if err != nil {
 			return nil, nil

@@ -155,7 +155,7 @@ func displayName(u *core.User) string {
 
 // compose writes the mail of one kind about an outbox message to addr.
 func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr string) (*outgoing, error) {
-	if m.Kind == core.OutboxMailRefused || m.Kind == core.OutboxMailNotice {
+	if m.Kind == core.OutboxMailRefused || m.Kind == core.OutboxMailNotice || m.Kind == core.OutboxMailDigest {
 		return s.composeNotice(ctx, m, kind, addr)
 	}
 	mc, err := s.eng.MailContextOf(ctx, m, kind)

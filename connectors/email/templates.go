@@ -68,6 +68,14 @@ The commands at the top of your message were run; some did not work:
 
 {{.Text}}
 `,
+	core.MailKindDigest: `Subject: {{.Ticket.Subject}}
+
+Hello,
+
+these tickets are yours and still open:
+
+{{.Text}}
+`,
 }
 
 // rendered is a template's output: its header fields and body.

@@ -186,6 +186,7 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("TimeWorked", testTimeWorked)
 	run("DirtyText", testDirtyText)
 	runDeliveryTests(t, open)
+	runReminderTests(t, open)
 }
 
 // testDirtyText: mail and chat bring NUL bytes and broken UTF-8; every store

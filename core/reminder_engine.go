@@ -1,0 +1,740 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TxnReminder is the history row of a reminder that fired. Field is its
+// kind; NewValue whom it is for (the on-duty group's name for untaken, a
+// user id for the others); Data what it says.
+const TxnReminder TxnType = "Reminder"
+
+// ---- rows written with the change that causes them ----
+
+// remindingStore is the engine's store: every write transaction carries a
+// reminderTx, which collects the reminders the transaction wrote, to index
+// them in the Scheduler once it has committed.
+type remindingStore struct {
+	Store
+	e *Engine
+}
+
+func (r *remindingStore) Update(ctx context.Context, fn func(Tx) error) error {
+	var w *reminderTx
+	err := r.Store.Update(ctx, func(tx Tx) error {
+		w = &reminderTx{Tx: tx}
+		return fn(w)
+	})
+	if err == nil && w != nil && len(w.added) > 0 {
+		r.e.index(ctx, w.added)
+	}
+	return err
+}
+
+// reminderTx is a write transaction with what the reminders need.
+type reminderTx struct {
+	Tx
+	added []*Reminder // written: indexed after commit
+	// synced holds the state of each ticket whose reminder rows are known
+	// to match it: as loaded, or as last saved.
+	synced   map[int64]Ticket
+	policies map[int64]*ReminderPolicy
+}
+
+// SetScheduler makes the engine index the reminders it writes in sch once
+// their transaction has committed; onError hears about index writes that
+// failed (the runner's next rebuild repairs them). Call it before the
+// engine is used.
+func (e *Engine) SetScheduler(sch Scheduler, onError func(error)) {
+	e.sched, e.schedErr = sch, onError
+}
+
+// Scheduler returns the scheduler set with SetScheduler (nil: none).
+func (e *Engine) Scheduler() Scheduler { return e.sched }
+
+func (e *Engine) index(ctx context.Context, rs []*Reminder) {
+	if e.sched == nil {
+		return
+	}
+	var es []ScheduleEntry
+	for _, r := range rs {
+		if r.ID != 0 && !r.Due.IsZero() {
+			es = append(es, ScheduleEntry{ID: r.ID, Due: r.Due})
+		}
+	}
+	if err := e.sched.Add(context.WithoutCancel(ctx), es...); err != nil && e.schedErr != nil {
+		e.schedErr(err)
+	}
+}
+
+func (s *session) rtx() *reminderTx {
+	w, _ := s.tx.(*reminderTx)
+	return w
+}
+
+// putReminder writes a reminder row in the session's transaction; it is
+// indexed in the Scheduler once the transaction commits.
+func (s *session) putReminder(r *Reminder) error {
+	if r.Created.IsZero() {
+		r.Created = s.now
+	}
+	r.Due = r.Due.UTC().Truncate(time.Microsecond)
+	if err := s.tx.PutReminder(s.ctx, r); err != nil {
+		return Internal(err, "write reminder")
+	}
+	if w := s.rtx(); w != nil {
+		w.added = append(w.added, r)
+	}
+	return nil
+}
+
+// deleteReminders deletes a ticket's reminders of the given kinds. Their
+// index entries stay until they come due, and are dropped then.
+func (s *session) deleteReminders(ticketID int64, kinds ...ReminderKind) error {
+	return Internal(s.tx.DeleteTicketReminders(s.ctx, ticketID, kinds...), "delete reminders")
+}
+
+// reminderPolicy reads a queue's policy once per transaction (the zero
+// policy when it has none).
+func (s *session) reminderPolicy(queueID int64) (*ReminderPolicy, error) {
+	w := s.rtx()
+	if w != nil {
+		if p := w.policies[queueID]; p != nil {
+			return p, nil
+		}
+	}
+	p, err := s.tx.ReminderPolicy(s.ctx, queueID)
+	if IsCode(err, CodeNotFound) {
+		p, err = &ReminderPolicy{QueueID: queueID}, nil
+	}
+	if err != nil {
+		return nil, Internal(err, "read reminder policy")
+	}
+	if w != nil {
+		if w.policies == nil {
+			w.policies = map[int64]*ReminderPolicy{}
+		}
+		w.policies[queueID] = p
+	}
+	return p, nil
+}
+
+// ticketLoaded records that t's reminder rows match it.
+func (s *session) ticketLoaded(t *Ticket) {
+	if w := s.rtx(); w != nil {
+		if w.synced == nil {
+			w.synced = map[int64]Ticket{}
+		}
+		if _, ok := w.synced[t.ID]; !ok {
+			w.synced[t.ID] = *t
+		}
+	}
+}
+
+// ticketRule decides one kind of reminder that follows a ticket's state.
+type ticketRule struct {
+	kind ReminderKind
+	// affected: a change from prev to t may change whether the reminder is
+	// wanted, or when.
+	affected func(prev, t *Ticket) bool
+	// keep: a reminder wanted both before and after stays as it is.
+	keep func(prev, t *Ticket) bool
+	// want says whether t wants the reminder, due when, repeating how
+	// often; created: t is new (due times count from its creation).
+	want func(s *session, t *Ticket, created bool) (r *Reminder, err error)
+}
+
+var ticketRules = []ticketRule{
+	{
+		kind: ReminderUntaken,
+		affected: func(p, t *Ticket) bool {
+			return p.OwnerID != t.OwnerID || p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
+		},
+		keep: func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
+		want: func(s *session, t *Ticket, created bool) (*Reminder, error) {
+			if t.OwnerID != NobodyID {
+				return nil, nil
+			}
+			active, err := s.ticketActive(t)
+			if err != nil || !active {
+				return nil, err
+			}
+			pol, err := s.reminderPolicy(t.QueueID)
+			if err != nil || pol.UntakenAfter <= 0 {
+				return nil, err
+			}
+			base := s.now
+			if created {
+				base = t.Created
+			}
+			return &Reminder{Due: base.Add(pol.UntakenAfter), Every: pol.UntakenEvery}, nil
+		},
+	},
+	{
+		kind: ReminderStalled,
+		affected: func(p, t *Ticket) bool {
+			return p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
+		},
+		keep: func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
+		want: func(s *session, t *Ticket, _ bool) (*Reminder, error) {
+			if t.Merged() {
+				return nil, nil
+			}
+			q, err := s.queue(t.QueueID)
+			if err != nil {
+				return nil, err
+			}
+			lc, err := s.lifecycle(q.Lifecycle)
+			if err != nil {
+				return nil, err
+			}
+			if lc.Defaults.Stall == "" || t.Status != lc.Defaults.Stall {
+				return nil, nil
+			}
+			pol, err := s.reminderPolicy(t.QueueID)
+			if err != nil || pol.StalledAfter <= 0 {
+				return nil, err
+			}
+			return &Reminder{Due: s.now.Add(pol.StalledAfter)}, nil
+		},
+	},
+	{
+		kind: ReminderEscalate,
+		affected: func(p, t *Ticket) bool {
+			return !p.Due.Equal(t.Due) || p.FinalPriority != t.FinalPriority || p.InitialPriority != t.InitialPriority ||
+				p.Status != t.Status || p.EffectiveID != t.EffectiveID
+		},
+		keep: func(p, t *Ticket) bool {
+			return p.Due.Equal(t.Due) && p.FinalPriority == t.FinalPriority && p.InitialPriority == t.InitialPriority
+		},
+		want: func(s *session, t *Ticket, _ bool) (*Reminder, error) {
+			active, err := s.ticketActive(t)
+			if err != nil || !active {
+				return nil, err
+			}
+			next := NextEscalation(t, s.now)
+			if next.IsZero() {
+				return nil, nil
+			}
+			return &Reminder{Due: next}, nil
+		},
+	},
+}
+
+// ticketActive: t is not closed and not merged into another ticket.
+func (s *session) ticketActive(t *Ticket) (bool, error) {
+	if t.Merged() {
+		return false, nil
+	}
+	q, err := s.queue(t.QueueID)
+	if err != nil {
+		return false, err
+	}
+	lc, err := s.lifecycle(q.Lifecycle)
+	if err != nil {
+		return false, err
+	}
+	return !lc.IsInactive(t.Status), nil
+}
+
+// ticketSaved brings t's reminder rows in line with its state: called
+// whenever the engine writes a ticket (created: it has just been
+// inserted, so it has none yet).
+func (s *session) ticketSaved(t *Ticket, created bool) error {
+	w := s.rtx()
+	if w == nil {
+		return nil
+	}
+	if w.synced == nil {
+		w.synced = map[int64]Ticket{}
+	}
+	prev, known := w.synced[t.ID]
+	w.synced[t.ID] = *t
+	var existing map[ReminderKind]bool // read only when the previous state is unknown
+	for _, rule := range ticketRules {
+		if known && !created && !rule.affected(&prev, t) {
+			continue
+		}
+		r, err := rule.want(s, t, created)
+		if err != nil {
+			return err
+		}
+		switch {
+		case created:
+		case known:
+			before, err := rule.want(s, &prev, false)
+			if err != nil {
+				return err
+			}
+			if before != nil && r != nil && rule.keep(&prev, t) {
+				continue
+			}
+			if before == nil && r == nil {
+				continue
+			}
+		default:
+			if existing == nil {
+				rs, err := s.tx.TicketReminders(s.ctx, t.ID)
+				if err != nil {
+					return Internal(err, "read reminders")
+				}
+				existing = map[ReminderKind]bool{}
+				for _, x := range rs {
+					existing[x.Kind] = true
+				}
+			}
+			if (r != nil) == existing[rule.kind] {
+				continue
+			}
+		}
+		if r == nil {
+			if !created {
+				if err := s.deleteReminders(t.ID, rule.kind); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		r.Kind, r.Key, r.TicketID = rule.kind, ReminderKey(rule.kind, t.ID), t.ID
+		if err := s.putReminder(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- RT's linear escalation ----
+
+// EscalatedPriority is t's priority at now under linear escalation: on the
+// line from InitialPriority at Created to FinalPriority at Due, never
+// moving back from where Priority already is. t's own Priority when it does
+// not escalate (no due date, or FinalPriority 0 or equal to
+// InitialPriority).
+func EscalatedPriority(t *Ticket, now time.Time) int {
+	delta := t.FinalPriority - t.InitialPriority
+	if t.Due.IsZero() || t.FinalPriority == 0 || delta == 0 || !t.Due.After(t.Created) {
+		return t.Priority
+	}
+	line := t.FinalPriority
+	if now.Before(t.Due) {
+		span, el := t.Due.Sub(t.Created).Microseconds(), max(0, now.Sub(t.Created).Microseconds())
+		line = t.InitialPriority + int(int64(delta)*el/span)
+	}
+	if delta > 0 {
+		return min(max(t.Priority, line), max(t.Priority, t.FinalPriority))
+	}
+	return max(min(t.Priority, line), min(t.Priority, t.FinalPriority))
+}
+
+// NextEscalation is the first instant after now at which EscalatedPriority
+// changes: zero when it never will (no escalation, or Priority has reached
+// FinalPriority).
+func NextEscalation(t *Ticket, now time.Time) time.Time {
+	delta := t.FinalPriority - t.InitialPriority
+	if t.Due.IsZero() || t.FinalPriority == 0 || delta == 0 || !t.Due.After(t.Created) {
+		return time.Time{}
+	}
+	p := EscalatedPriority(t, now)
+	if (delta > 0 && p >= t.FinalPriority) || (delta < 0 && p <= t.FinalPriority) {
+		return time.Time{}
+	}
+	// The line reaches p+1 (p-1 going down) when |delta|*el/span >= k.
+	k, d := int64(p+1-t.InitialPriority), int64(delta)
+	if delta < 0 {
+		k, d = int64(t.InitialPriority-(p-1)), -d
+	}
+	span := t.Due.Sub(t.Created).Microseconds()
+	el := (k*span + d - 1) / d
+	next := t.Created.Add(time.Duration(el) * time.Microsecond)
+	if !next.After(now) {
+		next = now.Add(time.Microsecond)
+	}
+	if next.After(t.Due) {
+		next = t.Due
+	}
+	return next
+}
+
+// ---- firing ----
+
+// reminderFire does what a reminder of one kind does, inside the firing
+// transaction, acting as root. It returns when the reminder fires next
+// (zero: never; its row is deleted).
+type reminderFire func(s *session, r *Reminder) (next time.Time, err error)
+
+var reminderFirers = map[ReminderKind]reminderFire{}
+
+// registerReminder sets what reminders of kind do when they fire; each file
+// registers its own kinds: var _ = registerReminder(kind, fn).
+func registerReminder(kind ReminderKind, fn reminderFire) bool {
+	reminderFirers[kind] = fn
+	return true
+}
+
+var _ = registerReminder(ReminderUntaken, fireUntaken)
+var _ = registerReminder(ReminderStalled, fireStalled)
+var _ = registerReminder(ReminderEscalate, fireEscalate)
+var _ = registerReminder(ReminderUser, fireUser)
+var _ = registerReminder(ReminderDigest, fireDigest)
+
+// FireResult says what FireReminder did.
+type FireResult struct {
+	Fired bool
+	// Next is when the reminder is due now (zero: its row is gone). When it
+	// did not fire because it is not due, Next is its due time.
+	Next time.Time
+	Kind ReminderKind
+}
+
+// unknownKindRetry is how long a reminder of a kind this replica does not
+// know waits before it is looked at again (a newer replica may know it).
+const unknownKindRetry = time.Hour
+
+// FireReminder fires reminder id if it is due: one transaction that claims
+// the row (moving its due time, compared with what it was, so that of
+// several runners holding it exactly one fires it), does what its kind
+// does, and reschedules or deletes it. A reminder that is gone or not due
+// does nothing.
+func (e *Engine) FireReminder(ctx context.Context, id int64) (FireResult, error) {
+	var res FireResult
+	err := e.update(ctx, RootID, func(s *session) error {
+		res = FireResult{}
+		rs, err := s.tx.Reminders(s.ctx, []int64{id})
+		if err != nil {
+			return Internal(err, "load reminder")
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		r := rs[0]
+		res.Kind = r.Kind
+		if r.Due.After(s.now) {
+			res.Next = r.Due
+			return nil
+		}
+		was := r.Due
+		fire := reminderFirers[r.Kind]
+		r.Due = s.now.Add(unknownKindRetry)
+		if fire != nil {
+			r.Fired++
+			r.LastFired = s.now
+		}
+		if err := s.tx.RescheduleReminder(s.ctx, r, was); IsCode(err, CodeNotFound) {
+			return nil // fired or changed by someone else meanwhile
+		} else if err != nil {
+			return Internal(err, "claim reminder")
+		}
+		if fire == nil {
+			res.Next = r.Due
+			s.indexAfterCommit(r)
+			return nil
+		}
+		placeholder := r.Due
+		next, err := fire(s, r)
+		if err != nil {
+			return err
+		}
+		res.Fired = true
+		if next.IsZero() {
+			if err := s.tx.DeleteReminder(s.ctx, r.ID); err != nil && !IsCode(err, CodeNotFound) {
+				return Internal(err, "delete reminder")
+			}
+			return nil
+		}
+		r.Due = next.UTC().Truncate(time.Microsecond)
+		if err := s.tx.RescheduleReminder(s.ctx, r, placeholder); IsCode(err, CodeNotFound) {
+			return nil // what it did removed or replaced it
+		} else if err != nil {
+			return Internal(err, "reschedule reminder")
+		}
+		res.Next = r.Due
+		s.indexAfterCommit(r)
+		return nil
+	})
+	return res, err
+}
+
+func (s *session) indexAfterCommit(r *Reminder) {
+	if w := s.rtx(); w != nil {
+		w.added = append(w.added, r)
+	}
+}
+
+// remindTicket loads a reminder's ticket, locked; nil when it is gone.
+func (s *session) remindTicket(r *Reminder) (*ticketState, error) {
+	st, err := s.load(r.TicketID, true)
+	if IsCode(err, CodeNotFound) {
+		return nil, nil
+	}
+	return st, err
+}
+
+func fireUntaken(s *session, r *Reminder) (time.Time, error) {
+	st, err := s.remindTicket(r)
+	if err != nil || st == nil || st.t.OwnerID != NobodyID || st.lc.IsInactive(st.t.Status) {
+		return time.Time{}, err
+	}
+	pol, err := s.reminderPolicy(st.t.QueueID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	group := ""
+	if pol.OnDutyGroupID != 0 {
+		if g, err := s.tx.Group(s.ctx, pol.OnDutyGroupID); err == nil {
+			group = g.Name
+		}
+	}
+	text := fmt.Sprintf("Ticket #%d has had no owner for %s.", st.t.ID, humanDuration(s.now.Sub(st.t.Created)))
+	if err := s.record(st.t, &Transaction{Type: TxnReminder, Field: string(ReminderUntaken), NewValue: group, Data: text}); err != nil {
+		return time.Time{}, err
+	}
+	if r.Every <= 0 {
+		return time.Time{}, nil
+	}
+	return s.now.Add(r.Every), nil
+}
+
+func fireStalled(s *session, r *Reminder) (time.Time, error) {
+	st, err := s.remindTicket(r)
+	if err != nil || st == nil || st.lc.Defaults.Stall == "" || st.t.Status != st.lc.Defaults.Stall {
+		return time.Time{}, err
+	}
+	from, to := st.t.Status, st.lc.Defaults.Open
+	if to == "" || !st.lc.CanTransition(from, to) {
+		to = st.lc.Defaults.Reopen
+	}
+	if to == "" || !st.lc.CanTransition(from, to) {
+		return time.Time{}, nil
+	}
+	since := s.now.Sub(r.Created)
+	if err := s.applyStatus(st, to, nil); err != nil {
+		return time.Time{}, err
+	}
+	text := fmt.Sprintf("Ticket #%d was %s for %s: it is %s again.", st.t.ID, from, humanDuration(since), to)
+	return time.Time{}, s.record(st.t, &Transaction{Type: TxnReminder, Field: string(ReminderStalled),
+		NewValue: strconv.FormatInt(st.t.OwnerID, 10), Data: text})
+}
+
+func fireEscalate(s *session, r *Reminder) (time.Time, error) {
+	st, err := s.remindTicket(r)
+	if err != nil || st == nil || st.lc.IsInactive(st.t.Status) {
+		return time.Time{}, err
+	}
+	t := st.t
+	if p := EscalatedPriority(t, s.now); p != t.Priority {
+		old := t.Priority
+		t.Priority = p
+		if err := s.save(t); err != nil {
+			return time.Time{}, err
+		}
+		if err := s.record(t, &Transaction{Type: TxnSet, Field: "Priority", OldValue: strconv.Itoa(old),
+			NewValue: strconv.Itoa(p), Data: fmt.Sprintf("escalated towards %d as the due date %s nears", t.FinalPriority,
+				t.Due.UTC().Format("2006-01-02 15:04 MST"))}); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return NextEscalation(t, s.now), nil
+}
+
+func fireUser(s *session, r *Reminder) (time.Time, error) {
+	st, err := s.remindTicket(r)
+	if err != nil || st == nil {
+		return time.Time{}, err
+	}
+	return time.Time{}, s.record(st.t, &Transaction{Type: TxnReminder, Field: string(ReminderUser),
+		NewValue: strconv.FormatInt(r.UserID, 10), Data: r.Text})
+}
+
+// humanDuration says a duration the way people do: "45 minutes", "3 hours",
+// "2 days".
+func humanDuration(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.FormatInt(n, 10) + " " + unit + "s"
+	}
+	switch {
+	case d < time.Minute:
+		return plural(max(0, int64(d/time.Second)), "second")
+	case d < 2*time.Hour:
+		return plural(int64(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		return plural(int64(d/time.Hour), "hour")
+	}
+	return plural(int64(d/(24*time.Hour)), "day")
+}
+
+// ---- user reminders ----
+
+// MaxReminderText bounds what a reminder says.
+const MaxReminderText = 1000
+
+// Remind sets a reminder on a ticket for the actor: at when, the ticket's
+// threads get text, mentioning them, and its history records it.
+func (e *Engine) Remind(ctx context.Context, actorID, ticketID int64, when time.Time, text string) (*Reminder, error) {
+	text = strings.TrimSpace(CleanText(text))
+	if text == "" {
+		return nil, Errorf(CodeInvalid, "remind of what? e.g. `remind %d tomorrow 09:00 check the BGP session`", ticketID)
+	}
+	if len(text) > MaxReminderText {
+		return nil, Errorf(CodeInvalid, "a reminder says at most %d bytes, not %d", MaxReminderText, len(text))
+	}
+	var out *Reminder
+	err := e.update(ctx, actorID, func(s *session) error {
+		if !when.After(s.now) {
+			return Errorf(CodeInvalid, "%s is in the past: a reminder must be due later", when.UTC().Format("2006-01-02 15:04 MST"))
+		}
+		st, err := s.load(ticketID, false)
+		if err != nil {
+			return err
+		}
+		if !s.actor.Privileged && !s.has(st, RightReplyToTicket) && !s.has(st, RightCommentOnTicket) {
+			return Errorf(CodeForbidden, "You may not set reminders on ticket #%d", st.t.ID)
+		}
+		r := &Reminder{Kind: ReminderUser, TicketID: st.t.ID, UserID: s.actor.ID, Due: when, Text: text}
+		if err := s.putReminder(r); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// Reminders lists the reminders of a ticket the actor may see.
+func (e *Engine) Reminders(ctx context.Context, actorID, ticketID int64) ([]*Reminder, error) {
+	var out []*Reminder
+	err := e.view(ctx, actorID, func(s *session) error {
+		st, err := s.load(ticketID, false)
+		if err != nil {
+			return err
+		}
+		out, err = s.tx.TicketReminders(s.ctx, st.t.ID)
+		return Internal(err, "list reminders")
+	})
+	return out, err
+}
+
+// ---- policies ----
+
+// ReminderPolicyInput changes a queue's reminder policy; nil fields stay.
+type ReminderPolicyInput struct {
+	UntakenAfter *time.Duration
+	UntakenEvery *time.Duration
+	OnDutyGroup  *string // a group name; "" for none
+	StalledAfter *time.Duration
+}
+
+// QueueReminderPolicy is a queue's policy with the on-duty group's name.
+type QueueReminderPolicy struct {
+	ReminderPolicy
+	Queue       string
+	OnDutyGroup string
+}
+
+// SetReminderPolicy changes a queue's reminder policy. It needs AdminQueue.
+// Tickets already open keep the reminders they have; new ones follow it.
+func (e *Engine) SetReminderPolicy(ctx context.Context, actorID int64, queue string, in ReminderPolicyInput) (*QueueReminderPolicy, error) {
+	for what, d := range map[string]*time.Duration{"untaken after": in.UntakenAfter, "untaken every": in.UntakenEvery,
+		"stalled after": in.StalledAfter} {
+		if d != nil && (*d < 0 || *d > 365*24*time.Hour) {
+			return nil, Errorf(CodeInvalid, "%s must be between 0 (off) and 365 days, not %s", what, *d)
+		}
+		if d != nil && *d > 0 && *d < time.Minute {
+			return nil, Errorf(CodeInvalid, "%s must be at least a minute (or 0: off), not %s", what, *d)
+		}
+	}
+	var out *QueueReminderPolicy
+	err := e.update(ctx, actorID, func(s *session) error {
+		q, err := s.queueByName(queue)
+		if err != nil {
+			return err
+		}
+		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
+			return Errorf(CodeForbidden, "You may not change the reminders of queue %s: that needs the AdminQueue right", q.Name)
+		}
+		p, err := s.reminderPolicy(q.ID)
+		if err != nil {
+			return err
+		}
+		np := *p
+		if in.UntakenAfter != nil {
+			np.UntakenAfter = in.UntakenAfter.Truncate(time.Second)
+		}
+		if in.UntakenEvery != nil {
+			np.UntakenEvery = in.UntakenEvery.Truncate(time.Second)
+		}
+		if in.StalledAfter != nil {
+			np.StalledAfter = in.StalledAfter.Truncate(time.Second)
+		}
+		if in.OnDutyGroup != nil {
+			np.OnDutyGroupID = 0
+			if name := strings.TrimSpace(*in.OnDutyGroup); name != "" {
+				g, err := s.tx.GroupByName(s.ctx, name)
+				if IsCode(err, CodeNotFound) {
+					return Errorf(CodeNotFound, "no group %q", name)
+				}
+				if err != nil {
+					return Internal(err, "load group")
+				}
+				np.OnDutyGroupID = g.ID
+			}
+		}
+		if err := s.tx.PutReminderPolicy(s.ctx, &np); err != nil {
+			return Internal(err, "store reminder policy")
+		}
+		out, err = s.describePolicy(q, &np)
+		return err
+	})
+	return out, err
+}
+
+// ReminderPolicyOf reads a queue's reminder policy. It needs SeeQueue.
+func (e *Engine) ReminderPolicyOf(ctx context.Context, actorID int64, queue string) (*QueueReminderPolicy, error) {
+	var out *QueueReminderPolicy
+	err := e.view(ctx, actorID, func(s *session) error {
+		q, err := s.queueByName(queue)
+		if err != nil {
+			return err
+		}
+		if !s.rights.Has(RightSeeQueue, q.ID, nil) && !s.rights.Has(RightAdminQueue, q.ID, nil) {
+			return Errorf(CodeNotFound, "no queue named %q", queue)
+		}
+		p, err := s.reminderPolicy(q.ID)
+		if err != nil {
+			return err
+		}
+		out, err = s.describePolicy(q, p)
+		return err
+	})
+	return out, err
+}
+
+func (s *session) describePolicy(q *Queue, p *ReminderPolicy) (*QueueReminderPolicy, error) {
+	out := &QueueReminderPolicy{ReminderPolicy: *p, Queue: q.Name}
+	out.QueueID = q.ID
+	if p.OnDutyGroupID != 0 {
+		g, err := s.tx.Group(s.ctx, p.OnDutyGroupID)
+		if err != nil && !IsCode(err, CodeNotFound) {
+			return nil, Internal(err, "load group")
+		}
+		if g != nil {
+			out.OnDutyGroup = g.Name
+		}
+	}
+	return out, nil
+}
+
+// reminderData is the Data an outbox payload carries: what a reminder says,
+// and why a priority changed by itself.
+func reminderData(txn *Transaction) string {
+	if txn.Type == TxnReminder || (txn.Type == TxnSet && txn.Field == "Priority") {
+		return txn.Data
+	}
+	return ""
+}
