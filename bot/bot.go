@@ -94,6 +94,10 @@ type Place struct {
 	Workspace string
 	Channel   string
 	Thread    string // the thread's root message id; "" outside a thread
+	// Unseen says that what was typed is no message in the thread (a slash
+	// command's text, a form): the thread hears of what it writes as of a
+	// change made elsewhere.
+	Unseen bool
 }
 
 // Prefix is how commands are typed on a platform, for help and hints.

@@ -193,6 +193,14 @@ func TestCommandsCardsAndThreads(t *testing.T) {
 		t.Fatalf("comment: %+v", r)
 	}
 	wantPosts(t, e.drain(), "update CNOC", "line CNOC 100.001 alice commented:\n> vendor case 1234 opened")
+	// A command typed in the thread that the thread does not show (a slash
+	// command's text) is quoted there too.
+	unseen := thread
+	unseen.Unseen = true
+	if r := e.run(e.alice, unseen, "comment replaced the optic"); r.Failed {
+		t.Fatalf("unseen comment: %+v", r)
+	}
+	wantPosts(t, e.drain(), "update CNOC", "line CNOC 100.001 alice commented:\n> replaced the optic")
 
 	// An unlinked user may not resolve, and is told how to link.
 	r = e.run(e.carl, thread, "resolve fixed")

@@ -123,7 +123,7 @@ func (f *fakeDiscord) fail(w http.ResponseWriter, status, code int, msg string) 
 }
 
 func (f *fakeDiscord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/gateway" {
+	if r.URL.Path == "/gateway" || r.URL.Path == "/gateway/" {
 		f.serveGateway(w, r)
 		return
 	}

@@ -363,7 +363,8 @@ func (c *Connector) finish(ctx context.Context, in *Interaction, resp *discordgo
 // place is where an interaction happened: inside a thread, its parent
 // channel and the thread.
 func (c *Connector) place(ctx context.Context, in *Interaction) bot.Place {
-	at := bot.Place{Platform: Platform, Workspace: in.Workspace(), Channel: in.ChannelID}
+	// What an interaction carries is no message in the thread.
+	at := bot.Place{Platform: Platform, Workspace: in.Workspace(), Channel: in.ChannelID, Unseen: true}
 	if in.Channel != nil && in.Channel.ID == in.ChannelID {
 		if isThread(in.Channel.Type) && in.Channel.ParentID != "" {
 			at.Channel, at.Thread = in.Channel.ParentID, in.ChannelID
