@@ -1,9 +1,13 @@
 package redis_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/storage/postgres"
+	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/redis"
 	"github.com/ticketd/ticketd/storage/storetest"
 )
@@ -13,4 +17,80 @@ func TestSchedulerConformance(t *testing.T) {
 		c, prefix := open(t)
 		return redis.NewScheduler(c, prefix)
 	})
+}
+
+// TestReminderReplicas: three runners, each with its own connection to one
+// Redis index, over one Postgres database; every reminder fires once, and
+// what a runner claimed before dying fires after its lease.
+func TestReminderReplicas(t *testing.T) {
+	_, prefix := open(t)
+	storetest.RunReminderReplicas(t, func(t *testing.T) core.Store {
+		s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatalf("postgres: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		return s
+	}, func(t *testing.T) core.Scheduler {
+		other, err := redis.Open(context.Background(), serverURL())
+		if err != nil {
+			t.Fatalf("redis: %v", err)
+		}
+		t.Cleanup(func() { other.Close() })
+		return redis.NewScheduler(other, prefix)
+	})
+}
+
+// BenchmarkClaim1000of1M: with 1,000,000 reminders pending in the index,
+// finding and claiming the 1,000 that are due (one Claim, one script run
+// per 1,000) and acknowledging them.
+//
+//	scripts/testenv.sh go test ./storage/redis -run '^$' -bench Claim1000of1M -benchtime 20x
+func BenchmarkClaim1000of1M(b *testing.B) {
+	c, prefix := open(b)
+	s := redis.NewScheduler(c, prefix)
+	ctx := context.Background()
+	base := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	const pending = 1_000_000
+	es := make([]core.ScheduleEntry, 0, 10_000)
+	for i := 0; i < pending; i++ {
+		// Spread over a year, from an hour after base.
+		es = append(es, core.ScheduleEntry{ID: int64(i + 1), Due: base.Add(time.Hour + time.Duration(i)*31*time.Second)})
+		if len(es) == cap(es) {
+			if err := s.Add(ctx, es...); err != nil {
+				b.Fatal(err)
+			}
+			es = es[:0]
+		}
+	}
+	b.ResetTimer()
+	var worst time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		due := make([]core.ScheduleEntry, 1000)
+		for j := range due {
+			due[j] = core.ScheduleEntry{ID: int64(pending + i*1000 + j + 1), Due: base.Add(time.Duration(j) * time.Millisecond)}
+		}
+		if err := s.Add(ctx, due...); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		ids, err := s.Claim(ctx, base.Add(time.Second), time.Minute, 1000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Ack(ctx, ids...); err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		worst = max(worst, took)
+		if len(ids) != 1000 {
+			b.Fatalf("claimed %d, want 1000", len(ids))
+		}
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
 }
