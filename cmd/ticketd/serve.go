@@ -173,6 +173,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if s.chat, err = newChat(cfg, s.eng, log); err != nil {
 		return fail(err)
 	}
+	if err := addMatrix(cfg, s.chat, log); err != nil {
+		return fail(err)
+	}
 	var closeMail func() error
 	if s.mail, closeMail, err = newMail(cfg, s.eng, s.chat.bot, log); err != nil {
 		return fail(err)
@@ -181,7 +184,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	s.disp = core.NewDispatcher(st, limiter, nil, log.With("component", "dispatcher"),
 		core.DispatcherConfig{MaxAttempts: attempts}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
 	s.disp.SetObserver(s.metrics)
-	log.Info("senders: webhooks on; " + s.chat.describe() + "; Discord and Matrix off (not configured)")
+	log.Info("senders: webhooks on; " + s.chat.describe() + "; Discord off (not configured)")
 	log.Info(s.mail.describe())
 
 	api := web.New(s.eng, web.Options{Logger: log.With("component", "api"), Observe: s.metrics.observeHTTP})

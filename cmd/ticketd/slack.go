@@ -22,6 +22,15 @@ type chatWiring struct {
 	slack   *slack.Connector
 	socket  bool // Slack over Socket Mode (SLACK_APP_TOKEN)
 	senders []core.Sender
+	parts   []chatPart // the other chat connectors that are on (Matrix, ...)
+}
+
+// chatPart is a chat connector besides Slack, as serve runs it.
+type chatPart interface {
+	mount(mux *http.ServeMux, eng *core.Engine)
+	start(ctx context.Context, log *slog.Logger)
+	stop()
+	describe() string
 }
 
 // newChat wires the bot and the Slack connector from the configuration:
@@ -52,6 +61,9 @@ func (w *chatWiring) mount(mux *http.ServeMux, eng *core.Engine) {
 	if w.slack != nil {
 		mux.Handle("/slack/", w.slack.Handler())
 	}
+	for _, p := range w.parts {
+		p.mount(mux, eng)
+	}
 	mux.HandleFunc("POST /chat/link", func(rw http.ResponseWriter, r *http.Request) { confirmLink(eng, rw, r) })
 }
 
@@ -61,15 +73,29 @@ func (w *chatWiring) start(ctx context.Context, log *slog.Logger) {
 			log.Error("Slack Socket Mode did not start", "err", err)
 		}
 	}
+	for _, p := range w.parts {
+		p.start(ctx, log)
+	}
 }
 
 func (w *chatWiring) stop() {
 	if w.slack != nil {
 		w.slack.Stop()
 	}
+	for _, p := range w.parts {
+		p.stop()
+	}
 }
 
 func (w *chatWiring) describe() string {
+	s := w.describeSlack()
+	for _, p := range w.parts {
+		s += "; " + p.describe()
+	}
+	return s
+}
+
+func (w *chatWiring) describeSlack() string {
 	switch {
 	case w.slack == nil:
 		return "Slack off (SLACK_BOT_TOKEN not set)"
