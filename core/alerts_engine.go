@@ -295,9 +295,10 @@ type alertTicket struct {
 }
 
 type alertHistoryRow struct {
-	h        AlertHistory
-	before   int64
-	announce bool
+	h         AlertHistory
+	before    int64
+	announce  bool
+	recovered *Alert // the batch's last recovery of the ticket's alert (rules see it)
 }
 
 func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Alert) (*IngestResult, error) {
@@ -401,6 +402,9 @@ func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Al
 		if err := tx.InsertAlertOccurrences(ctx, occ); err != nil {
 			return nil, Internal(err, "record alert occurrences")
 		}
+	}
+	if err := s.settle(); err != nil { // rules and SLA clocks (automation.go)
+		return nil, err
 	}
 	return r.res, nil
 }
@@ -532,7 +536,9 @@ func (r *alertRun) apply(k *AlertKey, a *Alert) error {
 	k.Alert = a
 	switch {
 	case d.Open:
+		s.noteAlert(a)
 		st, err := r.open(k, a)
+		s.noteAlert(nil)
 		if err != nil {
 			return err
 		}
@@ -592,6 +598,7 @@ func (r *alertRun) apply(k *AlertKey, a *Alert) error {
 		h.Firings++
 	} else {
 		h.Resolutions++
+		row.recovered = a
 	}
 	h.Opened = h.Opened || d.Open
 	h.FlapStart = h.FlapStart || d.FlapStart
@@ -661,6 +668,11 @@ func (r *alertRun) writeHistory() error {
 	}
 	if err := s.tx.InsertAlertTransactions(s.ctx, txns); err != nil {
 		return Internal(err, "record alert history")
+	}
+	for i, id := range r.order {
+		if a := r.hist[id].recovered; a != nil {
+			s.noteAlertRecovered(r.states[id].t, txns[i], a)
+		}
 	}
 	// The lines are announced as every change is (session.announce), and
 	// written in one statement.

@@ -530,6 +530,8 @@ type CardInfo struct {
 	Verbs map[string]bool
 	// Viewer is the viewer's id (0: a member of staff in general).
 	Viewer int64
+	// SLA is the SLA clock that runs (nil: no SLA applies, or all are met).
+	SLA *SLAView
 }
 
 // StaffViewer stands for a member of staff in general: the card posted in a
@@ -575,6 +577,9 @@ func (e *Engine) Card(ctx context.Context, viewer, ticketID int64) (*CardInfo, e
 				continue
 			}
 			c.Verbs[verb] = true
+		}
+		if c.SLA, err = s.ticketSLAView(st.t); err != nil {
+			return err
 		}
 		out = c
 		return nil

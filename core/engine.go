@@ -42,6 +42,8 @@ type Engine struct {
 	// SetScheduler.
 	sched    Scheduler
 	schedErr func(error)
+	// auto holds the automation rules and the SLA policies (automation.go).
+	auto automation
 }
 
 // NewEngine returns an engine over store. A nil clock means the system clock.
@@ -72,6 +74,7 @@ type session struct {
 	rights *Rights
 	lcs    map[string]*Lifecycle
 	queues map[int64]*Queue
+	auto   *autoRun // the changes rules and SLA clocks follow (automation.go)
 }
 
 func (e *Engine) begin(ctx context.Context, tx Tx, actorID int64) (*session, error) {
@@ -115,7 +118,10 @@ func (e *Engine) run(ctx context.Context, inTx func(context.Context, func(Tx) er
 		if err != nil {
 			return err
 		}
-		return fn(s)
+		if err := fn(s); err != nil {
+			return err
+		}
+		return s.settle()
 	})
 	e.observed(start, err)
 	return err
@@ -328,6 +334,7 @@ func (s *session) record(t *Ticket, txn *Transaction) error {
 	txn.TicketID = t.ID
 	txn.ActorID = s.actor.ID
 	txn.Created = s.now
+	s.noteEvent(t, txn)
 	if err := s.tx.InsertTransaction(s.ctx, txn); err != nil {
 		return Internal(err, "record history")
 	}
@@ -352,6 +359,8 @@ func audience(tt TxnType) []string {
 type OutboxPayload struct {
 	Ticket      OutboxTicket `json:"ticket"`
 	Transaction OutboxTxn    `json:"transaction"`
+	// Notice is what a rule or an SLA clock has to say (OutboxNotify).
+	Notice *OutboxNotice `json:"notice,omitempty"`
 }
 
 // OutboxTicket is the state of the ticket after the change.

@@ -47,6 +47,7 @@ type Tx interface {
 	AlertStore
 	MailStore
 	ReminderStore
+	SLAStore
 }
 
 // TicketStore holds tickets, their watchers, links and search text.

@@ -187,6 +187,7 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("DirtyText", testDirtyText)
 	runDeliveryTests(t, open)
 	runReminderTests(t, open)
+	runSLATests(t, open)
 }
 
 // testDirtyText: mail and chat bring NUL bytes and broken UTF-8; every store
@@ -503,15 +504,16 @@ func testReplyComment(t *testing.T, h *harness) {
 	_, err = h.eng.Reply(h.ctx, h.erin, tk.ID, core.Content{Body: "me too"})
 	wantErr(t, err, core.CodeNotFound, fmt.Sprintf("no ticket #%d", tk.ID))
 
-	// The requester sees replies but not comments; staff see both.
-	if got := types(h.history(h.carol, tk.ID)); got != "Create,Correspond" {
+	// The requester sees replies but not comments; staff see both. Alice
+	// answered an unowned ticket: the built-in rule made her the owner.
+	if got := types(h.history(h.carol, tk.ID)); got != "Create,Correspond,Take" {
 		t.Fatalf("requester sees %s", got)
 	}
-	if got := types(h.history(h.alice, tk.ID)); got != "Create,Correspond,Comment" {
+	if got := types(h.history(h.alice, tk.ID)); got != "Create,Correspond,Take,Comment" {
 		t.Fatalf("staff see %s", got)
 	}
 	ob := h.outbox()
-	reply, comment := ob[len(ob)-2], ob[len(ob)-1]
+	reply, comment := ob[len(ob)-3], ob[len(ob)-1]
 	if reply.Kind != "ticket.correspond" || !strings.Contains(strings.Join(reply.Audience, ","), "Requestor") {
 		t.Fatalf("reply outbox %+v", reply)
 	}

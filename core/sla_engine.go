@@ -1,0 +1,571 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Reminder kinds of the SLA clocks: one of each per running clock, keyed
+// by SLAReminderKey.
+const (
+	ReminderSLAWarning ReminderKind = "sla.warning"
+	ReminderSLABreach  ReminderKind = "sla.breach"
+)
+
+var _ = registerReminder(ReminderSLAWarning, fireSLA)
+var _ = registerReminder(ReminderSLABreach, fireSLA)
+
+// SLAReminderKey is the key of a ticket's SLA reminder of kind for clock:
+// "sla.breach:response:42".
+func SLAReminderKey(kind ReminderKind, clock string, ticketID int64) string {
+	return fmt.Sprintf("%s:%s:%d", kind, clock, ticketID)
+}
+
+// slaConfig returns the SLA policies and calendars, read at most every
+// slaConfigTTL.
+func (s *session) slaConfig() (*slaConfig, error) {
+	a := &s.e.auto
+	a.mu.Lock()
+	c := a.sla
+	a.mu.Unlock()
+	if c != nil && time.Since(c.read) < slaConfigTTL {
+		return c, nil
+	}
+	ps, err := s.tx.SLAPolicies(s.ctx)
+	if err != nil {
+		return nil, Internal(err, "load SLA policies")
+	}
+	c = &slaConfig{policies: ps, calendars: map[string]*Calendar{}, read: time.Now()}
+	if len(ps) > 0 {
+		defs, err := s.tx.Calendars(s.ctx)
+		if err != nil {
+			return nil, Internal(err, "load calendars")
+		}
+		for _, def := range defs {
+			if cal, err := ParseCalendar(def); err == nil {
+				c.calendars[strings.ToLower(cal.Name)] = cal
+			}
+		}
+	}
+	a.mu.Lock()
+	a.sla = c
+	a.mu.Unlock()
+	return c, nil
+}
+
+// forgetSLAConfig makes the next transaction read the policies again.
+func (e *Engine) forgetSLAConfig() {
+	e.auto.mu.Lock()
+	e.auto.sla = nil
+	e.auto.mu.Unlock()
+}
+
+// settleSLA brings the SLA state of each ticket the transaction changed up
+// to date, with its reminders.
+func (s *session) settleSLA() error {
+	a := s.auto
+	var order []*Ticket
+	facts := map[int64]*slaFacts{}
+	for _, ev := range a.events {
+		t := ev.t
+		f := facts[t.ID]
+		if f == nil {
+			f = &slaFacts{}
+			facts[t.ID] = f
+			order = append(order, t)
+		}
+		if ev.txn.Type == TxnCorrespond && s.actor.Privileged {
+			f.replied = true
+		}
+	}
+	cfg, err := s.slaConfig()
+	if err != nil {
+		return err
+	}
+	if len(cfg.policies) == 0 {
+		return nil
+	}
+	for _, t := range order {
+		if t.Merged() {
+			continue
+		}
+		if err := s.updateSLA(cfg, t, *facts[t.ID]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *session) updateSLA(cfg *slaConfig, t *Ticket, f slaFacts) error {
+	q, err := s.queue(t.QueueID)
+	if err != nil {
+		return err
+	}
+	lc, err := s.lifecycle(q.Lifecycle)
+	if err != nil {
+		return err
+	}
+	prev, err := s.tx.TicketSLA(s.ctx, t.ID)
+	if IsCode(err, CodeNotFound) {
+		prev, err = nil, nil
+	}
+	if err != nil {
+		return Internal(err, "load SLA state")
+	}
+	pol := matchSLAPolicy(cfg.policies, t.QueueID, t.Priority)
+	if pol == nil && prev == nil {
+		return nil
+	}
+	var cal *Calendar
+	if pol != nil {
+		cal = cfg.calendar(pol.Calendar)
+		f.paused = slaPaused(pol, lc, t.Status)
+	}
+	f.inactive = lc.IsInactive(t.Status)
+	next, changed, err := stepSLA(prev, pol, cal, f, s.now)
+	if err != nil || !changed {
+		return err
+	}
+	if err := s.deleteReminders(t.ID, ReminderSLAWarning, ReminderSLABreach); err != nil {
+		return err
+	}
+	if next == nil {
+		return Internal(s.tx.DeleteTicketSLA(s.ctx, t.ID), "delete SLA state")
+	}
+	next.TicketID, next.Updated = t.ID, s.now
+	if err := s.tx.PutTicketSLA(s.ctx, next); err != nil {
+		return Internal(err, "save SLA state")
+	}
+	return s.slaReminders(next)
+}
+
+// slaReminders writes the reminders of a state's running clocks.
+func (s *session) slaReminders(st *TicketSLA) error {
+	for _, name := range []string{SLAResponse, SLAResolution} {
+		c := st.Clock(name)
+		if !c.Running {
+			continue
+		}
+		if !c.WarnAt.IsZero() {
+			if err := s.putReminder(&Reminder{Kind: ReminderSLAWarning, Key: SLAReminderKey(ReminderSLAWarning, name, st.TicketID),
+				TicketID: st.TicketID, Due: c.WarnAt, Text: name}); err != nil {
+				return err
+			}
+		}
+		if c.Breached.IsZero() {
+			if err := s.putReminder(&Reminder{Kind: ReminderSLABreach, Key: SLAReminderKey(ReminderSLABreach, name, st.TicketID),
+				TicketID: st.TicketID, Due: c.Due, Text: name}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fireSLA records an SLA warning or breach that came due, and escalates a
+// breach as the ticket's policy says. A reminder that no longer matches the
+// ticket's clock (met, paused, moved) does nothing.
+func fireSLA(s *session, r *Reminder) (time.Time, error) {
+	st, err := s.remindTicket(r)
+	if err != nil || st == nil {
+		return time.Time{}, err
+	}
+	state, err := s.tx.TicketSLA(s.ctx, st.t.ID)
+	if IsCode(err, CodeNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, Internal(err, "load SLA state")
+	}
+	name := r.Text
+	if name != SLAResponse && name != SLAResolution {
+		return time.Time{}, nil
+	}
+	c := state.Clock(name)
+	if !c.Running || !c.Met.IsZero() {
+		return time.Time{}, nil
+	}
+	cfg, err := s.slaConfig()
+	if err != nil {
+		return time.Time{}, err
+	}
+	var pol *SLAPolicy
+	for _, p := range cfg.policies {
+		if strings.EqualFold(p.Name, state.Policy) {
+			pol = p
+		}
+	}
+	if pol == nil {
+		return time.Time{}, nil
+	}
+	what := SLAWarning
+	switch r.Kind {
+	case ReminderSLAWarning:
+		if !c.Warned.IsZero() || c.WarnAt.IsZero() || c.WarnAt.After(s.now) {
+			return time.Time{}, nil
+		}
+		c.Warned = s.now
+	case ReminderSLABreach:
+		if !c.Breached.IsZero() || c.Due.After(s.now) {
+			return time.Time{}, nil
+		}
+		c.Breached, c.WarnAt = s.now, time.Time{}
+		if c.Warned.IsZero() {
+			c.Warned = s.now // no warning after a breach
+		}
+		what = SLABreach
+	}
+	state.Updated = s.now
+	if err := s.tx.PutTicketSLA(s.ctx, state); err != nil {
+		return time.Time{}, Internal(err, "save SLA state")
+	}
+	t := st.t
+	if err := s.save(t); err != nil { // the card shows the SLA: it changed
+		return time.Time{}, err
+	}
+	label := map[string]string{SLAResponse: "first response", SLAResolution: "resolution"}[name]
+	txn := &Transaction{Type: TxnSLA, Field: what, OldValue: name, NewValue: c.Due.UTC().Format(time.RFC3339), Data: pol.Name}
+	if err := s.record(t, txn); err != nil {
+		return time.Time{}, err
+	}
+	n := &OutboxNotice{Kind: "sla", Event: EventSLAWarning}
+	cal := cfg.calendar(pol.Calendar)
+	if what == SLAWarning {
+		n.Text = fmt.Sprintf("SLA %s: %s of ticket #%d is due in %s (%s).", pol.Name, label, t.ID,
+			FormatLeft(cal.Between(s.now, c.Due)), c.Due.UTC().Format("2006-01-02 15:04 UTC"))
+		return time.Time{}, s.notice(t, txn, "sla", n, []string{string(RoleOwner), string(RoleAdminCc)})
+	}
+	n.Event = EventSLABreach
+	n.Text = fmt.Sprintf("SLA %s breached: %s of ticket #%d was due %s.", pol.Name, label, t.ID,
+		c.Due.UTC().Format("2006-01-02 15:04 UTC"))
+	esc := pol.Escalation
+	if esc.Priority > t.Priority {
+		old := t.Priority
+		t.Priority = esc.Priority
+		if err := s.save(t); err != nil {
+			return time.Time{}, err
+		}
+		if err := s.record(t, &Transaction{Type: TxnSet, Field: "Priority", OldValue: fmt.Sprint(old),
+			NewValue: fmt.Sprint(esc.Priority), Data: "SLA " + pol.Name + " breached"}); err != nil {
+			return time.Time{}, err
+		}
+		n.Text += fmt.Sprintf(" Priority raised to %d.", esc.Priority)
+	}
+	if esc.Group != "" {
+		g, err := s.tx.GroupByName(s.ctx, esc.Group)
+		if err == nil {
+			if err := s.fillGroup(n, g.ID); err != nil {
+				return time.Time{}, err
+			}
+			n.Text += " " + mentionText(n)
+		} else if !IsCode(err, CodeNotFound) {
+			return time.Time{}, Internal(err, "load group")
+		}
+	}
+	n.Channels = slices.Clone(esc.Channels)
+	return time.Time{}, s.notice(t, txn, "sla", n, []string{string(RoleOwner), string(RoleAdminCc)})
+}
+
+// FormatLeft says a duration the way a card does: "1h 20m", "3d 2h", "45s".
+func FormatLeft(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	d = d.Round(time.Second)
+	days, h, m := d/(24*time.Hour), d/time.Hour%24, d/time.Minute%60
+	switch {
+	case days > 0 && h > 0:
+		return fmt.Sprintf("%dd %dh", days, h)
+	case days > 0:
+		return fmt.Sprintf("%dd", days)
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%dh %dm", h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh", h)
+	case m > 0:
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// ---- reading ----
+
+// ticketSLAView returns a ticket's SLA view at now for its card (nil: no
+// SLA applies, or every clock is met).
+func (s *session) ticketSLAView(t *Ticket) (*SLAView, error) {
+	cfg, err := s.slaConfig()
+	if err != nil || len(cfg.policies) == 0 {
+		return nil, err
+	}
+	state, err := s.tx.TicketSLA(s.ctx, t.ID)
+	if IsCode(err, CodeNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, Internal(err, "load SLA state")
+	}
+	return state.View(cfg.calendar(state.Calendar), s.now), nil
+}
+
+// TicketSLA returns the SLA state of a ticket the actor may see, and its
+// view at now (both nil when no SLA applies).
+func (e *Engine) TicketSLA(ctx context.Context, actorID, ticketID int64) (*TicketSLA, *SLAView, error) {
+	var state *TicketSLA
+	var view *SLAView
+	err := e.view(ctx, actorID, func(s *session) error {
+		st, err := s.load(ticketID, false)
+		if err != nil {
+			return err
+		}
+		state, err = s.tx.TicketSLA(s.ctx, st.t.ID)
+		if IsCode(err, CodeNotFound) {
+			state = nil
+			return nil
+		}
+		if err != nil {
+			return Internal(err, "load SLA state")
+		}
+		cfg, err := s.slaConfig()
+		if err != nil {
+			return err
+		}
+		view = state.View(cfg.calendar(state.Calendar), s.now)
+		return nil
+	})
+	return state, view, err
+}
+
+// ---- administration ----
+
+func (s *session) needSLAAdmin() error {
+	if !s.rights.SuperUser() {
+		return Errorf(CodeForbidden, "You may not manage SLA policies and calendars: that needs the SuperUser right")
+	}
+	return nil
+}
+
+// PutCalendar defines or replaces a business-hours calendar. It needs
+// SuperUser.
+func (e *Engine) PutCalendar(ctx context.Context, actorID int64, def CalendarDef) (*Calendar, error) {
+	cal, err := CompileCalendar(def)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(cal.Def())
+	if err != nil {
+		return nil, Internal(err, "encode calendar")
+	}
+	err = e.update(ctx, actorID, func(s *session) error {
+		if err := s.needSLAAdmin(); err != nil {
+			return err
+		}
+		return Internal(s.tx.PutCalendar(s.ctx, cal.Name, data, s.now), "store calendar")
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.forgetSLAConfig()
+	return cal, nil
+}
+
+// Calendars lists the stored calendars (the built-in 24x7 first).
+func (e *Engine) Calendars(ctx context.Context, actorID int64) ([]*Calendar, error) {
+	out := []*Calendar{Always24x7()}
+	err := e.view(ctx, actorID, func(s *session) error {
+		if err := s.needSLAAdmin(); err != nil {
+			return err
+		}
+		defs, err := s.tx.Calendars(s.ctx)
+		if err != nil {
+			return Internal(err, "list calendars")
+		}
+		names := make([]string, 0, len(defs))
+		for n := range defs {
+			names = append(names, n)
+		}
+		slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+		for _, n := range names {
+			cal, err := ParseCalendar(defs[n])
+			if err != nil {
+				return Errorf(CodeInternal, "stored calendar %s: %s", n, ErrorMessage(err))
+			}
+			out = append(out, cal)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteCalendar removes a calendar no policy uses.
+func (e *Engine) DeleteCalendar(ctx context.Context, actorID int64, name string) error {
+	err := e.update(ctx, actorID, func(s *session) error {
+		if err := s.needSLAAdmin(); err != nil {
+			return err
+		}
+		ps, err := s.tx.SLAPolicies(s.ctx)
+		if err != nil {
+			return Internal(err, "list SLA policies")
+		}
+		var users []string
+		for _, p := range ps {
+			if strings.EqualFold(p.Calendar, name) {
+				users = append(users, p.Name)
+			}
+		}
+		if len(users) > 0 {
+			return Errorf(CodeConflict, "calendar %s is used by SLA policies %s: change them first", name, strings.Join(users, ", "))
+		}
+		err = s.tx.DeleteCalendar(s.ctx, name)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "no calendar named %q", name)
+		}
+		return Internal(err, "delete calendar")
+	})
+	e.forgetSLAConfig()
+	return err
+}
+
+// SLAPolicyInput is an SLA policy as an administrator writes it.
+type SLAPolicyInput struct {
+	Name       string
+	Queue      string
+	Priority   string // "50-99", "80", "-20"; "" all
+	Response   string // "4h", "90m", "2d"; "" none
+	Resolution string
+	Calendar   string // "" the built-in 24x7
+	// WarnAt is the share of a target after which a warning is sent, in
+	// percent; nil: DefaultSLAWarnAt; 0: none.
+	WarnAt        *int
+	PauseStatuses []string
+	Escalation    SLAEscalation
+	Disabled      bool
+}
+
+// PutSLAPolicy defines or replaces (by name) an SLA policy. It needs
+// SuperUser. Tickets pick it up at their next change.
+func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyInput) (*SLAPolicy, error) {
+	p := &SLAPolicy{Name: strings.TrimSpace(in.Name), Calendar: strings.TrimSpace(in.Calendar), WarnAt: DefaultSLAWarnAt,
+		PauseStatuses: slices.Clone(in.PauseStatuses), Escalation: in.Escalation, Disabled: in.Disabled}
+	if in.WarnAt != nil {
+		p.WarnAt = *in.WarnAt
+	}
+	if p.Calendar == "" {
+		p.Calendar = Calendar24x7
+	}
+	var err error
+	p.PriorityMin, p.PriorityMax = 0, MaxPriority
+	if strings.TrimSpace(in.Priority) != "" {
+		if p.PriorityMin, p.PriorityMax, err = ParsePriorityRange(in.Priority); err != nil {
+			return nil, Errorf(CodeInvalid, "SLA policy %s: %s", p.Name, ErrorMessage(err))
+		}
+	}
+	for what, v := range map[string]string{"response": in.Response, "resolution": in.Resolution} {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		d, err := ParseBusinessDuration(v)
+		if err != nil {
+			return nil, Errorf(CodeInvalid, "SLA policy %s: %s target: %s", p.Name, what, ErrorMessage(err))
+		}
+		if what == "response" {
+			p.Response = d
+		} else {
+			p.Resolution = d
+		}
+	}
+	if err := checkSLAPolicy(p); err != nil {
+		return nil, err
+	}
+	err = e.update(ctx, actorID, func(s *session) error {
+		if err := s.needSLAAdmin(); err != nil {
+			return err
+		}
+		if strings.TrimSpace(in.Queue) == "" {
+			return Errorf(CodeInvalid, "SLA policy %s: the queue is missing", p.Name)
+		}
+		q, err := s.queueByName(in.Queue)
+		if err != nil {
+			return Errorf(ErrorCode(err), "SLA policy %s: %s", p.Name, ErrorMessage(err))
+		}
+		p.QueueID = q.ID
+		if !strings.EqualFold(p.Calendar, Calendar24x7) {
+			defs, err := s.tx.Calendars(s.ctx)
+			if err != nil {
+				return Internal(err, "list calendars")
+			}
+			found := false
+			for n := range defs {
+				if strings.EqualFold(n, p.Calendar) {
+					p.Calendar, found = n, true
+				}
+			}
+			if !found {
+				return Errorf(CodeInvalid, "SLA policy %s: no calendar named %q (ticketd admin sla calendar list)", p.Name, p.Calendar)
+			}
+		} else {
+			p.Calendar = Calendar24x7
+		}
+		lc, err := s.lifecycle(q.Lifecycle)
+		if err != nil {
+			return err
+		}
+		for _, st := range p.PauseStatuses {
+			if !lc.Valid(st) {
+				return Errorf(CodeInvalid, "SLA policy %s: queue %s has no status %q to pause in (it has: %s)",
+					p.Name, q.Name, st, strings.Join(lc.Statuses(), ", "))
+			}
+			if lc.IsInactive(st) {
+				return Errorf(CodeInvalid, "SLA policy %s: %s is an inactive status: the clocks stop there anyway", p.Name, st)
+			}
+		}
+		if g := strings.TrimSpace(p.Escalation.Group); g != "" {
+			grp, err := s.group(g)
+			if err != nil {
+				return Errorf(ErrorCode(err), "SLA policy %s: escalation: %s", p.Name, ErrorMessage(err))
+			}
+			p.Escalation.Group = grp.Name
+		}
+		p.Updated = s.now
+		return Internal(s.tx.PutSLAPolicy(s.ctx, p), "store SLA policy")
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.forgetSLAConfig()
+	return p, nil
+}
+
+// SLAPolicies lists the policies. It needs SuperUser.
+func (e *Engine) SLAPolicies(ctx context.Context, actorID int64) ([]*SLAPolicy, error) {
+	var out []*SLAPolicy
+	err := e.view(ctx, actorID, func(s *session) error {
+		if err := s.needSLAAdmin(); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.tx.SLAPolicies(s.ctx)
+		return Internal(err, "list SLA policies")
+	})
+	return out, err
+}
+
+// DeleteSLAPolicy removes a policy; its tickets lose their SLA at their
+// next change, and its reminders do nothing when they come due.
+func (e *Engine) DeleteSLAPolicy(ctx context.Context, actorID int64, name string) error {
+	err := e.update(ctx, actorID, func(s *session) error {
+		if err := s.needSLAAdmin(); err != nil {
+			return err
+		}
+		err := s.tx.DeleteSLAPolicy(s.ctx, name)
+		if IsCode(err, CodeNotFound) {
+			return Errorf(CodeNotFound, "no SLA policy named %q", name)
+		}
+		return Internal(err, "delete SLA policy")
+	})
+	e.forgetSLAConfig()
+	return err
+}
