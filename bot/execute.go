@@ -173,8 +173,17 @@ func (b *Bot) execute(ctx context.Context, a Actor, at Place, c *Command) (*Repl
 			return done("Recorded %d minutes on ticket #%d (%d in all).", c.Minutes, n, t.TimeWorked)
 		}
 	case "remind":
-		return nil, core.Errorf(core.CodeInvalid, "reminders are not available yet; set a due date instead: `%s due %d %s`",
-			Prefix(a.Chat.Platform), n, c.When)
+		when, perr := ParseWhen(c.When, b.now(), b.opts.Loc)
+		if perr != nil {
+			return nil, perr
+		}
+		if when.IsZero() {
+			return nil, core.Errorf(core.CodeInvalid, "remind when? e.g. `%s remind %d tomorrow 09:00 %s`", Prefix(a.Chat.Platform), n, c.Text)
+		}
+		_, err = e.Remind(ctx, u, n, when, c.Text)
+		if err == nil {
+			return done("I will remind you about ticket #%d %s: %s", n, when.In(b.opts.Loc).Format("Mon 2006-01-02 15:04 MST"), c.Text)
+		}
 	default:
 		return nil, core.Errorf(core.CodeInvalid, "unknown command %q; try `%s help`", c.Verb, Prefix(a.Chat.Platform))
 	}

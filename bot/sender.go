@@ -67,6 +67,9 @@ func payloadOf(m *core.OutboxMessage) (*core.OutboxPayload, error) {
 // a new ticket (or one moved to another queue) also the channels its queue
 // posts to, and the channel of the message it was opened from.
 func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, error) {
+	if m.Kind == core.OutboxChatDigest {
+		return s.digestTargets(m), nil
+	}
 	p, err := payloadOf(m)
 	if err != nil {
 		return nil, nil // nothing a chat channel can show
@@ -91,7 +94,7 @@ func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, 
 			add(th.Workspace, th.Channel)
 		}
 	}
-	created := p.Transaction.Type == core.TxnCreate
+	created := p.Transaction.Type == core.TxnCreate || announced(p)
 	// A ticket an alert storm kept out of its channel gets its card at its
 	// next alert.
 	unposted := alertish(p) && len(out) == 0
@@ -130,7 +133,7 @@ func (s *Sender) Rate(t string) []core.RateRequest {
 	if s.storm != nil && s.storm.active(t) {
 		return nil // Send takes from the channel's rate itself, and folds alerts
 	}
-	ws, ch, _ := splitTarget(t)
+	ws, ch, _ := splitTarget(strings.TrimPrefix(t, dmPrefix))
 	return s.p.Rate(ws, ch)
 }
 
@@ -139,6 +142,9 @@ func (s *Sender) Rate(t string) []core.RateRequest {
 func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 	if d.Message == nil {
 		return fmt.Errorf("delivery %d came without its outbox message", d.ID)
+	}
+	if strings.HasPrefix(d.Target, dmPrefix) {
+		return s.sendDigest(ctx, d)
 	}
 	ws, ch, ok := splitTarget(d.Target)
 	if !ok {
@@ -203,6 +209,11 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 		if _, err := s.b.eng.RecordChatThread(ctx, rec); err != nil {
 			return err
 		}
+		if announced(p) {
+			// The card opened the thread; the announcement goes in it.
+			at.Thread = rec.Thread
+			return s.announce(ctx, p, d.Message, at)
+		}
 		return nil
 	}
 	at.Thread = th.Thread
@@ -218,6 +229,11 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 	}
 	if line == "" {
 		return nil
+	}
+	if p.Transaction.Type == core.TxnReminder {
+		if a, ok := s.p.(Announcer); ok {
+			return a.Announce(ctx, at, line)
+		}
 	}
 	return s.p.PostLine(ctx, at, line)
 }
@@ -249,6 +265,8 @@ func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 	switch tx.Type {
 	case core.TxnAlert:
 		return b.alertLine(ctx, m, tx)
+	case core.TxnReminder:
+		return b.reminderLine(ctx, tx), nil
 	case core.TxnCreate:
 		return "", nil
 	case core.TxnTake:

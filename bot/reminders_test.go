@@ -1,0 +1,117 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/storage/memory"
+)
+
+// announcingPlatform is the fake platform that can also notify and write
+// to users directly.
+type announcingPlatform struct{ *fakePlatform }
+
+func (p announcingPlatform) Announce(ctx context.Context, at Place, text string) error {
+	return p.record("announce", fmt.Sprintf("announce %s %s %s", at.Channel, at.Thread, text))
+}
+
+func (p announcingPlatform) PostDirect(ctx context.Context, ws, user, text string) error {
+	return p.record("dm", fmt.Sprintf("dm %s/%s %s", ws, user, text))
+}
+
+// reminders wires a scheduler and a runner into the env.
+func (e *env) reminders() *core.ReminderRunner {
+	sched := memory.NewScheduler()
+	e.eng.SetScheduler(sched, func(err error) { e.t.Errorf("index: %v", err) })
+	return core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+}
+
+func (e *env) tick(r *core.ReminderRunner, d time.Duration) {
+	e.t.Helper()
+	e.clock.Advance(d)
+	if _, err := r.RunOnce(e.ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func TestRemindCommand(t *testing.T) {
+	e := newEnv(t)
+	runner := e.reminders()
+	r := e.run(e.alice, noc, "/ticket new core1 unreachable")
+	if r.Failed {
+		t.Fatalf("new: %+v", r)
+	}
+	e.drain()
+	thread := noc
+	thread.Thread = "100.001"
+	// The clock is at Mon 2026-03-02 09:00 UTC.
+	r = e.run(e.alice, thread, "remind tomorrow 09:00 check the BGP session")
+	if r.Failed || r.Text != "I will remind you about ticket #1 Tue 2026-03-03 09:00 UTC: check the BGP session" {
+		t.Fatalf("remind: %+v", r)
+	}
+	r = e.run(e.alice, thread, "remind 2020-01-01 09:00 too late")
+	if !r.Failed || !strings.Contains(r.Text, "in the past") {
+		t.Fatalf("remind in the past: %+v", r)
+	}
+	e.tick(runner, 23*time.Hour+59*time.Minute)
+	wantPosts(t, e.drain())
+	e.tick(runner, time.Minute)
+	wantPosts(t, e.drain(), "update CNOC 100.001 #1", "line CNOC 100.001 Reminder for @alice: check the BGP session")
+}
+
+func TestUntakenAnnouncedWithGroup(t *testing.T) {
+	e := newEnv(t)
+	ap := announcingPlatform{e.plat}
+	e.disp = core.NewDispatcher(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, core.DispatcherConfig{}, NewSender(e.bot, ap))
+	runner := e.reminders()
+	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
+		t.Fatal(err)
+	}
+	after, every, group := 15*time.Minute, 30*time.Minute, "NetOps"
+	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: &after,
+		UntakenEvery: &every, OnDutyGroup: &group}); err != nil {
+		t.Fatal(err)
+	}
+	// A ticket opened by mail or API has no thread yet when it is routed;
+	// its card opens one. Then the announcement goes in that thread,
+	// mentioning the on-duty group, notifying.
+	if _, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "edge2 down"}); err != nil {
+		t.Fatal(err)
+	}
+	wantPosts(t, e.drain(), "card CNOC thread= #1 new")
+	e.tick(runner, 15*time.Minute)
+	wantPosts(t, e.drain(), "update CNOC 100.001 #1",
+		"announce CNOC 100.001 @NetOps Ticket #1 has had no owner for 15 minutes. Who takes it?")
+	thread := noc
+	thread.Thread = "100.001"
+	if r := e.run(e.alice, thread, "take"); r.Failed {
+		t.Fatalf("take: %+v", r)
+	}
+	e.drain()
+	e.tick(runner, time.Hour)
+	wantPosts(t, e.drain())
+}
+
+func TestDigestInChat(t *testing.T) {
+	e := newEnv(t)
+	ap := announcingPlatform{e.plat}
+	e.disp = core.NewDispatcher(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, core.DispatcherConfig{}, NewSender(e.bot, ap))
+	runner := e.reminders()
+	if r := e.run(e.alice, noc, "/ticket new core1 unreachable"); r.Failed {
+		t.Fatalf("new: %+v", r)
+	}
+	if r := e.run(e.alice, noc, "take 1"); r.Failed {
+		t.Fatalf("take: %+v", r)
+	}
+	e.drain()
+	if _, err := e.eng.SetDigest(e.ctx, e.alice.UserID, "me", core.DigestInput{Via: "chat", At: "08:00", Platform: "slack",
+		Workspace: "T1", ChatUser: "UALICE"}); err != nil {
+		t.Fatal(err)
+	}
+	e.tick(runner, 23*time.Hour)
+	wantPosts(t, e.drain(), "dm T1/UALICE Your open tickets: 1\n#1 [NOC, new, priority 0] core1 unreachable")
+}
