@@ -44,6 +44,7 @@ type fakeSlack struct {
 
 type call struct {
 	Method, Channel, TS, ThreadTS, Text, Blocks, User string
+	Broadcast                                         string // reply_broadcast
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
@@ -106,7 +107,7 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := call{Method: method, Channel: vals.Get("channel"), TS: vals.Get("ts"), ThreadTS: vals.Get("thread_ts"),
-		Text: vals.Get("text"), Blocks: vals.Get("blocks"), User: vals.Get("user")}
+		Text: vals.Get("text"), Blocks: vals.Get("blocks"), User: vals.Get("user"), Broadcast: vals.Get("reply_broadcast")}
 	answer := map[string]any{"ok": true}
 	f.mu.Lock()
 	switch method {

@@ -1,0 +1,72 @@
+package slack
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/storage/memory"
+)
+
+// TestReminders: an untaken ticket is announced in its thread and shown in
+// #noc (reply_broadcast), naming the on-duty group; a chat digest arrives
+// as a direct message.
+func TestReminders(t *testing.T) {
+	e := newEnv(t, nil)
+	sched := memory.NewScheduler()
+	e.eng.SetScheduler(sched, nil)
+	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	tick := func(d time.Duration) {
+		t.Helper()
+		e.clock.Advance(d)
+		if _, err := runner.RunOnce(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.drain()
+	}
+	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
+		t.Fatal(err)
+	}
+	after, group := 10*time.Minute, "NetOps"
+	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: &after,
+		OnDutyGroup: &group}); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "edge2 down"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	card := e.slack.take("chat.postMessage")
+	if len(card) != 1 || card[0].Channel != nocChannel {
+		t.Fatalf("card: %+v", card)
+	}
+	tick(10 * time.Minute)
+	posts := e.slack.take("chat.postMessage")
+	if len(posts) != 1 || posts[0].ThreadTS != card[0].TS || posts[0].Broadcast != "true" ||
+		!strings.HasPrefix(posts[0].Text, "@NetOps Ticket #1 has had no owner for 10 minutes.") {
+		t.Fatalf("announcement: %+v", posts)
+	}
+
+	// alice takes it, and gets her open tickets in a direct message.
+	alice, _, err := e.eng.ResolveChatUser(e.ctx, core.ChatUser{Platform: Platform, Workspace: team, ID: "UALICE",
+		Email: "alice@example.net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Take(e.ctx, alice.ID, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	e.slack.take()
+	if _, err := e.eng.SetDigest(e.ctx, alice.ID, "me", core.DigestInput{Via: "chat", At: "08:00", Platform: "slack",
+		Workspace: team, ChatUser: "UALICE"}); err != nil {
+		t.Fatal(err)
+	}
+	tick(24 * time.Hour)
+	dms := e.slack.take("chat.postMessage")
+	if len(dms) != 1 || dms[0].Channel != "UALICE" || !strings.Contains(dms[0].Text, "#1 [NOC, new, priority 0] edge2 down") {
+		t.Fatalf("digest: %+v", dms)
+	}
+}
