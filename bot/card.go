@@ -27,6 +27,43 @@ type Card struct {
 	Actions []Action
 	// Alert is the alert behind the ticket (nil when no alert opened it).
 	Alert *AlertCard
+	// SLA is the SLA clock that runs (nil when no SLA applies or all are met).
+	SLA *SLACard
+}
+
+// SLACard is the time left on a ticket's SLA, as the card shows it when it
+// is made (the card is edited at the warning and the breach).
+type SLACard struct {
+	Clock    string        // "response" or "resolution"
+	Due      time.Time     // zero while paused
+	Left     time.Duration // business time left; negative: how long ago it was due
+	Paused   bool
+	Warned   bool
+	Breached bool
+	// Text says it: "SLA: response due in 1h 20m", "SLA: resolution
+	// breached 10m ago", "SLA: response paused, 3h left".
+	Text string
+}
+
+// NewSLACard turns the engine's view of an SLA clock into the card's.
+func NewSLACard(v *core.SLAView) *SLACard {
+	if v == nil {
+		return nil
+	}
+	c := &SLACard{Clock: v.Clock, Due: v.Due, Left: v.Left, Paused: v.Paused, Warned: v.Warned, Breached: v.Left <= 0}
+	switch {
+	case v.Paused && v.Left > 0:
+		c.Text = fmt.Sprintf("SLA: %s paused, %s left", v.Clock, core.FormatLeft(v.Left))
+	case v.Paused:
+		c.Text = fmt.Sprintf("SLA: %s paused, overdue by %s", v.Clock, core.FormatLeft(v.Left))
+	case v.Left > 0:
+		c.Text = fmt.Sprintf("SLA: %s due in %s", v.Clock, core.FormatLeft(v.Left))
+	case v.Left == 0:
+		c.Text = fmt.Sprintf("SLA: %s breached just now", v.Clock)
+	default:
+		c.Text = fmt.Sprintf("SLA: %s breached %s ago", v.Clock, core.FormatLeft(v.Left))
+	}
+	return c
 }
 
 // Action is a button on a card: a command verb run on the card's ticket.
@@ -60,6 +97,7 @@ func NewCard(info *core.CardInfo, now time.Time) *Card {
 		c.Requestors = append(c.Requestors, displayName(u))
 	}
 	c.Actions = actions(info)
+	c.SLA = NewSLACard(info.SLA)
 	return c
 }
 

@@ -70,6 +70,9 @@ func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, 
 	if m.Kind == core.OutboxChatDigest {
 		return s.digestTargets(m), nil
 	}
+	if m.Kind == core.OutboxRuleWebhook {
+		return nil, nil // for one webhook subscription
+	}
 	p, err := payloadOf(m)
 	if err != nil {
 		return nil, nil // nothing a chat channel can show
@@ -92,6 +95,14 @@ func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, 
 	for _, th := range ths {
 		if th.Platform == platform {
 			add(th.Workspace, th.Channel)
+		}
+	}
+	if p.Notice != nil {
+		// A rule or an SLA breach names channels to tell besides the threads.
+		for _, c := range p.Notice.Channels {
+			if pl, ws, ch, err := core.ParseChannelRef(c); err == nil && pl == platform {
+				add(ws, ch)
+			}
 		}
 	}
 	created := p.Transaction.Type == core.TxnCreate || announced(p)
@@ -209,6 +220,11 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 		if _, err := s.b.eng.RecordChatThread(ctx, rec); err != nil {
 			return err
 		}
+		if p.Notice != nil && p.Notice.Text != "" {
+			// Brought here by a notice (an escalation channel): say why.
+			at.Thread = rec.Thread
+			return s.p.PostLine(ctx, at, p.Notice.Text)
+		}
 		if announced(p) {
 			// The card opened the thread; the announcement goes in it.
 			at.Thread = rec.Thread
@@ -251,6 +267,12 @@ const maxQuoted = 2000
 // it all, errEcho when the change is a message written in that thread.
 func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMessage, at Place) (string, error) {
 	tx := p.Transaction
+	if p.Notice != nil {
+		return p.Notice.Text, nil
+	}
+	if tx.Type == core.TxnSLA {
+		return "", nil // the notice that goes with it says it
+	}
 	who := b.eng.ChatUserName(ctx, tx.ActorID)
 	user := func(v string) string {
 		id, err := strconv.ParseInt(v, 10, 64)

@@ -77,6 +77,16 @@ func CardBlocks(c *bot.Card) []slack.Block {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*Due*\n<!date^%d^{date_short_pretty} {time}|%s>", c.Due.Unix(),
 			c.Due.UTC().Format("2006-01-02 15:04 UTC"))))
 	}
+	if c.SLA != nil {
+		sla := Escape(strings.TrimPrefix(c.SLA.Text, "SLA: "))
+		switch {
+		case c.SLA.Breached && !c.SLA.Paused:
+			sla = ":red_circle: " + sla
+		case c.SLA.Warned && !c.SLA.Paused:
+			sla = ":large_orange_circle: " + sla
+		}
+		fields = append(fields, mrkdwn("*SLA*\n"+sla))
+	}
 	blocks := []slack.Block{
 		slack.NewSectionBlock(mrkdwn(title), nil, nil, slack.SectionBlockOptionBlockID("ticket_title")),
 		slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID("ticket_fields")),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/bot"
+	"github.com/ticketd/ticketd/core"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -65,4 +66,15 @@ func TestEscape(t *testing.T) {
 	if got := Escape("<!channel> & <@U1> a>b"); got != "&lt;!channel&gt; &amp; &lt;@U1&gt; a&gt;b" {
 		t.Fatalf("Escape: %q", got)
 	}
+}
+
+// The card shows the SLA clock that runs: due, warned, breached.
+func TestBlockKitSLAGolden(t *testing.T) {
+	created := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	card := func(v *core.SLAView) *bot.Card {
+		return &bot.Card{Ticket: 44, Subject: "BGP session down", Status: "open", Owner: "Alice", Priority: 60, Queue: "NOC",
+			Created: created, Version: 3, SLA: bot.NewSLACard(v)}
+	}
+	golden(t, "card_sla_due", CardBlocks(card(&core.SLAView{Clock: core.SLAResponse, Left: 80 * time.Minute})))
+	golden(t, "card_sla_breached", CardBlocks(card(&core.SLAView{Clock: core.SLAResolution, Left: -10 * time.Minute, Warned: true})))
 }
