@@ -31,6 +31,9 @@ case "$cache/" in
 esac
 
 tag=$(printf '%s@%s' "$module" "$version" | tr '/@' '__')
+if [ "${CGO_ENABLED:-}" = 0 ] || ! command -v "${CC:-cc}" >/dev/null 2>&1; then
+	tag="$tag-purego"
+fi
 bin="$cache/bin/$tag"
 if [ -x "$bin/dendrite" ] && [ -x "$bin/generate-keys" ] && [ -x "$bin/create-account" ] && [ -x "$bin/generate-config" ]; then
 	echo "$bin/dendrite"
@@ -51,8 +54,16 @@ src="$cache/src/$tag"
 mkdir -p "$src"
 cd "$src"
 export GOWORK=off GOFLAGS=-buildvcs=false
-# Pure Go build: Dendrite then uses modernc.org/sqlite, and no C toolchain is needed.
-export CGO_ENABLED=0
+# Dendrite's SQLite storage is solid with its cgo driver (mattn/go-sqlite3); its pure-Go
+# fallback (modernc) fails under concurrent writes. Use cgo when a C compiler is here.
+if [ -z "${CGO_ENABLED:-}" ]; then
+	if command -v "${CC:-cc}" >/dev/null 2>&1; then
+		export CGO_ENABLED=1
+	else
+		export CGO_ENABLED=0
+		log "no C compiler: building the pure-Go variant, whose SQLite storage is less reliable"
+	fi
+fi
 if [ ! -f go.mod ]; then
 	go mod init ticketd.test/dendrite-build >&2
 fi

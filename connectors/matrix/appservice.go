@@ -122,18 +122,11 @@ func ParseTransaction(body []byte) ([]*event.Event, error) {
 	}
 	var out []*event.Event
 	for _, raw := range txn.Events {
-		var evt event.Event
-		if err := json.Unmarshal(raw, &evt); err != nil {
+		evt, err := decodeEvent(raw)
+		if err != nil {
 			continue
 		}
-		evt.Type.Class = event.MessageEventType
-		if evt.StateKey != nil {
-			evt.Type.Class = event.StateEventType
-		}
-		if err := evt.Content.ParseRaw(evt.Type); err != nil && !errors.Is(err, event.ErrUnsupportedContentType) {
-			continue
-		}
-		out = append(out, &evt)
+		out = append(out, evt)
 	}
 	return out, nil
 }

@@ -48,8 +48,17 @@ const (
 )
 
 // ParseRaw reads one event in the client-server JSON format (sync, the
-// appservice transactions) and classifies it.
-func ParseRaw(data []byte) (*Inbound, error) {
+// appservice transactions) and classifies it for the bot botUser.
+func ParseRaw(data []byte, botUser string) (*Inbound, error) {
+	evt, err := decodeEvent(data)
+	if err != nil {
+		return nil, err
+	}
+	return Classify(evt, botUser)
+}
+
+// decodeEvent reads an event and parses its content.
+func decodeEvent(data []byte) (*event.Event, error) {
 	var evt event.Event
 	if err := json.Unmarshal(data, &evt); err != nil {
 		return nil, fmt.Errorf("event is not JSON: %w", err)
@@ -61,7 +70,7 @@ func ParseRaw(data []byte) (*Inbound, error) {
 	if err := evt.Content.ParseRaw(evt.Type); err != nil && !errors.Is(err, event.ErrUnsupportedContentType) {
 		return nil, fmt.Errorf("event content: %w", err)
 	}
-	return Classify(&evt, "")
+	return &evt, nil
 }
 
 // errIgnored: an event the connector has nothing to do with.
