@@ -19,6 +19,10 @@ Admin commands work offline against the database, acting as root.
   queue create NAME [--description D] [--correspond ADDR] [--comment ADDR] [--tag TAG] [--lifecycle NAME]
   queue update NAME [the same flags] [--disabled=true|false]
   queue list
+  queue reminders NAME [--untaken-after 15m] [--untaken-every 30m] [--on-duty GROUP] [--stalled-after 72h]
+                                   announce unowned tickets (mentioning GROUP), reopen stalled ones (0: off)
+  digest USER --via mail|chat|off [--at HH:MM] [--tz ZONE] [--platform slack --workspace TEAM --chat-user ID]
+                                   USER's open tickets once a day, by mail or chat direct message
   user create NAME [--email ADDR] [--real-name NAME] [--privileged]
   user update NAME [--email ADDR] [--real-name NAME] [--privileged=true|false] [--disabled=true|false]
   user list
@@ -102,6 +106,8 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return a.queue(verb == "create", args[2:])
 	case "queue list":
 		return a.queueList()
+	case "queue reminders":
+		return a.queueReminders(args[2:])
 	case "user create", "user update":
 		return a.user(verb == "create", args[2:])
 	case "user list":
@@ -166,6 +172,8 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return a.grant(args[0] == "grant", args[1:])
 	case "rights":
 		return a.rights()
+	case "digest":
+		return a.digest(args[1:], getenv)
 	}
 	return usageError(fmt.Sprintf("unknown admin command %q; run `ticketd admin help`", strings.Join(args, " ")))
 }

@@ -21,7 +21,7 @@ var settings = []setting{
 	{"TICKETD_LISTEN", "listen", "127.0.0.1:8080", "HTTP address of the API, health checks and metrics"},
 	{"DATABASE_URL", "", "", "Postgres URL (postgres://user@host/db); empty: embedded SQLite under TICKETD_DATA_DIR"},
 	{"TICKETD_DATA_DIR", "data-dir", "data", "directory of the embedded SQLite database"},
-	{"REDIS_URL", "", "", "Redis URL (redis://host:6379/0) for the shared rate limiter; empty: in-process limiter (one replica)"},
+	{"REDIS_URL", "", "", "Redis URL (redis://host:6379/0) for the shared rate limiter and reminder index; empty: in-process (one replica)"},
 	{"TICKETD_LOG_FORMAT", "log-format", "text", "log format: text or json"},
 	{"TICKETD_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error"},
 	{"TICKETD_MAX_ATTACHMENT", "", "10485760", "largest attachment kept, in bytes; larger ones are dropped with a note in history"},
@@ -62,6 +62,10 @@ var settings = []setting{
 	{"TICKETD_SMTP_HELO", "", "", "name given in EHLO; empty: TICKETD_MAIL_DOMAIN"},
 	{"TICKETD_SMTP_RATE", "", "20", "mails per second sent to the relay"},
 	{"TICKETD_MAIL_FROM", "", "", "From of mail about queues without a correspond address; empty: ticketd@TICKETD_MAIL_DOMAIN"},
+	{"TICKETD_REMINDER_POLL", "", "1s", "how often the reminder runner looks for due reminders when none were due"},
+	{"TICKETD_REMINDER_LEASE", "", "1m", "how long a replica holds a claimed reminder before another may fire it (a replica that died)"},
+	{"TICKETD_REMINDER_BATCH", "", "100", "due reminders claimed per round"},
+	{"TICKETD_REMINDER_REBUILD", "", "", "rebuild the reminder index from the database this often, besides at start (0: only at start); empty: 1m in process, 1h with Redis"},
 	{"TICKETD_CONFIG", "config", "", "optional file of KEY=value lines with any of these settings; the environment wins"},
 }
 

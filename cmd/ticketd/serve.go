@@ -101,6 +101,7 @@ type server struct {
 	chat     *chatWiring
 	mail     *mailWiring
 	alerts   *alertWiring
+	remind   *reminderWiring
 	metrics  *metrics
 	http     *http.Server
 	ln       net.Listener
@@ -160,6 +161,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	s.eng = core.NewEngine(st, nil, core.Config{MaxAttachmentSize: int64(maxAtt), TruncateAttachments: trunc})
 	s.metrics = newMetrics(st)
 	s.eng.SetObserver(s.metrics.observeAction)
+	if s.remind, err = newReminders(cfg, s.eng, s.redis, log); err != nil {
+		return fail(err)
+	}
 
 	rate, err := cfg.int("TICKETD_WEBHOOK_RATE")
 	if err != nil {
@@ -228,6 +232,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 		errs := []error{s.http.Shutdown(sctx), s.mail.stop(sctx)}
 		s.chat.stop()
 		s.alerts.stop()
+		s.remind.stop()
 		s.disp.Stop()
 		s.mail.closeSender()
 		if s.redis != nil {
@@ -260,6 +265,7 @@ func (s *server) start(ctx context.Context) {
 	s.chat.start(ctx, s.log)
 	s.mail.start()
 	s.alerts.start(ctx)
+	s.remind.start(ctx)
 	go func() { s.served <- s.http.Serve(s.ln) }()
 	s.log.Info("ready", "listen", "http://"+s.ln.Addr().String())
 }

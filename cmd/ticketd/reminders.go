@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/storage/memory"
+	"github.com/ticketd/ticketd/storage/redis"
+)
+
+// reminderWiring is the scheduler index and the runner that fires due
+// reminders: in process in the embedded setup, in Redis (shared by every
+// replica) when REDIS_URL is set.
+type reminderWiring struct {
+	runner *core.ReminderRunner
+	where  string
+	log    *slog.Logger
+}
+
+// newReminders makes the engine index the reminders it writes and builds
+// the runner; start rebuilds the index from the rows and runs it.
+func newReminders(cfg config, eng *core.Engine, rc *redis.Client, log *slog.Logger) (*reminderWiring, error) {
+	log = log.With("component", "reminders")
+	var sched core.Scheduler
+	w := &reminderWiring{log: log}
+	if rc != nil {
+		sched, w.where = redis.NewScheduler(rc, "ticketd"), "Redis (shared by every replica)"
+	} else {
+		sched, w.where = memory.NewScheduler(), "in-process (one replica)"
+	}
+	var rcfg core.ReminderRunnerConfig
+	var err error
+	if rcfg.Poll, err = cfg.duration("TICKETD_REMINDER_POLL"); err != nil {
+		return nil, err
+	}
+	if rcfg.Lease, err = cfg.duration("TICKETD_REMINDER_LEASE"); err != nil {
+		return nil, err
+	}
+	// In process, other processes (ticketd admin) reach the index only
+	// through a rebuild, which is cheap at the size of an embedded setup.
+	rcfg.RebuildEvery = time.Minute
+	if rc != nil {
+		rcfg.RebuildEvery = time.Hour
+	}
+	if cfg.str("TICKETD_REMINDER_REBUILD") != "" {
+		if rcfg.RebuildEvery, err = cfg.duration("TICKETD_REMINDER_REBUILD"); err != nil {
+			return nil, err
+		}
+		if rcfg.RebuildEvery == 0 {
+			rcfg.RebuildEvery = -1 // only at start
+		}
+	}
+	if rcfg.Batch, err = cfg.int("TICKETD_REMINDER_BATCH"); err != nil {
+		return nil, err
+	}
+	eng.SetScheduler(sched, func(err error) { log.Warn("cannot index a reminder; the next rebuild will", "err", err) })
+	w.runner = core.NewReminderRunner(eng, sched, nil, log, rcfg)
+	return w, nil
+}
+
+// start rebuilds the index from the reminder rows and runs the runner. A
+// failed rebuild is logged and retried: the rest of the service runs.
+func (w *reminderWiring) start(ctx context.Context) {
+	if err := w.runner.Start(ctx); err != nil {
+		w.log.Error("reminder index rebuild failed; retrying", "err", err)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(10 * time.Second):
+				}
+				if err := w.runner.Start(ctx); err == nil {
+					return
+				}
+			}
+		}()
+	}
+	w.log.Info("reminders: scheduler " + w.where)
+}
+
+func (w *reminderWiring) stop() { w.runner.Stop() }
