@@ -22,10 +22,10 @@ type WebhookInput struct {
 var EventKinds = func() []string {
 	var out []string
 	for _, t := range []TxnType{TxnCreate, TxnStatus, TxnTake, TxnUntake, TxnSteal, TxnGive, TxnCorrespond, TxnComment,
-		TxnSet, TxnAddWatcher, TxnDelWatcher, TxnAddLink, TxnDeleteLink, TxnMerge, TxnTimeWorked, TxnAttachmentLimits} {
+		TxnSet, TxnAddWatcher, TxnDelWatcher, TxnAddLink, TxnDeleteLink, TxnMerge, TxnTimeWorked, TxnAttachmentLimits, TxnSLA} {
 		out = append(out, "ticket."+strings.ToLower(string(t)))
 	}
-	return out
+	return append(out, OutboxNotify)
 }()
 
 // CreateWebhook subscribes a URL to ticket events. It needs SuperUser.

@@ -126,6 +126,21 @@ func (s *Sender) subscriptions(ctx context.Context, fresh bool) ([]*core.Webhook
 // kind of event in m's queue. Only ticket events are posted: the outbox
 // carries other messages too (mail notices to senders).
 func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, error) {
+	if m.Kind == core.OutboxRuleWebhook {
+		// An automation rule's call: for the one subscription it names.
+		var p core.OutboxPayload
+		if json.Unmarshal(m.Payload, &p) != nil || p.Notice == nil {
+			return nil, nil
+		}
+		_, byID, err := s.subscriptions(ctx, false)
+		if err != nil {
+			return nil, err
+		}
+		if byID[p.Notice.Webhook] == nil {
+			return nil, nil
+		}
+		return []string{strconv.FormatInt(p.Notice.Webhook, 10)}, nil
+	}
 	if !strings.HasPrefix(m.Kind, "ticket.") {
 		return nil, nil
 	}
@@ -170,6 +185,8 @@ type event struct {
 	Created     string          `json:"created"`
 	Ticket      json.RawMessage `json:"ticket"`
 	Transaction json.RawMessage `json:"transaction"`
+	// Notice is what a rule or an SLA clock says (rule.webhook, ticket.notify).
+	Notice json.RawMessage `json:"notice,omitempty"`
 }
 
 // body returns the JSON body posted for d.
@@ -177,12 +194,13 @@ func body(d *core.Delivery) ([]byte, error) {
 	var p struct {
 		Ticket      json.RawMessage `json:"ticket"`
 		Transaction json.RawMessage `json:"transaction"`
+		Notice      json.RawMessage `json:"notice"`
 	}
 	if err := json.Unmarshal(d.Message.Payload, &p); err != nil {
 		return nil, fmt.Errorf("outbox message %d has an unreadable payload: %w", d.Message.ID, err)
 	}
 	return json.Marshal(event{ID: d.IdempotencyKey(), Event: d.Message.Kind,
-		Created: d.Message.Created.UTC().Format(time.RFC3339), Ticket: p.Ticket, Transaction: p.Transaction})
+		Created: d.Message.Created.UTC().Format(time.RFC3339), Ticket: p.Ticket, Transaction: p.Transaction, Notice: p.Notice})
 }
 
 // Send implements core.Sender: it posts the event to the subscription's URL.
