@@ -1,0 +1,423 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/ticketd/ticketd/bot"
+	"github.com/ticketd/ticketd/core"
+)
+
+// openTicket makes a ticket in the NOC queue and delivers its card.
+func (e *env) openTicket(subject string) (int64, *core.ChatThread) {
+	e.t.Helper()
+	t, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: subject})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.drain()
+	return t.ID, e.thread(t.ID)
+}
+
+func (e *env) react(cli *mautrix.Client, target, key string) id.EventID {
+	e.t.Helper()
+	resp, err := cli.SendReaction(e.ctx, e.room, id.EventID(target), key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp.EventID
+}
+
+func (e *env) ticket(n int64) *core.Ticket {
+	e.t.Helper()
+	info, err := e.eng.Show(e.ctx, core.RootID, n)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return info.Ticket
+}
+
+func TestCardThreadAndEdits(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	n, th := e.openTicket("BGP flap on edge2")
+	if th.Thread != th.Card {
+		t.Fatalf("the card %s should open the thread, which is %s", th.Card, th.Thread)
+	}
+	card := e.obs.wait("the card", func(ev *event.Event) bool { return ev.ID.String() == th.Card })
+	m := message(card)
+	if m.MsgType != event.MsgText || m.Format != event.FormatHTML || !strings.Contains(m.FormattedBody, "<strong>#") ||
+		!strings.Contains(m.Body, "BGP flap on edge2") {
+		t.Fatalf("the card is not an HTML message with a plain body: %s", rawJSON(t, card.Content.Raw))
+	}
+	if _, err := e.eng.Take(e.ctx, e.aliceID, n); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	var edit, line *event.Event
+	for _, ev := range e.obs.all() {
+		m := message(ev)
+		if m == nil || ev.Sender != e.botUser {
+			continue
+		}
+		if m.RelatesTo.GetReplaceID().String() == th.Card {
+			edit = ev
+		}
+		if m.RelatesTo.GetThreadParent().String() == th.Thread && strings.Contains(m.Body, "took the ticket") {
+			line = ev
+		}
+	}
+	if edit == nil || message(edit).NewContent == nil || !strings.Contains(message(edit).NewContent.Body, "Owner: alice") {
+		t.Fatalf("the card was not edited with m.replace to show its owner: %+v", edit)
+	}
+	if line == nil {
+		t.Fatal("no line about the take in the thread")
+	}
+	raw := line.Content.Raw
+	rel, _ := raw["m.relates_to"].(map[string]any)
+	if raw["msgtype"] != "m.notice" || rel["rel_type"] != "m.thread" || rel["is_falling_back"] != true ||
+		rel["m.in_reply_to"] == nil {
+		t.Fatalf("the line is not a quiet m.notice in the thread with the reply fallback: %s", rawJSON(t, raw))
+	}
+	if mentions, ok := raw["m.mentions"].(map[string]any); !ok || len(mentions) != 0 {
+		t.Fatalf("the line should mention no one (m.mentions: {}): %s", rawJSON(t, raw))
+	}
+}
+
+func TestReactionsTakeAndResolve(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	n, th := e.openTicket("Link down to pop3")
+
+	// A stranger's ✅ is refused, and told how to link.
+	e.react(e.stranger, th.Card, "✅")
+	refusal := e.obs.wait("the refusal of the stranger's reaction", func(ev *event.Event) bool {
+		m := message(ev)
+		return ev.Sender == e.botUser && m != nil && m.RelatesTo.GetThreadParent().String() == th.Thread &&
+			strings.Contains(m.Body, "link")
+	})
+	if ms := message(refusal).Mentions; ms == nil || len(ms.UserIDs) != 1 || ms.UserIDs[0] != e.stranger.UserID {
+		t.Fatalf("the refusal should mention the stranger alone: %+v", ms)
+	}
+	if tk := e.ticket(n); tk.Status != "new" {
+		t.Fatalf("a refused reaction changed the ticket: %s", tk.Status)
+	}
+
+	e.react(e.alice, th.Card, "👍")
+	e.waitEngine("the take by 👍", func() bool { return e.ticket(n).OwnerID == e.aliceID })
+	// Skin tone and variation selector do not matter.
+	e.react(e.alice, th.Card, "✅\uFE0F")
+	e.waitEngine("the resolve by ✅", func() bool { return e.ticket(n).Status == "resolved" })
+	e.drain()
+	if c := e.cardText(th.Card); !contains(c, "resolved") || !contains(c, "owner: alice") {
+		t.Fatalf("the card does not show the reactions' work:\n%s", c)
+	}
+}
+
+func TestReactionOpensTicketFromMessage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	msg := e.say(e.stranger, "", "VPN drops every 10 minutes since this morning")
+	e.react(e.alice, msg.String(), "🎫")
+	var n int64
+	e.waitEngine("the ticket from the message", func() bool {
+		tk, err := e.eng.TicketByDedupKey(e.ctx, bot.DedupKey(bot.Place{Platform: Platform, Workspace: serverName,
+			Channel: e.room.String()}, msg.String()))
+		if err == nil {
+			n = tk.ID
+		}
+		return err == nil
+	})
+	e.drain()
+	th := e.thread(n)
+	if th.Thread != msg.String() || th.Card == th.Thread {
+		t.Fatalf("the card should go into the thread of the message: %+v", th)
+	}
+	// The card in that thread takes reactions too.
+	e.react(e.alice, th.Card, "👍")
+	e.waitEngine("the take on a card inside a thread", func() bool { return e.ticket(n).OwnerID == e.aliceID })
+}
+
+func TestLinkCodeGoesToDirectRoom(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	local := fmt.Sprintf("linker%d", time.Now().UnixNano()%1_000_000)
+	u := account(t, local)
+	if _, err := u.JoinRoomByID(e.ctx, e.room); err != nil {
+		t.Fatal(err)
+	}
+	evt := e.say(u, "", "!ticket link")
+	note := message(e.answer(evt))
+	if !strings.Contains(note.Body, "direct message") || strings.Contains(note.Body, "code") {
+		t.Fatalf("the room should only hear that the answer went to a direct message: %q", note.Body)
+	}
+	// The user finds the invitation, joins and reads the code there.
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	var dm id.RoomID
+	since := ""
+	for dm == "" {
+		resp, err := u.FullSyncRequest(ctx, mautrix.ReqSync{Since: since, Timeout: 5000})
+		if err != nil {
+			t.Fatalf("no invitation to a direct room: %v", err)
+		}
+		since = resp.NextBatch
+		for r := range resp.Rooms.Invite {
+			dm = r
+		}
+	}
+	if _, err := u.JoinRoomByID(ctx, dm); err != nil {
+		t.Fatal(err)
+	}
+	var code string
+	for code == "" {
+		msgs, err := u.Messages(ctx, dm, "", "", mautrix.DirectionBackward, nil, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range msgs.Chunk {
+			if body, _ := ev.Content.Raw["body"].(string); strings.Contains(body, "confirm the code") {
+				f := strings.Split(body, "`")
+				code = f[1]
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatal("no link code in the direct room")
+		}
+	}
+	if _, err := e.eng.ConfirmChatLink(e.ctx, e.aliceID, code); err != nil {
+		t.Fatal(err)
+	}
+	e.bot.Forget(core.ChatUser{Platform: Platform, Workspace: serverName, ID: u.UserID.String()})
+	who := message(e.answer(e.say(u, "", "!ticket whoami"))).Body
+	if !strings.Contains(who, "You act as alice") {
+		t.Fatalf("after the link: %q", who)
+	}
+}
+
+func TestEventsHandledOnce(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	n, th := e.openTicket("Packet loss on core2")
+	comments := func() int {
+		txs, err := e.eng.History(e.ctx, core.RootID, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := 0
+		for _, tx := range txs {
+			if tx.Type == core.TxnComment {
+				c++
+			}
+		}
+		return c
+	}
+	mk := func(evtID, sender string, ts time.Time) *event.Event {
+		evt := &event.Event{ID: id.EventID(evtID), RoomID: e.room, Sender: id.UserID(sender), Type: event.EventMessage,
+			Timestamp: ts.UnixMilli()}
+		evt.Content.Parsed = &event.MessageEventContent{MsgType: event.MsgText, Body: "seen twice?",
+			RelatesTo: (&event.RelatesTo{}).SetThread(id.EventID(th.Thread), id.EventID(th.Thread))}
+		return evt
+	}
+	now := time.Now()
+	for i := 0; i < 2; i++ { // a redelivered event (sync replay, transaction retry)
+		if err := e.conn.Event(e.ctx, mk("$dup-event", "@alice:localhost", now)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.conn.Event(e.ctx, mk("$own-event", e.botUser.String(), now)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.conn.Event(e.ctx, mk("$old-event", "@alice:localhost", now.Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if c := comments(); c != 1 {
+		t.Fatalf("%d comments: a redelivered, the bot's own or an old event was handled", c)
+	}
+}
+
+// TestRateLimitIsRetryAfter: M_LIMIT_EXCEEDED becomes a RetryAfterError
+// for the dispatcher, mautrix neither sleeping on it nor retrying. Dendrite
+// limits some endpoints (not /send): the flood account's whoami calls meet
+// its limit; a homeserver that limits /send is played by a local server.
+func TestRateLimitIsRetryAfter(t *testing.T) {
+	needHomeserver(t)
+	ctx := context.Background()
+	account(t, floodUser)
+	b := bot.New(core.NewEngine(openSQLite(t), nil, core.Config{}), bot.Config{})
+	c, err := New(b, Config{Homeserver: hs.url, User: floodUser, Password: password(floodUser), AutoJoin: JoinNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.login(ctx); err != nil {
+		var he mautrix.HTTPError
+		if !errors.As(err, &he) || !he.IsStatus(http.StatusTooManyRequests) {
+			t.Fatal(err)
+		}
+	}
+	at := bot.Place{Platform: Platform, Workspace: serverName, Channel: "!room:localhost"}
+	var ra *core.RetryAfterError
+	start := time.Now()
+	for i := 0; i < 40 && ra == nil; i++ {
+		_, err := c.cli.Whoami(ctx)
+		if err == nil {
+			continue
+		}
+		if !errors.As(c.sendError(at, "whoami", err), &ra) {
+			t.Fatalf("call %d: %v, want M_LIMIT_EXCEEDED", i, err)
+		}
+	}
+	if ra == nil {
+		t.Fatal("40 quick calls were never refused with M_LIMIT_EXCEEDED")
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("the calls took %v: mautrix waited on the 429 itself", took)
+	}
+	if ra.After != 1500*time.Millisecond || ra.Key != core.RateKey(Platform, serverName, "@flood:localhost") {
+		t.Fatalf("RetryAfterError %+v: want the homeserver's retry_after_ms (1500ms) on the account's key", ra)
+	}
+
+	// A homeserver that limits posting.
+	sends := 0
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/account/whoami"):
+			fmt.Fprint(w, `{"user_id":"@ticketd:example.net","device_id":"TICKETD"}`)
+		case strings.Contains(r.URL.Path, "/send/"):
+			sends++
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2500}`)
+		case strings.Contains(r.URL.Path, "/state/"):
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"errcode":"M_FORBIDDEN","error":"no"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer fake.Close()
+	c2, err := New(b, Config{Homeserver: fake.URL, AccessToken: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = c2.PostLine(ctx, bot.Place{Platform: Platform, Workspace: "example.net", Channel: "!r:example.net", Thread: "$t"}, "x")
+	if !errors.As(err, &ra) || ra.After != 2500*time.Millisecond || ra.Key != core.RateKey(Platform, "example.net", "@ticketd:example.net") {
+		t.Fatalf("PostLine on a 429: %v (%+v)", err, ra)
+	}
+	if sends != 1 {
+		t.Fatalf("the post was tried %d times: the dispatcher, not mautrix, retries", sends)
+	}
+}
+
+func TestPermanentErrors(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	other, err := e.alice.CreateRoom(e.ctx, &mautrix.ReqCreateRoom{Preset: "private_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bot.Place{Platform: Platform, Workspace: serverName, Channel: other.RoomID.String()}
+	_, err = e.conn.PostCard(e.ctx, at, &bot.Card{Ticket: 1, Subject: "x", Status: "new"})
+	var pe *core.PermanentError
+	if !errors.As(err, &pe) {
+		t.Fatalf("posting in a room the bot is not in: %v, want a PermanentError", err)
+	}
+}
+
+func TestAppServiceTokenChecks(t *testing.T) {
+	b := bot.New(core.NewEngine(openSQLite(t), nil, core.Config{}), bot.Config{})
+	c, err := New(b, Config{Homeserver: "http://127.0.0.1:1", User: asBot, AccessToken: asToken,
+		AppService: &AppServiceConfig{HSToken: hsToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c.Handler())
+	defer srv.Close()
+	body := `{"events":[]}`
+	for _, tc := range []struct {
+		name, path, auth string
+		want             int
+	}{
+		{"no token", "/_matrix/app/v1/transactions/1", "", http.StatusUnauthorized},
+		{"wrong token", "/_matrix/app/v1/transactions/1", "Bearer nope", http.StatusForbidden},
+		{"the as_token is not the hs_token", "/_matrix/app/v1/transactions/1", "Bearer " + asToken, http.StatusForbidden},
+		{"right token", "/_matrix/app/v1/transactions/1", "Bearer " + hsToken, http.StatusOK},
+		{"legacy query token", "/transactions/2?access_token=" + hsToken, "", http.StatusOK},
+		{"legacy wrong token", "/transactions/2?access_token=x", "", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+tc.path, strings.NewReader(body))
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, resp.StatusCode, tc.want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/_matrix/app/v1/transactions/3", strings.NewReader("not json"))
+	req.Header.Set("Authorization", "Bearer "+hsToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a body that is no transaction: %d", resp.StatusCode)
+	}
+}
+
+// TestAppService runs the bot as an application service: Dendrite pushes
+// the room's events to the transactions endpoint (with the hs_token), and
+// the bot answers through its as_token.
+func TestAppService(t *testing.T) {
+	needHomeserver(t)
+	ctx := context.Background()
+	st := openSQLite(t)
+	eng := core.NewEngine(st, nil, core.Config{})
+	if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+		t.Fatal(err)
+	}
+	b := bot.New(eng, bot.Config{})
+	c, err := New(b, Config{Homeserver: hs.url, User: asBot, AccessToken: asToken, AppService: &AppServiceConfig{HSToken: hsToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.asMux.set(c.Handler())
+	t.Cleanup(func() { hs.asMux.set(nil) })
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	alice := account(t, "alice")
+	room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", Name: "AS " + t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", Platform, serverName, room.RoomID.String()); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, ctx: ctx, eng: eng, room: room.RoomID, botUser: asBot, alice: alice}
+	e.obs = newObserver(t, alice, room.RoomID)
+	if _, err := alice.InviteUser(ctx, room.RoomID, &mautrix.ReqInviteUser{UserID: asBot}); err != nil {
+		t.Fatal(err)
+	}
+	e.obs.wait("the application service bot's join", func(ev *event.Event) bool {
+		m, ok := ev.Content.Parsed.(*event.MemberEventContent)
+		return ev.Type == event.StateMember && ev.GetStateKey() == asBot && ok && m.Membership == event.MembershipJoin
+	})
+	out := message(e.answer(e.say(alice, "", "!ticket new NOC Fan failure in rack 4"))).Body
+	if !strings.Contains(out, "Opened ticket #") {
+		t.Fatalf("the application service answered %q", out)
+	}
+}
