@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -218,7 +217,22 @@ func (c *cli) run(cmd *bot.Command) error {
 	case "time":
 		t, err = api.AddTime(ctx, cmd.Ticket, cmd.Minutes, "")
 	case "remind":
-		return errors.New("this server does not keep reminders yet")
+		when, perr := bot.ParseWhen(cmd.When, time.Now(), time.Local)
+		if perr != nil {
+			return usageError(perr.Error())
+		}
+		if when.IsZero() {
+			return usageError("remind when? e.g. `ticketd ticket remind 42 tomorrow 09:00 check the BGP session`")
+		}
+		r, err := api.Remind(ctx, cmd.Ticket, when, cmd.Text)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(r)
+		}
+		fmt.Fprintf(c.out, "reminder %d on #%d at %s: %s\n", r.ID, r.TicketID, r.Due.Local().Format("Mon 2006-01-02 15:04 MST"), r.Text)
+		return nil
 	default:
 		return usageError(fmt.Sprintf("the CLI cannot %s yet", cmd.Verb))
 	}

@@ -103,15 +103,20 @@ var routes = []route{
 	{method: "DELETE", path: "/api/v1/tickets/{id}/links/{type}/{other}", serve: (*API).removeLink},
 	{method: "GET", path: "/api/v1/tickets/{id}/history", serve: (*API).history},
 	{method: "GET", path: "/api/v1/tickets/{id}/attachments/{attachment}", serve: (*API).attachment},
+	{method: "GET", path: "/api/v1/tickets/{id}/reminders", serve: (*API).listReminders},
+	{method: "POST", path: "/api/v1/tickets/{id}/reminders", serve: (*API).createReminder},
 
 	{method: "GET", path: "/api/v1/queues", serve: (*API).listQueues},
 	{method: "POST", path: "/api/v1/queues", serve: (*API).createQueue},
 	{method: "PATCH", path: "/api/v1/queues/{name}", serve: (*API).patchQueue},
+	{method: "GET", path: "/api/v1/queues/{name}/reminders", serve: (*API).getReminderPolicy},
+	{method: "PATCH", path: "/api/v1/queues/{name}/reminders", serve: (*API).patchReminderPolicy},
 
 	{method: "GET", path: "/api/v1/users", serve: (*API).listUsers},
 	{method: "POST", path: "/api/v1/users", serve: (*API).createUser},
 	{method: "GET", path: "/api/v1/users/{name}", serve: (*API).getUser},
 	{method: "PATCH", path: "/api/v1/users/{name}", serve: (*API).patchUser},
+	{method: "PUT", path: "/api/v1/users/{name}/digest", serve: (*API).putDigest},
 
 	{method: "GET", path: "/api/v1/groups", serve: (*API).listGroups},
 	{method: "POST", path: "/api/v1/groups", serve: (*API).createGroup},

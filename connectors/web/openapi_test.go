@@ -236,6 +236,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"UserRequest": UserRequest{}, "Group": Group{}, "GroupRequest": GroupRequest{}, "Grant": Grant{},
 		"GrantRequest": GrantRequest{}, "Token": Token{}, "TokenRequest": TokenRequest{}, "IssuedToken": IssuedToken{},
 		"Webhook": Webhook{}, "WebhookRequest": WebhookRequest{}, "Delivery": Delivery{},
+		"Reminder": Reminder{}, "ReminderRequest": ReminderRequest{}, "ReminderPolicy": ReminderPolicy{},
+		"ReminderPolicyPatch": ReminderPolicyPatch{}, "Digest": Digest{},
 	}
 	for name, s := range doc.Components.Schemas {
 		v, ok := types[name]
