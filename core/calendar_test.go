@@ -317,3 +317,21 @@ func BenchmarkCalendarAdd(b *testing.B) {
 		}
 	}
 }
+
+func TestBusinessDurations(t *testing.T) {
+	for in, want := range map[string]string{"90m": "1h30m", "4h": "4h", "2d": "2d", "1d4h": "28h", "1m30s": "1m30s", "45m": "45m"} {
+		d, err := ParseBusinessDuration(in)
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := FormatBusinessDuration(d); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+	for _, bad := range []string{"", "0h", "-1h", "soon", "400d", "d", "1x"} {
+		if _, err := ParseBusinessDuration(bad); err == nil {
+			t.Errorf("%q was taken", bad)
+		}
+	}
+}

@@ -51,6 +51,9 @@ Admin commands work offline against the database, acting as root.
                                    an alert intake (alertmanager, grafana, icinga2, nagios, librenms,
                                    zabbix, generic); prints its URL with its secret
   integration list | integration token NAME | integration remove NAME
+  sla calendar put|list|delete, sla policy set|list|delete, sla show TICKET
+                                   business-hours calendars and SLA policies (ticketd admin sla help)
+  rules check FILE.json            check an automation rules file against the database
 
 Rights: ` + "SeeQueue, ShowTicket, ShowTicketComments, CreateTicket, ReplyToTicket, CommentOnTicket,\n" +
 	"  OwnTicket, TakeTicket, StealTicket, ReassignTicket, ModifyTicket, DeleteTicket, Watch,\n" +
@@ -147,6 +150,12 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 	}
 	if args[0] == "mail" {
 		return a.mail(args[1:])
+	}
+	if args[0] == "sla" {
+		return a.sla(args[1:])
+	}
+	if args[0] == "rules" && verb == "check" {
+		return a.rulesCheck(args[2:])
 	}
 	if args[0] == "integration" {
 		return a.integration(verb, args[min(2, len(args)):], getenv)

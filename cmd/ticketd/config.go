@@ -66,6 +66,7 @@ var settings = []setting{
 	{"TICKETD_REMINDER_LEASE", "", "1m", "how long a replica holds a claimed reminder before another may fire it (a replica that died)"},
 	{"TICKETD_REMINDER_BATCH", "", "100", "due reminders claimed per round"},
 	{"TICKETD_REMINDER_REBUILD", "", "", "rebuild the reminder index from the database this often, besides at start (0: only at start); empty: 1m in process, 1h with Redis"},
+	{"TICKETD_RULES", "rules", "", "automation rules file (JSON; `ticketd admin rules check FILE` checks one); empty: the built-in rules only"},
 	{"TICKETD_CONFIG", "config", "", "optional file of KEY=value lines with any of these settings; the environment wins"},
 }
 

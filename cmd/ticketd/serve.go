@@ -164,6 +164,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if s.remind, err = newReminders(cfg, s.eng, s.redis, log); err != nil {
 		return fail(err)
 	}
+	if err := loadRules(ctx, cfg, s.eng, log); err != nil {
+		return fail(err)
+	}
 
 	rate, err := cfg.int("TICKETD_WEBHOOK_RATE")
 	if err != nil {
