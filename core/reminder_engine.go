@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,7 +22,20 @@ const TxnReminder TxnType = "Reminder"
 type remindingStore struct {
 	Store
 	e *Engine
+	// policies caches the queues' reminder policies (queue id ->
+	// cachedPolicy) for policyTTL, so that a new ticket does not read its
+	// queue's policy every time. A change made through this engine is seen
+	// at once, one made elsewhere (another replica) within policyTTL.
+	policies sync.Map
 }
+
+type cachedPolicy struct {
+	p    *ReminderPolicy
+	read time.Time
+}
+
+// policyTTL is how long a cached reminder policy is used.
+const policyTTL = 10 * time.Second
 
 func (r *remindingStore) Update(ctx context.Context, fn func(Tx) error) error {
 	var w *reminderTx
@@ -107,12 +121,23 @@ func (s *session) reminderPolicy(queueID int64) (*ReminderPolicy, error) {
 			return p, nil
 		}
 	}
+	rs, _ := s.e.store.(*remindingStore)
+	if rs != nil {
+		if c, ok := rs.policies.Load(queueID); ok {
+			if c := c.(cachedPolicy); s.now.Sub(c.read) < policyTTL && !c.read.After(s.now) {
+				return c.p, nil
+			}
+		}
+	}
 	p, err := s.tx.ReminderPolicy(s.ctx, queueID)
 	if IsCode(err, CodeNotFound) {
 		p, err = &ReminderPolicy{QueueID: queueID}, nil
 	}
 	if err != nil {
 		return nil, Internal(err, "read reminder policy")
+	}
+	if rs != nil {
+		rs.policies.Store(queueID, cachedPolicy{p: p, read: s.now})
 	}
 	if w != nil {
 		if w.policies == nil {
@@ -146,6 +171,9 @@ type ticketRule struct {
 	// want says whether t wants the reminder, due when, repeating how
 	// often; created: t is new (due times count from its creation).
 	want func(s *session, t *Ticket, created bool) (r *Reminder, err error)
+	// maybe is want's part that needs no policy: false when t cannot want
+	// the reminder, whatever its queue's policy (nil: ask want).
+	maybe func(s *session, t *Ticket) (bool, error)
 }
 
 var ticketRules = []ticketRule{
@@ -155,6 +183,12 @@ var ticketRules = []ticketRule{
 			return p.OwnerID != t.OwnerID || p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
 		},
 		keep: func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
+		maybe: func(s *session, t *Ticket) (bool, error) {
+			if t.OwnerID != NobodyID {
+				return false, nil
+			}
+			return s.ticketActive(t)
+		},
 		want: func(s *session, t *Ticket, created bool) (*Reminder, error) {
 			if t.OwnerID != NobodyID {
 				return nil, nil
@@ -179,7 +213,8 @@ var ticketRules = []ticketRule{
 		affected: func(p, t *Ticket) bool {
 			return p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
 		},
-		keep: func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
+		keep:  func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
+		maybe: func(s *session, t *Ticket) (bool, error) { return s.stalled(t) },
 		want: func(s *session, t *Ticket, _ bool) (*Reminder, error) {
 			if t.Merged() {
 				return nil, nil
@@ -225,6 +260,31 @@ var ticketRules = []ticketRule{
 	},
 }
 
+// possible: t may want the reminder, depending on its queue's policy.
+func (rule *ticketRule) possible(s *session, t *Ticket) (bool, error) {
+	if rule.maybe != nil {
+		return rule.maybe(s, t)
+	}
+	r, err := rule.want(s, t, false)
+	return r != nil, err
+}
+
+// stalled: t is in its lifecycle's stall status.
+func (s *session) stalled(t *Ticket) (bool, error) {
+	if t.Merged() {
+		return false, nil
+	}
+	q, err := s.queue(t.QueueID)
+	if err != nil {
+		return false, err
+	}
+	lc, err := s.lifecycle(q.Lifecycle)
+	if err != nil {
+		return false, err
+	}
+	return lc.Defaults.Stall != "" && t.Status == lc.Defaults.Stall, nil
+}
+
 // ticketActive: t is not closed and not merged into another ticket.
 func (s *session) ticketActive(t *Ticket) (bool, error) {
 	if t.Merged() {
@@ -255,7 +315,8 @@ func (s *session) ticketSaved(t *Ticket, created bool) error {
 	prev, known := w.synced[t.ID]
 	w.synced[t.ID] = *t
 	var existing map[ReminderKind]bool // read only when the previous state is unknown
-	for _, rule := range ticketRules {
+	for i := range ticketRules {
+		rule := &ticketRules[i]
 		if known && !created && !rule.affected(&prev, t) {
 			continue
 		}
@@ -265,15 +326,22 @@ func (s *session) ticketSaved(t *Ticket, created bool) error {
 		}
 		switch {
 		case created:
+		case known && r == nil:
+			// Delete what it may have had: a write sent later, and no
+			// read of its queue's policy.
+			had, err := rule.possible(s, &prev)
+			if err != nil {
+				return err
+			}
+			if !had {
+				continue
+			}
 		case known:
 			before, err := rule.want(s, &prev, false)
 			if err != nil {
 				return err
 			}
-			if before != nil && r != nil && rule.keep(&prev, t) {
-				continue
-			}
-			if before == nil && r == nil {
+			if before != nil && rule.keep(&prev, t) {
 				continue
 			}
 		default:
@@ -479,8 +547,8 @@ func fireUntaken(s *session, r *Reminder) (time.Time, error) {
 		return time.Time{}, err
 	}
 	pol, err := s.reminderPolicy(st.t.QueueID)
-	if err != nil {
-		return time.Time{}, err
+	if err != nil || pol.UntakenAfter <= 0 {
+		return time.Time{}, err // turned off since
 	}
 	group := ""
 	if pol.OnDutyGroupID != 0 {
@@ -502,6 +570,9 @@ func fireStalled(s *session, r *Reminder) (time.Time, error) {
 	st, err := s.remindTicket(r)
 	if err != nil || st == nil || st.lc.Defaults.Stall == "" || st.t.Status != st.lc.Defaults.Stall {
 		return time.Time{}, err
+	}
+	if pol, err := s.reminderPolicy(st.t.QueueID); err != nil || pol.StalledAfter <= 0 {
+		return time.Time{}, err // turned off since
 	}
 	from, to := st.t.Status, st.lc.Defaults.Open
 	if to == "" || !st.lc.CanTransition(from, to) {
@@ -658,9 +729,12 @@ func (e *Engine) SetReminderPolicy(ctx context.Context, actorID int64, queue str
 		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
 			return Errorf(CodeForbidden, "You may not change the reminders of queue %s: that needs the AdminQueue right", q.Name)
 		}
-		p, err := s.reminderPolicy(q.ID)
+		p, err := s.tx.ReminderPolicy(s.ctx, q.ID)
+		if IsCode(err, CodeNotFound) {
+			p, err = &ReminderPolicy{QueueID: q.ID}, nil
+		}
 		if err != nil {
-			return err
+			return Internal(err, "read reminder policy")
 		}
 		np := *p
 		if in.UntakenAfter != nil {
@@ -691,6 +765,11 @@ func (e *Engine) SetReminderPolicy(ctx context.Context, actorID int64, queue str
 		out, err = s.describePolicy(q, &np)
 		return err
 	})
+	if err == nil {
+		if rs, ok := e.store.(*remindingStore); ok {
+			rs.policies.Delete(out.QueueID)
+		}
+	}
 	return out, err
 }
 

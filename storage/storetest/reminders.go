@@ -597,6 +597,19 @@ func testRemindPolicy(t *testing.T, h *remHarness) {
 	if got.UntakenAfter != 20*time.Minute || got.StalledAfter != 48*time.Hour || got.UntakenEvery != 0 {
 		t.Errorf("policy: %+v", got)
 	}
+	// Turned off: tickets that already had a reminder are not announced.
+	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	if len(h.rows(tk.ID)) != 1 {
+		t.Fatalf("no untaken reminder under the policy")
+	}
+	h.policy("NOC", core.ReminderPolicyInput{UntakenAfter: dur(0)})
+	h.tick(time.Hour)
+	if n := len(h.reminders(tk.ID)); n != 0 {
+		t.Errorf("announced after the policy was turned off")
+	}
+	if rows := h.rows(tk.ID); len(rows) != 0 {
+		t.Errorf("reminders left: %+v", rows[0])
+	}
 }
 
 // ---- several runners ----
