@@ -463,6 +463,9 @@ func ParsePriorityRange(s string) (int, int, error) {
 	s = strings.TrimSpace(s)
 	lo, hi := 0, MaxPriority
 	a, b, ranged := strings.Cut(s, "-")
+	if strings.TrimSpace(a) == "" && strings.TrimSpace(b) == "" {
+		return 0, 0, bad
+	}
 	var err error
 	if a != "" {
 		if lo, err = strconv.Atoi(strings.TrimSpace(a)); err != nil {

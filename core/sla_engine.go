@@ -91,6 +91,13 @@ func (s *session) settleSLA() error {
 	}
 	for _, t := range order {
 		if t.Merged() {
+			// The surviving ticket keeps its own clocks.
+			if err := s.deleteReminders(t.ID, ReminderSLAWarning, ReminderSLABreach); err != nil {
+				return err
+			}
+			if err := s.tx.DeleteTicketSLA(s.ctx, t.ID); err != nil {
+				return Internal(err, "delete SLA state")
+			}
 			continue
 		}
 		if err := s.updateSLA(cfg, t, *facts[t.ID]); err != nil {
@@ -224,9 +231,6 @@ func fireSLA(s *session, r *Reminder) (time.Time, error) {
 		return time.Time{}, Internal(err, "save SLA state")
 	}
 	t := st.t
-	if err := s.save(t); err != nil { // the card shows the SLA: it changed
-		return time.Time{}, err
-	}
 	label := map[string]string{SLAResponse: "first response", SLAResolution: "resolution"}[name]
 	txn := &Transaction{Type: TxnSLA, Field: what, OldValue: name, NewValue: c.Due.UTC().Format(time.RFC3339), Data: pol.Name}
 	if err := s.record(t, txn); err != nil {

@@ -76,12 +76,17 @@ func runSLATests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("ResolvedStopsTheClock", testSLAResolved)
 	run("PolicyChangesWithPriority", testSLAPriorityChange)
 	run("AdminErrors", testSLAAdminErrors)
+	run("Merge", testSLAMerge)
 	run("RulesDefaults", testRulesDefaults)
 	run("RulesReopenWithoutLifecycle", testRulesReopen)
 	run("RulesFire", testRulesFire)
 	run("RulesLoopGuard", testRulesLoop)
 	run("RulesValidation", testRulesValidation)
 	run("RulesOnSLABreach", testRulesOnBreach)
+	t.Run("Engine/SLA/RulesOnAlerts", func(t *testing.T) {
+		t.Parallel()
+		testRulesOnAlerts(t, newAlertHarness(t, open(t), nil))
+	})
 }
 
 // The harness clock starts on Monday 2026-03-02 09:00 UTC, 10:00 in Berlin.
@@ -718,5 +723,95 @@ func testRulesOnBreach(t *testing.T, h *remHarness) {
 	h.tick(time.Minute)
 	if o := h.owner(tk.ID); o != h.bob {
 		t.Fatalf("owner after the breach: %d, want bob", o)
+	}
+}
+
+// Rules see alerts: the labels of the alert that opened a ticket, and the
+// recovery of an alert.
+func testRulesOnAlerts(t *testing.T, h *alertHarness) {
+	_, err := h.eng.LoadRules(h.ctx, core.RootID, "rules.json", []byte(`{"rules": [
+  {"name": "page", "on": ["created"], "if": {"labels": {"severity": "critical", "alertname": "HighCPU"}},
+   "do": [{"set_priority": 95}, {"notify": "channel:slack:T1/CPAGE"}]},
+  {"name": "recovered", "on": ["alert_recovered"], "if": {"labels": {"instance": "*"}},
+   "do": [{"set_priority": 5}]}
+]}`))
+	h.must(err)
+	cpu := h.ingest(firing("a1", "e1")).Tickets[0]
+	warn := firing("a2", "e2")
+	warn.Severity = "warning"
+	other := h.ingest(warn).Tickets[0]
+	if p := h.ticket(cpu).Priority; p != 95 {
+		t.Errorf("priority of the critical alert's ticket: %d, want 95", p)
+	}
+	if p := h.ticket(other).Priority; p == 95 {
+		t.Errorf("the warning matched the critical rule")
+	}
+	paged := false
+	view(t, h.s, func(ctx context.Context, tx core.Tx) error {
+		ms, err := tx.Outbox(ctx, 0, 1000)
+		ok(t, "Outbox", err)
+		for _, m := range ms {
+			if m.Kind != core.OutboxNotify || m.TicketID != cpu {
+				continue
+			}
+			var p core.OutboxPayload
+			ok(t, "decode", json.Unmarshal(m.Payload, &p))
+			paged = p.Notice.Rule == "page" && len(p.Notice.Channels) == 1 && p.Notice.Channels[0] == "slack:T1/CPAGE"
+		}
+		return nil
+	})
+	if !paged {
+		t.Error("no page notice for the critical alert")
+	}
+	h.clock.Advance(time.Minute)
+	h.ingest(resolved("a1", "e3"))
+	if p := h.ticket(cpu).Priority; p != 5 {
+		t.Errorf("priority after the recovery: %d, want 5", p)
+	}
+	// A retried recovery is no new event.
+	h.ingest(resolved("a1", "e3"))
+	n := 0
+	view(t, h.s, func(ctx context.Context, tx core.Tx) error {
+		txns, err := tx.Transactions(ctx, cpu)
+		ok(t, "Transactions", err)
+		for _, txn := range txns {
+			if txn.Type == core.TxnSet && txn.Field == "Priority" && txn.NewValue == "5" {
+				n++
+			}
+		}
+		return nil
+	})
+	if n != 1 {
+		t.Errorf("%d priority changes by the recovery rule, want 1", n)
+	}
+}
+
+// A ticket merged into another leaves its clocks behind: the survivor
+// keeps its own, and nothing fires for the merged one.
+func testSLAMerge(t *testing.T, h *remHarness) {
+	h.slaSetup(core.SLAPolicyInput{Response: "1h"})
+	a := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.tick(30 * time.Minute)
+	b := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	_, err := h.eng.Merge(h.ctx, h.alice, a.ID, b.ID)
+	h.must(err)
+	h.must(h.store.View(h.ctx, func(tx core.Tx) error {
+		if _, err := tx.TicketSLA(h.ctx, a.ID); !core.IsCode(err, core.CodeNotFound) {
+			t.Errorf("the merged ticket kept its SLA state: %v", err)
+		}
+		rs, err := tx.TicketReminders(h.ctx, a.ID)
+		if err != nil || len(rs) != 0 {
+			t.Errorf("the merged ticket kept reminders: %v %v", rs, err)
+		}
+		return nil
+	}))
+	h.tick(45 * time.Minute) // a's deadline passed, b's warning (at 48 minutes) not yet
+	if n := len(h.slaHistory(b.ID)); n != 0 {
+		t.Errorf("%d SLA rows on the survivor when only the merged ticket was due, want 0", n)
+	}
+	h.tick(15 * time.Minute)
+	hist := h.slaHistory(b.ID)
+	if len(hist) != 2 || hist[1].Field != core.SLABreach {
+		t.Errorf("survivor's SLA history: %+v", hist)
 	}
 }
