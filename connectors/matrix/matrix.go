@@ -252,7 +252,8 @@ func (c *Connector) Start(ctx context.Context) error {
 		Presence:    &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 		AccountData: &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 		Room: &mautrix.RoomFilter{
-			Timeline:    &mautrix.FilterPart{Limit: 50},
+			// The bot's own messages are not for it: no sync wakes for them.
+			Timeline:    &mautrix.FilterPart{Limit: 50, NotSenders: []id.UserID{c.user}},
 			Ephemeral:   &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 			AccountData: &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 		},
