@@ -42,10 +42,17 @@ var colors = map[string]int{
 // ping anyone whatever the text: every message sets allowed_mentions to
 // none.
 func Escape(s string) string {
-	return markdown.Replace(s)
+	lines := strings.Split(markdown.Replace(s), "\n")
+	for i, l := range lines {
+		// Quotes, headings and lists start a line.
+		if t := strings.TrimLeft(l, " "); t != "" && strings.ContainsRune(">#-", rune(t[0])) {
+			lines[i] = l[:len(l)-len(t)] + `\` + t
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
-var markdown = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`, ">", `\>`,
+var markdown = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`,
 	"[", `\[`, "]", `\]`)
 
 // cut shortens s to n runes.
