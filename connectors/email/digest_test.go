@@ -1,0 +1,39 @@
+package email
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ticketd/ticketd/connectors/email/emailtest"
+	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/storage/memory"
+)
+
+// TestDigestMail: the daily digest, end to end: a reminder fires at the
+// user's time, the mail sender writes it, the relay gets it.
+func TestDigestMail(t *testing.T) {
+	sink := emailtest.New(t, emailtest.Options{})
+	e := newEnv(t, withSender(sink, RelayOptions{}))
+	sched := memory.NewScheduler()
+	e.eng.SetScheduler(sched, nil)
+	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	tk, err := e.eng.Create(e.ctx, e.alice, core.CreateInput{Queue: "NOC", Subject: "optic errors on core1", Priority: 70})
+	e.must(err)
+	_, err = e.eng.Take(e.ctx, e.alice, tk.ID)
+	e.must(err)
+	e.drain()
+	_, err = e.eng.SetDigest(e.ctx, e.alice, "me", core.DigestInput{Via: "mail", At: "08:00"})
+	e.must(err)
+	e.clock.Advance(23 * time.Hour) // 09:00 to 08:00 the next day
+	if _, err := runner.RunOnce(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	msgs := sink.Wait(t, 1, 5*time.Second)
+	m, raw := mailTo(t, msgs, "alice@example.net")
+	if m.Subject != "Your open tickets: 1" || !strings.Contains(m.Text, "these tickets are yours and still open") ||
+		!strings.Contains(m.Text, "#1 [NOC, new, priority 70] optic errors on core1") || raw.From != "" {
+		t.Errorf("digest mail: subject %q from %q\n%s", m.Subject, raw.From, m.Text)
+	}
+}
