@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/redis"
@@ -21,7 +23,7 @@ type reminderWiring struct {
 
 // newReminders makes the engine index the reminders it writes and builds
 // the runner; start rebuilds the index from the rows and runs it.
-func newReminders(cfg config, eng *core.Engine, rc *redis.Client, log *slog.Logger) (*reminderWiring, error) {
+func newReminders(cfg config, eng *core.Engine, rc *redis.Client, m *metrics, log *slog.Logger) (*reminderWiring, error) {
 	log = log.With("component", "reminders")
 	var sched core.Scheduler
 	w := &reminderWiring{log: log}
@@ -57,8 +59,19 @@ func newReminders(cfg config, eng *core.Engine, rc *redis.Client, log *slog.Logg
 	}
 	eng.SetScheduler(sched, func(err error) { log.Warn("cannot index a reminder; the next rebuild will", "err", err) })
 	w.runner = core.NewReminderRunner(eng, sched, nil, log, rcfg)
+	if m != nil {
+		fired := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ticketd_reminders_fired_total",
+			Help: "Reminders fired, by kind (untaken, stalled, escalate, digest, user)."}, []string{"kind"})
+		m.reg.MustRegister(fired)
+		w.runner.SetObserver(firedCounter{fired})
+	}
 	return w, nil
 }
+
+// firedCounter is the runner's core.ReminderObserver.
+type firedCounter struct{ c *prometheus.CounterVec }
+
+func (f firedCounter) ReminderFired(kind core.ReminderKind) { f.c.WithLabelValues(string(kind)).Inc() }
 
 // start rebuilds the index from the reminder rows and runs the runner. A
 // failed rebuild is logged and retried: the rest of the service runs.

@@ -64,4 +64,7 @@ func TestServeFiresReminders(t *testing.T) {
 	if code != 200 || strings.TrimSpace(body) != "[]" {
 		t.Errorf("reminders left after firing: %d %s", code, body)
 	}
+	if _, body := get(t, base+"/metrics", ""); !strings.Contains(body, `ticketd_reminders_fired_total{kind="user"} 1`) {
+		t.Errorf("metrics do not count the reminder")
+	}
 }

@@ -161,7 +161,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	s.eng = core.NewEngine(st, nil, core.Config{MaxAttachmentSize: int64(maxAtt), TruncateAttachments: trunc})
 	s.metrics = newMetrics(st)
 	s.eng.SetObserver(s.metrics.observeAction)
-	if s.remind, err = newReminders(cfg, s.eng, s.redis, log); err != nil {
+	if s.remind, err = newReminders(cfg, s.eng, s.redis, s.metrics, log); err != nil {
 		return fail(err)
 	}
 	if err := loadRules(ctx, cfg, s.eng, log); err != nil {
