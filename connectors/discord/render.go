@@ -106,6 +106,10 @@ func CardEmbed(c *bot.Card) *discordgo.MessageEmbed {
 	if !c.Due.IsZero() {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Due", Value: stamp(c.Due), Inline: true})
 	}
+	if c.SLA != nil {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "SLA", Value: Escape(strings.TrimPrefix(c.SLA.Text, "SLA: ")),
+			Inline: true})
+	}
 	if c.Alert != nil {
 		alertEmbed(e, c.Alert)
 	}

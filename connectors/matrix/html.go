@@ -79,6 +79,9 @@ func RenderCard(c *bot.Card, reactions map[string]string) Card {
 	if !c.Due.IsZero() {
 		fields = append(fields, [2]string{"Due", c.Due.UTC().Format("2006-01-02 15:04 UTC")})
 	}
+	if c.SLA != nil {
+		fields = append(fields, [2]string{"SLA", strings.TrimPrefix(c.SLA.Text, "SLA: ")})
+	}
 	h.WriteString("<table>")
 	for _, f := range fields {
 		fmt.Fprintf(&b, "%s: %s\n", f[0], f[1])
