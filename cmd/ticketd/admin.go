@@ -40,7 +40,7 @@ Admin commands work offline against the database, acting as root.
   webhook add --url URL [--events ticket.create,...] [--queue NAME] [--secret S] [--allow-private]
   webhook list | webhook delete ID
   deliveries [--state pending|sent|dead] [--sender NAME] [--limit N]
-  chat channel add --queue NAME [--platform slack] --workspace TEAM_ID --channel CHANNEL_ID
+  chat channel add --queue NAME [--platform slack|discord|matrix] --workspace TEAM_OR_GUILD_ID --channel CHANNEL_ID
                                    post the queue's new tickets (cards and threads) there
   chat channel list | chat channel remove ID
   chat link CODE --user NAME       link the chat account shown CODE (by "/ticket link") to NAME

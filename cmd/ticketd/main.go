@@ -29,6 +29,7 @@ Usage:
   ticketd migrate                 apply database migrations
   ticketd admin <object> <verb>   manage queues, users, groups and rights
   ticketd mailgate --queue Q      hand a message on stdin to the server (for MTA aliases)
+  ticketd discord <command>       register-commands [--guild G]: /ticket in Discord
   ticketd version                 print the version
 
 The database is Postgres when DATABASE_URL is set, else an embedded SQLite
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 		err = cmdMigrate(ctx, args[1:], getenv, stdout)
 	case "admin":
 		err = cmdAdmin(ctx, args[1:], getenv, stdout)
+	case "discord":
+		err = cmdDiscord(ctx, args[1:], getenv, stdout)
 	case "mailgate":
 		return cmdMailgate(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":

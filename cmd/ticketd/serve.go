@@ -183,6 +183,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if err := addMatrix(cfg, s.chat, log); err != nil {
 		return fail(err)
 	}
+	if err := addDiscord(cfg, s.chat, log); err != nil {
+		return fail(err)
+	}
 	var closeMail func() error
 	if s.mail, closeMail, err = newMail(cfg, s.eng, s.chat.bot, log); err != nil {
 		return fail(err)
@@ -191,7 +194,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	s.disp = core.NewDispatcher(st, limiter, nil, log.With("component", "dispatcher"),
 		core.DispatcherConfig{MaxAttempts: attempts}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
 	s.disp.SetObserver(s.metrics)
-	log.Info("senders: webhooks on; " + s.chat.describe() + "; Discord off (not configured)")
+	log.Info("senders: webhooks on; " + s.chat.describe())
 	log.Info(s.mail.describe())
 
 	api := web.New(s.eng, web.Options{Logger: log.With("component", "api"), Observe: s.metrics.observeHTTP})

@@ -156,7 +156,7 @@ func (a *admin) chatChannelAdd(args []string) error {
 		return err
 	}
 	if len(pos) != 0 || *queue == "" || *workspace == "" || *channel == "" {
-		return usageError("usage: ticketd admin chat channel add --queue NAME --platform slack --workspace TEAM_ID --channel CHANNEL_ID")
+		return usageError("usage: ticketd admin chat channel add --queue NAME --platform slack|discord|matrix --workspace TEAM_OR_GUILD_ID --channel CHANNEL_ID")
 	}
 	c, err := a.eng.AddChatChannel(a.ctx, core.RootID, *queue, *platform, *workspace, *channel)
 	if err != nil {
