@@ -13,6 +13,7 @@
 #   DENDRITE_MODULE   module path           (default github.com/matrix-org/dendrite)
 #   DENDRITE_VERSION  module version         (default v0.13.8)
 #   DENDRITE_CACHE    cache directory        (default ${XDG_CACHE_HOME:-$HOME/.cache}/ticketd-dendrite)
+#   DENDRITE_CGO      1 (default when a C compiler is here): SQLite through cgo; 0: pure Go
 #
 # Exit status is non-zero, with the reason on stderr, when Dendrite cannot be built.
 set -euo pipefail
@@ -31,7 +32,13 @@ case "$cache/" in
 esac
 
 tag=$(printf '%s@%s' "$module" "$version" | tr '/@' '__')
-if [ "${CGO_ENABLED:-}" = 0 ] || ! command -v "${CC:-cc}" >/dev/null 2>&1; then
+# DENDRITE_CGO=0 forces the pure-Go variant (the caller's CGO_ENABLED is not ours: a
+# ticketd test built without cgo still gets the cgo homeserver).
+cgo=${DENDRITE_CGO:-1}
+if ! command -v "${CC:-cc}" >/dev/null 2>&1; then
+	cgo=0
+fi
+if [ "$cgo" = 0 ]; then
 	tag="$tag-purego"
 fi
 bin="$cache/bin/$tag"
@@ -56,13 +63,9 @@ cd "$src"
 export GOWORK=off GOFLAGS=-buildvcs=false
 # Dendrite's SQLite storage is solid with its cgo driver (mattn/go-sqlite3); its pure-Go
 # fallback (modernc) fails under concurrent writes. Use cgo when a C compiler is here.
-if [ -z "${CGO_ENABLED:-}" ]; then
-	if command -v "${CC:-cc}" >/dev/null 2>&1; then
-		export CGO_ENABLED=1
-	else
-		export CGO_ENABLED=0
-		log "no C compiler: building the pure-Go variant, whose SQLite storage is less reliable"
-	fi
+export CGO_ENABLED=$cgo
+if [ "$cgo" = 0 ]; then
+	log "building the pure-Go variant (no C compiler, or DENDRITE_CGO=0): its SQLite storage is less reliable"
 fi
 if [ ! -f go.mod ]; then
 	go mod init ticketd.test/dendrite-build >&2
