@@ -94,8 +94,8 @@ type Connector struct {
 	handled func(typ, id string)
 }
 
-// New returns the connector over b. A PublicKey that is not an Ed25519 key
-// is an error.
+// New returns the connector over b (nil for a connector that only
+// registers commands). A PublicKey that is not an Ed25519 key is an error.
 func New(b *bot.Bot, cfg Config) (*Connector, error) {
 	if cfg.AckWithin <= 0 {
 		cfg.AckWithin = DefaultAckWithin

@@ -188,6 +188,10 @@ func TestButtonsAndForms(t *testing.T) {
 	if e.ticket(1).Status == "deleted" {
 		t.Fatal("deleted without confirmation")
 	}
+	// /ticket alone: the commands.
+	if m := e.command(aliceID, "", ""); !strings.Contains(content(m), "take") || !strings.Contains(content(m), "link") {
+		t.Fatalf("help: %v", m)
+	}
 	// A button that is not ours.
 	if m := press("other:thing"); !strings.Contains(content(m), "not ticketd's") {
 		t.Fatalf("foreign button: %v", m)

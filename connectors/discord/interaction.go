@@ -397,7 +397,11 @@ func (c *Connector) run(ctx context.Context, in *Interaction) *discordgo.Interac
 	}
 	switch in.Type {
 	case TypeCommand:
-		reply := c.bot.Run(ctx, a, at, in.Line())
+		line := in.Line()
+		if line == "" {
+			line = "help" // /ticket alone
+		}
+		reply := c.bot.Run(ctx, a, at, line)
 		if reply.OpenModal == "new" {
 			return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: NewModal()}
 		}
