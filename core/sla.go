@@ -330,6 +330,7 @@ type slaFacts struct {
 	paused   bool // in a pause status
 	inactive bool // resolved, rejected, deleted
 	replied  bool // staff replied to the requester in this change
+	created  bool // the ticket was created in this change
 }
 
 // stepSLA moves a ticket's SLA state to what it must be after a change at

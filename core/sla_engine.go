@@ -9,20 +9,17 @@ import (
 	"time"
 )
 
-// Reminder kinds of the SLA clocks: one of each per running clock, keyed
-// by SLAReminderKey.
-const (
-	ReminderSLAWarning ReminderKind = "sla.warning"
-	ReminderSLABreach  ReminderKind = "sla.breach"
-)
+// ReminderSLA is the reminder of a running SLA clock, one per clock,
+// keyed by SLAReminderKey: due at the warning, then (rescheduled by its
+// firing) at the deadline.
+const ReminderSLA ReminderKind = "sla"
 
-var _ = registerReminder(ReminderSLAWarning, fireSLA)
-var _ = registerReminder(ReminderSLABreach, fireSLA)
+var _ = registerReminder(ReminderSLA, fireSLA)
 
-// SLAReminderKey is the key of a ticket's SLA reminder of kind for clock:
-// "sla.breach:response:42".
-func SLAReminderKey(kind ReminderKind, clock string, ticketID int64) string {
-	return fmt.Sprintf("%s:%s:%d", kind, clock, ticketID)
+// SLAReminderKey is the key of the reminder of a ticket's SLA clock:
+// "sla:response:42".
+func SLAReminderKey(clock string, ticketID int64) string {
+	return fmt.Sprintf("%s:%s:%d", ReminderSLA, clock, ticketID)
 }
 
 // slaConfig returns the SLA policies and calendars, read at most every
@@ -81,6 +78,9 @@ func (s *session) settleSLA() error {
 		if ev.txn.Type == TxnCorrespond && s.actor.Privileged {
 			f.replied = true
 		}
+		if ev.txn.Type == TxnCreate {
+			f.created = true
+		}
 	}
 	cfg, err := s.slaConfig()
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *session) settleSLA() error {
 	for _, t := range order {
 		if t.Merged() {
 			// The surviving ticket keeps its own clocks.
-			if err := s.deleteReminders(t.ID, ReminderSLAWarning, ReminderSLABreach); err != nil {
+			if err := s.deleteReminders(t.ID, ReminderSLA); err != nil {
 				return err
 			}
 			if err := s.tx.DeleteTicketSLA(s.ctx, t.ID); err != nil {
@@ -116,12 +116,15 @@ func (s *session) updateSLA(cfg *slaConfig, t *Ticket, f slaFacts) error {
 	if err != nil {
 		return err
 	}
-	prev, err := s.tx.TicketSLA(s.ctx, t.ID)
-	if IsCode(err, CodeNotFound) {
-		prev, err = nil, nil
-	}
-	if err != nil {
-		return Internal(err, "load SLA state")
+	var prev *TicketSLA
+	if !f.created { // a ticket this transaction created has no state yet
+		prev, err = s.tx.TicketSLA(s.ctx, t.ID)
+		if IsCode(err, CodeNotFound) {
+			prev, err = nil, nil
+		}
+		if err != nil {
+			return Internal(err, "load SLA state")
+		}
 	}
 	pol := matchSLAPolicy(cfg.policies, t.QueueID, t.Priority)
 	if pol == nil && prev == nil {
@@ -137,8 +140,10 @@ func (s *session) updateSLA(cfg *slaConfig, t *Ticket, f slaFacts) error {
 	if err != nil || !changed {
 		return err
 	}
-	if err := s.deleteReminders(t.ID, ReminderSLAWarning, ReminderSLABreach); err != nil {
-		return err
+	if prev != nil {
+		if err := s.deleteReminders(t.ID, ReminderSLA); err != nil {
+			return err
+		}
 	}
 	if next == nil {
 		return Internal(s.tx.DeleteTicketSLA(s.ctx, t.ID), "delete SLA state")
@@ -154,18 +159,9 @@ func (s *session) updateSLA(cfg *slaConfig, t *Ticket, f slaFacts) error {
 func (s *session) slaReminders(st *TicketSLA) error {
 	for _, name := range []string{SLAResponse, SLAResolution} {
 		c := st.Clock(name)
-		if !c.Running {
-			continue
-		}
-		if !c.WarnAt.IsZero() {
-			if err := s.putReminder(&Reminder{Kind: ReminderSLAWarning, Key: SLAReminderKey(ReminderSLAWarning, name, st.TicketID),
-				TicketID: st.TicketID, Due: c.WarnAt, Text: name}); err != nil {
-				return err
-			}
-		}
-		if c.Breached.IsZero() {
-			if err := s.putReminder(&Reminder{Kind: ReminderSLABreach, Key: SLAReminderKey(ReminderSLABreach, name, st.TicketID),
-				TicketID: st.TicketID, Due: c.Due, Text: name}); err != nil {
+		if due := nextSLAEvent(c); !due.IsZero() {
+			if err := s.putReminder(&Reminder{Kind: ReminderSLA, Key: SLAReminderKey(name, st.TicketID),
+				TicketID: st.TicketID, Due: due, Text: name}); err != nil {
 				return err
 			}
 		}
@@ -173,9 +169,21 @@ func (s *session) slaReminders(st *TicketSLA) error {
 	return nil
 }
 
+// nextSLAEvent is when a clock next warns or breaches (zero: never).
+func nextSLAEvent(c *SLAClock) time.Time {
+	switch {
+	case !c.Running || !c.Met.IsZero() || !c.Breached.IsZero():
+		return time.Time{}
+	case !c.WarnAt.IsZero() && c.Warned.IsZero():
+		return c.WarnAt
+	}
+	return c.Due
+}
+
 // fireSLA records an SLA warning or breach that came due, and escalates a
-// breach as the ticket's policy says. A reminder that no longer matches the
-// ticket's clock (met, paused, moved) does nothing.
+// breach as the ticket's policy says; after a warning the reminder comes
+// back at the deadline. A reminder that no longer matches the ticket's
+// clock (met, paused, moved) does nothing.
 func fireSLA(s *session, r *Reminder) (time.Time, error) {
 	st, err := s.remindTicket(r)
 	if err != nil || st == nil {
@@ -209,22 +217,20 @@ func fireSLA(s *session, r *Reminder) (time.Time, error) {
 	if pol == nil {
 		return time.Time{}, nil
 	}
-	what := SLAWarning
-	switch r.Kind {
-	case ReminderSLAWarning:
-		if !c.Warned.IsZero() || c.WarnAt.IsZero() || c.WarnAt.After(s.now) {
-			return time.Time{}, nil
-		}
-		c.Warned = s.now
-	case ReminderSLABreach:
-		if !c.Breached.IsZero() || c.Due.After(s.now) {
-			return time.Time{}, nil
-		}
+	var what string
+	var next time.Time
+	switch {
+	case c.Breached.IsZero() && !c.Due.After(s.now):
 		c.Breached, c.WarnAt = s.now, time.Time{}
 		if c.Warned.IsZero() {
 			c.Warned = s.now // no warning after a breach
 		}
 		what = SLABreach
+	case c.Breached.IsZero() && c.Warned.IsZero() && !c.WarnAt.IsZero() && !c.WarnAt.After(s.now):
+		c.Warned, c.WarnAt = s.now, time.Time{}
+		what, next = SLAWarning, c.Due
+	default:
+		return nextSLAEvent(c), nil // early, or nothing left to say
 	}
 	state.Updated = s.now
 	if err := s.tx.PutTicketSLA(s.ctx, state); err != nil {
@@ -241,7 +247,7 @@ func fireSLA(s *session, r *Reminder) (time.Time, error) {
 	if what == SLAWarning {
 		n.Text = fmt.Sprintf("SLA %s: %s of ticket #%d is due in %s (%s).", pol.Name, label, t.ID,
 			FormatLeft(cal.Between(s.now, c.Due)), c.Due.UTC().Format("2006-01-02 15:04 UTC"))
-		return time.Time{}, s.notice(t, txn, "sla", n, []string{string(RoleOwner), string(RoleAdminCc)})
+		return next, s.notice(t, txn, "sla", n, []string{string(RoleOwner), string(RoleAdminCc)})
 	}
 	n.Event = EventSLABreach
 	n.Text = fmt.Sprintf("SLA %s breached: %s of ticket #%d was due %s.", pol.Name, label, t.ID,

@@ -77,6 +77,7 @@ func runSLATests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("PolicyChangesWithPriority", testSLAPriorityChange)
 	run("AdminErrors", testSLAAdminErrors)
 	run("Merge", testSLAMerge)
+	run("LateRunner", testSLALateRunner)
 	run("RulesDefaults", testRulesDefaults)
 	run("RulesReopenWithoutLifecycle", testRulesReopen)
 	run("RulesFire", testRulesFire)
@@ -171,14 +172,15 @@ func testSLADeadlines(t *testing.T, h *remHarness) {
 	wantTime(t, "response due", st.Response.Due, berlin(t, "2026-03-02 14:00"))
 	wantTime(t, "resolution due", st.Resolution.Due, berlin(t, "2026-03-04 10:00"))
 	wantTime(t, "response warning at 80%", st.Response.WarnAt, berlin(t, "2026-03-02 13:12"))
-	// The reminders are rows: a warning and a breach per running clock.
-	rows := h.rows(a.ID)
-	kinds := map[core.ReminderKind]int{}
-	for _, r := range rows {
-		kinds[r.Kind]++
+	// The reminders are rows, one per running clock, due at its warning.
+	due := map[string]time.Time{}
+	for _, r := range h.rows(a.ID) {
+		if r.Kind == core.ReminderSLA && r.Key == core.SLAReminderKey(r.Text, a.ID) {
+			due[r.Text] = r.Due
+		}
 	}
-	if kinds[core.ReminderSLAWarning] != 2 || kinds[core.ReminderSLABreach] != 2 {
-		t.Errorf("reminder rows of a new ticket: %v, want 2 warnings and 2 breaches", kinds)
+	if len(due) != 2 || !due[core.SLAResponse].Equal(st.Response.WarnAt) || !due[core.SLAResolution].Equal(st.Resolution.WarnAt) {
+		t.Errorf("reminder rows of a new ticket: %v, want one per clock at its warning", due)
 	}
 
 	// Friday 16:00: one hour on Friday, the weekend and the holiday
@@ -220,7 +222,7 @@ func testSLAPause(t *testing.T, h *remHarness) {
 		t.Errorf("view while stalled: %+v", v)
 	}
 	for _, r := range h.rows(tk.ID) {
-		if r.Kind == core.ReminderSLABreach || r.Kind == core.ReminderSLAWarning {
+		if r.Kind == core.ReminderSLA {
 			t.Errorf("a stalled ticket kept an SLA reminder: %+v", r)
 		}
 	}
@@ -809,9 +811,34 @@ func testSLAMerge(t *testing.T, h *remHarness) {
 	if n := len(h.slaHistory(b.ID)); n != 0 {
 		t.Errorf("%d SLA rows on the survivor when only the merged ticket was due, want 0", n)
 	}
-	h.tick(15 * time.Minute)
+	h.tick(3 * time.Minute) // b's warning
+	if hist := h.slaHistory(b.ID); len(hist) != 1 || hist[0].Field != core.SLAWarning {
+		t.Errorf("survivor's SLA history at its warning: %+v", hist)
+	}
+	h.tick(12 * time.Minute)
 	hist := h.slaHistory(b.ID)
 	if len(hist) != 2 || hist[1].Field != core.SLABreach {
 		t.Errorf("survivor's SLA history: %+v", hist)
+	}
+}
+
+// A runner that was away past both the warning and the deadline records
+// the breach only, once.
+func testSLALateRunner(t *testing.T, h *remHarness) {
+	h.slaSetup(core.SLAPolicyInput{Response: "1h", Resolution: "4h"})
+	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"}) // Monday 10:00 in Berlin
+	h.tick(2 * time.Hour)
+	hist := h.slaHistory(tk.ID)
+	if len(hist) != 1 || hist[0].Field != core.SLABreach || hist[0].OldValue != core.SLAResponse {
+		t.Fatalf("SLA history at 12:00: %+v", hist)
+	}
+	h.tick(3 * time.Hour) // 15:00: the resolution's warning (13:12) and deadline (14:00) passed
+	hist = h.slaHistory(tk.ID)
+	if len(hist) != 2 || hist[1].Field != core.SLABreach || hist[1].OldValue != core.SLAResolution {
+		t.Fatalf("SLA history at 15:00: %+v", hist)
+	}
+	h.tick(24 * time.Hour)
+	if n := len(h.slaHistory(tk.ID)); n != 2 {
+		t.Fatalf("%d SLA rows a day later, want 2", n)
 	}
 }
