@@ -60,6 +60,22 @@ func TestReminderAPI(t *testing.T) {
 		t.Errorf("get policy: %d %+v", r.status, p)
 	}
 
+	// The final priority of linear escalation, set and read back.
+	r = e.do(alice.token, "PATCH", fmt.Sprintf("/api/v1/tickets/%d", tk.ID), map[string]any{"final_priority": 90,
+		"due": time.Now().UTC().Add(48 * time.Hour)})
+	var tj Ticket
+	r.decode(t, &tj)
+	if r.status != 200 || tj.FinalPriority != 90 {
+		t.Errorf("final priority: %d %+v", r.status, tj.TicketSummary)
+	}
+	expectError(t, e.do(alice.token, "PATCH", fmt.Sprintf("/api/v1/tickets/%d", tk.ID), map[string]any{"final_priority": 100}),
+		http.StatusBadRequest, "invalid")
+	list = nil
+	e.do(alice.token, "GET", path, nil).decode(t, &list)
+	if len(list) != 2 || list[1].Kind != "escalate" {
+		t.Errorf("reminders after setting a due date and a final priority: %+v", list)
+	}
+
 	// Digests: one's own.
 	r = e.do(alice.token, "PUT", "/api/v1/users/me/digest", map[string]any{"via": "mail", "at": "07:30", "time_zone": "Europe/Berlin"})
 	var d Digest

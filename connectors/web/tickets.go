@@ -27,7 +27,7 @@ func (a *API) createTicket(c *call) error {
 	}
 	in := core.CreateInput{
 		Queue: req.Queue, Subject: req.Subject, Requestors: req.Requestors, Cc: req.Cc, AdminCc: req.AdminCc,
-		Owner: req.Owner, Status: req.Status, Priority: req.Priority, TimeEstimated: req.TimeEstimated,
+		Owner: req.Owner, Status: req.Status, Priority: req.Priority, FinalPriority: req.FinalPriority, TimeEstimated: req.TimeEstimated,
 		Content: content,
 	}
 	if req.Due != nil {
@@ -129,7 +129,7 @@ func (a *API) patchTicket(c *call) error {
 		return err
 	}
 	ch := core.Changes{Subject: p.Subject, Priority: p.Priority, Queue: p.Queue,
-		TimeEstimated: p.TimeEstimated, TimeLeft: p.TimeLeft}
+		TimeEstimated: p.TimeEstimated, TimeLeft: p.TimeLeft, FinalPriority: p.FinalPriority}
 	if p.Due.Set {
 		due := p.Due.Time
 		ch.Due = &due
@@ -632,7 +632,7 @@ func (n *namer) summary(t *core.Ticket) (TicketSummary, error) {
 func summary(t *core.Ticket) TicketSummary {
 	return TicketSummary{
 		ID: t.ID, EffectiveID: t.EffectiveID, QueueID: t.QueueID, Subject: t.Subject, Status: t.Status,
-		OwnerID: t.OwnerID, Priority: t.Priority, Due: timePtr(t.Due), Created: t.Created.UTC(),
+		OwnerID: t.OwnerID, Priority: t.Priority, FinalPriority: t.FinalPriority, Due: timePtr(t.Due), Created: t.Created.UTC(),
 		Started: timePtr(t.Started), Resolved: timePtr(t.Resolved), Told: timePtr(t.Told),
 		LastUpdated: t.LastUpdated.UTC(), CreatorID: t.CreatorID, TimeEstimated: t.TimeEstimated,
 		TimeWorked: t.TimeWorked, TimeLeft: t.TimeLeft, Version: t.Version,

@@ -22,6 +22,7 @@ type TicketSummary struct {
 	Owner         string     `json:"owner"`
 	OwnerID       int64      `json:"owner_id"`
 	Priority      int        `json:"priority"`
+	FinalPriority int        `json:"final_priority"` // where the priority escalates to as due nears; 0: none
 	Due           *time.Time `json:"due"`
 	Created       time.Time  `json:"created"`
 	Started       *time.Time `json:"started"`
@@ -101,6 +102,7 @@ type CreateTicketRequest struct {
 	Owner         string     `json:"owner,omitempty"`
 	Status        string     `json:"status,omitempty"`
 	Priority      int        `json:"priority,omitempty"`
+	FinalPriority int        `json:"final_priority,omitempty"`
 	Due           *time.Time `json:"due,omitempty"`
 	TimeEstimated int        `json:"time_estimated,omitempty"`
 	Content       *Message   `json:"content,omitempty"`
@@ -111,6 +113,7 @@ type CreateTicketRequest struct {
 type TicketPatch struct {
 	Subject       *string   `json:"subject,omitempty"`
 	Priority      *int      `json:"priority,omitempty"`
+	FinalPriority *int      `json:"final_priority,omitempty"`
 	Due           PatchTime `json:"due,omitzero"`
 	Queue         *string   `json:"queue,omitempty"`
 	TimeEstimated *int      `json:"time_estimated,omitempty"`
