@@ -44,6 +44,7 @@ type Engine struct {
 	schedErr func(error)
 	// auto holds the automation rules and the SLA policies (automation.go).
 	auto automation
+	dir  dirCache // the directory cache (dircache.go)
 }
 
 // NewEngine returns an engine over store. A nil clock means the system clock.
@@ -75,10 +76,18 @@ type session struct {
 	lcs    map[string]*Lifecycle
 	queues map[int64]*Queue
 	auto   *autoRun // the changes rules and SLA clocks follow (automation.go)
+	// dirv is the directory version the transaction saw first; 0: unknown,
+	// and the directory cache is not used.
+	dirv int64
 }
 
 func (e *Engine) begin(ctx context.Context, tx Tx, actorID int64) (*session, error) {
 	s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), lcs: map[string]*Lifecycle{}, queues: map[int64]*Queue{}}
+	v, err := tx.DirectoryVersion(ctx)
+	if err != nil {
+		return nil, Internal(err, "read directory version")
+	}
+	s.dirv = v
 	r, err := s.rightsOf(actorID)
 	if err != nil {
 		return nil, err
@@ -169,6 +178,9 @@ func actionName() string {
 }
 
 func (s *session) rightsOf(userID int64) (*Rights, error) {
+	if r := s.e.dir.getRights(s.dirv, userID); r != nil {
+		return r, nil
+	}
 	u, err := s.tx.User(s.ctx, userID)
 	if IsCode(err, CodeNotFound) {
 		return nil, Errorf(CodeNotFound, "no user with id %d", userID)
@@ -187,16 +199,22 @@ func (s *session) rightsOf(userID int64) (*Rights, error) {
 			groups = append(groups, g.PrincipalID)
 		}
 	}
-	return NewRights(u, groups, grants), nil
+	r := NewRights(u, groups, grants)
+	s.e.dir.putRights(s.dirv, r)
+	return r, nil
 }
 
 func (s *session) queue(id int64) (*Queue, error) {
 	if q := s.queues[id]; q != nil {
 		return q, nil
 	}
-	q, err := s.tx.Queue(s.ctx, id)
-	if err != nil {
-		return nil, Internal(err, "load queue")
+	q := s.e.dir.getQueue(s.dirv, id, "")
+	if q == nil {
+		var err error
+		if q, err = s.tx.Queue(s.ctx, id); err != nil {
+			return nil, Internal(err, "load queue")
+		}
+		s.e.dir.putQueue(s.dirv, q)
 	}
 	s.queues[id] = q
 	return q, nil
@@ -212,10 +230,21 @@ func (s *session) queueByName(name string) (*Queue, error) {
 	}
 	var q *Queue
 	var err error
-	if id, perr := strconv.ParseInt(name, 10, 64); perr == nil {
-		q, err = s.tx.Queue(s.ctx, id)
+	id, perr := strconv.ParseInt(name, 10, 64)
+	if perr == nil {
+		q = s.e.dir.getQueue(s.dirv, id, "")
 	} else {
+		q = s.e.dir.getQueue(s.dirv, 0, name)
+	}
+	switch {
+	case q != nil:
+	case perr == nil:
+		q, err = s.tx.Queue(s.ctx, id)
+	default:
 		q, err = s.tx.QueueByName(s.ctx, name)
+	}
+	if err == nil {
+		s.e.dir.putQueue(s.dirv, q)
 	}
 	if IsCode(err, CodeNotFound) {
 		return nil, Errorf(CodeNotFound, "no queue named %q; `list` shows the queues you can use", name)
@@ -239,6 +268,10 @@ func (s *session) lifecycle(name string) (*Lifecycle, error) {
 		s.lcs[name] = l
 		return l, nil
 	}
+	if l := s.e.dir.getLifecycle(s.dirv, name); l != nil {
+		s.lcs[name] = l
+		return l, nil
+	}
 	defs, err := s.tx.Lifecycles(s.ctx)
 	if err != nil {
 		return nil, Internal(err, "load lifecycles")
@@ -252,6 +285,7 @@ func (s *session) lifecycle(name string) (*Lifecycle, error) {
 		return nil, err
 	}
 	s.lcs[name] = l
+	s.e.dir.putLifecycle(s.dirv, name, l)
 	return l, nil
 }
 

@@ -120,6 +120,14 @@ type DirectoryStore interface {
 	PutLifecycle(ctx context.Context, name string, definition []byte) error
 	// Lifecycles returns every stored definition by name.
 	Lifecycles(ctx context.Context) (map[string][]byte, error)
+
+	// DirectoryVersion returns a number, at least 1, that every change to
+	// users, groups, group members, grants, queues and lifecycles makes
+	// larger, in the transaction that makes the change, whoever makes it
+	// (the store counts changes in the database itself). The engine keeps
+	// what it read of these between transactions and uses it while this
+	// number stays the same. Read it before anything else in a transaction.
+	DirectoryVersion(ctx context.Context) (int64, error)
 }
 
 // RightsStore holds grants.

@@ -19,7 +19,8 @@ var dialect = &sqlstore.Dialect{
 	// The identity sequence of tickets.id, by the name migration 0001 gives
 	// it: a constant for the planner, where pg_get_serial_sequence would
 	// look it up on every insert.
-	NextTicketID: "nextval('tickets_id_seq'::regclass)",
+	NextTicketID:      "nextval('tickets_id_seq'::regclass)",
+	NextTransactionID: "nextval('transactions_id_seq'::regclass)",
 	// The subject is replaced; body text is appended until the index of one
 	// ticket nears the tsvector size limit (1 MB), after which the ticket's
 	// later text is not indexed rather than failing the transaction.

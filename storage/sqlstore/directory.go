@@ -158,3 +158,18 @@ func (x *tx) Lifecycles(ctx context.Context) (map[string][]byte, error) {
 	}
 	return m, nil
 }
+
+const qDirectoryVersion = `SELECT version FROM directory_version WHERE id = 1`
+
+// DirectoryVersion reads the counter that the directory tables' triggers
+// increase (migration 0009).
+// It does not count as the transaction's first statement for the reads
+// sent ahead with it (ahead.go): the engine reads it before anything else.
+func (x *tx) DirectoryVersion(ctx context.Context) (int64, error) {
+	first := x.g != nil && !x.g.sent
+	v, err := get(ctx, x, "directory version", scanInt64, qDirectoryVersion)
+	if first {
+		x.g.sent = false
+	}
+	return v, err
+}

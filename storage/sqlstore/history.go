@@ -25,11 +25,21 @@ func scanAttachment(s scanner) (*core.Attachment, error) {
 
 // InsertTransaction inserts the transaction now (the engine needs its ID)
 // and its attachments later (see the package comment): their IDs are set
-// when they have been sent.
+// when they have been sent. The first transaction of a ticket this
+// transaction created has its ID reserved (Dialect.NextTransactionID) and
+// is sent later too.
 func (x *tx) InsertTransaction(ctx context.Context, t *core.Transaction) error {
 	what := fmt.Sprintf("insert %s transaction of ticket %d", t.Type, t.TicketID)
-	id, err := x.insert(ctx, what, qTransactionInsert, t.TicketID, string(t.Type), t.Field,
-		t.OldValue, t.NewValue, t.Data, t.ActorID, t.TimeTaken, x.d.timeArg(t.Created))
+	args := []any{t.TicketID, string(t.Type), t.Field, t.OldValue, t.NewValue, t.Data, t.ActorID, t.TimeTaken,
+		x.d.timeArg(t.Created)}
+	id, reserved := x.txnIDs[t.TicketID]
+	var err error
+	if reserved {
+		delete(x.txnIDs, t.TicketID)
+		err = x.execLater(ctx, what, true, qTransactionInsertID, append([]any{id}, args...)...)
+	} else {
+		id, err = x.insert(ctx, what, qTransactionInsert, args...)
+	}
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,8 @@ const (
 const (
 	qTransactionInsert = `INSERT INTO transactions (ticket_id, type, field, old_value, new_value, data,
 		actor_id, time_taken, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+	qTransactionInsertID = `INSERT INTO transactions (id, ticket_id, type, field, old_value, new_value,
+		data, actor_id, time_taken, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	qAttachmentInsert = `INSERT INTO attachments (transaction_id, content_type, filename, headers,
 		content, size) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
 	mergedTickets = `SELECT id FROM tickets WHERE effective_id = $1 OR id = $1`

@@ -137,6 +137,11 @@ type Dialect struct {
 	// id sequence, or what the database would pick where writers are
 	// serialised.
 	NextTicketID string
+	// NextTransactionID, where set, is an expression for a new id of the
+	// transactions table, which InsertTicket reserves for the ticket's
+	// first history row so that InsertTransaction can be sent later (see
+	// the package comment).
+	NextTransactionID string
 	// IndexText upserts a ticket's search row: $1 ticket id, $2 subject,
 	// $3 body text to append.
 	IndexText string

@@ -29,9 +29,21 @@ func (x *tx) ticketArgs(t *core.Ticket) []any {
 }
 
 func (x *tx) InsertTicket(ctx context.Context, t *core.Ticket) error {
-	id, err := x.insert(ctx, "insert ticket", fmt.Sprintf(qTicketInsert, x.d.NextTicketID), x.ticketArgs(t)...)
-	if err != nil {
-		return err
+	q := fmt.Sprintf(qTicketInsert, x.d.NextTicketID)
+	var id, txnID int64
+	dest := []any{&id}
+	if x.d.NextTransactionID != "" {
+		q += ", " + x.d.NextTransactionID
+		dest = append(dest, &txnID)
+	}
+	if err := x.q.QueryRow(ctx, x.d.rebind(q), x.ticketArgs(t)...).Scan(dest...); err != nil {
+		return x.d.mapErr(err, "insert ticket")
+	}
+	if txnID != 0 {
+		if x.txnIDs == nil {
+			x.txnIDs = map[int64]int64{}
+		}
+		x.txnIDs[id] = txnID
 	}
 	t.ID = id
 	if t.EffectiveID == 0 {

@@ -21,6 +21,10 @@ type tx struct {
 	// this one commits, so whether one of its watchers exists is known
 	// without asking, and AddWatcher can be sent later.
 	created map[int64]map[core.Watcher]bool
+	// txnIDs holds the transaction ids InsertTicket reserved (see
+	// Dialect.NextTransactionID), by ticket, until InsertTransaction uses
+	// them.
+	txnIDs map[int64]int64
 }
 
 var _ core.Tx = (*tx)(nil)
