@@ -523,7 +523,37 @@ func (e *Engine) FireReminder(ctx context.Context, id int64) (FireResult, error)
 		s.indexAfterCommit(r)
 		return nil
 	})
+	if err != nil && ErrorCode(err) != CodeInternal && ErrorCode(err) != CodeRateLimited {
+		// What it does was refused (by a rule, a lifecycle): retrying
+		// at once cannot help. Try again later, and say why.
+		if derr := e.postponeReminder(ctx, id, refusedRetry); derr != nil {
+			return res, derr
+		}
+	}
 	return res, err
+}
+
+// refusedRetry is how long a reminder whose action was refused waits.
+const refusedRetry = time.Hour
+
+// postponeReminder moves a due reminder by d, in a transaction of its own.
+func (e *Engine) postponeReminder(ctx context.Context, id int64, d time.Duration) error {
+	return e.store.Update(ctx, func(tx Tx) error {
+		rs, err := tx.Reminders(ctx, []int64{id})
+		if err != nil || len(rs) == 0 {
+			return Internal(err, "load reminder")
+		}
+		r := rs[0]
+		was := r.Due
+		r.Due = e.now().Add(d)
+		if err := tx.RescheduleReminder(ctx, r, was); err != nil && !IsCode(err, CodeNotFound) {
+			return Internal(err, "postpone reminder")
+		}
+		if w, ok := tx.(*reminderTx); ok {
+			w.added = append(w.added, r)
+		}
+		return nil
+	})
 }
 
 func (s *session) indexAfterCommit(r *Reminder) {
