@@ -669,9 +669,15 @@ func (r *alertRun) writeHistory() error {
 	if err := s.tx.InsertAlertTransactions(s.ctx, txns); err != nil {
 		return Internal(err, "record alert history")
 	}
-	for i, id := range r.order {
-		if a := r.hist[id].recovered; a != nil {
-			s.noteAlertRecovered(r.states[id].t, txns[i], a)
+	if s.e.hasRules(EventAlertRecovered) {
+		for i, id := range r.order {
+			if a := r.hist[id].recovered; a != nil {
+				// Rules may change the ticket: lock it first.
+				if err := r.lock(r.states[id]); err != nil {
+					return err
+				}
+				s.noteAlertRecovered(r.states[id].t, txns[i], a)
+			}
 		}
 	}
 	// The lines are announced as every change is (session.announce), and

@@ -99,8 +99,13 @@ func (s *session) noteEvent(t *Ticket, txn *Transaction) {
 // none); alert intake uses it.
 func (s *session) noteAlert(al *Alert) { s.autoRun().alert = al }
 
-// noteAlertRecovered notes that an alert of t recovered, as the alert
-// history row txn records.
+// hasRules reports whether any rule in force runs on event.
+func (e *Engine) hasRules(event string) bool {
+	return len(e.RulesInForce().byKind[event]) > 0
+}
+
+// noteAlertRecovered notes that an alert of t (locked) recovered, as the
+// alert history row txn records.
 func (s *session) noteAlertRecovered(t *Ticket, txn *Transaction, al *Alert) {
 	a := s.autoRun()
 	a.events = append(a.events, &autoEvent{t: t, txn: txn, kind: EventAlertRecovered, depth: a.depth, alert: al})
@@ -364,6 +369,10 @@ func (s *session) ruleAct(r *rule, i int, act ruleAction, ev *autoEvent, st *tic
 		switch act.notify {
 		case "owner":
 			n.Text = fmt.Sprintf("Rule %s: ticket #%d (%s).", r.name, t.ID, describeEvent(ev))
+			if t.OwnerID != NobodyID {
+				n.Members = []string{s.userName(t.OwnerID)}
+				n.Text += " Owner: " + n.Members[0] + "."
+			}
 			return s.notice(t, ev.txn, fmt.Sprintf("rule-%s-%d", r.name, i), n, []string{string(RoleOwner)})
 		case "group":
 			if err := s.fillGroup(n, act.group); err != nil {
