@@ -301,6 +301,36 @@ func (c *Connector) PostLine(ctx context.Context, at bot.Place, text string) err
 	return c.sendError(at, "post line", err)
 }
 
+var _ bot.Announcer = (*Connector)(nil)
+var _ bot.DirectMessenger = (*Connector)(nil)
+
+// Announce implements bot.Announcer: a line in the thread that notifies
+// (a reminder), still pinging no one by mention.
+func (c *Connector) Announce(ctx context.Context, at bot.Place, text string) error {
+	ch := at.Thread
+	if ch == "" {
+		ch = at.Channel
+	}
+	m := quiet(text)
+	m.Flags = discordgo.MessageFlagsSuppressEmbeds
+	_, err := c.api.ChannelMessageSendComplex(ch, m, discordgo.WithContext(ctx))
+	return c.sendError(at, "announce", err)
+}
+
+// PostDirect implements bot.DirectMessenger: a direct message to a user
+// (their DM channel with the bot is opened first).
+func (c *Connector) PostDirect(ctx context.Context, workspace, chatUser, text string) error {
+	at := bot.Place{Platform: Platform, Workspace: workspace, Channel: "dm-" + chatUser}
+	ch, err := c.api.UserChannelCreate(chatUser, discordgo.WithContext(ctx))
+	if err != nil {
+		return c.sendError(at, "open a direct message", err)
+	}
+	m := quiet(text)
+	m.Flags = discordgo.MessageFlagsSuppressEmbeds
+	_, err = c.api.ChannelMessageSendComplex(ch.ID, m, discordgo.WithContext(ctx))
+	return c.sendError(at, "direct message", err)
+}
+
 // quiet is a plain message that pings and notifies no one.
 func quiet(text string) *discordgo.MessageSend {
 	return &discordgo.MessageSend{Content: cut(text, maxContent), AllowedMentions: noMentions(),

@@ -433,3 +433,30 @@ func TestThreadStartedLater(t *testing.T) {
 		t.Fatalf("lines %+v", lines)
 	}
 }
+
+// TestAnnounceAndDirect: a reminder's line in a thread notifies (no
+// SUPPRESS_NOTIFICATIONS) but pings no one; a digest goes to the user's DM
+// channel.
+func TestAnnounceAndDirect(t *testing.T) {
+	e := newEnv(t, nil)
+	e.command(aliceID, "", "new one")
+	e.drain()
+	th := e.thread(1)
+	at := bot.Place{Platform: Platform, Workspace: guild, Channel: nocCh, Thread: th.Thread}
+	if err := e.conn.Announce(e.ctx, at, "@NetOps ticket #1 is untaken. Who takes it?"); err != nil {
+		t.Fatal(err)
+	}
+	lines := e.dc.in(th.Thread)
+	if len(lines) != 1 || lines[0].Flags&4096 != 0 || !strings.Contains(lines[0].Content, "Who takes it?") {
+		t.Fatalf("announced %+v", lines)
+	}
+	if p, _ := lines[0].AllowedMentions["parse"].([]any); p == nil || len(p) != 0 {
+		t.Fatalf("announce allowed_mentions %v", lines[0].AllowedMentions)
+	}
+	if err := e.conn.PostDirect(e.ctx, guild, aliceID, "Your open tickets: #1"); err != nil {
+		t.Fatal(err)
+	}
+	if dms := e.dc.in("dm" + aliceID); len(dms) != 1 || dms[0].Content != "Your open tickets: #1" {
+		t.Fatalf("direct messages %+v", dms)
+	}
+}

@@ -268,6 +268,11 @@ func (f *fakeDiscord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ch := &fakeChannel{ID: m.ID, Guild: f.channels[parts[1]].Guild, Parent: parts[1], Type: 11}
 		f.channels[ch.ID] = ch
 		answer(201, map[string]any{"id": ch.ID, "type": 11, "parent_id": ch.Parent, "guild_id": ch.Guild, "name": name})
+	case rt == "POST /users/@me/channels":
+		user, _ := in["recipient_id"].(string)
+		id := "dm" + user
+		f.channels[id] = &fakeChannel{ID: id, Type: 1}
+		answer(200, map[string]any{"id": id, "type": 1, "recipients": []any{map[string]any{"id": user}}})
 	case rt == "POST /interactions/{id}/{token}/callback":
 		f.callbacks[parts[1]] = in
 		answer(204, nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/ticketd/ticketd/bot"
+	"github.com/ticketd/ticketd/core"
 )
 
 // The gateway: a WebSocket to Discord (discordgo) that receives what HTTP
@@ -188,6 +189,14 @@ func (c *Connector) message(ctx context.Context, m *Message) error {
 	}
 	if at.Thread == "" && !command {
 		return nil // not in a thread: nothing for ticketd
+	}
+	if !command {
+		// A thread that is no ticket's is nothing for ticketd either.
+		if _, err := c.bot.Engine().ChatThreadAt(ctx, Platform, at.Workspace, at.Channel, at.Thread); core.IsCode(err, core.CodeNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
 	}
 	first, err := c.bot.Engine().SeeChatEvent(ctx, Platform, "msg:"+m.ID)
 	if err != nil || !first {

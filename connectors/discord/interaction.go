@@ -265,6 +265,9 @@ func (c *Connector) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, resp)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush() // before a deferred answer's edit can follow
+	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
