@@ -290,6 +290,9 @@ func (b *Bot) Run(ctx context.Context, a Actor, at Place, line string) *Reply {
 	if len(fields) > 0 && (fields[0] == "/ticket" || fields[0] == "!ticket") {
 		fields = fields[1:]
 	}
+	if len(fields) > 0 && fields[0] == "digest" {
+		return b.digest(ctx, a, strings.Fields(line)[len(strings.Fields(line))-len(fields)+1:])
+	}
 	switch strings.Join(fields, " ") {
 	case "link", "link me", "link account":
 		return b.LinkCode(ctx, a)

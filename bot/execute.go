@@ -235,7 +235,8 @@ func (b *Bot) help(platform, verb string) string {
 		return "`" + p + " " + strings.TrimSpace(h) + "`"
 	}
 	return "Commands (type them after `" + p + "`):\n```\n" + h + "link                                                 link your chat account to your ticketd account\n" +
-		"whoami                                               who you act as\n```"
+		"whoami                                               who you act as\n" +
+		"digest chat|mail|off [HH:MM] [zone]                  your open tickets once a day\n```"
 }
 
 // ThreadMessage turns a message written in a ticket's thread into a comment

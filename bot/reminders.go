@@ -108,3 +108,44 @@ func (s *Sender) sendDigest(ctx context.Context, d *core.Delivery) error {
 	}
 	return dm.PostDirect(ctx, ws, user, dg.Text)
 }
+
+// digest answers `digest mail|chat|off [HH:MM] [zone]`: how the caller gets
+// their open tickets once a day. In chat it is a direct message to the
+// chat account the command came from.
+func (b *Bot) digest(ctx context.Context, a Actor, args []string) *Reply {
+	p := Prefix(a.Chat.Platform)
+	usage := fmt.Sprintf("`%s digest chat|mail|off [HH:MM] [time zone]`, e.g. `%s digest chat 08:30 Europe/Berlin`", p, p)
+	if len(args) == 0 || len(args) > 3 {
+		return failed("Your open tickets once a day: %s", usage)
+	}
+	if !a.Linked {
+		return failed("Link your chat account to your ticketd account first: `%s link`", p)
+	}
+	in := core.DigestInput{Via: args[0]}
+	if len(args) > 1 {
+		in.At = args[1]
+	}
+	if len(args) > 2 {
+		in.TimeZone = args[2]
+	}
+	if strings.EqualFold(in.Via, core.DigestChat) {
+		in.Platform, in.Workspace, in.ChatUser = a.Chat.Platform, a.Chat.Workspace, a.Chat.ID
+	}
+	pref, err := b.eng.SetDigest(ctx, a.UserID, "me", in)
+	if err != nil {
+		r := b.fail(a, err)
+		if core.ErrorCode(err) == core.CodeInvalid {
+			r.Text += " (" + usage + ")"
+		}
+		return r
+	}
+	if pref.Via == core.DigestOff {
+		return &Reply{Text: "No daily digest for you any more."}
+	}
+	zone := pref.TimeZone
+	if zone == "" {
+		zone = "UTC"
+	}
+	how := map[string]string{core.DigestMail: "by mail", core.DigestChat: "here, as a direct message"}[pref.Via]
+	return &Reply{Text: fmt.Sprintf("You will get your open tickets every day at %02d:%02d %s, %s.", pref.At/60, pref.At%60, zone, how)}
+}

@@ -108,10 +108,21 @@ func TestDigestInChat(t *testing.T) {
 		t.Fatalf("take: %+v", r)
 	}
 	e.drain()
-	if _, err := e.eng.SetDigest(e.ctx, e.alice.UserID, "me", core.DigestInput{Via: "chat", At: "08:00", Platform: "slack",
-		Workspace: "T1", ChatUser: "UALICE"}); err != nil {
-		t.Fatal(err)
+	if r := e.run(e.carl, noc, "/ticket digest chat"); !r.Failed || !strings.Contains(r.Text, "link") {
+		t.Errorf("digest for an unlinked chat user: %+v", r)
 	}
-	e.tick(runner, 23*time.Hour)
+	if r := e.run(e.alice, noc, "/ticket digest chat 25:00"); !r.Failed || !strings.Contains(r.Text, "HH:MM") {
+		t.Errorf("digest at 25:00: %+v", r)
+	}
+	r := e.run(e.alice, noc, "/ticket digest chat 09:00 Europe/Berlin")
+	if r.Failed || r.Text != "You will get your open tickets every day at 09:00 Europe/Berlin, here, as a direct message." {
+		t.Fatalf("digest: %+v", r)
+	}
+	e.tick(runner, 23*time.Hour) // 08:00 UTC is 09:00 in Berlin
 	wantPosts(t, e.drain(), "dm T1/UALICE Your open tickets: 1\n#1 [NOC, new, priority 0] core1 unreachable")
+	if r := e.run(e.alice, noc, "/ticket digest off"); r.Failed || r.Text != "No daily digest for you any more." {
+		t.Fatalf("digest off: %+v", r)
+	}
+	e.tick(runner, 48*time.Hour)
+	wantPosts(t, e.drain())
 }
