@@ -468,11 +468,13 @@ func (s *session) fillGroup(n *OutboxNotice, groupID int64) error {
 	return nil
 }
 
+// mentionText names a notice's group as chat lines do ("@NetOps"), with
+// its members.
 func mentionText(n *OutboxNotice) string {
 	if len(n.Members) == 0 {
-		return "Group " + n.Group + "."
+		return "@" + n.Group
 	}
-	return fmt.Sprintf("Group %s: %s.", n.Group, strings.Join(n.Members, ", "))
+	return fmt.Sprintf("@%s (%s)", n.Group, strings.Join(n.Members, ", "))
 }
 
 func (s *session) notice(t *Ticket, txn *Transaction, key string, n *OutboxNotice, audience []string) error {

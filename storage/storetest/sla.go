@@ -328,7 +328,7 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 		case core.EventSLABreach:
 			breached = p.Notice.Group == "duty" && len(p.Notice.Members) == 1 && p.Notice.Members[0] == "bob" &&
 				len(p.Notice.Channels) == 1 && p.Notice.Channels[0] == "slack:T1/CESC" &&
-				strings.Contains(p.Notice.Text, "Priority raised to 80")
+				strings.Contains(p.Notice.Text, "Priority raised to 80") && strings.HasSuffix(p.Notice.Text, " @duty (bob)")
 			if !breached {
 				t.Errorf("breach notice: %+v", p.Notice)
 			}
