@@ -990,7 +990,7 @@ func (e *Engine) History(ctx context.Context, actorID, id int64) ([]*Transaction
 		}
 		comments := s.has(st, RightShowTicketComments)
 		for _, t := range txns {
-			if !comments && (t.Type == TxnComment || t.Type == TxnAttachmentLimits) {
+			if !comments && (t.Type == TxnComment || t.Type == TxnAttachmentLimits || t.Type == TxnReminder) {
 				continue
 			}
 			out = append(out, t)

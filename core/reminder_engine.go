@@ -707,7 +707,8 @@ func (e *Engine) Remind(ctx context.Context, actorID, ticketID int64, when time.
 	return out, err
 }
 
-// Reminders lists the reminders of a ticket the actor may see.
+// Reminders lists the reminders of a ticket the actor may see: all of them
+// for those who may read comments, else their own.
 func (e *Engine) Reminders(ctx context.Context, actorID, ticketID int64) ([]*Reminder, error) {
 	var out []*Reminder
 	err := e.view(ctx, actorID, func(s *session) error {
@@ -715,8 +716,18 @@ func (e *Engine) Reminders(ctx context.Context, actorID, ticketID int64) ([]*Rem
 		if err != nil {
 			return err
 		}
-		out, err = s.tx.TicketReminders(s.ctx, st.t.ID)
-		return Internal(err, "list reminders")
+		rs, err := s.tx.TicketReminders(s.ctx, st.t.ID)
+		if err != nil {
+			return Internal(err, "list reminders")
+		}
+		// Reminders are internal, like comments: others see their own.
+		staff := s.has(st, RightShowTicketComments)
+		for _, r := range rs {
+			if staff || r.UserID == s.actor.ID {
+				out = append(out, r)
+			}
+		}
+		return nil
 	})
 	return out, err
 }

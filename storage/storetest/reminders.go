@@ -401,6 +401,26 @@ func testRemindUser(t *testing.T, h *remHarness) {
 	if n := len(h.reminders(tk.ID)); n != 1 || len(h.rows(tk.ID)) != 0 {
 		t.Errorf("a one-off reminder fired %d times, %d rows left", n, len(h.rows(tk.ID)))
 	}
+	// Reminders are internal, like comments: the requester sees only her
+	// own, and none in the history.
+	_, err = h.eng.Remind(h.ctx, h.alice, tk.ID, h.clock.Now().Add(time.Hour), "staff only")
+	h.must(err)
+	mine, err := h.eng.Remind(h.ctx, h.carol, tk.ID, h.clock.Now().Add(time.Hour), "did they answer?")
+	h.must(err)
+	rs2, err := h.eng.Reminders(h.ctx, h.carol, tk.ID)
+	h.must(err)
+	if len(rs2) != 1 || rs2[0].ID != mine.ID {
+		t.Errorf("the requester sees reminders %+v, want only her own", rs2)
+	}
+	if all, _ := h.eng.Reminders(h.ctx, h.alice, tk.ID); len(all) != 2 {
+		t.Errorf("staff see %d reminders, want 2", len(all))
+	}
+	h.tick(time.Hour)
+	for _, txn := range h.history(h.carol, tk.ID) {
+		if txn.Type == core.TxnReminder {
+			t.Errorf("the requester sees a reminder in the history: %+v", txn)
+		}
+	}
 }
 
 func testRemindEscalation(t *testing.T, h *remHarness) {
