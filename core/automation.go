@@ -80,7 +80,7 @@ type autoEvent struct {
 
 func (s *session) autoRun() *autoRun {
 	if s.auto == nil {
-		s.auto = &autoRun{fired: map[string]bool{}, states: map[int64]*ticketState{}}
+		s.auto = &autoRun{}
 	}
 	return s.auto
 }
@@ -175,6 +175,9 @@ func (s *session) ruleState(t *Ticket) (*ticketState, error) {
 		return nil, err
 	}
 	st := &ticketState{t: t, queue: q, lc: lc}
+	if a.states == nil {
+		a.states = map[int64]*ticketState{}
+	}
 	a.states[t.ID] = st
 	return st, nil
 }
@@ -203,6 +206,9 @@ func (s *session) runRule(r *rule, ev *autoEvent) error {
 	ok, err := s.ruleHolds(r, ev, st)
 	if err != nil || !ok {
 		return err
+	}
+	if a.fired == nil {
+		a.fired = map[string]bool{}
 	}
 	a.fired[key] = true
 	depth, rule, alert := a.depth, a.rule, a.alert
