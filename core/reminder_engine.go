@@ -171,9 +171,6 @@ type ticketRule struct {
 	// want says whether t wants the reminder, due when, repeating how
 	// often; created: t is new (due times count from its creation).
 	want func(s *session, t *Ticket, created bool) (r *Reminder, err error)
-	// maybe is want's part that needs no policy: false when t cannot want
-	// the reminder, whatever its queue's policy (nil: ask want).
-	maybe func(s *session, t *Ticket) (bool, error)
 }
 
 var ticketRules = []ticketRule{
@@ -183,12 +180,6 @@ var ticketRules = []ticketRule{
 			return p.OwnerID != t.OwnerID || p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
 		},
 		keep: func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
-		maybe: func(s *session, t *Ticket) (bool, error) {
-			if t.OwnerID != NobodyID {
-				return false, nil
-			}
-			return s.ticketActive(t)
-		},
 		want: func(s *session, t *Ticket, created bool) (*Reminder, error) {
 			if t.OwnerID != NobodyID {
 				return nil, nil
@@ -213,8 +204,7 @@ var ticketRules = []ticketRule{
 		affected: func(p, t *Ticket) bool {
 			return p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
 		},
-		keep:  func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
-		maybe: func(s *session, t *Ticket) (bool, error) { return s.stalled(t) },
+		keep: func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
 		want: func(s *session, t *Ticket, _ bool) (*Reminder, error) {
 			if t.Merged() {
 				return nil, nil
@@ -260,31 +250,6 @@ var ticketRules = []ticketRule{
 	},
 }
 
-// possible: t may want the reminder, depending on its queue's policy.
-func (rule *ticketRule) possible(s *session, t *Ticket) (bool, error) {
-	if rule.maybe != nil {
-		return rule.maybe(s, t)
-	}
-	r, err := rule.want(s, t, false)
-	return r != nil, err
-}
-
-// stalled: t is in its lifecycle's stall status.
-func (s *session) stalled(t *Ticket) (bool, error) {
-	if t.Merged() {
-		return false, nil
-	}
-	q, err := s.queue(t.QueueID)
-	if err != nil {
-		return false, err
-	}
-	lc, err := s.lifecycle(q.Lifecycle)
-	if err != nil {
-		return false, err
-	}
-	return lc.Defaults.Stall != "" && t.Status == lc.Defaults.Stall, nil
-}
-
 // ticketActive: t is not closed and not merged into another ticket.
 func (s *session) ticketActive(t *Ticket) (bool, error) {
 	if t.Merged() {
@@ -315,8 +280,7 @@ func (s *session) ticketSaved(t *Ticket, created bool) error {
 	prev, known := w.synced[t.ID]
 	w.synced[t.ID] = *t
 	var existing map[ReminderKind]bool // read only when the previous state is unknown
-	for i := range ticketRules {
-		rule := &ticketRules[i]
+	for _, rule := range ticketRules {
 		if known && !created && !rule.affected(&prev, t) {
 			continue
 		}
@@ -327,13 +291,15 @@ func (s *session) ticketSaved(t *Ticket, created bool) error {
 		switch {
 		case created:
 		case known && r == nil:
-			// Delete what it may have had: a write sent later, and no
-			// read of its queue's policy.
-			had, err := rule.possible(s, &prev)
+			// Delete what it had. Under a policy that is off now it
+			// may still have one from before: that one does nothing
+			// when it comes due (firing checks the policy and the
+			// ticket again), so it needs no write here.
+			before, err := rule.want(s, &prev, false)
 			if err != nil {
 				return err
 			}
-			if !had {
+			if before == nil {
 				continue
 			}
 		case known:
