@@ -265,8 +265,8 @@ func (c *Connector) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, resp)
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush() // before a deferred answer's edit can follow
+	if f, ok := w.(http.Flusher); ok && resp.Type == discordgo.InteractionResponseDeferredChannelMessageWithSource {
+		f.Flush() // before the edit that finishes it can follow
 	}
 }
 
