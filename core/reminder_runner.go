@@ -112,6 +112,11 @@ func (r *ReminderRunner) Start(ctx context.Context) error {
 		return err
 	}
 	r.log.Info("reminder index rebuilt", "reminders", n, "took", time.Since(start).Round(time.Millisecond))
+	select {
+	case <-r.stop:
+		return nil // stopped while rebuilding
+	default:
+	}
 	r.running.Store(true)
 	go r.loop(context.WithoutCancel(ctx), ctx.Done())
 	return nil

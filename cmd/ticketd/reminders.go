@@ -16,9 +16,10 @@ import (
 // reminders: in process in the embedded setup, in Redis (shared by every
 // replica) when REDIS_URL is set.
 type reminderWiring struct {
-	runner *core.ReminderRunner
-	where  string
-	log    *slog.Logger
+	runner  *core.ReminderRunner
+	where   string
+	log     *slog.Logger
+	stopped chan struct{}
 }
 
 // newReminders makes the engine index the reminders it writes and builds
@@ -26,7 +27,7 @@ type reminderWiring struct {
 func newReminders(cfg config, eng *core.Engine, rc *redis.Client, m *metrics, log *slog.Logger) (*reminderWiring, error) {
 	log = log.With("component", "reminders")
 	var sched core.Scheduler
-	w := &reminderWiring{log: log}
+	w := &reminderWiring{log: log, stopped: make(chan struct{})}
 	if rc != nil {
 		sched, w.where = redis.NewScheduler(rc, "ticketd"), "Redis (shared by every replica)"
 	} else {
@@ -73,25 +74,30 @@ type firedCounter struct{ c *prometheus.CounterVec }
 
 func (f firedCounter) ReminderFired(kind core.ReminderKind) { f.c.WithLabelValues(string(kind)).Inc() }
 
-// start rebuilds the index from the reminder rows and runs the runner. A
-// failed rebuild is logged and retried: the rest of the service runs.
+// start rebuilds the index from the reminder rows, then runs the runner,
+// in the background: a large index does not hold up serving, and a failed
+// rebuild is logged and tried again.
 func (w *reminderWiring) start(ctx context.Context) {
-	if err := w.runner.Start(ctx); err != nil {
-		w.log.Error("reminder index rebuild failed; retrying", "err", err)
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(10 * time.Second):
-				}
-				if err := w.runner.Start(ctx); err == nil {
-					return
-				}
-			}
-		}()
-	}
 	w.log.Info("reminders: scheduler " + w.where)
+	go func() {
+		for {
+			err := w.runner.Start(ctx)
+			if err == nil {
+				return
+			}
+			w.log.Error("reminder index rebuild failed; trying again in 10s", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.stopped:
+				return
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}()
 }
 
-func (w *reminderWiring) stop() { w.runner.Stop() }
+func (w *reminderWiring) stop() {
+	close(w.stopped)
+	w.runner.Stop()
+}
