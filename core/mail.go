@@ -101,11 +101,12 @@ const (
 	MailKindRefused    = "refused"    // a sender who may not do what they mailed
 	MailKindNotice     = "notice"     // what became of the commands in a staff member's mail
 	MailKindDigest     = "digest"     // a user's daily digest of their open tickets
+	MailKindReminder   = "reminder"   // a reminder that fired: to the owner of a stalled ticket, to who set it
 )
 
 // MailKinds lists every kind.
 var MailKinds = []string{MailKindAutoreply, MailKindCreate, MailKindCorrespond, MailKindComment, MailKindRefused, MailKindNotice,
-	MailKindDigest}
+	MailKindDigest, MailKindReminder}
 
 // MailTemplateData is what a template can use.
 type MailTemplateData struct {
@@ -786,6 +787,8 @@ func (e *Engine) MailRecipients(ctx context.Context, m *OutboxMessage) ([]MailRe
 		}
 		return []MailRecipient{{Kind: n.Kind, Address: n.To}}, nil
 	case "ticket.create", "ticket.correspond", "ticket.comment":
+	case OutboxReminder:
+		return e.reminderMailRecipients(ctx, m)
 	default:
 		return nil, nil
 	}

@@ -1,13 +1,12 @@
 package core
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"context"
 )
 
 // The daily digest: each engineer who asks for it gets their open tickets
@@ -280,4 +279,51 @@ func fireDigest(s *session, r *Reminder) (time.Time, error) {
 		return time.Time{}, Internal(err, "write digest")
 	}
 	return next, nil
+}
+
+// OutboxReminder is the outbox kind of a reminder that fired (a TxnReminder
+// history row).
+const OutboxReminder = "ticket.reminder"
+
+// reminderMailRecipients: a stalled ticket brought back goes to its owner,
+// a user's reminder to whoever set it, by mail too, unless they said they
+// want no mail (ticketd admin mail notify USER off). Untaken tickets are
+// announced in chat only.
+func (e *Engine) reminderMailRecipients(ctx context.Context, m *OutboxMessage) ([]MailRecipient, error) {
+	var p OutboxPayload
+	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Transaction.Type != TxnReminder {
+		return nil, nil
+	}
+	var userID int64
+	switch ReminderKind(p.Transaction.Field) {
+	case ReminderStalled, ReminderUser:
+		fmt.Sscan(p.Transaction.NewValue, &userID)
+	}
+	if userID == 0 || userID == NobodyID {
+		return nil, nil
+	}
+	var out []MailRecipient
+	err := e.store.View(ctx, func(tx Tx) error {
+		out = nil
+		u, err := tx.User(ctx, userID)
+		if IsCode(err, CodeNotFound) {
+			return nil
+		}
+		if err != nil {
+			return Internal(err, "load user")
+		}
+		if u.Email == "" || u.Disabled {
+			return nil
+		}
+		notify, err := tx.MailNotify(ctx, []int64{u.ID})
+		if err != nil {
+			return Internal(err, "read mail preferences")
+		}
+		if on, set := notify[u.ID]; set && !on {
+			return nil
+		}
+		out = []MailRecipient{{Kind: MailKindReminder, Address: u.Email, UserID: u.ID}}
+		return nil
+	})
+	return out, err
 }

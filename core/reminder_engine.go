@@ -628,6 +628,10 @@ func humanDuration(d time.Duration) string {
 	switch {
 	case d < time.Minute:
 		return plural(max(0, int64(d/time.Second)), "second")
+	case d%(24*time.Hour) == 0:
+		return plural(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
 	case d < 2*time.Hour:
 		return plural(int64(d/time.Minute), "minute")
 	case d < 48*time.Hour:

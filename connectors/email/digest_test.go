@@ -37,3 +37,42 @@ func TestDigestMail(t *testing.T) {
 		t.Errorf("digest mail: subject %q from %q\n%s", m.Subject, raw.From, m.Text)
 	}
 }
+
+// TestReminderMail: a stalled ticket brought back tells its owner by mail
+// too; a reminder someone set reaches them by mail.
+func TestReminderMail(t *testing.T) {
+	sink := emailtest.New(t, emailtest.Options{})
+	e := newEnv(t, withSender(sink, RelayOptions{}))
+	sched := memory.NewScheduler()
+	e.eng.SetScheduler(sched, nil)
+	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	stalled := time.Hour
+	_, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{StalledAfter: &stalled})
+	e.must(err)
+	tk, err := e.eng.Create(e.ctx, e.alice, core.CreateInput{Queue: "NOC", Subject: "waiting for the carrier"})
+	e.must(err)
+	_, err = e.eng.Take(e.ctx, e.alice, tk.ID)
+	e.must(err)
+	_, err = e.eng.Transition(e.ctx, e.alice, tk.ID, core.VerbStall, core.StatusOptions{})
+	e.must(err)
+	bob, err := e.eng.User(e.ctx, core.RootID, "bob")
+	e.must(err)
+	_, err = e.eng.Remind(e.ctx, bob.ID, tk.ID, e.clock.Now().Add(30*time.Minute), "ask the carrier for an ETA")
+	e.must(err)
+	e.drain()
+	before := len(sink.Wait(t, 0, time.Second))
+	e.clock.Advance(time.Hour)
+	if _, err := runner.RunOnce(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	msgs := sink.Wait(t, before+2, 5*time.Second)[before:]
+	m, _ := mailTo(t, msgs, "alice@example.net")
+	if m.Subject != "[NOC #1] Reminder: waiting for the carrier" || !strings.Contains(m.Text, "Ticket #1 was stalled for 1 hour: it is open again.") {
+		t.Errorf("owner's mail: %q\n%s", m.Subject, m.Text)
+	}
+	m, _ = mailTo(t, msgs, "bob@example.net")
+	if !strings.Contains(m.Subject, "Reminder: waiting for the carrier") || !strings.Contains(m.Text, "ask the carrier for an ETA") {
+		t.Errorf("bob's mail: %q\n%s", m.Subject, m.Text)
+	}
+}

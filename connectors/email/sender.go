@@ -179,6 +179,9 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 			files = append(files, a)
 		}
 	}
+	if mc.Transaction.Type == core.TxnReminder {
+		text = mc.Transaction.Data // what the reminder says
+	}
 	owner := "nobody"
 	if t.OwnerID != core.NobodyID {
 		owner = displayName(mc.Owner)

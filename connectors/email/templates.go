@@ -68,6 +68,12 @@ The commands at the top of your message were run; some did not work:
 
 {{.Text}}
 `,
+	core.MailKindReminder: `Subject: Reminder: {{.Ticket.Subject}}
+
+{{.Text}}
+
+{{.Ticket.Queue}} ticket {{.Tag}}, {{.Ticket.Status}}, owner {{.Ticket.Owner}}
+`,
 	core.MailKindDigest: `Subject: {{.Ticket.Subject}}
 
 Hello,
