@@ -2,8 +2,11 @@ package redis_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/storage/postgres"
@@ -93,4 +96,47 @@ func BenchmarkClaim1000of1M(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+}
+
+// BenchmarkRebuild1M: rebuilding the Redis index from 1,000,000 reminder
+// rows in Postgres, as a replica does at start.
+//
+//	scripts/testenv.sh go test ./storage/redis -run '^$' -bench Rebuild1M -benchtime 1x
+func BenchmarkRebuild1M(b *testing.B) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(b)
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO reminders (kind, user_id, due, text, created)
+		SELECT 'user', 2, now() + i * interval '1 second', 'look', now() FROM generate_series(1, 1000000) i`)
+	conn.Close(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, prefix := open(b)
+	eng := core.NewEngine(st, nil, core.Config{})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := redis.NewScheduler(c, fmt.Sprintf("%s-%d", prefix, i))
+		r := core.NewReminderRunner(eng, s, nil, nil, core.ReminderRunnerConfig{})
+		n, err := r.Rebuild(ctx)
+		if err != nil || n != 1_000_000 {
+			b.Fatalf("rebuilt %d: %v", n, err)
+		}
+		b.StopTimer()
+		if err := s.Clear(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
 }
