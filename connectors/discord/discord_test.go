@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
 )
@@ -316,6 +318,12 @@ func TestBuckets(t *testing.T) {
 		if _, err := e.conn.PostText(e.ctx, at, fmt.Sprint("digest ", i)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// discordgo's own limiter never learns of the bucket, so it never
+	// sleeps inside a call.
+	rl := e.conn.api.Ratelimiter
+	if w := rl.GetWaitTime(rl.GetBucket(discordgo.EndpointChannelMessages(nocCh)), 1); w != 0 {
+		t.Fatalf("discordgo would sleep %s", w)
 	}
 	var ra *core.RetryAfterError
 	e.clock.Advance(4 * time.Second)
