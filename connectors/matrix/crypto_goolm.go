@@ -12,8 +12,9 @@ import (
 	"maunium.net/go/mautrix/event"
 )
 
-// cryptoAvailable: built with -tags goolm, mautrix's pure-Go Olm.
-const cryptoAvailable = true
+// EncryptionAvailable says whether this build reads and writes encrypted
+// rooms: yes, built with -tags goolm (mautrix's pure-Go Olm).
+const EncryptionAvailable = true
 
 // setupCrypto makes the bot's device able to read and write encrypted
 // rooms: mautrix's crypto helper, its Olm account, sessions and room state

@@ -8,8 +8,9 @@ import (
 	"maunium.net/go/mautrix/event"
 )
 
-// cryptoAvailable: this build cannot encrypt or decrypt (it has no Olm).
-const cryptoAvailable = false
+// EncryptionAvailable says whether this build reads and writes encrypted
+// rooms: not without -tags goolm (it has no Olm).
+const EncryptionAvailable = false
 
 func setupCrypto(ctx context.Context, c *Connector) (cryptoCloser, error) {
 	return nil, ErrEncryptionUnavailable

@@ -180,7 +180,7 @@ func New(b *bot.Bot, cfg Config) (*Connector, error) {
 	default:
 		return nil, fmt.Errorf("matrix: auto-join %q: use routed, always or never", cfg.AutoJoin)
 	}
-	if cfg.PickleKey != "" && !cryptoAvailable {
+	if cfg.PickleKey != "" && !EncryptionAvailable {
 		return nil, ErrEncryptionUnavailable
 	}
 	if cfg.PickleKey != "" && cfg.AppService != nil {
@@ -220,6 +220,11 @@ func New(b *bot.Bot, cfg Config) (*Connector, error) {
 		cli.SetAppServiceUserID = true
 	}
 	c := &Connector{bot: b, cfg: cfg, log: cfg.Logger, cli: cli, user: user, dms: map[id.UserID]id.RoomID{}}
+	if user != "" {
+		if _, server, err := user.Parse(); err == nil {
+			c.workspace = server // until the login says it
+		}
+	}
 	return c, nil
 }
 
