@@ -110,6 +110,25 @@ func TestGateway(t *testing.T) {
 	if n := e.dc.count("POST /interactions/{id}/{token}/callback"); n != 1 {
 		t.Fatalf("%d callbacks for one interaction", n)
 	}
+	// Slow over the gateway too: deferred through the callback, finished
+	// by editing the original answer.
+	e.conn.cfg.AckWithin = time.Nanosecond
+	in = e.interactionBody(TypeCommand, aliceID, nocCh, th.Thread, commandData("priority 41"))
+	iid = in["id"].(string)
+	e.await("INTERACTION_CREATE", iid, func() { e.dc.dispatch("INTERACTION_CREATE", in) })
+	e.dc.mu.Lock()
+	cb = e.dc.callbacks[iid]
+	e.dc.mu.Unlock()
+	if cb == nil || cb["type"] != float64(5) {
+		t.Fatalf("deferred callback %v", cb)
+	}
+	e.conn.bg.Wait() // the edit
+	e.dc.mu.Lock()
+	edit := e.dc.originals[in["token"].(string)]
+	e.dc.mu.Unlock()
+	if !strings.Contains(fmt.Sprint(edit["content"]), "priority 41") {
+		t.Fatalf("edit of the deferred answer: %v", edit)
+	}
 	e.conn.Stop()
 	select {
 	case <-e.conn.gw.done:
