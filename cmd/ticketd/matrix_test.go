@@ -39,6 +39,7 @@ func TestServeMatrixSettings(t *testing.T) {
 			}
 			s, err := newServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
 			if err == nil {
+				s.start(context.Background())
 				s.shutdown()
 				t.Fatalf("serve started; want an error with %q", tc.want)
 			}
@@ -63,10 +64,12 @@ func TestServeMatrixEncryption(t *testing.T) {
 		if err != nil {
 			t.Fatalf("a goolm build refused encryption: %v", err)
 		}
+		s.start(context.Background())
 		s.shutdown()
 		return
 	}
 	if err == nil {
+		s.start(context.Background())
 		s.shutdown()
 		t.Fatal("a build without goolm started with MATRIX_PICKLE_KEY set")
 	}
