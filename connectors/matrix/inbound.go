@@ -41,11 +41,12 @@ func (c *Connector) Event(ctx context.Context, evt *event.Event) error {
 	if err != nil {
 		return nil // not ours, or unreadable: nothing to do
 	}
+	if in.Kind == KindInvite {
+		// An invitation still open is answered whenever it is seen.
+		return c.invited(ctx, in)
+	}
 	if in.TS > 0 && time.UnixMilli(in.TS).Before(c.started.Add(-c.cfg.StartGrace)) {
 		return nil
-	}
-	if in.Kind == KindInvite {
-		return c.invited(ctx, in)
 	}
 	first, err := c.bot.Engine().SeeChatEvent(ctx, Platform, in.EventID)
 	if err != nil || !first {
