@@ -21,6 +21,7 @@ func FuzzInteraction(f *testing.F) {
 		`"components":[{"type":1,"components":[{"type":4,"custom_id":"text","value":"hi"}]}]}}`))
 	f.Add([]byte(`{"id":"1","type":2,"data":{"options":[{"type":1,"options":[{"type":2,"options":null}]}]}}`))
 	f.Add([]byte(`{"id":1}`))
+	f.Add([]byte(`{"id":"1","application_id":"2","type":3,"token":"t","user":{"id":"6"},"data":{"custom_id":"ticket:?:42"}}`))
 	f.Add([]byte("ticket:delete?:7"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if in, err := ParseInteraction(body); err == nil {
@@ -35,6 +36,7 @@ func FuzzInteraction(f *testing.F) {
 				_ = in.Value("text")
 				_ = in.Name()
 				_ = in.Workspace()
+				_ = quickAnswer(in)
 			}
 		}
 		if verb, n, ok := parseCustomID(string(body)); ok {

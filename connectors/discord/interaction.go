@@ -301,18 +301,8 @@ func (c *Connector) interaction(ctx context.Context, in *Interaction) (*discordg
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 			Data: &discordgo.InteractionResponseData{Choices: []*discordgo.ApplicationCommandOptionChoice{}}}, nop, nil
 	}
-	// Answers that need no engine: forms and confirmations.
-	if in.Type == TypeComponent {
-		if verb, n, ok := parseCustomID(in.Data.CustomID); ok {
-			if verb == "comment" || verb == "reply" {
-				return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: TextModal(verb, n)}, nop, nil
-			}
-			if v, ask := strings.CutSuffix(verb, "?"); ask {
-				label := strings.ToUpper(v[:1]) + v[1:]
-				return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-					Data: ConfirmData(fmt.Sprintf("%s ticket #%d?", label, n), v, label, n)}, nop, nil
-			}
-		}
+	if resp := quickAnswer(in); resp != nil {
+		return resp, nop, nil
 	}
 	done := make(chan *discordgo.InteractionResponse, 1)
 	c.later(func(bg context.Context) { done <- c.run(bg, in) })
@@ -339,6 +329,28 @@ func (c *Connector) interaction(ctx context.Context, in *Interaction) (*discordg
 	})
 	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}, func() { close(answered) }, nil
+}
+
+// quickAnswer is the answer to a button that needs no engine (nil for the
+// others): the form of a comment or a reply, the question before a
+// dangerous action.
+func quickAnswer(in *Interaction) *discordgo.InteractionResponse {
+	if in.Type != TypeComponent {
+		return nil
+	}
+	verb, n, ok := parseCustomID(in.Data.CustomID)
+	if !ok {
+		return nil
+	}
+	if verb == "comment" || verb == "reply" {
+		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: TextModal(verb, n)}
+	}
+	if v, ask := strings.CutSuffix(verb, "?"); ask && v != "" && !strings.ContainsAny(v, "?:") {
+		label := cut(strings.ToUpper(v[:1])+v[1:], 80)
+		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: ConfirmData(fmt.Sprintf("%s ticket #%d?", label, n), v, label, n)}
+	}
+	return nil
 }
 
 // finish edits a deferred answer with the result (PATCH the original
