@@ -82,8 +82,20 @@ func TestServeMatrixEncryption(t *testing.T) {
 // transactions endpoint, which checks the hs_token, even while the
 // homeserver cannot be reached.
 func TestServeMatrixAppService(t *testing.T) {
-	url, _ := startServer(t, map[string]string{"MATRIX_HOMESERVER": "http://127.0.0.1:1", "MATRIX_USER": "@ticketd:example.net",
-		"MATRIX_AS_TOKEN": "as-secret", "MATRIX_HS_TOKEN": "hs-secret", "TICKETD_DATA_DIR": filepath.Join(t.TempDir(), "data")})
+	envs := map[string]string{"MATRIX_HOMESERVER": "http://127.0.0.1:1", "MATRIX_USER": "@ticketd:example.net",
+		"MATRIX_AS_TOKEN": "as-secret", "MATRIX_HS_TOKEN": "hs-secret", "TICKETD_DATA_DIR": filepath.Join(t.TempDir(), "data")}
+	// A room is routed to a queue as a Slack channel is: the workspace is
+	// the homeserver's server name, the channel the room id.
+	mustRun(t, envs, "admin", "chat", "channel", "add", "--queue", "General", "--platform", "matrix",
+		"--workspace", "example.net", "--channel", "!AbCdEf:example.net")
+	if out := mustRun(t, envs, "admin", "chat", "channel", "list"); !strings.Contains(out, "matrix") ||
+		!strings.Contains(out, "!AbCdEf:example.net") {
+		t.Fatalf("chat channel list:\n%s", out)
+	}
+	url, s := startServer(t, envs)
+	if d := s.chat.describe(); !strings.Contains(d, "Matrix on (application service") {
+		t.Fatalf("describe: %q", d)
+	}
 	for _, tc := range []struct {
 		path, token string
 		want        int
