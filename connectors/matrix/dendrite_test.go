@@ -251,6 +251,10 @@ func editConfig(cfg, regPath, dir string) (string, error) {
 		{"  rate_limiting:\n    enabled: false\n    threshold: 5\n    cooloff_ms: 500\n    exempt_user_ids: []",
 			"  rate_limiting:\n    enabled: true\n    threshold: 5\n    cooloff_ms: 1500\n    exempt_user_ids:" + ex.String()},
 		{"- type: std\n  level: trace", "- type: std\n  level: warn"},
+		// No full-text index of every message, no experimental MSCs: work
+		// the tests do not need.
+		{"  search:\n    enabled: true", "  search:\n    enabled: false"},
+		{"  mscs:\n  - msc2836\n  - msc2444\n  - msc2753", "  mscs: []"},
 	}
 	for _, e := range edits {
 		if !strings.Contains(cfg, e[0]) {
