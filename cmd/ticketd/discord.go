@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/discord"
 	"github.com/ticketd/ticketd/core"
@@ -91,9 +93,10 @@ func (d *discordWiring) describe() string {
 
 const discordUsage = `Usage: ticketd discord register-commands [--guild GUILD_ID]
 
-Registers ticketd's application commands (/ticket) with Discord, replacing
-the application's commands: in one guild (available at once), or globally
-(every guild the bot is in; Discord may take a while to show them). Needs
+Registers ticketd's application commands with Discord (/ticket, and "Open
+ticket" on messages' Apps menu), replacing the application's commands: in
+one guild (available at once), or globally (every guild the bot is in;
+Discord may take a while to show them). Needs
 DISCORD_BOT_TOKEN and DISCORD_APP_ID (and DISCORD_API_URL to point
 elsewhere), from the environment or TICKETD_CONFIG.
 `
@@ -135,6 +138,10 @@ func cmdDiscord(ctx context.Context, args []string, getenv env, stdout io.Writer
 		where = "in guild " + *guild
 	}
 	for _, c := range cmds {
+		if c.Type == discordgo.MessageApplicationCommand {
+			fmt.Fprintf(stdout, "registered %q on messages' Apps menu (id %s) %s\n", c.Name, c.ID, where)
+			continue
+		}
 		fmt.Fprintf(stdout, "registered /%s (id %s) %s\n", c.Name, c.ID, where)
 	}
 	return nil

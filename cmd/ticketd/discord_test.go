@@ -72,11 +72,11 @@ func TestDiscordRegisterCommands(t *testing.T) {
 	f := newFakeDiscordAPI(t)
 	envs := map[string]string{"DISCORD_BOT_TOKEN": "tok", "DISCORD_APP_ID": "700", "DISCORD_API_URL": f.srv.URL + "/api/v9"}
 	out := mustRun(t, envs, "discord", "register-commands", "--guild", "800")
-	if !strings.Contains(out, "registered /ticket (id 1000) in guild 800") {
+	if !strings.Contains(out, "registered /ticket (id 1001) in guild 800") || !strings.Contains(out, `registered "Open ticket" on messages' Apps menu (id 1000)`) {
 		t.Fatalf("output %q", out)
 	}
 	out = mustRun(t, envs, "discord", "register-commands")
-	if !strings.Contains(out, "registered /ticket (id 1000) globally") {
+	if !strings.Contains(out, "registered /ticket (id 1001) globally") {
 		t.Fatalf("output %q", out)
 	}
 	reqs := f.requests()

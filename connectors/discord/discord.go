@@ -211,16 +211,27 @@ func threadName(card *bot.Card) string {
 // on Discord) is the ticket's thread. Inside a thread (at.Thread) the card
 // is posted there.
 func (c *Connector) PostCard(ctx context.Context, at bot.Place, card *bot.Card) (string, error) {
-	ch := at.Channel
 	if at.Thread != "" {
-		ch = at.Thread
+		// The ticket was opened from a message: its card goes into the
+		// message's thread, started now when it was not.
+		send := func() (*discordgo.Message, error) {
+			return c.api.ChannelMessageSendComplex(at.Thread, CardMessage(card), discordgo.WithContext(ctx))
+		}
+		m, err := send()
+		if err != nil && restCode(err) == discordgo.ErrCodeUnknownChannel {
+			if _, terr := c.startThread(ctx, at.Channel, at.Thread, threadName(card)); terr != nil {
+				return "", c.sendError(at, "start the message's thread", terr)
+			}
+			m, err = send()
+		}
+		if err != nil {
+			return "", c.sendError(at, "post card", err)
+		}
+		return m.ID, nil
 	}
-	m, err := c.api.ChannelMessageSendComplex(ch, CardMessage(card), discordgo.WithContext(ctx))
+	m, err := c.api.ChannelMessageSendComplex(at.Channel, CardMessage(card), discordgo.WithContext(ctx))
 	if err != nil {
 		return "", c.sendError(at, "post card", err)
-	}
-	if at.Thread != "" {
-		return m.ID, nil
 	}
 	th, err := c.startThread(ctx, at.Channel, m.ID, threadName(card))
 	if err != nil {

@@ -468,3 +468,66 @@ func TestAnnounceAndDirect(t *testing.T) {
 		t.Fatalf("direct messages %+v", dms)
 	}
 }
+
+// TestOpenFromMessage: "Open ticket" on a message's menu makes it a ticket
+// whose requester is the message's author; the thread started from the
+// message carries the card; asked again, it is the same ticket. On a
+// message inside a ticket-less thread, that thread is the ticket's.
+func TestOpenFromMessage(t *testing.T) {
+	e := newEnv(t, nil)
+	const general = "810000000000000009"
+	e.dc.channels[general] = &fakeChannel{ID: general, Guild: guild}
+	msg := e.snowflake()
+	e.dc.messages[msg] = &fakeMessage{ID: msg, ChannelID: general, Content: "the wifi on floor 3 is down\nsince 9:00"}
+	open := func(channel, thread, target string) map[string]any {
+		return e.interact(e.interactionBody(TypeCommand, aliceID, channel, thread, map[string]any{"id": "750000000000000002",
+			"name": OpenTicket, "type": 3, "target_id": target, "resolved": map[string]any{"messages": map[string]any{
+				target: map[string]any{"id": target, "channel_id": channel, "content": "the wifi on floor 3 is down\nsince 9:00",
+					"author": map[string]any{"id": bobID, "username": "bob"}}}}}))
+	}
+	if m := open(general, "", msg); !strings.Contains(content(m), "Opened ticket #1") {
+		t.Fatalf("open: %v", m)
+	}
+	info, err := e.eng.Card(e.ctx, core.RootID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Ticket.Subject != "the wifi on floor 3 is down" || len(info.Requestors) != 1 ||
+		info.Requestors[0].ID == e.aliceID {
+		t.Fatalf("ticket %+v requestors %+v", info.Ticket, info.Requestors)
+	}
+	if m := open(general, "", msg); !strings.Contains(content(m), "ticket #1 already") {
+		t.Fatalf("again: %v", m)
+	}
+	e.drain()
+	th := e.thread(1)
+	if th.Channel != general || th.Thread != msg {
+		t.Fatalf("thread %+v", th)
+	}
+	cards := e.dc.in(msg) // the thread started from the message
+	if len(cards) != 1 || !strings.Contains(cards[0].text(), "#1  the wifi on floor 3 is down") || th.Card != cards[0].ID {
+		t.Fatalf("card in the message's thread: %+v", cards)
+	}
+	// A change: the card is edited where it is, the line goes below it.
+	if m := e.interact(e.interactionBody(TypeCommand, aliceID, general, msg, commandData("take"))); content(m) != "You own ticket #1 now." {
+		t.Fatalf("take in the message's thread: %v", m)
+	}
+	e.drain()
+	if c := e.dc.message(th.Card); c.Edits != 1 || !strings.Contains(c.text(), "Owner: alice") {
+		t.Fatalf("card after take: %+v", c)
+	}
+	if lines := e.dc.in(msg); len(lines) != 2 || lines[1].Content != "alice took the ticket." {
+		t.Fatalf("thread %+v", lines)
+	}
+	// A message inside a thread that is no ticket's: that thread.
+	const other = "1300000000000099999"
+	e.dc.channels[other] = &fakeChannel{ID: other, Guild: guild, Parent: general, Type: 11}
+	inner := e.snowflake()
+	if m := open(general, other, inner); !strings.Contains(content(m), "Opened ticket #2") {
+		t.Fatalf("open in a thread: %v", m)
+	}
+	e.drain()
+	if th := e.thread(2); th.Thread != other || len(e.dc.in(other)) != 1 {
+		t.Fatalf("ticket 2's thread %+v, messages %+v", th, e.dc.in(other))
+	}
+}

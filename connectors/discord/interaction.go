@@ -30,6 +30,8 @@ const (
 	TypeComponent    = 3
 	TypeAutocomplete = 4
 	TypeModalSubmit  = 5
+	// CommandMessage is the type of a command on a message's menu.
+	CommandMessage = 3
 )
 
 // Channel types of threads.
@@ -54,9 +56,16 @@ type Interaction struct {
 	} `json:"member"`
 	User *User `json:"user"`
 	Data struct {
-		Name       string   `json:"name"`
-		Options    []Option `json:"options"`
-		CustomID   string   `json:"custom_id"`
+		Name    string   `json:"name"`
+		Type    int      `json:"type"` // of a command: 1 slash, 3 a message's menu
+		Options []Option `json:"options"`
+		// TargetID is the message a message command was used on, found in
+		// Resolved.
+		TargetID string `json:"target_id"`
+		Resolved struct {
+			Messages map[string]*Message `json:"messages"`
+		} `json:"resolved"`
+		CustomID   string `json:"custom_id"`
 		Components []struct {
 			Components []struct {
 				CustomID string `json:"custom_id"`
@@ -331,6 +340,43 @@ func (c *Connector) interaction(ctx context.Context, in *Interaction) (*discordg
 		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}, func() { close(answered) }, nil
 }
 
+// openFromMessage answers the message command "Open ticket": the message
+// becomes a ticket (its author the requester) whose thread is the
+// message's: the one started from it, or the thread it was written in.
+func (c *Connector) openFromMessage(ctx context.Context, a bot.Actor, at bot.Place, in *Interaction) *bot.Reply {
+	m := in.Data.Resolved.Messages[in.Data.TargetID]
+	if m == nil || m.ID == "" {
+		return &bot.Reply{Text: "Discord did not say which message that was.", Failed: true}
+	}
+	author := a
+	if m.Author != nil && m.Author.ID != "" && !m.Author.Bot && m.Author.ID != in.Who().ID {
+		name := m.Author.GlobalName
+		if name == "" {
+			name = m.Author.Username
+		}
+		var err error
+		if author, err = c.actor(ctx, in.Workspace(), m.Author, name); err != nil {
+			c.log.Error("cannot resolve a Discord user", "user", m.Author.ID, "err", err)
+			return &bot.Reply{Text: "Something went wrong on our side; try again.", Failed: true}
+		}
+	}
+	// A message in a thread cannot start one: the thread it is in is the
+	// ticket's (one ticket per thread).
+	root := m.ID
+	if at.Thread != "" {
+		root = at.Thread
+	}
+	t, created, err := c.bot.OpenFromMessage(ctx, a, author, bot.Place{Platform: Platform, Workspace: at.Workspace,
+		Channel: at.Channel}, root, m.Content)
+	if err != nil {
+		return &bot.Reply{Text: err.Error(), Failed: true}
+	}
+	if !created {
+		return &bot.Reply{Text: fmt.Sprintf("That message is ticket #%d already.", t.ID)}
+	}
+	return &bot.Reply{Text: fmt.Sprintf("Opened ticket #%d from that message; its thread is the ticket's.", t.ID)}
+}
+
 // quickAnswer is the answer to a button that needs no engine (nil for the
 // others): the form of a comment or a reply, the question before a
 // dangerous action.
@@ -412,6 +458,9 @@ func (c *Connector) run(ctx context.Context, in *Interaction) *discordgo.Interac
 	}
 	switch in.Type {
 	case TypeCommand:
+		if in.Data.Type == CommandMessage {
+			return answer(c.openFromMessage(ctx, a, at, in))
+		}
 		line := in.Line()
 		if line == "" {
 			line = "help" // /ticket alone

@@ -19,7 +19,8 @@ import (
 // custom id is "ticket:<verb>:<n>" too, and the text input's is "text".
 const (
 	CustomPrefix = "ticket:"
-	ModalNew     = "ticket:new" // the form that opens a ticket
+	ModalNew     = "ticket:new"  // the form that opens a ticket
+	OpenTicket   = "Open ticket" // the message command
 )
 
 // Discord's limits on message parts.
@@ -291,9 +292,10 @@ func ConfirmData(question, verb, label string, n int64) *discordgo.InteractionRe
 }
 
 // Commands are the application commands ticketd registers: /ticket with
-// one text option that takes the command grammar ("take 42").
+// one text option that takes the command grammar ("take 42"), and "Open
+// ticket" on a message's menu (Apps).
 func Commands() []*discordgo.ApplicationCommand {
-	return []*discordgo.ApplicationCommand{{
+	return []*discordgo.ApplicationCommand{{Name: OpenTicket, Type: discordgo.MessageApplicationCommand}, {
 		Name:        "ticket",
 		Type:        discordgo.ChatApplicationCommand,
 		Description: "Work tickets: take 42, new noc core1 down, resolve, help",
