@@ -20,6 +20,8 @@ func FuzzInteraction(f *testing.F) {
 	f.Add([]byte(`{"id":"1","application_id":"2","type":5,"token":"t","user":{"id":"6"},"data":{"custom_id":"ticket:comment:4",` +
 		`"components":[{"type":1,"components":[{"type":4,"custom_id":"text","value":"hi"}]}]}}`))
 	f.Add([]byte(`{"id":"1","type":2,"data":{"options":[{"type":1,"options":[{"type":2,"options":null}]}]}}`))
+	f.Add([]byte(`{"id":"1","application_id":"2","type":2,"token":"t","user":{"id":"6"},"data":{"name":"Open ticket","type":3,` +
+		`"target_id":"9","resolved":{"messages":{"9":{"id":"9","content":"wifi down","author":{"id":"7"}}}}}}`))
 	f.Add([]byte(`{"id":1}`))
 	f.Add([]byte(`{"id":"1","application_id":"2","type":3,"token":"t","user":{"id":"6"},"data":{"custom_id":"ticket:?:42"}}`))
 	f.Add([]byte("ticket:delete?:7"))
