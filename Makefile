@@ -6,8 +6,11 @@ FUZZTIME ?= 30s
 
 .PHONY: test bench lint build fuzz clean
 
+# The second and third lines test encrypted Matrix rooms: the pure-Go Olm build (-tags goolm).
 test:
 	scripts/testenv.sh $(GO) test -count=1 -timeout 14m ./...
+	scripts/testenv.sh env CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m -tags goolm ./connectors/matrix/
+	scripts/testenv.sh env CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m -tags goolm -run Matrix ./cmd/ticketd/
 
 bench:
 	scripts/testenv.sh $(GO) test -run '^$$' -bench . -benchmem ./...

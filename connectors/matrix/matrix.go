@@ -129,8 +129,9 @@ type Connector struct {
 	workspace string // the bot's server name
 	started   time.Time
 
-	mu  sync.Mutex
-	dms map[id.UserID]id.RoomID // direct rooms for private answers
+	mu     sync.Mutex
+	dms    map[id.UserID]id.RoomID // direct rooms for private answers
+	warned map[id.RoomID]bool      // encrypted rooms said to be unreadable
 
 	syncCancel context.CancelFunc
 	syncDone   chan struct{}
@@ -266,7 +267,9 @@ func (c *Connector) Start(ctx context.Context) error {
 	syncer.OnEventType(event.EventMessage, c.onEvent)
 	syncer.OnEventType(event.EventReaction, c.onEvent)
 	syncer.OnEventType(event.StateMember, c.onEvent)
-	if c.cfg.PickleKey != "" {
+	if c.cfg.PickleKey == "" {
+		syncer.OnEventType(event.EventEncrypted, c.cannotDecrypt)
+	} else {
 		cr, err := setupCrypto(ctx, c)
 		if err != nil {
 			return fmt.Errorf("matrix: encryption: %w", err)
@@ -290,6 +293,25 @@ func (c *Connector) Start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// cannotDecrypt says, once per room, that an encrypted room's messages are
+// not read.
+func (c *Connector) cannotDecrypt(ctx context.Context, evt *event.Event) {
+	c.mu.Lock()
+	if c.warned == nil {
+		c.warned = map[id.RoomID]bool{}
+	}
+	first := !c.warned[evt.RoomID]
+	c.warned[evt.RoomID] = true
+	c.mu.Unlock()
+	if first {
+		msg := "an encrypted Matrix room: its messages are not read; set MATRIX_PICKLE_KEY to read them"
+		if !EncryptionAvailable {
+			msg = "an encrypted Matrix room: its messages are not read; this build has no encryption (rebuild with -tags goolm, set MATRIX_PICKLE_KEY)"
+		}
+		c.log.Warn(msg, "room", evt.RoomID)
+	}
 }
 
 func (c *Connector) login(ctx context.Context) error {
