@@ -20,7 +20,7 @@ set -euo pipefail
 
 module=${DENDRITE_MODULE:-github.com/matrix-org/dendrite}
 version=${DENDRITE_VERSION:-v0.13.8}
-cache=${DENDRITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ticketd-dendrite}
+cache=${DENDRITE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/ticketd-dendrite}
 
 log() { printf 'dendrite.sh: %s\n' "$*" >&2; }
 
