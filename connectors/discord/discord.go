@@ -78,9 +78,10 @@ type Connector struct {
 	tr  *transport
 	pub ed25519.PublicKey
 
-	mu      sync.Mutex
-	parents map[string]string // channel id -> parent channel when a thread, "" when not
-	botUser string            // the bot's user id (READY)
+	mu       sync.Mutex
+	parents  map[string]string // channel id -> parent channel when a thread, "" when not
+	botUser  string            // the bot's user id (READY)
+	stopping bool              // Stop was called: no new gateway work
 
 	// Work that goes on after an interaction was answered: owned here,
 	// waited for by Stop.
@@ -158,11 +159,26 @@ func (c *Connector) Session() *discordgo.Session { return c.api }
 // Stop closes the gateway and waits for work that outlived its
 // interaction (at most its timeout).
 func (c *Connector) Stop() {
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
 	if c.gw != nil {
 		c.gw.stop()
 	}
 	c.bg.Wait()
 	c.bgCancel()
+}
+
+// track counts a gateway event in the work Stop waits for; false once
+// stopping.
+func (c *Connector) track() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping {
+		return false
+	}
+	c.bg.Add(1)
+	return true
 }
 
 // later runs fn after the interaction that started it was answered.

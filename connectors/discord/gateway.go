@@ -45,7 +45,12 @@ func (c *Connector) StartGateway(ctx context.Context) error {
 	}
 	s := c.api
 	s.Identify.Intents = Intents
-	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) { c.gatewayEvent(e.Type, e.RawData) })
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) {
+		if c.track() {
+			defer c.bg.Done()
+			c.gatewayEvent(e.Type, e.RawData)
+		}
+	})
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &gatewayRunner{cancel: cancel, done: make(chan struct{})}
 	c.gw = r
