@@ -74,9 +74,10 @@ func noMentions() *discordgo.MessageAllowedMentions {
 
 // CardEmbed renders a card.
 func CardEmbed(c *bot.Card) *discordgo.MessageEmbed {
-	title := fmt.Sprintf("#%d  %s", c.Ticket, c.Subject)
+	subject := Escape(cut(strings.Join(strings.Fields(c.Subject), " "), 200))
+	title := fmt.Sprintf("#%d  %s", c.Ticket, subject)
 	if c.Inactive {
-		title = fmt.Sprintf("#%d  %s (%s)", c.Ticket, c.Subject, c.Status)
+		title = fmt.Sprintf("#%d  %s (%s)", c.Ticket, subject, c.Status)
 	}
 	owner := "*nobody*"
 	if c.Owner != "" {
