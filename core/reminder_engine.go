@@ -702,6 +702,35 @@ func (e *Engine) Reminders(ctx context.Context, actorID, ticketID int64) ([]*Rem
 	return out, err
 }
 
+// CancelReminder deletes a reminder someone set on a ticket: one's own, or
+// anyone's with ModifyTicket. Reminders the engine keeps (untaken,
+// stalled, escalation) follow the ticket and its queue's policy instead.
+func (e *Engine) CancelReminder(ctx context.Context, actorID, ticketID, reminderID int64) error {
+	return e.update(ctx, actorID, func(s *session) error {
+		st, err := s.load(ticketID, false)
+		if err != nil {
+			return err
+		}
+		rs, err := s.tx.Reminders(s.ctx, []int64{reminderID})
+		if err != nil {
+			return Internal(err, "load reminder")
+		}
+		if len(rs) == 0 || rs[0].TicketID != st.t.ID || (rs[0].UserID != s.actor.ID && !s.has(st, RightShowTicketComments)) {
+			return Errorf(CodeNotFound, "no reminder %d on ticket #%d", reminderID, st.t.ID)
+		}
+		r := rs[0]
+		if r.Kind != ReminderUser {
+			return Errorf(CodeInvalid, "the %s reminder follows the ticket and its queue's policy: change those instead", r.Kind)
+		}
+		if r.UserID != s.actor.ID {
+			if err := s.need(st, "cancel others' reminders on", RightModifyTicket); err != nil {
+				return err
+			}
+		}
+		return Internal(s.tx.DeleteReminder(s.ctx, r.ID), "delete reminder")
+	})
+}
+
 // ---- policies ----
 
 // ReminderPolicyInput changes a queue's reminder policy; nil fields stay.

@@ -105,6 +105,7 @@ var routes = []route{
 	{method: "GET", path: "/api/v1/tickets/{id}/attachments/{attachment}", serve: (*API).attachment},
 	{method: "GET", path: "/api/v1/tickets/{id}/reminders", serve: (*API).listReminders},
 	{method: "POST", path: "/api/v1/tickets/{id}/reminders", serve: (*API).createReminder},
+	{method: "DELETE", path: "/api/v1/tickets/{id}/reminders/{reminder}", serve: (*API).deleteReminder},
 
 	{method: "GET", path: "/api/v1/queues", serve: (*API).listQueues},
 	{method: "POST", path: "/api/v1/queues", serve: (*API).createQueue},

@@ -99,6 +99,21 @@ func (a *API) createReminder(c *call) error {
 	return c.reply(http.StatusCreated, reminderJSON(r))
 }
 
+func (a *API) deleteReminder(c *call) error {
+	id, err := pathID(c, "id", "ticket")
+	if err != nil {
+		return err
+	}
+	rid, err := pathID(c, "reminder", "reminder")
+	if err != nil {
+		return err
+	}
+	if err := a.eng.CancelReminder(c.ctx, c.actor(), id, rid); err != nil {
+		return err
+	}
+	return c.noContent()
+}
+
 func policyJSON(p *core.QueueReminderPolicy) ReminderPolicy {
 	return ReminderPolicy{Queue: p.Queue, UntakenAfter: p.UntakenAfter.String(), UntakenEvery: p.UntakenEvery.String(),
 		OnDutyGroup: p.OnDutyGroup, StalledAfter: p.StalledAfter.String()}

@@ -38,6 +38,14 @@ func TestReminderAPI(t *testing.T) {
 	}
 	bob := e.requester("bob")
 	expectError(t, e.do(bob.token, "GET", path, nil), http.StatusNotFound, "not_found")
+	expectError(t, e.do(bob.token, "DELETE", fmt.Sprintf("%s/%d", path, got.ID), nil), http.StatusNotFound, "not_found")
+
+	// Cancelled by whoever set it; then it is gone.
+	other := must[*core.Reminder](t)(e.eng.Remind(e.ctx, alice.ID, tk.ID, when, "cancel me"))
+	if r := e.do(alice.token, "DELETE", fmt.Sprintf("%s/%d", path, other.ID), nil); r.status != http.StatusNoContent {
+		t.Fatalf("cancel: %d %s", r.status, r.body)
+	}
+	expectError(t, e.do(alice.token, "DELETE", fmt.Sprintf("%s/%d", path, other.ID), nil), http.StatusNotFound, "not_found")
 
 	// The queue's policy: staff read it, AdminQueue changes it.
 	expectError(t, e.do(alice.token, "PATCH", "/api/v1/queues/General/reminders", map[string]any{"untaken_after": "15m"}),
@@ -73,8 +81,9 @@ func TestReminderAPI(t *testing.T) {
 	list = nil
 	e.do(alice.token, "GET", path, nil).decode(t, &list)
 	if len(list) != 2 || list[1].Kind != "escalate" {
-		t.Errorf("reminders after setting a due date and a final priority: %+v", list)
+		t.Fatalf("reminders after setting a due date and a final priority: %+v", list)
 	}
+	expectError(t, e.do(alice.token, "DELETE", fmt.Sprintf("%s/%d", path, list[1].ID), nil), http.StatusBadRequest, "invalid")
 
 	// Digests: one's own.
 	r = e.do(alice.token, "PUT", "/api/v1/users/me/digest", map[string]any{"via": "mail", "at": "07:30", "time_zone": "Europe/Berlin"})
