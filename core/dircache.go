@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"strings"
 	"sync"
 )
@@ -26,6 +27,72 @@ import (
 // earlier, and a later version only ever comes with a different number,
 // which empties the cache.
 
+// An action trusts the cache at first: it uses what the cache holds
+// without waiting for the version, which the store reads along with the
+// action's first statement (PrefetchDirectoryVersion), and checks it before
+// the transaction ends. When it differs, the action is rolled back and run
+// again, reading the version first (dirRead). What an action reads of the
+// directory after it changed it is never cached: the change may yet be
+// rolled back.
+
+// dirUse says how a session uses the directory cache.
+type dirUse int
+
+const (
+	dirTrust dirUse = iota // use the cache, check its version before the end
+	dirRead                // read the version first
+)
+
+// errStaleDirectory rolls back an action that used a cache whose version
+// was not the directory's; Engine.run runs it again.
+var errStaleDirectory = errors.New("the directory changed")
+
+// dirUse is the version under which the session may read the cache; 0:
+// none.
+func (s *session) dirUse() int64 {
+	if s.tx.DirectoryChanged() {
+		return 0
+	}
+	return s.dirv
+}
+
+// dirKeep is the version under which the session may add what it read to
+// the cache; 0: it may not.
+func (s *session) dirKeep() int64 {
+	if s.dirv == 0 || s.tx.DirectoryChanged() {
+		return 0
+	}
+	if s.dirCheck {
+		v, err := s.tx.DirectoryVersion(s.ctx)
+		if err != nil || v != s.dirv {
+			return 0 // confirmed() says so at the end
+		}
+		s.dirCheck = false
+	}
+	return s.dirv
+}
+
+// confirmed checks, at the end of a transaction that trusted the cache,
+// that the cache's version was the directory's; errStaleDirectory if not.
+// err is the outcome of the transaction so far, returned otherwise.
+func (s *session) confirmed(err error) error {
+	if !s.dirCheck {
+		return err
+	}
+	v, verr := s.tx.DirectoryVersion(s.ctx)
+	switch {
+	case verr != nil && err != nil:
+		return err
+	case verr != nil:
+		return Internal(verr, "read directory version")
+	case v != s.dirv:
+		s.e.dir.invalidate(v)
+		return errStaleDirectory
+	}
+	s.dirCheck = false
+	return err
+}
+
 // dirCache is an engine's directory cache. The zero value is empty.
 type dirCache struct {
 	mu      sync.Mutex
@@ -34,6 +101,28 @@ type dirCache struct {
 	queues  map[int64]*Queue
 	byName  map[string]*Queue // lower-case name
 	lcs     map[string]*Lifecycle
+}
+
+// current is the version of what the cache holds; 0: nothing.
+func (c *dirCache) current() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.version
+}
+
+// invalidate empties the cache if it holds a version older than v.
+func (c *dirCache) invalidate(v int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at(v)
+}
+
+// clear empties the cache.
+func (c *dirCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.version = 0
+	c.rights, c.queues, c.byName, c.lcs = nil, nil, nil, nil
 }
 
 // at makes the cache hold version v; false when it holds a newer one (the

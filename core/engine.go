@@ -77,26 +77,37 @@ type session struct {
 	queues map[int64]*Queue
 	auto   *autoRun // the changes rules and SLA clocks follow (automation.go)
 	// dirv is the directory version the transaction saw first; 0: unknown,
-	// and the directory cache is not used.
-	dirv int64
+	// and the directory cache is not used. With dirCheck, dirv is the
+	// version of the cache, which the transaction has yet to confirm
+	// (dircache.go).
+	dirv     int64
+	dirCheck bool
 }
 
-func (e *Engine) begin(ctx context.Context, tx Tx, actorID int64) (*session, error) {
+// begin starts a session as actor, using the directory cache as dir says
+// (dircache.go). The session is returned with errors too, when there is one.
+func (e *Engine) begin(ctx context.Context, tx Tx, actorID int64, dir dirUse) (*session, error) {
 	s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), lcs: map[string]*Lifecycle{}, queues: map[int64]*Queue{}}
-	v, err := tx.DirectoryVersion(ctx)
-	if err != nil {
-		return nil, Internal(err, "read directory version")
+	switch v := e.dir.current(); {
+	case dir == dirTrust && v > 0:
+		s.dirv, s.dirCheck = v, true
+		tx.PrefetchDirectoryVersion()
+	default:
+		v, err := tx.DirectoryVersion(ctx)
+		if err != nil {
+			return nil, Internal(err, "read directory version")
+		}
+		s.dirv = v
 	}
-	s.dirv = v
 	r, err := s.rightsOf(actorID)
 	if err != nil {
-		return nil, err
+		return s, err
 	}
 	if r.User.Disabled {
-		return nil, Errorf(CodeForbidden, "user %s is disabled", r.User.Name)
+		return s, Errorf(CodeForbidden, "user %s is disabled", r.User.Name)
 	}
 	if r.User.ID == NobodyID {
-		return nil, Errorf(CodeForbidden, "Nobody cannot act on tickets")
+		return s, Errorf(CodeForbidden, "Nobody cannot act on tickets")
 	}
 	s.actor, s.rights = r.User, r
 	return s, nil
@@ -112,26 +123,56 @@ func (e *Engine) SetObserver(o ActionObserver) { e.observe = o }
 
 // update runs fn in a write transaction as actor.
 func (e *Engine) update(ctx context.Context, actorID int64, fn func(s *session) error) error {
-	return e.run(ctx, e.store.Update, actorID, fn)
+	return e.run(ctx, e.store.Update, actorID, dirRead, fn)
 }
 
 // view runs fn in a read transaction as actor.
 func (e *Engine) view(ctx context.Context, actorID int64, fn func(s *session) error) error {
-	return e.run(ctx, e.store.View, actorID, fn)
+	return e.run(ctx, e.store.View, actorID, dirRead, fn)
 }
 
-func (e *Engine) run(ctx context.Context, inTx func(context.Context, func(Tx) error) error, actorID int64, fn func(s *session) error) error {
+// updateAgain and viewAgain are update and view for the frequent actions,
+// which save a round trip by trusting the directory cache (dircache.go):
+// fn may run a second time, so it must set, never add to, what it hands
+// out.
+func (e *Engine) updateAgain(ctx context.Context, actorID int64, fn func(s *session) error) error {
+	return e.run(ctx, e.store.Update, actorID, dirTrust, fn)
+}
+
+func (e *Engine) viewAgain(ctx context.Context, actorID int64, fn func(s *session) error) error {
+	return e.run(ctx, e.store.View, actorID, dirTrust, fn)
+}
+
+func (e *Engine) run(ctx context.Context, inTx func(context.Context, func(Tx) error) error, actorID int64,
+	first dirUse, fn func(s *session) error) error {
 	start := time.Now()
-	err := inTx(ctx, func(tx Tx) error {
-		s, err := e.begin(ctx, tx, actorID)
-		if err != nil {
+	var err error
+	for dir := first; ; dir = dirRead {
+		changed := false
+		err = inTx(ctx, func(tx Tx) error {
+			s, err := e.begin(ctx, tx, actorID, dir)
+			if err == nil {
+				if err = fn(s); err == nil {
+					err = s.settle()
+				}
+			}
+			changed = tx.DirectoryChanged()
+			if s != nil {
+				return s.confirmed(err)
+			}
 			return err
+		})
+		if err == nil && changed {
+			// The next action reads the new version first rather than
+			// trusting the cache and running again.
+			e.dir.clear()
 		}
-		if err := fn(s); err != nil {
-			return err
+		// An action decided on a directory that had changed is run again,
+		// reading the directory first.
+		if err != errStaleDirectory || dir == dirRead {
+			break
 		}
-		return s.settle()
-	})
+	}
 	e.observed(start, err)
 	return err
 }
@@ -178,7 +219,7 @@ func actionName() string {
 }
 
 func (s *session) rightsOf(userID int64) (*Rights, error) {
-	if r := s.e.dir.getRights(s.dirv, userID); r != nil {
+	if r := s.e.dir.getRights(s.dirUse(), userID); r != nil {
 		return r, nil
 	}
 	u, err := s.tx.User(s.ctx, userID)
@@ -200,7 +241,7 @@ func (s *session) rightsOf(userID int64) (*Rights, error) {
 		}
 	}
 	r := NewRights(u, groups, grants)
-	s.e.dir.putRights(s.dirv, r)
+	s.e.dir.putRights(s.dirKeep(), r)
 	return r, nil
 }
 
@@ -208,13 +249,13 @@ func (s *session) queue(id int64) (*Queue, error) {
 	if q := s.queues[id]; q != nil {
 		return q, nil
 	}
-	q := s.e.dir.getQueue(s.dirv, id, "")
+	q := s.e.dir.getQueue(s.dirUse(), id, "")
 	if q == nil {
 		var err error
 		if q, err = s.tx.Queue(s.ctx, id); err != nil {
 			return nil, Internal(err, "load queue")
 		}
-		s.e.dir.putQueue(s.dirv, q)
+		s.e.dir.putQueue(s.dirKeep(), q)
 	}
 	s.queues[id] = q
 	return q, nil
@@ -232,19 +273,19 @@ func (s *session) queueByName(name string) (*Queue, error) {
 	var err error
 	id, perr := strconv.ParseInt(name, 10, 64)
 	if perr == nil {
-		q = s.e.dir.getQueue(s.dirv, id, "")
+		q = s.e.dir.getQueue(s.dirUse(), id, "")
 	} else {
-		q = s.e.dir.getQueue(s.dirv, 0, name)
+		q = s.e.dir.getQueue(s.dirUse(), 0, name)
 	}
-	switch {
-	case q != nil:
-	case perr == nil:
-		q, err = s.tx.Queue(s.ctx, id)
-	default:
-		q, err = s.tx.QueueByName(s.ctx, name)
-	}
-	if err == nil {
-		s.e.dir.putQueue(s.dirv, q)
+	if q == nil {
+		if perr == nil {
+			q, err = s.tx.Queue(s.ctx, id)
+		} else {
+			q, err = s.tx.QueueByName(s.ctx, name)
+		}
+		if err == nil {
+			s.e.dir.putQueue(s.dirKeep(), q)
+		}
 	}
 	if IsCode(err, CodeNotFound) {
 		return nil, Errorf(CodeNotFound, "no queue named %q; `list` shows the queues you can use", name)
@@ -268,7 +309,7 @@ func (s *session) lifecycle(name string) (*Lifecycle, error) {
 		s.lcs[name] = l
 		return l, nil
 	}
-	if l := s.e.dir.getLifecycle(s.dirv, name); l != nil {
+	if l := s.e.dir.getLifecycle(s.dirUse(), name); l != nil {
 		s.lcs[name] = l
 		return l, nil
 	}
@@ -285,7 +326,7 @@ func (s *session) lifecycle(name string) (*Lifecycle, error) {
 		return nil, err
 	}
 	s.lcs[name] = l
-	s.e.dir.putLifecycle(s.dirv, name, l)
+	s.e.dir.putLifecycle(s.dirKeep(), name, l)
 	return l, nil
 }
 

@@ -37,7 +37,7 @@ func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*Ti
 		return nil, err
 	}
 	var out *Ticket
-	err = e.update(ctx, actorID, func(s *session) error {
+	err = e.updateAgain(ctx, actorID, func(s *session) error {
 		var err error
 		out, _, err = s.create(in, subject)
 		return err
@@ -251,7 +251,7 @@ func IfVersion(ctx context.Context, v int64) context.Context {
 // reports a change.
 func (e *Engine) act(ctx context.Context, actorID, id int64, fn func(s *session, st *ticketState) (changed bool, err error)) (*Ticket, error) {
 	var out *Ticket
-	err := e.update(ctx, actorID, func(s *session) error {
+	err := e.updateAgain(ctx, actorID, func(s *session) error {
 		st, err := s.load(id, true)
 		if err != nil {
 			return err
@@ -954,7 +954,7 @@ type TicketInfo struct {
 // Show returns a ticket the actor may see, following merges.
 func (e *Engine) Show(ctx context.Context, actorID, id int64) (*TicketInfo, error) {
 	var out *TicketInfo
-	err := e.view(ctx, actorID, func(s *session) error {
+	err := e.viewAgain(ctx, actorID, func(s *session) error {
 		st, err := s.load(id, false)
 		if err != nil {
 			return err

@@ -599,7 +599,7 @@ func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject
 	} else if err != nil {
 		return nil, Internal(err, "find sender")
 	}
-	s, err := e.begin(ctx, tx, u.ID)
+	s, err := e.begin(ctx, tx, u.ID, dirRead)
 	if IsCode(err, CodeForbidden) {
 		return nil, &refusal{reason: "your account is disabled"}
 	}

@@ -126,8 +126,17 @@ type DirectoryStore interface {
 	// larger, in the transaction that makes the change, whoever makes it
 	// (the store counts changes in the database itself). The engine keeps
 	// what it read of these between transactions and uses it while this
-	// number stays the same. Read it before anything else in a transaction.
+	// number stays the same. It is the version the transaction saw first:
+	// read it, or prefetch it, before anything else.
 	DirectoryVersion(ctx context.Context) (int64, error)
+	// PrefetchDirectoryVersion asks the store to read the directory
+	// version with the transaction's next statement, where it can send
+	// statements together (else it does nothing): DirectoryVersion then
+	// returns what was read there, at no further cost.
+	PrefetchDirectoryVersion()
+	// DirectoryChanged reports whether this transaction has changed the
+	// directory: what it reads of it since is its own, not yet committed.
+	DirectoryChanged() bool
 }
 
 // RightsStore holds grants.

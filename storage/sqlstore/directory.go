@@ -20,6 +20,7 @@ func (x *tx) queueArgs(q *core.Queue) []any {
 }
 
 func (x *tx) InsertQueue(ctx context.Context, q *core.Queue) error {
+	x.changingDirectory(ctx)
 	id, err := x.insertUnique(ctx, fmt.Sprintf("queue %q", q.Name), qQueueInsert, x.queueArgs(q)...)
 	if err == nil {
 		q.ID = id
@@ -28,6 +29,7 @@ func (x *tx) InsertQueue(ctx context.Context, q *core.Queue) error {
 }
 
 func (x *tx) UpdateQueue(ctx context.Context, q *core.Queue) error {
+	x.changingDirectory(ctx)
 	return x.updateUnique(ctx, fmt.Sprintf("queue %d", q.ID), qQueueUpdate, append([]any{q.ID}, x.queueArgs(q)...)...)
 }
 
@@ -57,6 +59,7 @@ func (x *tx) userArgs(u *core.User) []any {
 }
 
 func (x *tx) InsertUser(ctx context.Context, u *core.User) error {
+	x.changingDirectory(ctx)
 	id, err := x.insertUnique(ctx, fmt.Sprintf("user %q <%s>", u.Name, u.Email), qUserInsert, x.userArgs(u)...)
 	if err == nil {
 		u.ID = id
@@ -65,6 +68,7 @@ func (x *tx) InsertUser(ctx context.Context, u *core.User) error {
 }
 
 func (x *tx) UpdateUser(ctx context.Context, u *core.User) error {
+	x.changingDirectory(ctx)
 	return x.updateUnique(ctx, fmt.Sprintf("user %d", u.ID), qUserUpdate, append([]any{u.ID}, x.userArgs(u)...)...)
 }
 
@@ -94,6 +98,7 @@ func scanGroup(s scanner) (*core.Group, error) {
 }
 
 func (x *tx) InsertGroup(ctx context.Context, g *core.Group) error {
+	x.changingDirectory(ctx)
 	id, err := x.insertUnique(ctx, fmt.Sprintf("group %q", g.Name), qGroupInsert, g.Name, g.Description, g.System)
 	if err == nil {
 		g.ID = id
@@ -114,10 +119,12 @@ func (x *tx) Groups(ctx context.Context) ([]*core.Group, error) {
 }
 
 func (x *tx) AddMember(ctx context.Context, groupID, userID int64) error {
+	x.changingDirectory(ctx)
 	return x.execUnique(ctx, memberWhat(groupID, userID), qMemberAdd, groupID, userID)
 }
 
 func (x *tx) RemoveMember(ctx context.Context, groupID, userID int64) error {
+	x.changingDirectory(ctx)
 	return x.execOne(ctx, memberWhat(groupID, userID), qMemberRemove, groupID, userID)
 }
 
@@ -134,6 +141,7 @@ func (x *tx) UserGroups(ctx context.Context, userID int64) ([]int64, error) {
 }
 
 func (x *tx) PutLifecycle(ctx context.Context, name string, definition []byte) error {
+	x.changingDirectory(ctx)
 	_, err := x.exec(ctx, fmt.Sprintf("lifecycle %q", name), qLifecyclePut, name, bytesArg(definition))
 	return err
 }
@@ -165,11 +173,62 @@ const qDirectoryVersion = `SELECT version FROM directory_version WHERE id = 1`
 // increase (migration 0009).
 // It does not count as the transaction's first statement for the reads
 // sent ahead with it (ahead.go): the engine reads it before anything else.
+// The transaction keeps the first version it read.
 func (x *tx) DirectoryVersion(ctx context.Context) (int64, error) {
+	if x.version != 0 {
+		return x.version, nil
+	}
 	first := x.g != nil && !x.g.sent
 	v, err := get(ctx, x, "directory version", scanInt64, qDirectoryVersion)
 	if first {
 		x.g.sent = false
 	}
-	return v, err
+	if err == nil && x.version == 0 {
+		x.version = v
+	}
+	return x.version, err
+}
+
+// DirectoryChanged says whether the transaction has called a method that
+// writes to the directory's tables.
+func (x *tx) DirectoryChanged() bool { return x.dirChanged }
+
+// changingDirectory notes that the transaction writes to the directory's
+// tables, whose triggers increase the directory version: the version the
+// transaction saw first is read before, when it was asked for
+// (PrefetchDirectoryVersion) and not yet read.
+func (x *tx) changingDirectory(ctx context.Context) {
+	if !x.dirChanged && x.wantVersion && x.version == 0 && !x.prefetched {
+		_, _ = x.DirectoryVersion(ctx) // an error shows again in the write
+	}
+	x.dirChanged = true
+}
+
+// PrefetchDirectoryVersion holds the read back, to be sent with the next
+// statement, where the connection can (see Deferrer). Like
+// DirectoryVersion, it does not count as the transaction's first statement.
+func (x *tx) PrefetchDirectoryVersion() {
+	x.wantVersion = true
+	if x.g == nil || x.version != 0 || x.prefetched {
+		return
+	}
+	df, ok := x.g.q.(Deferrer)
+	if !ok {
+		return
+	}
+	x.prefetched = true
+	df.Defer(Deferred{Query: x.d.rebind(qDirectoryVersion), Returning: true,
+		Done: func(_ int64, row Row, err error) error {
+			var v int64
+			if err == nil {
+				err = row.Scan(&v)
+			}
+			if err != nil {
+				return core.Internal(err, "read directory version")
+			}
+			if x.version == 0 {
+				x.version = v
+			}
+			return nil
+		}})
 }

@@ -26,6 +26,7 @@ func grantWhat(g core.Grant) string {
 }
 
 func (x *tx) InsertGrant(ctx context.Context, g *core.Grant) error {
+	x.changingDirectory(ctx)
 	id, err := x.insertUnique(ctx, grantWhat(*g), qGrantInsert, grantArgs(*g)...)
 	if err == nil {
 		g.ID = id
@@ -34,6 +35,7 @@ func (x *tx) InsertGrant(ctx context.Context, g *core.Grant) error {
 }
 
 func (x *tx) DeleteGrant(ctx context.Context, g core.Grant) error {
+	x.changingDirectory(ctx)
 	return x.execOne(ctx, grantWhat(g), qGrantDelete, grantArgs(g)...)
 }
 

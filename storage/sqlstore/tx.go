@@ -25,6 +25,13 @@ type tx struct {
 	// Dialect.NextTransactionID), by ticket, until InsertTransaction uses
 	// them.
 	txnIDs map[int64]int64
+	// version is the directory version the transaction read first (0: not
+	// yet); prefetched: its read is held back (see DirectoryVersion).
+	version     int64
+	prefetched  bool
+	wantVersion bool // PrefetchDirectoryVersion was called
+	// dirChanged: the transaction wrote to the directory's tables.
+	dirChanged bool
 }
 
 var _ core.Tx = (*tx)(nil)
