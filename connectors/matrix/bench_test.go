@@ -28,13 +28,18 @@ func openPostgres(tb testing.TB) core.Store {
 
 // BenchmarkCommandReply measures a Matrix command's round trip through a
 // real homeserver: a user sends `!ticket show N` to the room, Dendrite
-// hands it to the bot's /sync, the bot reads the ticket (Postgres) and
-// answers, and the user's own /sync brings the answer. One command at a
-// time; the latency percentiles are reported. Run it with
+// hands it to the bot's /sync, the bot reads the ticket (Postgres, or
+// SQLite) and answers, and the user's own /sync brings the answer. One
+// command at a time; the latency percentiles are reported. Run it with
 //
 //	scripts/testenv.sh go test -run '^$' -bench CommandReply -benchtime 300x ./connectors/matrix/
 func BenchmarkCommandReply(b *testing.B) {
-	e := newEnv(b, envOptions{store: openPostgres})
+	b.Run("Postgres", func(b *testing.B) { benchCommandReply(b, openPostgres) })
+	b.Run("SQLite", func(b *testing.B) { benchCommandReply(b, openSQLite) })
+}
+
+func benchCommandReply(b *testing.B, store func(testing.TB) core.Store) {
+	e := newEnv(b, envOptions{store: store})
 	n, _ := e.openTicket("Benchmark ticket")
 	line := fmt.Sprintf("!ticket show %d", n)
 	for i := 0; i < 20; i++ { // warm up connections, caches and the identity
