@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx": the Matrix crypto store on Postgres
 
@@ -23,6 +24,8 @@ type matrixWiring struct {
 	appservice bool
 	encrypted  bool
 	cryptoDB   *sql.DB
+	quit       context.CancelFunc // ends the start loop
+	done       chan struct{}
 }
 
 // addMatrix wires the Matrix connector into the chat layer when
@@ -124,13 +127,39 @@ func (m *matrixWiring) mount(mux *http.ServeMux, eng *core.Engine) {
 	}
 }
 
+// start logs the connector in and starts it; while the homeserver cannot
+// be reached (or refuses), it tries again every matrixRetry.
 func (m *matrixWiring) start(ctx context.Context, log *slog.Logger) {
-	if err := m.conn.Start(ctx); err != nil {
-		log.Error("Matrix did not start", "err", err)
-	}
+	base, quit := context.WithCancel(context.Background())
+	m.quit, m.done = quit, make(chan struct{})
+	go func() {
+		defer close(m.done)
+		for {
+			sctx, cancel := context.WithTimeout(base, time.Minute)
+			err := m.conn.Start(sctx)
+			cancel()
+			if err == nil {
+				log.Info("Matrix started", "user", m.conn.UserID())
+				return
+			}
+			log.Error("Matrix did not start; trying again", "in", matrixRetry, "err", err)
+			select {
+			case <-base.Done():
+				return
+			case <-time.After(matrixRetry):
+			}
+		}
+	}()
 }
 
+// matrixRetry is how long start waits before trying again.
+var matrixRetry = 30 * time.Second
+
 func (m *matrixWiring) stop() {
+	if m.quit != nil {
+		m.quit()
+		<-m.done
+	}
 	m.conn.Stop()
 	if m.cryptoDB != nil {
 		m.cryptoDB.Close()

@@ -3,9 +3,16 @@ package matrix
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,6 +158,9 @@ type envOptions struct {
 	store    func(tb testing.TB) core.Store
 	autoJoin string
 	bot      string // an existing bot account's localpart ("": a fresh one)
+	// flaky puts a proxy before the homeserver that answers 502 until the
+	// first Start has failed on it; Start is then called again.
+	flaky bool
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {
@@ -201,7 +211,24 @@ func newEnv(t testing.TB, opts envOptions) *env {
 
 	b := bot.New(eng, bot.Config{Clock: clock})
 	auto := opts.autoJoin
-	c, err := New(b, Config{Homeserver: hs.url, User: botLocal, Password: password(botLocal), AutoJoin: auto,
+	hsURL := hs.url
+	var down atomic.Bool
+	if opts.flaky {
+		target, _ := url.Parse(hs.url)
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		proxy.ErrorLog = log.New(io.Discard, "", 0) // long polls cut at the end
+		down.Store(true)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				http.Error(w, "homeserver restarting", http.StatusBadGateway)
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		hsURL = srv.URL
+	}
+	c, err := New(b, Config{Homeserver: hsURL, User: botLocal, Password: password(botLocal), AutoJoin: auto,
 		Rate: core.Limit{Events: 100, Per: time.Second, Burst: 100}})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +244,12 @@ func newEnv(t testing.TB, opts envOptions) *env {
 		e.sentMu.Unlock()
 	}
 	e.obs = newObserver(t, ac, room.RoomID)
+	if opts.flaky {
+		if err := c.Start(ctx); err == nil {
+			t.Fatal("Start succeeded against a homeserver answering 502")
+		}
+		down.Store(false)
+	}
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -133,6 +133,7 @@ type Connector struct {
 	dms    map[id.UserID]id.RoomID // direct rooms for private answers
 	warned map[id.RoomID]bool      // encrypted rooms said to be unreadable
 
+	handlers   sync.Once
 	syncCancel context.CancelFunc
 	syncDone   chan struct{}
 	crypto     cryptoCloser
@@ -241,7 +242,8 @@ func (c *Connector) Workspace() string { return c.workspace }
 
 // Start logs in (password) or checks the access token, and starts
 // receiving: the /sync loop, or nothing for an application service, whose
-// transactions arrive at Handler.
+// transactions arrive at Handler. When it fails (the homeserver cannot be
+// reached), it may be called again.
 func (c *Connector) Start(ctx context.Context) error {
 	if err := c.login(ctx); err != nil {
 		return err
@@ -264,12 +266,15 @@ func (c *Connector) Start(ctx context.Context) error {
 			AccountData: &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 		},
 	}
-	syncer.OnEventType(event.EventMessage, c.onEvent)
-	syncer.OnEventType(event.EventReaction, c.onEvent)
-	syncer.OnEventType(event.StateMember, c.onEvent)
-	if c.cfg.PickleKey == "" {
-		syncer.OnEventType(event.EventEncrypted, c.cannotDecrypt)
-	} else {
+	c.handlers.Do(func() {
+		syncer.OnEventType(event.EventMessage, c.onEvent)
+		syncer.OnEventType(event.EventReaction, c.onEvent)
+		syncer.OnEventType(event.StateMember, c.onEvent)
+		if c.cfg.PickleKey == "" {
+			syncer.OnEventType(event.EventEncrypted, c.cannotDecrypt)
+		}
+	})
+	if c.cfg.PickleKey != "" && c.crypto == nil {
 		cr, err := setupCrypto(ctx, c)
 		if err != nil {
 			return fmt.Errorf("matrix: encryption: %w", err)

@@ -421,3 +421,22 @@ func TestAppService(t *testing.T) {
 		t.Fatalf("the application service answered %q", out)
 	}
 }
+
+// TestStartAgain: a Start that failed (the homeserver was down) can be
+// repeated, and the bot then answers each command once.
+func TestStartAgain(t *testing.T) {
+	e := newEnv(t, envOptions{flaky: true})
+	evt := e.say(e.alice, "", "!ticket help")
+	e.answer(evt)
+	marker := e.say(e.alice, "", "!ticket whoami")
+	e.answer(marker)
+	answers := 0
+	for _, ev := range e.obs.all() {
+		if m := message(ev); ev.Sender == e.botUser && m != nil && m.RelatesTo.GetReplyTo() == evt {
+			answers++
+		}
+	}
+	if answers != 1 {
+		t.Fatalf("%d answers to one command", answers)
+	}
+}
