@@ -440,3 +440,25 @@ func TestStartAgain(t *testing.T) {
 		t.Fatalf("%d answers to one command", answers)
 	}
 }
+
+// TestDigest: the alert storm digest is a notice in the room, edited in
+// place.
+func TestDigest(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	at := bot.Place{Platform: Platform, Workspace: serverName, Channel: e.room.String()}
+	msg, err := e.conn.PostText(e.ctx, at, "Alert storm: 40 new alerts in the last minute")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.conn.UpdateText(e.ctx, at, msg, "Alert storm: 95 new alerts in the last minute"); err != nil {
+		t.Fatal(err)
+	}
+	e.drain() // waits for what the bot sent
+	if got := e.cardText(msg); got != "Alert storm: 95 new alerts in the last minute" {
+		t.Fatalf("the digest shows %q", got)
+	}
+	first := e.obs.wait("the digest", func(ev *event.Event) bool { return ev.ID.String() == msg })
+	if m := message(first); m.MsgType != event.MsgNotice || m.RelatesTo != nil {
+		t.Fatalf("the digest should be a notice in the room: %s", rawJSON(t, first.Content.Raw))
+	}
+}
