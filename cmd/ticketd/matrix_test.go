@@ -79,8 +79,9 @@ func TestServeMatrixEncryption(t *testing.T) {
 }
 
 // TestServeMatrixAppService: serve mounts the application service's
-// transactions endpoint, which checks the hs_token, even while the
-// homeserver cannot be reached.
+// transactions endpoint, which checks the hs_token, and asks for the
+// transactions again while the bot has not started (the homeserver cannot
+// be reached).
 func TestServeMatrixAppService(t *testing.T) {
 	envs := map[string]string{"MATRIX_HOMESERVER": "http://127.0.0.1:1", "MATRIX_USER": "@ticketd:example.net",
 		"MATRIX_AS_TOKEN": "as-secret", "MATRIX_HS_TOKEN": "hs-secret", "TICKETD_DATA_DIR": filepath.Join(t.TempDir(), "data")}
@@ -102,8 +103,10 @@ func TestServeMatrixAppService(t *testing.T) {
 	}{
 		{"/_matrix/app/v1/transactions/1", "", http.StatusUnauthorized},
 		{"/_matrix/app/v1/transactions/1", "as-secret", http.StatusForbidden},
-		{"/_matrix/app/v1/transactions/1", "hs-secret", http.StatusOK},
-		{"/transactions/2", "hs-secret", http.StatusOK},
+		// The homeserver cannot be reached, so the bot has not started: the
+		// transaction is to be sent again.
+		{"/_matrix/app/v1/transactions/1", "hs-secret", http.StatusServiceUnavailable},
+		{"/transactions/2", "hs-secret", http.StatusServiceUnavailable},
 	} {
 		req, _ := http.NewRequest(http.MethodPut, url+tc.path, strings.NewReader(`{"events":[]}`))
 		if tc.token != "" {

@@ -86,6 +86,11 @@ func (c *Connector) authorized(h http.HandlerFunc) http.HandlerFunc {
 
 func (c *Connector) serveTransaction(w http.ResponseWriter, r *http.Request) {
 	c.authorized(func(w http.ResponseWriter, r *http.Request) {
+		if !c.ready.Load() {
+			// Not started yet: the homeserver sends the transaction again.
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"errcode": "M_UNKNOWN", "error": "starting"})
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.AppService.MaxBodyBytes))
 		if err != nil {
 			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"errcode": "M_TOO_LARGE", "error": "transaction too large"})

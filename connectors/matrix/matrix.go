@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -133,7 +134,10 @@ type Connector struct {
 	dms    map[id.UserID]id.RoomID // direct rooms for private answers
 	warned map[id.RoomID]bool      // encrypted rooms said to be unreadable
 
-	handlers   sync.Once
+	handlers sync.Once
+	// ready: logged in. What the login sets (user, workspace, the client's
+	// token) is read by senders and receivers only once ready.
+	ready      atomic.Bool
 	syncCancel context.CancelFunc
 	syncDone   chan struct{}
 	crypto     cryptoCloser
@@ -250,6 +254,7 @@ func (c *Connector) Start(ctx context.Context) error {
 	}
 	c.started = c.cfg.Clock.Now()
 	if c.cfg.AppService != nil {
+		c.ready.Store(true)
 		return nil
 	}
 	syncer, ok := c.cli.Syncer.(*mautrix.DefaultSyncer)
@@ -281,6 +286,7 @@ func (c *Connector) Start(ctx context.Context) error {
 		}
 		c.crypto = cr
 	}
+	c.ready.Store(true)
 	sctx, cancel := context.WithCancel(context.Background())
 	c.syncCancel, c.syncDone = cancel, make(chan struct{})
 	go func() {
@@ -397,11 +403,19 @@ func (c *Connector) Rate(workspace, channel string) []core.RateRequest {
 	return []core.RateRequest{{Key: c.rateKey(workspace), Limit: c.cfg.Rate}}
 }
 
+// rateKey is the bot account's key: one account per server name.
 func (c *Connector) rateKey(workspace string) string {
-	return core.RateKey(Platform, workspace, c.user.String())
+	return core.RateKey(Platform, workspace, "account")
 }
 
+// errNotReady: the bot has not logged in yet (the homeserver was not
+// reachable at start); the dispatcher tries again later.
+var errNotReady = errors.New("matrix: not logged in yet")
+
 func (c *Connector) send(ctx context.Context, room string, content any) (id.EventID, error) {
+	if !c.ready.Load() {
+		return "", errNotReady
+	}
 	resp, err := c.cli.SendMessageEvent(ctx, id.RoomID(room), event.EventMessage, content)
 	if err != nil {
 		return "", err

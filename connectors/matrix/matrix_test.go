@@ -278,7 +278,7 @@ func TestRateLimitIsRetryAfter(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Fatalf("the calls took %v: mautrix waited on the 429 itself", took)
 	}
-	if ra.After != 1500*time.Millisecond || ra.Key != core.RateKey(Platform, serverName, "@flood:localhost") {
+	if ra.After != 1500*time.Millisecond || ra.Key != c.Rate(serverName, "!any:localhost")[0].Key {
 		t.Fatalf("RetryAfterError %+v: want the homeserver's retry_after_ms (1500ms) on the account's key", ra)
 	}
 
@@ -308,8 +308,9 @@ func TestRateLimitIsRetryAfter(t *testing.T) {
 	if err := c2.login(ctx); err != nil {
 		t.Fatal(err)
 	}
+	c2.ready.Store(true) // as Start does (without its sync)
 	err = c2.PostLine(ctx, bot.Place{Platform: Platform, Workspace: "example.net", Channel: "!r:example.net", Thread: "$t"}, "x")
-	if !errors.As(err, &ra) || ra.After != 2500*time.Millisecond || ra.Key != core.RateKey(Platform, "example.net", "@ticketd:example.net") {
+	if !errors.As(err, &ra) || ra.After != 2500*time.Millisecond || ra.Key != c2.Rate("example.net", "!r:example.net")[0].Key {
 		t.Fatalf("PostLine on a 429: %v (%+v)", err, ra)
 	}
 	if sends != 1 {
@@ -340,6 +341,7 @@ func TestAppServiceTokenChecks(t *testing.T) {
 	}
 	srv := httptest.NewServer(c.Handler())
 	defer srv.Close()
+	c.ready.Store(true) // as after Start
 	body := `{"events":[]}`
 	for _, tc := range []struct {
 		name, path, auth string
@@ -460,5 +462,22 @@ func TestDigest(t *testing.T) {
 	first := e.obs.wait("the digest", func(ev *event.Event) bool { return ev.ID.String() == msg })
 	if m := message(first); m.MsgType != event.MsgNotice || m.RelatesTo != nil {
 		t.Fatalf("the digest should be a notice in the room: %s", rawJSON(t, first.Content.Raw))
+	}
+}
+
+// TestNotStartedIsRetried: before the bot has logged in (the homeserver was
+// down at start), a post fails in a way the dispatcher tries again, never
+// given up as permanent.
+func TestNotStartedIsRetried(t *testing.T) {
+	b := bot.New(core.NewEngine(openSQLite(t), nil, core.Config{}), bot.Config{})
+	c, err := New(b, Config{Homeserver: "http://127.0.0.1:1", User: "ticketd", Password: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.PostLine(context.Background(), bot.Place{Platform: Platform, Workspace: "x", Channel: "!r:x", Thread: "$t"}, "x")
+	var pe *core.PermanentError
+	var ra *core.RetryAfterError
+	if err == nil || errors.As(err, &pe) || errors.As(err, &ra) {
+		t.Fatalf("a post before the login: %v", err)
 	}
 }
