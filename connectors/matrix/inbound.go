@@ -52,6 +52,9 @@ func (c *Connector) Event(ctx context.Context, evt *event.Event) error {
 	if err != nil || !first {
 		return err
 	}
+	if in.Kind != KindReaction {
+		c.seenInThread(in.Thread, in.EventID)
+	}
 	switch in.Kind {
 	case KindCommand:
 		return c.command(ctx, in)
@@ -246,26 +249,29 @@ func (c *Connector) answer(ctx context.Context, in *Inbound, r *bot.Reply) error
 		if dm != in.Room {
 			// Say where the answer went, without it.
 			note := &event.MessageEventContent{MsgType: event.MsgNotice, Body: "I sent you the answer in a direct message.",
-				Mentions: content.Mentions, RelatesTo: replyRel(in)}
+				Mentions: content.Mentions, RelatesTo: c.replyRel(in)}
 			if _, err := c.send(ctx, in.Room, note); err != nil {
 				c.log.Warn("cannot answer in Matrix", "room", in.Room, "err", err)
 			}
 		}
 		room = dm
 	} else {
-		content.RelatesTo = replyRel(in)
+		content.RelatesTo = c.replyRel(in)
 	}
-	if _, err := c.send(ctx, room, content); err != nil {
+	evt, err := c.send(ctx, room, content)
+	if err != nil {
 		c.log.Warn("cannot answer in Matrix", "room", room, "err", err)
+	} else if room == in.Room {
+		c.seenInThread(in.Thread, evt.String())
 	}
 	return nil
 }
 
 // replyRel relates an answer to the event it answers (and its thread).
-func replyRel(in *Inbound) *event.RelatesTo {
+func (c *Connector) replyRel(in *Inbound) *event.RelatesTo {
 	switch {
 	case in.Thread != "":
-		return threadRel(in.Thread, in.EventID)
+		return c.threadRel(in.Thread, in.EventID)
 	case in.EventID != "":
 		return &event.RelatesTo{InReplyTo: &event.InReplyTo{EventID: id.EventID(in.EventID)}}
 	}

@@ -133,6 +133,7 @@ type Connector struct {
 	mu     sync.Mutex
 	dms    map[id.UserID]id.RoomID // direct rooms for private answers
 	warned map[id.RoomID]bool      // encrypted rooms said to be unreadable
+	latest map[string]string       // thread root -> its latest message
 
 	handlers sync.Once
 	// ready: logged in. What the login sets (user, workspace, the client's
@@ -225,7 +226,8 @@ func New(b *bot.Bot, cfg Config) (*Connector, error) {
 	if cfg.AppService != nil {
 		cli.SetAppServiceUserID = true
 	}
-	c := &Connector{bot: b, cfg: cfg, log: cfg.Logger, cli: cli, user: user, dms: map[id.UserID]id.RoomID{}}
+	c := &Connector{bot: b, cfg: cfg, log: cfg.Logger, cli: cli, user: user, dms: map[id.UserID]id.RoomID{},
+		latest: map[string]string{}}
 	if user != "" {
 		if _, server, err := user.Parse(); err == nil {
 			c.workspace = server // until the login says it
@@ -426,18 +428,41 @@ func (c *Connector) send(ctx context.Context, room string, content any) (id.Even
 	return resp.EventID, nil
 }
 
-// threadRel puts a message in the thread rooted at root, with the reply
-// fallback for clients without threads (is_falling_back) or, when replyTo
-// is set, as a real reply to that event in the thread.
-func threadRel(root, replyTo string) *event.RelatesTo {
+// threadRel puts a message in the thread rooted at root: as a real reply
+// to replyTo when it is set, else with the reply fallback for clients
+// without threads (is_falling_back), to the thread's latest message as far
+// as the connector knows (the root after a restart), as the spec asks.
+func (c *Connector) threadRel(root, replyTo string) *event.RelatesTo {
 	rel := &event.RelatesTo{Type: event.RelThread, EventID: id.EventID(root)}
 	if replyTo != "" {
 		rel.InReplyTo = &event.InReplyTo{EventID: id.EventID(replyTo)}
-	} else {
-		rel.InReplyTo = &event.InReplyTo{EventID: id.EventID(root)}
-		rel.IsFallingBack = true
+		return rel
 	}
+	c.mu.Lock()
+	last, ok := c.latest[root]
+	c.mu.Unlock()
+	if !ok {
+		last = root
+	}
+	rel.InReplyTo = &event.InReplyTo{EventID: id.EventID(last)}
+	rel.IsFallingBack = true
 	return rel
+}
+
+// maxThreads bounds the threads whose latest message is remembered.
+const maxThreads = 50_000
+
+// seenInThread notes the latest message of a thread.
+func (c *Connector) seenInThread(root, evt string) {
+	if root == "" || evt == "" {
+		return
+	}
+	c.mu.Lock()
+	if len(c.latest) >= maxThreads {
+		clear(c.latest)
+	}
+	c.latest[root] = evt
+	c.mu.Unlock()
 }
 
 // PostCard implements bot.Platform: the card as an HTML message in the
@@ -446,12 +471,13 @@ func threadRel(root, replyTo string) *event.RelatesTo {
 func (c *Connector) PostCard(ctx context.Context, at bot.Place, card *bot.Card) (string, error) {
 	content := cardContent(card, c.cfg.Reactions)
 	if at.Thread != "" {
-		content.RelatesTo = threadRel(at.Thread, "")
+		content.RelatesTo = c.threadRel(at.Thread, "")
 	}
 	evt, err := c.send(ctx, at.Channel, content)
 	if err != nil {
 		return "", c.sendError(at, "post the card", err)
 	}
+	c.seenInThread(at.Thread, evt.String())
 	return evt.String(), nil
 }
 
@@ -469,8 +495,11 @@ func (c *Connector) UpdateCard(ctx context.Context, at bot.Place, msgID string, 
 // mentions no one.
 func (c *Connector) PostLine(ctx context.Context, at bot.Place, text string) error {
 	content := lineContent(text)
-	content.RelatesTo = threadRel(at.Thread, "")
-	_, err := c.send(ctx, at.Channel, content)
+	content.RelatesTo = c.threadRel(at.Thread, "")
+	evt, err := c.send(ctx, at.Channel, content)
+	if err == nil {
+		c.seenInThread(at.Thread, evt.String())
+	}
 	return c.sendError(at, "post in the thread", err)
 }
 

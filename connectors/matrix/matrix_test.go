@@ -481,3 +481,45 @@ func TestNotStartedIsRetried(t *testing.T) {
 		t.Fatalf("a post before the login: %v", err)
 	}
 }
+
+// TestThreadFallback: a line's reply fallback points at the thread's
+// latest message, for clients without threads.
+func TestThreadFallback(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	n, th := e.openTicket("Fallback check")
+	fallbackOf := func(part string) string {
+		ev := e.obs.wait("the line "+part, func(ev *event.Event) bool {
+			m := message(ev)
+			return ev.Sender == e.botUser && m != nil && m.RelatesTo.GetThreadParent().String() == th.Thread &&
+				strings.Contains(m.Body, part)
+		})
+		rel := message(ev).RelatesTo
+		if !rel.IsFallingBack {
+			t.Fatalf("the line %q is not marked is_falling_back", part)
+		}
+		return rel.GetReplyTo().String()
+	}
+	if _, err := e.eng.Take(e.ctx, e.aliceID, n); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	if got := fallbackOf("took the ticket"); got != th.Card {
+		t.Fatalf("the first line falls back to %s, want the card %s", got, th.Card)
+	}
+	said := e.say(e.alice, th.Thread, "Carrier says two hours.")
+	e.waitEngine("the comment", func() bool {
+		txs, _ := e.eng.History(e.ctx, core.RootID, n)
+		return lastComment(txs)
+	})
+	if _, err := e.eng.Untake(e.ctx, e.aliceID, n); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	if got := fallbackOf("released the ticket"); got != said.String() {
+		t.Fatalf("the line falls back to %s, want the latest message %s", got, said)
+	}
+}
+
+func lastComment(txs []*core.Transaction) bool {
+	return len(txs) > 0 && txs[len(txs)-1].Type == core.TxnComment
+}
