@@ -98,6 +98,7 @@ type dirCache struct {
 	mu      sync.Mutex
 	version int64 // of everything below; 0: empty
 	rights  map[int64]*Rights
+	users   map[int64]*User // users who have not acted, such as Nobody
 	queues  map[int64]*Queue
 	byName  map[string]*Queue // lower-case name
 	lcs     map[string]*Lifecycle
@@ -122,7 +123,7 @@ func (c *dirCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.version = 0
-	c.rights, c.queues, c.byName, c.lcs = nil, nil, nil, nil
+	c.rights, c.users, c.queues, c.byName, c.lcs = nil, nil, nil, nil, nil
 }
 
 // at makes the cache hold version v; false when it holds a newer one (the
@@ -133,7 +134,7 @@ func (c *dirCache) at(v int64) bool {
 		return false
 	case v > c.version:
 		c.version = v
-		c.rights, c.queues, c.byName, c.lcs = nil, nil, nil, nil
+		c.rights, c.users, c.queues, c.byName, c.lcs = nil, nil, nil, nil, nil
 	}
 	return true
 }
@@ -164,6 +165,49 @@ func (c *dirCache) putRights(v int64, r *Rights) {
 		c.rights = map[int64]*Rights{}
 	}
 	c.rights[r.User.ID] = r.clone()
+}
+
+// getUser returns user id, if the cache holds them or their rights.
+func (c *dirCache) getUser(v, id int64) *User {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v == 0 || v != c.version {
+		return nil
+	}
+	u := c.users[id]
+	if r := c.rights[id]; r != nil {
+		u = r.User
+	}
+	if u == nil {
+		return nil
+	}
+	cp := *u
+	return &cp
+}
+
+func (c *dirCache) putUser(v int64, u *User) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at(v) {
+		return
+	}
+	if c.users == nil {
+		c.users = map[int64]*User{}
+	}
+	cp := *u
+	c.users[u.ID] = &cp
+}
+
+// userByID loads a user by id, through the cache.
+func (s *session) userByID(id int64) (*User, error) {
+	if u := s.e.dir.getUser(s.dirUse(), id); u != nil {
+		return u, nil
+	}
+	u, err := s.tx.User(s.ctx, id)
+	if err == nil {
+		s.e.dir.putUser(s.dirKeep(), u)
+	}
+	return u, err
 }
 
 // getQueue returns queue id, or with name != "" the queue of that name.

@@ -44,7 +44,8 @@ type Engine struct {
 	schedErr func(error)
 	// auto holds the automation rules and the SLA policies (automation.go).
 	auto automation
-	dir  dirCache // the directory cache (dircache.go)
+	dir  dirCache  // the directory cache (dircache.go)
+	one  OneReader // the store, when it can read without a transaction
 }
 
 // NewEngine returns an engine over store. A nil clock means the system clock.
@@ -57,6 +58,7 @@ func NewEngine(store Store, clock Clock, cfg Config) *Engine {
 	}
 	e := &Engine{clock: clock, cfg: cfg}
 	e.store = &remindingStore{Store: store, e: e}
+	e.one, _ = store.(OneReader)
 	return e
 }
 
@@ -82,6 +84,8 @@ type session struct {
 	// (dircache.go).
 	dirv     int64
 	dirCheck bool
+	// then, when set, runs last in the transaction, after the rules.
+	then func() error
 }
 
 // begin starts a session as actor, using the directory cache as dir says
@@ -154,6 +158,9 @@ func (e *Engine) run(ctx context.Context, inTx func(context.Context, func(Tx) er
 			if err == nil {
 				if err = fn(s); err == nil {
 					err = s.settle()
+				}
+				if err == nil && s.then != nil {
+					err = s.then()
 				}
 			}
 			changed = tx.DirectoryChanged()

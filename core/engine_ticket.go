@@ -45,6 +45,43 @@ func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*Ti
 	return out, err
 }
 
+// CreateShown creates a ticket as Create does and also returns it as Show
+// would right after, from what the transaction that created it knows
+// (rules and SLA clocks included), so that no second transaction reads it
+// again. The TicketInfo is nil when the actor may not see the ticket.
+func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput) (*Ticket, *TicketInfo, error) {
+	subject, err := checkCreate(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out *Ticket
+	var info *TicketInfo
+	err = e.updateAgain(ctx, actorID, func(s *session) error {
+		t, _, err := s.create(in, subject)
+		if err != nil {
+			return err
+		}
+		out, info = t, nil
+		s.then = func() error {
+			q, err := s.queue(t.QueueID)
+			if err != nil {
+				return err
+			}
+			st := &ticketState{t: t, queue: q}
+			if st.watchers, err = s.tx.Watchers(s.ctx, t.ID); err != nil {
+				return Internal(err, "load watchers")
+			}
+			st.roles = rolesOf(s.actor.ID, t, st.watchers)
+			if s.has(st, RightShowTicket) {
+				info, err = s.info(st)
+			}
+			return err
+		}
+		return nil
+	})
+	return out, info, err
+}
+
 // checkCreate checks what can be checked of a new ticket before a
 // transaction begins, and returns its cleaned subject.
 func checkCreate(in CreateInput) (string, error) {
@@ -959,20 +996,26 @@ func (e *Engine) Show(ctx context.Context, actorID, id int64) (*TicketInfo, erro
 		if err != nil {
 			return err
 		}
-		info := &TicketInfo{Ticket: st.t, Queue: st.queue, Watchers: st.watchers, Can: map[Right]bool{}}
-		if info.Owner, err = s.tx.User(s.ctx, st.t.OwnerID); err != nil {
-			return Internal(err, "load owner")
-		}
-		if info.Links, err = s.tx.Links(s.ctx, st.t.ID); err != nil {
-			return Internal(err, "load links")
-		}
-		for _, r := range AllRights {
-			info.Can[r] = s.has(st, r)
-		}
-		out = info
-		return nil
+		out, err = s.info(st)
+		return err
 	})
 	return out, err
+}
+
+// info is what Show returns of a ticket the actor may see.
+func (s *session) info(st *ticketState) (*TicketInfo, error) {
+	info := &TicketInfo{Ticket: st.t, Queue: st.queue, Watchers: st.watchers, Can: map[Right]bool{}}
+	var err error
+	if info.Owner, err = s.userByID(st.t.OwnerID); err != nil {
+		return nil, Internal(err, "load owner")
+	}
+	if info.Links, err = s.tx.Links(s.ctx, st.t.ID); err != nil {
+		return nil, Internal(err, "load links")
+	}
+	for _, r := range AllRights {
+		info.Can[r] = s.has(st, r)
+	}
+	return info, nil
 }
 
 // History returns a ticket's history (and that of tickets merged into it).

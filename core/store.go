@@ -33,6 +33,13 @@ type Store interface {
 	Close() error
 }
 
+// OneReader is a Store that can run a read of a single statement without a
+// transaction of its own, where that costs less: ReadOne runs fn, which must
+// read with exactly one statement and write nothing.
+type OneReader interface {
+	ReadOne(ctx context.Context, fn func(Tx) error) error
+}
+
 // Tx is what one transaction can do. It is split by concern.
 type Tx interface {
 	TicketStore

@@ -95,7 +95,11 @@ func (e *Engine) Authenticate(ctx context.Context, secret string) (*User, error)
 		return nil, deny
 	}
 	var u *User
-	err := e.store.View(ctx, func(tx Tx) error {
+	read := e.store.View
+	if e.one != nil { // one statement: no transaction needed
+		read = e.one.ReadOne
+	}
+	err := read(ctx, func(tx Tx) error {
 		var err error
 		u, err = tx.TokenUser(ctx, HashToken(secret))
 		if IsCode(err, CodeNotFound) {

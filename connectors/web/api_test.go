@@ -258,6 +258,9 @@ func TestCreateAndGet(t *testing.T) {
 	if r.status != 200 || r.header.Get("ETag") != tk.ETag() || again.Subject != tk.Subject {
 		t.Fatalf("get: %d %s", r.status, r.body)
 	}
+	if fmt.Sprintf("%+v", again) != fmt.Sprintf("%+v", tk) {
+		t.Errorf("the create answered\n%+v\nGET answers\n%+v", tk, again)
+	}
 	r = e.do(alice.token, "GET", fmt.Sprintf("/api/v1/tickets/%d", tk.ID), nil, "If-None-Match", tk.ETag())
 	if r.status != 304 {
 		t.Fatalf("If-None-Match: %d", r.status)

@@ -33,19 +33,26 @@ func (a *API) createTicket(c *call) error {
 	if req.Due != nil {
 		in.Due = *req.Due
 	}
-	t, err := a.eng.Create(c.ctx, c.actor(), in)
-	if err != nil {
-		return err
-	}
-	c.w.Header().Set("Location", fmt.Sprintf("/api/v1/tickets/%d", t.ID))
 	if preferMinimal(c.r) {
-		// The caller needs only the number: spare the read that renders
-		// the ticket as they see it.
+		// The caller needs only the number: spare rendering the ticket as
+		// they see it.
+		t, err := a.eng.Create(c.ctx, c.actor(), in)
+		if err != nil {
+			return err
+		}
+		c.w.Header().Set("Location", fmt.Sprintf("/api/v1/tickets/%d", t.ID))
 		c.w.Header().Set("Preference-Applied", "return=minimal")
 		c.w.Header().Set("ETag", etag(t.ID, t.Version))
 		return c.reply(http.StatusCreated, CreatedTicket{ID: t.ID, Version: t.Version})
 	}
-	return a.replyTicket(c, http.StatusCreated, t)
+	// The ticket as the caller sees it comes from the transaction that
+	// created it.
+	t, info, err := a.eng.CreateShown(c.ctx, c.actor(), in)
+	if err != nil {
+		return err
+	}
+	c.w.Header().Set("Location", fmt.Sprintf("/api/v1/tickets/%d", t.ID))
+	return a.replyInfo(c, http.StatusCreated, t, info)
 }
 
 // preferMinimal reports whether the request says Prefer: return=minimal
@@ -189,14 +196,24 @@ func matches(tags []entityTag, t *core.Ticket) bool {
 // sees it, and its ETag.
 func (a *API) replyTicket(c *call, status int, t *core.Ticket) error {
 	info, err := a.eng.Show(c.ctx, c.actor(), t.ID)
+	if err != nil && !core.IsCode(err, core.CodeNotFound) {
+		return err
+	}
+	return a.replyInfo(c, status, t, info)
+}
+
+// replyInfo answers with ticket t as the caller sees it (info), or, when
+// they may not see it (info nil), with what was done to it.
+func (a *API) replyInfo(c *call, status int, t *core.Ticket, info *core.TicketInfo) error {
 	var v any
+	var err error
 	switch {
-	case err == nil:
+	case info != nil:
 		t = info.Ticket
 		if v, err = a.ticketView(c, info); err != nil {
 			return err
 		}
-	case core.IsCode(err, core.CodeNotFound):
+	default:
 		// The change took the ticket out of the caller's sight (it was moved
 		// to a queue they cannot see): say what was done, without details.
 		v = Ticket{TicketSummary: TicketSummary{ID: t.ID, EffectiveID: t.EffectiveID, QueueID: t.QueueID,
@@ -204,8 +221,6 @@ func (a *API) replyTicket(c *call, status int, t *core.Ticket) error {
 			Owner: strconv.FormatInt(t.OwnerID, 10), Priority: t.Priority, Version: t.Version,
 			Created: t.Created, LastUpdated: t.LastUpdated},
 			Requestors: []string{}, Cc: []string{}, AdminCc: []string{}, Links: []TicketLink{}, Actions: []string{}}
-	default:
-		return err
 	}
 	c.w.Header().Set("ETag", etag(t.ID, t.Version))
 	return c.reply(status, v)

@@ -52,7 +52,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// Ticket(ctx, id, true), which is SELECT ... FOR UPDATE.
 		BeginWrite: s.begin("BEGIN ISOLATION LEVEL READ COMMITTED"),
 		// A View sees one snapshot throughout.
-		BeginRead:     s.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+		BeginRead: s.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+		// ReadOne's statement runs on its own.
+		BeginOne:      s.begin(""),
 		Migrations:    migrationFiles,
 		MigrationsDir: "migrations",
 	}

@@ -16,6 +16,9 @@ type Store struct {
 	// for View.
 	BeginWrite func(ctx context.Context) (Conn, error)
 	BeginRead  func(ctx context.Context) (Conn, error)
+	// BeginOne, where set, starts what ReadOne runs in: no transaction, its
+	// one statement on its own; nil: ReadOne is View.
+	BeginOne func(ctx context.Context) (Conn, error)
 	// Migrations holds the dialect's numbered migrations, NNNN_name.sql, in
 	// MigrationsDir.
 	Migrations    fs.FS
@@ -40,6 +43,17 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
 	return s.run(ctx, s.BeginRead, func(q Querier) error { return fn(newTx(s.Dialect, q)) })
+}
+
+// ReadOne runs fn, which reads with a single statement and writes nothing,
+// without a transaction of its own where the driver can (a statement sees
+// one snapshot anyway), which spares BEGIN and COMMIT; else as View. It
+// implements core.OneReader.
+func (s *Store) ReadOne(ctx context.Context, fn func(core.Tx) error) error {
+	if s.BeginOne == nil {
+		return s.View(ctx, fn)
+	}
+	return s.run(ctx, s.BeginOne, func(q Querier) error { return fn(newTx(s.Dialect, q)) })
 }
 
 func (s *Store) retry(ctx context.Context, attempt func() error) error {

@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ticketd/ticketd/core"
@@ -119,9 +122,23 @@ func scanWatcher(s scanner) (core.Watcher, error) {
 	return w, err
 }
 
+// Watchers of a ticket this transaction created are known without asking.
 func (x *tx) Watchers(ctx context.Context, ticketID int64) ([]core.Watcher, error) {
 	if ws, ok := x.kept("watchers", ticketID); ok {
 		return ws.([]core.Watcher), nil
+	}
+	if known, ok := x.created[ticketID]; ok {
+		ws := make([]core.Watcher, 0, len(known))
+		for w := range known {
+			ws = append(ws, w)
+		}
+		slices.SortFunc(ws, func(a, b core.Watcher) int { // as qWatchers orders them
+			if c := strings.Compare(string(a.Role), string(b.Role)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.UserID, b.UserID)
+		})
+		return ws, nil
 	}
 	return list(ctx, x, fmt.Sprintf("watchers of ticket %d", ticketID), scanWatcher, qWatchers, ticketID)
 }
@@ -166,14 +183,29 @@ func scanLink(s scanner) (core.Link, error) {
 }
 
 func (x *tx) AddLink(ctx context.Context, l core.Link) error {
+	x.linking(l)
 	return x.execUnique(ctx, linkWhat(l), qLinkAdd, string(l.Type), l.Base, l.Target)
 }
 
 func (x *tx) RemoveLink(ctx context.Context, l core.Link) error {
+	x.linking(l)
 	return x.execOne(ctx, linkWhat(l), qLinkRemove, string(l.Type), l.Base, l.Target)
 }
 
+// linking notes that the transaction changes the links of l's tickets.
+func (x *tx) linking(l core.Link) {
+	for _, id := range []int64{l.Base, l.Target} {
+		if ws, ok := x.created[id]; ok && ws != nil {
+			x.linked = append(x.linked, id)
+		}
+	}
+}
+
+// Links of a ticket this transaction created, and did not link, are none.
 func (x *tx) Links(ctx context.Context, ticketID int64) ([]core.Link, error) {
+	if _, ok := x.created[ticketID]; ok && !slices.Contains(x.linked, ticketID) {
+		return nil, nil
+	}
 	return list(ctx, x, fmt.Sprintf("links of ticket %d", ticketID), scanLink, qLinks, ticketID)
 }
 

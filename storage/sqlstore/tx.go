@@ -25,6 +25,9 @@ type tx struct {
 	// Dialect.NextTransactionID), by ticket, until InsertTransaction uses
 	// them.
 	txnIDs map[int64]int64
+	// linked lists the tickets of created whose links the transaction
+	// changed.
+	linked []int64
 	// version is the directory version the transaction read first (0: not
 	// yet); prefetched: its read is held back (see DirectoryVersion).
 	version     int64
