@@ -22,8 +22,10 @@ import (
 const serveUsage = `Usage: ticketd serve [--listen ADDR] [--data-dir DIR] [--config FILE] [--log-format text|json] [--log-level LEVEL]
 
 Runs the service: the REST API under /api/v1, /healthz, /readyz, /metrics,
-Slack's endpoints under /slack/ when SLACK_BOT_TOKEN is set, alert webhooks
-under /hooks/ (ticketd admin integration add), and the outbox dispatcher. With
+Slack's endpoints under /slack/ when SLACK_BOT_TOKEN is set, Discord's
+/discord/interactions when DISCORD_PUBLIC_KEY is set (and its gateway with
+DISCORD_BOT_TOKEN), alert webhooks under /hooks/ (ticketd admin integration
+add), and the outbox dispatcher. With
 no configuration it runs the embedded default: SQLite under ./data, an
 in-process rate limiter, HTTP on 127.0.0.1:8080.
 
