@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -161,6 +162,8 @@ type envOptions struct {
 	// flaky puts a proxy before the homeserver that answers 502 until the
 	// first Start has failed on it; Start is then called again.
 	flaky bool
+	// logger receives the connector's log.
+	logger *slog.Logger
 }
 
 func newEnv(t testing.TB, opts envOptions) *env {
@@ -229,7 +232,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 		hsURL = srv.URL
 	}
 	c, err := New(b, Config{Homeserver: hsURL, User: botLocal, Password: password(botLocal), AutoJoin: auto,
-		Rate: core.Limit{Events: 100, Per: time.Second, Burst: 100}})
+		Rate: core.Limit{Events: 100, Per: time.Second, Burst: 100}, Logger: opts.logger})
 	if err != nil {
 		t.Fatal(err)
 	}

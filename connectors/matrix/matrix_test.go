@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -522,4 +524,55 @@ func TestThreadFallback(t *testing.T) {
 
 func lastComment(txs []*core.Transaction) bool {
 	return len(txs) > 0 && txs[len(txs)-1].Type == core.TxnComment
+}
+
+// logRecords keeps the messages logged through it.
+type logRecords struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
+	var attrs []string
+	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a.String()); return true })
+	l.mu.Lock()
+	l.msgs = append(l.msgs, r.Message+" "+strings.Join(attrs, " "))
+	l.mu.Unlock()
+	return nil
+}
+func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecords) WithGroup(string) slog.Handler      { return l }
+
+func (l *logRecords) has(part string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.msgs {
+		if strings.Contains(m, part) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAutoJoinRouted: invited to a room no queue posts to, the bot stays
+// out (MATRIX_AUTOJOIN=routed); the routed room it joined at start.
+func TestAutoJoinRouted(t *testing.T) {
+	logs := &logRecords{}
+	e := newEnv(t, envOptions{logger: slog.New(logs)})
+	other, err := e.alice.CreateRoom(e.ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Name: "not routed",
+		Invite: []id.UserID{e.botUser}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitEngine("the bot's decision on the unrouted room", func() bool {
+		return logs.has("not joining") && logs.has(other.RoomID.String())
+	})
+	members, err := e.alice.JoinedMembers(e.ctx, other.RoomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, in := members.Joined[e.botUser]; in {
+		t.Fatal("the bot joined a room no queue posts to")
+	}
 }
