@@ -10,16 +10,17 @@
 # Concurrent runs wait for each other (flock).
 #
 # Environment:
-#   DENDRITE_MODULE   module path           (default github.com/matrix-org/dendrite)
-#   DENDRITE_VERSION  module version         (default v0.13.8)
+#   DENDRITE_MODULE   module path           (default github.com/element-hq/dendrite; the older
+#                     github.com/matrix-org/dendrite v0.13.8 works too)
+#   DENDRITE_VERSION  module version         (default v0.15.2)
 #   DENDRITE_CACHE    cache directory        (default ${XDG_CACHE_HOME:-$HOME/.cache}/ticketd-dendrite)
 #   DENDRITE_CGO      1 (default when a C compiler is here): SQLite through cgo; 0: pure Go
 #
 # Exit status is non-zero, with the reason on stderr, when Dendrite cannot be built.
 set -euo pipefail
 
-module=${DENDRITE_MODULE:-github.com/matrix-org/dendrite}
-version=${DENDRITE_VERSION:-v0.13.8}
+module=${DENDRITE_MODULE:-github.com/element-hq/dendrite}
+version=${DENDRITE_VERSION:-v0.15.2}
 cache=${DENDRITE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/ticketd-dendrite}
 
 log() { printf 'dendrite.sh: %s\n' "$*" >&2; }
