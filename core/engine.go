@@ -213,7 +213,8 @@ func actionName() string {
 		if i := strings.Index(f.Function, prefix); i >= 0 {
 			m := f.Function[i+len(prefix):]
 			if m != "" && m[0] >= 'A' && m[0] <= 'Z' && !strings.Contains(m, ".") {
-				name = m
+				// CreateShown is Create that also answers with the ticket.
+				name = strings.TrimSuffix(m, "Shown")
 				break
 			}
 		}
