@@ -137,6 +137,10 @@ type MailStore interface {
 	InsertMailMessage(ctx context.Context, m *MailMessage) error
 	// MailMessages lists the records of any of the Message-IDs, by id.
 	MailMessages(ctx context.Context, messageIDs []string) ([]*MailMessage, error)
+	// LockMailMessage makes other transactions that lock the same
+	// Message-ID wait until this one ends, so that two deliveries of one
+	// new mail at once open one ticket, not two.
+	LockMailMessage(ctx context.Context, messageID string) error
 	// TicketMailMessages lists the first record of a ticket and its newest
 	// ones, limit in all, oldest first.
 	TicketMailMessages(ctx context.Context, ticketID int64, limit int) ([]*MailMessage, error)
@@ -537,6 +541,9 @@ func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject
 	}
 	if IsQueueAddress(from, queues) {
 		return &MailResult{Outcome: MailLooped, Reason: "the sender " + from + " is one of our own addresses"}, nil
+	}
+	if err := tx.LockMailMessage(ctx, in.MessageID); err != nil {
+		return nil, Internal(err, "lock Message-ID")
 	}
 	known, err := tx.MailMessages(ctx, append([]string{in.MessageID}, in.References...))
 	if err != nil {

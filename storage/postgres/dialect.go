@@ -15,6 +15,7 @@ var dialect = &sqlstore.Dialect{
 	Name:      "postgres",
 	Time:      func(t time.Time) any { return t },
 	ForUpdate: " FOR UPDATE",
+	LockKey:   "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 	Arrays:    true,
 	// The identity sequence of tickets.id, by the name migration 0001 gives
 	// it: a constant for the planner, where pg_get_serial_sequence would

@@ -51,6 +51,14 @@ func scanMailMessage(s scanner) (*core.MailMessage, error) {
 	return m, err
 }
 
+func (x *tx) LockMailMessage(ctx context.Context, messageID string) error {
+	if x.d.LockKey == "" {
+		return nil // writers are serialised
+	}
+	_, err := x.exec(ctx, "lock Message-ID", x.d.LockKey, "mail:"+messageID)
+	return err
+}
+
 func (x *tx) InsertMailMessage(ctx context.Context, m *core.MailMessage) error {
 	id, err := x.insertUnique(ctx, fmt.Sprintf("Message-ID %q of ticket %d", m.MessageID, m.TicketID), qMailMessageInsert,
 		m.MessageID, m.TicketID, m.TransactionID, m.Direction, m.Action, m.Address, m.Auto, m.Autoreply,

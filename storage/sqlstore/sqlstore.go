@@ -126,6 +126,9 @@ type Dialect struct {
 	// ForUpdate follows a SELECT that locks the rows it reads ("" where
 	// writers are serialised anyway).
 	ForUpdate string
+	// LockKey takes a lock on the text $1 until the transaction ends (""
+	// where writers are serialised anyway).
+	LockKey string
 	// Arrays passes a list as one array parameter (col = ANY($n)); without
 	// it lists are expanded to one parameter per element.
 	Arrays bool

@@ -23,6 +23,7 @@ var _ = addCases(
 	storeCase{"MailEngine/Recipients", mailEngine(testMailRecipients)},
 	storeCase{"MailEngine/Admin", mailEngine(testMailAdmin)},
 	storeCase{"MailEngine/ConcurrentDeliveries", mailEngine(testMailConcurrent)},
+	storeCase{"MailEngine/ConcurrentNewMail", mailEngine(testMailConcurrentNew)},
 )
 
 func storeMailMessages(t *testing.T, s core.Store) {
@@ -524,4 +525,34 @@ func testMailConcurrent(t *testing.T, h *harness) {
 		}
 	}
 	same(t, "replies recorded once each", correspond, n)
+}
+
+// testMailConcurrentNew: one new mail delivered several times at once (an
+// MTA's retry racing the first attempt, or the mail sent to two of the
+// queue's addresses) opens one ticket.
+func testMailConcurrentNew(t *testing.T, h *harness) {
+	var wg sync.WaitGroup
+	const n = 8
+	ids := make([]int64, n)
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			res, err := h.receive(core.MailInput{From: "erin@example.org", MessageID: "new-racing@x", Subject: "wifi down"})
+			if errs[i] = err; err == nil && res.Ticket != nil {
+				ids[i] = res.Ticket.ID
+			}
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		h.must(err)
+	}
+	for _, id := range ids {
+		same(t, "every delivery lands on one ticket", id, ids[0])
+	}
+	res, err := h.eng.Search(h.ctx, core.RootID, `"wifi down" status:any`, 10, 0)
+	h.must(err)
+	same(t, "tickets opened", len(res.Tickets), 1)
 }
