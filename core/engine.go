@@ -46,6 +46,8 @@ type Engine struct {
 	auto automation
 	dir  dirCache  // the directory cache (dircache.go)
 	one  OneReader // the store, when it can read without a transaction
+	// tokens remembers whose the tokens seen were (tokenlater.go).
+	tokens tokenCache
 }
 
 // NewEngine returns an engine over store. A nil clock means the system clock.
@@ -92,6 +94,7 @@ type session struct {
 // (dircache.go). The session is returned with errors too, when there is one.
 func (e *Engine) begin(ctx context.Context, tx Tx, actorID int64, dir dirUse) (*session, error) {
 	s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), lcs: map[string]*Lifecycle{}, queues: map[int64]*Queue{}}
+	s.checkToken()
 	switch v := e.dir.current(); {
 	case dir == dirTrust && v > 0:
 		s.dirv, s.dirCheck = v, true
@@ -165,7 +168,7 @@ func (e *Engine) run(ctx context.Context, inTx func(context.Context, func(Tx) er
 			}
 			changed = tx.DirectoryChanged()
 			if s != nil {
-				return s.confirmed(err)
+				return s.tokenChecked(s.confirmed(err))
 			}
 			return err
 		})

@@ -27,6 +27,10 @@ type TokenStore interface {
 	// TokenUser returns the user a token belongs to, in one read: what every
 	// API request asks. ErrNotFound if no token has the hash.
 	TokenUser(ctx context.Context, hash []byte) (*User, error)
+	// PrefetchTokenUser asks the store to read TokenUser(hash) with the
+	// transaction's next statement, where it can send statements together
+	// (else it does nothing): TokenUser(hash) then costs no round trip.
+	PrefetchTokenUser(hash []byte)
 	Tokens(ctx context.Context, userID int64) ([]*Token, error) // userID 0: every token; by id
 	DeleteToken(ctx context.Context, id int64) error            // ErrNotFound if absent
 }

@@ -82,7 +82,11 @@ type route struct {
 	method, path string
 	name         string // for Observe: the pattern, or "unmatched"
 	public       bool   // served without a token
-	serve        func(a *API, c *call) error
+	// inAction: serve runs at most one engine action, with c.ctx, and
+	// writes nothing before it: the action may check the token
+	// (core.Engine.AuthenticateInAction).
+	inAction bool
+	serve    func(a *API, c *call) error
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
@@ -94,7 +98,7 @@ var routes = []route{
 	{method: "GET", path: "/api/v1/openapi.json", public: true, serve: (*API).openAPI},
 	{method: "GET", path: "/api/v1/me", serve: (*API).me},
 
-	{method: "POST", path: "/api/v1/tickets", serve: (*API).createTicket},
+	{method: "POST", path: "/api/v1/tickets", inAction: true, serve: (*API).createTicket},
 	{method: "GET", path: "/api/v1/tickets", serve: (*API).searchTickets},
 	{method: "GET", path: "/api/v1/tickets/{id}", serve: (*API).getTicket},
 	{method: "PATCH", path: "/api/v1/tickets/{id}", serve: (*API).patchTicket},
@@ -203,12 +207,12 @@ func (a *API) wrap(rt route) http.Handler {
 		// Everything under /api/v1 but public routes needs a token, paths
 		// that do not exist included: they say nothing to strangers.
 		if !rt.public || (rt.name == "unmatched" && strings.HasPrefix(r.URL.Path, "/api/v1")) {
-			u, err := a.authenticate(r)
+			ctx, u, err := a.authenticate(r, rt.inAction)
 			if err != nil {
 				a.fail(c, err)
 				return
 			}
-			c.user = u
+			c.user, c.ctx = u, ctx
 		}
 		if err := checkURL(r); err != nil {
 			a.fail(c, err)
@@ -220,22 +224,32 @@ func (a *API) wrap(rt route) http.Handler {
 	})
 }
 
-func (a *API) authenticate(r *http.Request) (*core.User, error) {
+// authenticate returns the user of the request's token, and the context
+// the request is to be served with: inAction, one in which the engine
+// action checks the token (see route.inAction).
+func (a *API) authenticate(r *http.Request, inAction bool) (context.Context, *core.User, error) {
+	ctx := r.Context()
 	h := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(h), " ")
 	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
+		return ctx, nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
 			msg: "missing token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)"}
 	}
-	u, err := a.eng.Authenticate(r.Context(), strings.TrimSpace(secret))
+	var u *core.User
+	var err error
+	if inAction {
+		ctx, u, err = a.eng.AuthenticateInAction(ctx, strings.TrimSpace(secret))
+	} else {
+		u, err = a.eng.Authenticate(ctx, strings.TrimSpace(secret))
+	}
 	if err != nil {
 		if core.IsCode(err, core.CodeUnauthorized) {
-			return nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
+			return ctx, nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
 				msg: errMessage(err), invalidToken: true}
 		}
-		return nil, err
+		return ctx, nil, err
 	}
-	return u, nil
+	return ctx, u, nil
 }
 
 // unmatched answers requests no route serves: 405 when the path exists

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -54,9 +55,52 @@ func (x *tx) TokenByHash(ctx context.Context, hash []byte) (*core.Token, error) 
 	return get(ctx, x, "token", scanToken, qTokenCols+` WHERE hash = $1`, bytesArg(hash))
 }
 
+const qTokenUser = `SELECT u.id, u.name, u.email, u.real_name, u.privileged, u.disabled, u.created
+		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`
+
+// TokenUser answers from PrefetchTokenUser when that read has been sent.
 func (x *tx) TokenUser(ctx context.Context, hash []byte) (*core.User, error) {
-	return get(ctx, x, "token", scanUser, `SELECT u.id, u.name, u.email, u.real_name, u.privileged, u.disabled, u.created
-		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, bytesArg(hash))
+	if p := x.token; p != nil && p.done && bytes.Equal(p.hash, hash) {
+		return p.u, p.err
+	}
+	return get(ctx, x, "token", scanUser, qTokenUser, bytesArg(hash))
+}
+
+// tokenAhead is the outcome of a TokenUser read held back by
+// PrefetchTokenUser.
+type tokenAhead struct {
+	hash []byte
+	done bool
+	u    *core.User
+	err  error
+}
+
+// PrefetchTokenUser holds the read of TokenUser(hash) back, to be sent with
+// the next statement, where the connection can (see Deferrer).
+func (x *tx) PrefetchTokenUser(hash []byte) {
+	if x.g == nil || x.token != nil {
+		return
+	}
+	df, ok := x.g.q.(Deferrer)
+	if !ok {
+		return
+	}
+	p := &tokenAhead{hash: hash}
+	x.token = p
+	df.Defer(Deferred{Query: x.d.rebind(qTokenUser), Args: []any{bytesArg(hash)}, Returning: true,
+		Done: func(_ int64, row Row, err error) error {
+			if err == nil {
+				p.u, err = scanUser(row)
+			}
+			if err != nil && x.d.IsNoRows(err) {
+				p.u, err = nil, notFound("token")
+			}
+			if err != nil && !core.IsCode(err, core.CodeNotFound) {
+				return core.Internal(err, "read token")
+			}
+			p.done, p.err = true, err
+			return nil
+		}})
 }
 
 func (x *tx) Tokens(ctx context.Context, userID int64) ([]*core.Token, error) {

@@ -35,6 +35,7 @@ type tx struct {
 	wantVersion bool // PrefetchDirectoryVersion was called
 	// dirChanged: the transaction wrote to the directory's tables.
 	dirChanged bool
+	token      *tokenAhead // see PrefetchTokenUser
 }
 
 var _ core.Tx = (*tx)(nil)

@@ -1,0 +1,109 @@
+package core
+
+import (
+	"context"
+	"strings"
+	"sync"
+)
+
+// Token checks folded into the action: an API request costs a read of its
+// token before its action, a round trip of its own. AuthenticateInAction
+// spares it for a token this engine has seen before: it names the token's
+// user from memory and leaves the check to the action the request runs,
+// which reads the token along with its first statement and, before its
+// transaction ends, refuses (CodeUnauthorized, nothing written) unless the
+// token still exists and belongs to that user, enabled.
+
+// tokenCache maps token hashes to the user id they belonged to when last
+// checked. It only saves a read: every use is checked again.
+type tokenCache struct {
+	mu  sync.Mutex
+	ids map[string]int64
+}
+
+const maxCachedTokens = 10000
+
+func (c *tokenCache) get(hash []byte) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.ids[string(hash)]
+	return id, ok
+}
+
+func (c *tokenCache) put(hash []byte, userID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ids == nil || len(c.ids) >= maxCachedTokens {
+		c.ids = map[string]int64{}
+	}
+	c.ids[string(hash)] = userID
+}
+
+func (c *tokenCache) drop(hash []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.ids, string(hash))
+}
+
+type tokenCheckKey struct{}
+
+// tokenCheck is a token an action must confirm: it belongs to userID.
+type tokenCheck struct {
+	hash   []byte
+	userID int64
+}
+
+func denyToken() error {
+	return Errorf(CodeUnauthorized, "missing or invalid token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)")
+}
+
+// AuthenticateInAction is Authenticate for a request that runs one engine
+// action with the returned context (Create, CreateShown, Show or a ticket
+// action such as Take): when this engine has seen the token before and
+// knows its user, it returns them without a read, and the action checks the
+// token in its own transaction. Otherwise it is Authenticate.
+func (e *Engine) AuthenticateInAction(ctx context.Context, secret string) (context.Context, *User, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
+		return ctx, nil, denyToken()
+	}
+	hash := HashToken(secret)
+	if id, ok := e.tokens.get(hash); ok {
+		if u := e.dir.getUser(e.dir.current(), id); u != nil && !u.Disabled {
+			return context.WithValue(ctx, tokenCheckKey{}, &tokenCheck{hash: hash, userID: id}), u, nil
+		}
+	}
+	u, err := e.Authenticate(ctx, secret)
+	if err == nil {
+		e.tokens.put(hash, u.ID)
+	}
+	return ctx, u, err
+}
+
+// checkToken asks the store to read the token the action must confirm, if
+// any, with the transaction's first statement.
+func (s *session) checkToken() {
+	if tc, _ := s.ctx.Value(tokenCheckKey{}).(*tokenCheck); tc != nil {
+		s.tx.PrefetchTokenUser(tc.hash)
+	}
+}
+
+// tokenChecked confirms the token of the action, if any: CodeUnauthorized
+// when it no longer exists or belongs to another user or a disabled one;
+// err otherwise.
+func (s *session) tokenChecked(err error) error {
+	tc, _ := s.ctx.Value(tokenCheckKey{}).(*tokenCheck)
+	if tc == nil {
+		return err
+	}
+	u, terr := s.tx.TokenUser(s.ctx, tc.hash)
+	switch {
+	case IsCode(terr, CodeNotFound) || (terr == nil && (u.ID != tc.userID || u.Disabled)):
+		s.e.tokens.drop(tc.hash)
+		return denyToken()
+	case terr != nil && err != nil:
+		return err
+	case terr != nil:
+		return Internal(terr, "look up token")
+	}
+	return err
+}
