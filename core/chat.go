@@ -95,6 +95,10 @@ type ChatStore interface {
 	PutChatIdentity(ctx context.Context, c *ChatIdentity) error
 	// ChatIdentity finds a chat user's link; ErrNotFound if none.
 	ChatIdentity(ctx context.Context, platform, workspace, chatUser string) (*ChatIdentity, error)
+	// ChatIdentitiesOf lists the linked (verified) identities the users
+	// have on one platform and workspace, by user id, the most recently
+	// linked first; users without one are left out.
+	ChatIdentitiesOf(ctx context.Context, platform, workspace string, userIDs []int64) ([]*ChatIdentity, error)
 
 	InsertChatLinkCode(ctx context.Context, c *ChatLinkCode) error // ErrDuplicate on a used hash
 	// TakeChatLinkCode deletes the code with the hash and returns it;

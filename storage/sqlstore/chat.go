@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ticketd/ticketd/core"
@@ -105,6 +107,30 @@ func (x *tx) PutChatIdentity(ctx context.Context, c *core.ChatIdentity) error {
 
 func (x *tx) ChatIdentity(ctx context.Context, platform, workspace, chatUser string) (*core.ChatIdentity, error) {
 	return get(ctx, x, "chat identity", scanChatIdentity, qChatIdentity, platform, workspace, chatUser)
+}
+
+// qChatIdentitiesOf: %s is the condition on user_id (chat_identities_user
+// serves it).
+const qChatIdentitiesOf = `SELECT platform, workspace, chat_user, user_id, verified, created, updated FROM chat_identities
+	WHERE platform = $1 AND workspace = $2 AND verified <> '' AND %s ORDER BY user_id, updated DESC, chat_user`
+
+func (x *tx) ChatIdentitiesOf(ctx context.Context, platform, workspace string, userIDs []int64) ([]*core.ChatIdentity, error) {
+	var out []*core.ChatIdentity
+	for start := 0; start < len(userIDs); start += 1000 {
+		a := &Args{d: x.d}
+		a.Add(platform)
+		a.Add(workspace)
+		q := fmt.Sprintf(qChatIdentitiesOf, in(a, "user_id", userIDs[start:min(len(userIDs), start+1000)]))
+		cs, err := list(ctx, x, "chat identities", scanChatIdentity, q, a.vals...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	if len(userIDs) > 1000 {
+		slices.SortStableFunc(out, func(a, b *core.ChatIdentity) int { return cmp.Compare(a.UserID, b.UserID) })
+	}
+	return out, nil
 }
 
 func (x *tx) InsertChatLinkCode(ctx context.Context, c *core.ChatLinkCode) error {
