@@ -15,7 +15,9 @@ import (
 // to users directly.
 type announcingPlatform struct{ *fakePlatform }
 
-func (p announcingPlatform) Announce(ctx context.Context, at Place, text string) error {
+// Announce shows a ping of chat user U as <U>.
+func (p announcingPlatform) Announce(ctx context.Context, at Place, text string, ms []Mention) error {
+	text = RenderMentions(text, ms, func(m Mention) string { return "<" + m.ChatID + ">" })
 	return p.record("announce", fmt.Sprintf("announce %s %s %s", at.Channel, at.Thread, text))
 }
 

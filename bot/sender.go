@@ -221,9 +221,10 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 			return err
 		}
 		if p.Notice != nil && p.Notice.Text != "" {
-			// Brought here by a notice (an escalation channel): say why.
+			// Brought here by a notice (an escalation channel): say why,
+			// notifying whom it names.
 			at.Thread = rec.Thread
-			return s.p.PostLine(ctx, at, p.Notice.Text)
+			return s.announce(ctx, p, d.Message, at)
 		}
 		if announced(p) {
 			// The card opened the thread; the announcement goes in it.
@@ -246,10 +247,8 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 	if line == "" {
 		return nil
 	}
-	if p.Transaction.Type == core.TxnReminder {
-		if a, ok := s.p.(Announcer); ok {
-			return a.Announce(ctx, at, line)
-		}
+	if p.Transaction.Type == core.TxnReminder || p.Notice != nil {
+		return s.announce(ctx, p, d.Message, at)
 	}
 	return s.p.PostLine(ctx, at, line)
 }
@@ -288,7 +287,8 @@ func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 	case core.TxnAlert:
 		return b.alertLine(ctx, m, tx)
 	case core.TxnReminder:
-		return b.reminderLine(ctx, tx), nil
+		text, ms, err := b.reminderLine(ctx, tx, at)
+		return PlainMentions(text, ms), err
 	case core.TxnCreate:
 		return "", nil
 	case core.TxnTake:

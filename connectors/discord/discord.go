@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -332,14 +333,28 @@ var _ bot.Announcer = (*Connector)(nil)
 var _ bot.DirectMessenger = (*Connector)(nil)
 
 // Announce implements bot.Announcer: a line in the thread that notifies
-// (a reminder), still pinging no one by mention.
-func (c *Connector) Announce(ctx context.Context, at bot.Place, text string) error {
+// (a reminder, an escalation; no SUPPRESS_NOTIFICATIONS), pinging exactly
+// the people it names as <@id>: allowed_mentions lists their ids and
+// parses nothing else.
+func (c *Connector) Announce(ctx context.Context, at bot.Place, text string, mentions []bot.Mention) error {
 	ch := at.Thread
 	if ch == "" {
 		ch = at.Channel
 	}
+	var users []string
+	// Room for the pings, which are longer than their marks.
+	text = bot.RenderMentions(cut(text, max(maxContent-24*len(mentions), maxContent/2)), mentions, func(m bot.Mention) string {
+		if !snowflake.MatchString(m.ChatID) {
+			return "@" + m.Name
+		}
+		if !slices.Contains(users, m.ChatID) {
+			users = append(users, m.ChatID)
+		}
+		return "<@" + m.ChatID + ">"
+	})
 	m := quiet(text)
 	m.Flags = discordgo.MessageFlagsSuppressEmbeds
+	m.AllowedMentions.Users = users
 	_, err := c.api.ChannelMessageSendComplex(ch, m, discordgo.WithContext(ctx))
 	return c.sendError(at, "announce", err)
 }

@@ -451,7 +451,7 @@ func TestAnnounceAndDirect(t *testing.T) {
 	e.drain()
 	th := e.thread(1)
 	at := bot.Place{Platform: Platform, Workspace: guild, Channel: nocCh, Thread: th.Thread}
-	if err := e.conn.Announce(e.ctx, at, "@NetOps ticket #1 is untaken. Who takes it?"); err != nil {
+	if err := e.conn.Announce(e.ctx, at, "@NetOps ticket #1 is untaken. Who takes it?", nil); err != nil {
 		t.Fatal(err)
 	}
 	lines := e.dc.in(th.Thread)

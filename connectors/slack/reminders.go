@@ -14,17 +14,34 @@ var (
 )
 
 // Announce implements bot.Announcer: a thread reply that is also shown in
-// the channel (reply_broadcast), so that the people it names see it.
-// Mentions come as plain "@name" text: Slack pings only by user or group
-// id, which ticketd does not keep.
-func (c *Connector) Announce(ctx context.Context, at bot.Place, text string) error {
-	opts := []slack.MsgOption{slack.MsgOptionText(Escape(cut(text, 3500)), false), slack.MsgOptionDisableLinkUnfurl(),
+// the channel (reply_broadcast), pinging the people it names as <@U123>.
+func (c *Connector) Announce(ctx context.Context, at bot.Place, text string, mentions []bot.Mention) error {
+	text = bot.RenderMentions(Escape(cut(text, 3500)), mentions, func(m bot.Mention) string {
+		if !slackID(m.ChatID) {
+			return "@" + Escape(m.Name)
+		}
+		return "<@" + m.ChatID + ">"
+	})
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl(),
 		slack.MsgOptionDisableMediaUnfurl()}
 	if at.Thread != "" {
 		opts = append(opts, slack.MsgOptionTS(at.Thread), slack.MsgOptionBroadcast())
 	}
 	_, _, err := c.api.PostMessageContext(ctx, at.Channel, opts...)
 	return c.sendError(at, "chat.postMessage", err)
+}
+
+// slackID: a Slack user id ("U123", "W123"), safe inside <@...>.
+func slackID(s string) bool {
+	if len(s) < 2 || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // PostDirect implements bot.DirectMessenger: chat.postMessage to the user's

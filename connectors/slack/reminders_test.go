@@ -10,8 +10,9 @@ import (
 )
 
 // TestReminders: an untaken ticket is announced in its thread and shown in
-// #noc (reply_broadcast), naming the on-duty group; a chat digest arrives
-// as a direct message.
+// #noc (reply_broadcast), naming the on-duty group and pinging its members
+// who linked their Slack account (the others stay plain text); a take is a
+// line that pings no one; a chat digest arrives as a direct message.
 func TestReminders(t *testing.T) {
 	e := newEnv(t, nil)
 	sched := memory.NewScheduler()
@@ -27,6 +28,21 @@ func TestReminders(t *testing.T) {
 	}
 	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
 		t.Fatal(err)
+	}
+	// alice linked her Slack account; dave has none.
+	alice, _, err := e.eng.ResolveChatUser(e.ctx, core.ChatUser{Platform: Platform, Workspace: team, ID: "UALICE",
+		Email: "alice@example.net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	daveAddr := "dave@example.net"
+	if _, err := e.eng.CreateUser(e.ctx, core.RootID, core.UserInput{Name: "dave", Email: &daveAddr}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"alice", "dave"} {
+		if err := e.eng.SetMember(e.ctx, core.RootID, "NetOps", u, true); err != nil {
+			t.Fatal(err)
+		}
 	}
 	after, group := 10*time.Minute, "NetOps"
 	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: &after,
@@ -45,20 +61,21 @@ func TestReminders(t *testing.T) {
 	tick(10 * time.Minute)
 	posts := e.slack.take("chat.postMessage")
 	if len(posts) != 1 || posts[0].ThreadTS != card[0].TS || posts[0].Broadcast != "true" ||
-		!strings.HasPrefix(posts[0].Text, "@NetOps Ticket #1 has had no owner for 10 minutes.") {
+		!strings.HasPrefix(posts[0].Text, "@NetOps (<@UALICE>, @dave) Ticket #1 has had no owner for 10 minutes.") {
 		t.Fatalf("announcement: %+v", posts)
 	}
 
-	// alice takes it, and gets her open tickets in a direct message.
-	alice, _, err := e.eng.ResolveChatUser(e.ctx, core.ChatUser{Platform: Platform, Workspace: team, ID: "UALICE",
-		Email: "alice@example.net"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// alice takes it: a quiet line in the thread. Then she gets her open
+	// tickets in a direct message.
 	if _, err := e.eng.Take(e.ctx, alice.ID, tk.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.drain()
+	lines := e.slack.take("chat.postMessage")
+	if len(lines) != 1 || lines[0].Text != "alice took the ticket." || lines[0].Broadcast != "" ||
+		strings.Contains(lines[0].Text, "<@") {
+		t.Fatalf("take line: %+v", lines)
+	}
 	e.slack.take()
 	if _, err := e.eng.SetDigest(e.ctx, alice.ID, "me", core.DigestInput{Via: "chat", At: "08:00", Platform: "slack",
 		Workspace: team, ChatUser: "UALICE"}); err != nil {
