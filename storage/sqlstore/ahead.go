@@ -26,11 +26,6 @@ const qGrantsAhead = `SELECT ` + grantColumns + `,
 			(SELECT group_id FROM group_members WHERE user_id = $1) OR %s))
 		ORDER BY id`
 
-// qQueueOfTicket reads the queue of a ticket, after the ticket (and its row
-// lock) in the same round trip.
-const qQueueOfTicket = `SELECT ` + queueColumns + ` FROM queues
-		WHERE id = (SELECT queue_id FROM tickets WHERE id = $1)`
-
 // grantAhead is a grant read ahead; member: of a group the user is in.
 type grantAhead struct {
 	core.Grant
@@ -108,28 +103,27 @@ func (x *tx) grantsAhead(userID int64, groupIDs []int64) ([]core.Grant, bool) {
 	return gs, true
 }
 
-// ticketAhead reads ticket id with query and, ahead, its queue and
-// watchers, when the connection can read them at once.
-func (x *tx) ticketAhead(ctx context.Context, id int64, query string) (t *core.Ticket, done bool, err error) {
+// ticketAhead reads ticket id with query and, ahead, its watchers, when the
+// connection can read them at once (the engine keeps queues between
+// transactions). With forUpdate, it also reserves the id of the ticket's
+// next history row once the row is locked, in the same round trip, so that
+// InsertTransaction can be sent later (Dialect.NextTransactionID): taken
+// under the lock, it orders the ticket's history as the changes were made.
+func (x *tx) ticketAhead(ctx context.Context, id int64, query string, forUpdate bool) (t *core.Ticket, done bool, err error) {
 	if x.g == nil || !x.g.reads() {
 		return nil, false, nil
 	}
 	what := fmt.Sprintf("ticket %d", id)
-	var q *core.Queue
 	var ws []core.Watcher
+	var txnID int64
 	ahead := map[aheadKey]any{}
-	done, err = x.g.read(ctx, ahead,
-		Read{Query: x.d.rebind(query), Args: []any{id}, Done: func(r Rows) error {
+	reads := []Read{
+		{Query: x.d.rebind(query), Args: []any{id}, Done: func(r Rows) error {
 			var err error
 			t, err = first(r, scanTicket)
 			return err
 		}},
-		Read{Query: x.d.rebind(qQueueOfTicket), Args: []any{id}, Done: func(r Rows) error {
-			var err error
-			q, err = first(r, scanQueue)
-			return err
-		}},
-		Read{Query: x.d.rebind(qWatchers), Args: []any{id}, Done: func(r Rows) error {
+		{Query: x.d.rebind(qWatchers), Args: []any{id}, Done: func(r Rows) error {
 			for r.Next() {
 				w, err := scanWatcher(r)
 				if err != nil {
@@ -138,7 +132,18 @@ func (x *tx) ticketAhead(ctx context.Context, id int64, query string) (t *core.T
 				ws = append(ws, w)
 			}
 			return nil
+		}}}
+	if _, have := x.txnIDs[id]; forUpdate && x.d.NextTransactionID != "" && !have {
+		reads = append(reads, Read{Query: "SELECT " + x.d.NextTransactionID, Done: func(r Rows) error {
+			for r.Next() {
+				if err := r.Scan(&txnID); err != nil {
+					return err
+				}
+			}
+			return nil
 		}})
+	}
+	done, err = x.g.read(ctx, ahead, reads...)
 	switch {
 	case !done:
 		return nil, false, nil
@@ -148,10 +153,13 @@ func (x *tx) ticketAhead(ctx context.Context, id int64, query string) (t *core.T
 		x.g.ahead = nil
 		return nil, true, notFound(what)
 	}
-	if q != nil {
-		ahead[aheadKey{"queue", q.ID}] = q
-	}
 	ahead[aheadKey{"watchers", id}] = ws
+	if txnID != 0 && t.ID == id {
+		if x.txnIDs == nil {
+			x.txnIDs = map[int64]int64{}
+		}
+		x.txnIDs[id] = txnID
+	}
 	return t, true, nil
 }
 

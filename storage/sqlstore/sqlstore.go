@@ -34,12 +34,14 @@
 // implements Reader: Postgres), the store also reads what the engine asks
 // for next, in the same round trip: with the first User of a transaction,
 // that user's grants (the engine begins every action with User and
-// GrantsFor); with Ticket, the ticket's queue and watchers (loading a
-// ticket is Ticket, Queue, Watchers). A result read ahead is used only by
-// the very next matching call, and only while the transaction has sent no
-// other statement and held back no write since it was read: so it is what
-// that call would have read, a moment earlier. Otherwise it is dropped, and
-// the call reads as usual.
+// GrantsFor); with Ticket, the ticket's watchers (loading a ticket is
+// Ticket, Queue, which the engine keeps between transactions, and
+// Watchers). A result read ahead is used only by the very next matching
+// call, and only while the transaction has sent no other statement and held
+// back no write since it was read: so it is what that call would have read,
+// a moment earlier. Otherwise it is dropped, and the call reads as usual.
+// Ticket with forUpdate also reserves, once the row is locked, the id of the
+// ticket's next history row, so that InsertTransaction can be sent later.
 package sqlstore
 
 import (

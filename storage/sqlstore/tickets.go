@@ -64,7 +64,7 @@ func (x *tx) Ticket(ctx context.Context, id int64, forUpdate bool) (*core.Ticket
 	if forUpdate {
 		q += x.d.ForUpdate
 	}
-	if t, done, err := x.ticketAhead(ctx, id, q); done {
+	if t, done, err := x.ticketAhead(ctx, id, q, forUpdate); done {
 		return t, err
 	}
 	return get(ctx, x, fmt.Sprintf("ticket %d", id), scanTicket, q, id)
