@@ -3,10 +3,12 @@ package matrix
 import (
 	"fmt"
 	"html"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/ticketd/ticketd/bot"
 )
@@ -256,6 +258,37 @@ func lineContent(text string) *event.MessageEventContent {
 	text = cut(text, 4000)
 	return &event.MessageEventContent{MsgType: event.MsgNotice, Body: text, Format: event.FormatHTML,
 		FormattedBody: lineHTML(text), Mentions: &event.Mentions{}}
+}
+
+// announceContent is a line that notifies (a reminder, an escalation): an
+// m.text (clients keep m.notice quiet) whose formatted_body shows each
+// person it names as a pill, pinging exactly them (m.mentions.user_ids).
+// Marks naming no valid Matrix user id come out as plain "@name".
+func announceContent(text string, mentions []bot.Mention) *event.MessageEventContent {
+	text = cut(text, 4000)
+	ms := &event.Mentions{}
+	body := bot.RenderMentions(text, mentions, func(m bot.Mention) string {
+		if !matrixUserID(m.ChatID) {
+			return "@" + m.Name
+		}
+		ms.Add(id.UserID(m.ChatID))
+		return m.Name
+	})
+	formatted := bot.RenderMentions(lineHTML(text), mentions, func(m bot.Mention) string {
+		if !matrixUserID(m.ChatID) {
+			return esc("@" + m.Name)
+		}
+		return fmt.Sprintf(`<a href="https://matrix.to/#/%s">%s</a>`, esc(url.PathEscape(m.ChatID)), esc(m.Name))
+	})
+	return &event.MessageEventContent{MsgType: event.MsgText, Body: body, Format: event.FormatHTML,
+		FormattedBody: formatted, Mentions: ms}
+}
+
+// matrixUserID: "@localpart:server", nothing a link could break on.
+func matrixUserID(s string) bool {
+	local, server, ok := strings.Cut(s, ":")
+	return ok && len(s) <= 255 && strings.HasPrefix(local, "@") && len(local) > 1 && server != "" &&
+		!strings.ContainsAny(s, " \t\n\"'<>&#?/")
 }
 
 // lineHTML renders a thread line: lines starting "> " are quoted.

@@ -503,6 +503,20 @@ func (c *Connector) PostLine(ctx context.Context, at bot.Place, text string) err
 	return c.sendError(at, "post in the thread", err)
 }
 
+var _ bot.Announcer = (*Connector)(nil)
+
+// Announce implements bot.Announcer: a message in the thread that notifies,
+// pinging the people it names (pills and m.mentions).
+func (c *Connector) Announce(ctx context.Context, at bot.Place, text string, mentions []bot.Mention) error {
+	content := announceContent(text, mentions)
+	content.RelatesTo = c.threadRel(at.Thread, "")
+	evt, err := c.send(ctx, at.Channel, content)
+	if err == nil {
+		c.seenInThread(at.Thread, evt.String())
+	}
+	return c.sendError(at, "announce in the thread", err)
+}
+
 // sendError maps a client-server API failure to what the dispatcher
 // should do: M_LIMIT_EXCEEDED waits for retry_after_ms; another 4xx cannot
 // be fixed by retrying.
