@@ -123,3 +123,34 @@ func TestRenderMentions(t *testing.T) {
 		}
 	}
 }
+
+func TestRuleNoticesPing(t *testing.T) {
+	e := newEnv(t)
+	netOps(t, e)
+	rules := `{"rules": [{"name": "page", "on": ["priority"], "do": [{"notify": "owner"}, {"notify": "group:NetOps"}]}]}`
+	if _, err := e.eng.LoadRules(e.ctx, core.RootID, "rules.json", []byte(rules)); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.run(e.alice, noc, "/ticket new core1 unreachable"); r.Failed {
+		t.Fatalf("new: %+v", r)
+	}
+	e.drain()
+	thread := noc
+	thread.Thread = "100.001"
+	if r := e.run(e.alice, thread, "take"); r.Failed {
+		t.Fatalf("take: %+v", r)
+	}
+	e.drain()
+	if r := e.run(e.alice, thread, "priority 80"); r.Failed {
+		t.Fatalf("priority: %+v", r)
+	}
+	joined := strings.Join(e.drain(), "\n")
+	for _, want := range []string{
+		"announce CNOC 100.001 Rule page: ticket #1 (priority 0 → 80). Owner: <UALICE>.",
+		"announce CNOC 100.001 Rule page: ticket #1 (priority 0 → 80). @NetOps (<UALICE>, @dave)",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("posts lack %q:\n%s", want, joined)
+		}
+	}
+}
