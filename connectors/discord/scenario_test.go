@@ -1,12 +1,10 @@
 package discord
 
 import (
-	"context"
 	"testing"
 
 	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
-	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 )
 
@@ -26,19 +24,7 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-func openPostgres(tb testing.TB) core.Store {
-	tb.Helper()
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.NewDatabase(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return st
-}
+func openPostgres(tb testing.TB) core.Store { return pgtest.OpenStore(tb) }
 
 func (h harness) Engine() *core.Engine { return h.eng }
 func (h harness) StaffID() int64       { return h.aliceID }

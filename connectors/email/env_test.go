@@ -13,7 +13,6 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/storage/memory"
-	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/sqlite"
 	"github.com/ticketd/ticketd/storage/storetest"
@@ -55,16 +54,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 // newPostgresEnv is newEnv on a database of its own on the test Postgres.
 func newPostgresEnv(tb testing.TB, opts ...envOption) *env {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.NewDatabase(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return setupEnv(tb, st, opts...)
+	return setupEnv(tb, pgtest.OpenStore(tb), opts...)
 }
 
 func setupEnv(tb testing.TB, st core.Store, opts ...envOption) *env {

@@ -1,30 +1,16 @@
 package matrix
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ticketd/ticketd/core"
-	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 )
 
-func openPostgres(tb testing.TB) core.Store {
-	tb.Helper()
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.NewDatabase(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return st
-}
+func openPostgres(tb testing.TB) core.Store { return pgtest.OpenStore(tb) }
 
 // BenchmarkCommandReply measures a Matrix command's round trip through a
 // real homeserver: a user sends `!ticket show N` to the room, Dendrite

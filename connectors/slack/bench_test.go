@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,23 +12,10 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
-	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 )
 
-func openPostgres(tb testing.TB) core.Store {
-	tb.Helper()
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.NewDatabase(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return st
-}
+func openPostgres(tb testing.TB) core.Store { return pgtest.OpenStore(tb) }
 
 // BenchmarkSlashCommands300 sends signed slash commands through the HTTP
 // endpoint to the engine on Postgres at 300 commands a second (open loop:

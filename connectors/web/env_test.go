@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
-	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
@@ -38,19 +37,7 @@ func openSQLite(tb testing.TB) core.Store {
 	return st
 }
 
-func openPostgres(tb testing.TB) core.Store {
-	tb.Helper()
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, pgtest.NewDatabase(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return st
-}
+func openPostgres(tb testing.TB) core.Store { return pgtest.OpenStore(tb) }
 
 // env is a running API over a fresh database.
 type env struct {

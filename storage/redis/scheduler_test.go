@@ -27,17 +27,7 @@ func TestSchedulerConformance(t *testing.T) {
 // what a runner claimed before dying fires after its lease.
 func TestReminderReplicas(t *testing.T) {
 	_, prefix := open(t)
-	storetest.RunReminderReplicas(t, func(t *testing.T) core.Store {
-		s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
-		if err != nil {
-			t.Fatalf("postgres: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if err := s.Migrate(context.Background()); err != nil {
-			t.Fatalf("Migrate: %v", err)
-		}
-		return s
-	}, func(t *testing.T) core.Scheduler {
+	storetest.RunReminderReplicas(t, func(t *testing.T) core.Store { return pgtest.OpenStore(t) }, func(t *testing.T) core.Scheduler {
 		other, err := redis.Open(context.Background(), serverURL())
 		if err != nil {
 			t.Fatalf("redis: %v", err)

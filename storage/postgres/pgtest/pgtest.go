@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketd/ticketd/storage/postgres"
 )
 
 // DefaultURL is the server tests use unless TEST_DATABASE_URL names another.
@@ -58,4 +60,20 @@ func admin(t testing.TB, server, stmt string) {
 	if _, err := conn.Exec(ctx, stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
 	}
+}
+
+// OpenStore opens a migrated store on a database of its own (NewDatabase),
+// closed and dropped when tb ends.
+func OpenStore(tb testing.TB) *postgres.Store {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, NewDatabase(tb))
+	if err != nil {
+		tb.Fatalf("postgres: %v", err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return st
 }
