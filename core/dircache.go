@@ -31,7 +31,12 @@ import (
 // without waiting for the version, which the store reads along with the
 // action's first statement (PrefetchDirectoryVersion), and checks it before
 // the transaction ends. When it differs, the action is rolled back and run
-// again, reading the version first (dirRead). What an action reads of the
+// again, reading the version first (dirRead); a create run again leaves a
+// gap in the ticket numbers, as any create rolled back does. This happens
+// once per replica after a change made elsewhere: a change made through
+// this engine empties its cache when it commits, so the next action reads
+// the version first. Only the actions whose function may run twice trust
+// the cache (Engine.updateAgain, viewAgain). What an action reads of the
 // directory after it changed it is never cached: the change may yet be
 // rolled back.
 
