@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/webhook"
 	"github.com/ticketd/ticketd/core"
@@ -38,7 +40,7 @@ type alertWiring struct {
 // wake the dispatcher) and turns storm digests on for the chat senders,
 // which post them through limiter.
 func newAlerts(cfg config, eng *core.Engine, disp *core.Dispatcher, limiter core.RateLimiter, senders []core.Sender,
-	log *slog.Logger) (*alertWiring, error) {
+	m *metrics, log *slog.Logger) (*alertWiring, error) {
 	maxBody, err := cfg.int("TICKETD_ALERT_MAX_BODY")
 	if err != nil {
 		return nil, err
@@ -59,8 +61,23 @@ func newAlerts(cfg config, eng *core.Engine, disp *core.Dispatcher, limiter core
 	}
 	log = log.With("component", "alerts")
 	w := &alertWiring{eng: eng, log: log, every: 30 * time.Second, stopCh: make(chan struct{}), done: make(chan struct{})}
-	w.intake = webhook.NewIntake(eng, webhook.IntakeOptions{MaxBodyBytes: int64(maxBody), Logger: log,
-		Committed: disp.Notify})
+	opts := webhook.IntakeOptions{MaxBodyBytes: int64(maxBody), Logger: log, Committed: disp.Notify}
+	if m != nil {
+		alerts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ticketd_alerts_total",
+			Help: "Alerts taken by the webhook intake, by integration and outcome (received, recorded, duplicate, " +
+				"ignored, opened, reopened, resolved)."}, []string{"integration", "outcome"})
+		m.reg.MustRegister(alerts)
+		opts.Observed = func(name string, r *webhook.IntakeResult) {
+			for outcome, n := range map[string]int{"received": r.Received, "recorded": r.Recorded,
+				"duplicate": r.Duplicates, "ignored": r.Ignored, "opened": r.Opened, "reopened": r.Reopened,
+				"resolved": r.Resolved} {
+				if n > 0 {
+					alerts.WithLabelValues(name, outcome).Add(float64(n))
+				}
+			}
+		}
+	}
+	w.intake = webhook.NewIntake(eng, opts)
 	if threshold > 0 {
 		for _, s := range senders {
 			if bs, ok := s.(*bot.Sender); ok {

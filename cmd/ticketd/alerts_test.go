@@ -40,6 +40,16 @@ func TestAdminIntegrationAndServe(t *testing.T) {
 	if code, body := post(t, base+"/hooks/prom/tkd_wrong", "", amPayload); code != 403 {
 		t.Errorf("wrong token: %d %s", code, body)
 	}
+	if code, body := post(t, base+"/hooks/prom/"+token, "", amPayload); code != 200 {
+		t.Fatalf("the same alert again: %d %s", code, body)
+	}
+	_, metrics := get(t, base+"/metrics", "")
+	for _, want := range []string{`ticketd_alerts_total{integration="prom",outcome="opened"} 1`,
+		`ticketd_alerts_total{integration="prom",outcome="received"} 2`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	out = mustRun(t, envs, "admin", "integration", "list")
 	if !strings.Contains(out, "prom") || !strings.Contains(out, "labels:alertname,instance") ||
 		!strings.Contains(out, ">3 in 10m0s") || !strings.Contains(out, "2h0m0s") {

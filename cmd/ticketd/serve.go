@@ -207,7 +207,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	mux.Handle("GET /metrics", s.metrics.handler())
 	s.chat.mount(mux, s.eng)
 	s.mail.mount(mux)
-	if s.alerts, err = newAlerts(cfg, s.eng, s.disp, limiter, s.chat.senders, log); err != nil {
+	if s.alerts, err = newAlerts(cfg, s.eng, s.disp, limiter, s.chat.senders, s.metrics, log); err != nil {
 		return fail(err)
 	}
 	s.alerts.mount(mux)

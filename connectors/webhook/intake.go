@@ -63,6 +63,9 @@ type IntakeOptions struct {
 	// Committed is called after alerts were committed (to wake the
 	// dispatcher).
 	Committed func()
+	// Observed, when set, is told what each accepted request brought, by
+	// integration name (for metrics).
+	Observed func(integration string, r *IntakeResult)
 }
 
 // Intake serves the alert webhooks.
@@ -214,6 +217,9 @@ func (i *Intake) serve(w http.ResponseWriter, r *http.Request) {
 		if i.opts.Committed != nil && res.Recorded > 0 {
 			i.opts.Committed()
 		}
+	}
+	if i.opts.Observed != nil {
+		i.opts.Observed(name, res)
 	}
 	log.Debug("alerts received", "received", res.Received, "recorded", res.Recorded, "duplicates", res.Duplicates,
 		"ignored", res.Ignored, "took", time.Since(start))
