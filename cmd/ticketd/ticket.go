@@ -298,7 +298,14 @@ func (c *cli) show(t *web.Ticket) error {
 	for _, h := range hist {
 		line := h.Type
 		if h.Field != "" {
-			line += " " + h.Field + ": " + h.Old + " -> " + h.New
+			old, new := h.Old, h.New
+			if h.OldName != "" {
+				old = h.OldName
+			}
+			if h.NewName != "" {
+				new = h.NewName
+			}
+			line += " " + h.Field + ": " + old + " -> " + new
 		}
 		fmt.Fprintf(c.out, "  %s  %s  %s\n", h.Created.Local().Format("2006-01-02 15:04"), h.Actor, line)
 		if h.Content != nil {

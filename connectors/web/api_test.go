@@ -411,6 +411,16 @@ func TestEveryAction(t *testing.T) {
 			t.Errorf("history lacks %s: %v", want, types)
 		}
 	}
+	// Owner and watcher changes name the users, not only their ids.
+	var named []string
+	for _, x := range hist {
+		if x.Type == "Give" || x.Type == "Steal" || x.Type == "AddWatcher" {
+			named = append(named, x.Type+" "+x.OldName+">"+x.NewName)
+		}
+	}
+	if want := []string{"Give Nobody>bob", "Steal bob>root", "AddWatcher >bob"}; !slices.Equal(named, want) {
+		t.Errorf("named history %q, want %q", named, want)
+	}
 	// Every action in the table was exercised above.
 	r := e.do(alice.token, "POST", fmt.Sprintf("/api/v1/tickets/%d/frobnicate", id), nil)
 	ae := expectError(t, r, 404, "not_found")

@@ -510,6 +510,18 @@ func (a *API) history(c *call) error {
 		tx := Transaction{ID: t.ID, TicketID: t.TicketID, Type: string(t.Type), Field: t.Field, Old: t.OldValue,
 			New: t.NewValue, Data: t.Data, Actor: actor, ActorID: t.ActorID, TimeTaken: t.TimeTaken,
 			Created: t.Created.UTC(), Attachments: make([]AttachmentInfo, 0, len(t.Attachments))}
+		if t.Field == "Owner" || t.Type == core.TxnAddWatcher || t.Type == core.TxnDelWatcher {
+			for _, v := range []struct {
+				id  string
+				dst *string
+			}{{t.OldValue, &tx.OldName}, {t.NewValue, &tx.NewName}} {
+				if uid, err := strconv.ParseInt(v.id, 10, 64); err == nil {
+					if *v.dst, err = n.user(uid); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		for _, at := range t.Attachments {
 			tx.Attachments = append(tx.Attachments, AttachmentInfo{ID: at.ID, Filename: at.Filename,
 				ContentType: at.ContentType, Size: at.Size,

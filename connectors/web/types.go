@@ -189,12 +189,16 @@ type LinkRequest struct {
 
 // Transaction is one history entry.
 type Transaction struct {
-	ID        int64     `json:"id"`
-	TicketID  int64     `json:"ticket_id"`
-	Type      string    `json:"type"`
-	Field     string    `json:"field"`
-	Old       string    `json:"old"`
-	New       string    `json:"new"`
+	ID       int64  `json:"id"`
+	TicketID int64  `json:"ticket_id"`
+	Type     string `json:"type"`
+	Field    string `json:"field"`
+	Old      string `json:"old"`
+	New      string `json:"new"`
+	// OldName and NewName name the users that Old and New hold as ids (an
+	// owner, a watcher), for display.
+	OldName   string    `json:"old_name,omitempty"`
+	NewName   string    `json:"new_name,omitempty"`
 	Data      string    `json:"data"`
 	Actor     string    `json:"actor"`
 	ActorID   int64     `json:"actor_id"`
