@@ -289,6 +289,9 @@ func (c *cli) show(t *web.Ticket) error {
 	for _, l := range t.Links {
 		fmt.Fprintf(w, "Link:\t%s #%d\n", l.Type, l.Ticket)
 	}
+	if sla, err := c.api.SLA(c.ctx, t.ID); err == nil && sla.Current != nil {
+		fmt.Fprintf(w, "SLA:\t%s (policy %s)\n", strings.TrimPrefix(sla.Current.Text, "SLA: "), sla.Policy)
+	}
 	w.Flush()
 	hist, err := c.api.History(c.ctx, t.ID)
 	if err != nil {

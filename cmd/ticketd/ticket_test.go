@@ -12,9 +12,10 @@ import (
 // person at a shell would.
 func TestTicketCLI(t *testing.T) {
 	dir := t.TempDir()
-	base, _ := startServer(t, map[string]string{"TICKETD_DATA_DIR": dir})
 	offline := map[string]string{"TICKETD_DATA_DIR": dir}
 	mustRun(t, offline, "admin", "queue", "create", "NOC")
+	mustRun(t, offline, "admin", "sla", "policy", "set", "gold", "--queue", "NOC", "--response", "1h", "--resolution", "8h")
+	base, _ := startServer(t, map[string]string{"TICKETD_DATA_DIR": dir})
 	mustRun(t, offline, "admin", "user", "create", "alice", "--email", "alice@example.net", "--privileged")
 	token := strings.Fields(mustRun(t, offline, "admin", "token", "--user", "alice"))[0]
 	envs := map[string]string{"TICKETD_URL": base, "TICKETD_TOKEN": token, "HOME": t.TempDir()}
@@ -37,7 +38,8 @@ func TestTicketCLI(t *testing.T) {
 		}
 	}
 	out = strings.Join(strings.Fields(mustRun(t, envs, "ticket", "show", "1")), " ")
-	for _, want := range []string{"Owner: alice", "probably the optic", "we are on it", "Status: open", "Priority: 80"} {
+	for _, want := range []string{"Owner: alice", "probably the optic", "we are on it", "Status: open", "Priority: 80",
+		"Take Owner: Nobody -> alice", "SLA: resolution due in 8h", "(policy gold)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
 		}

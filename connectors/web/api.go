@@ -108,6 +108,7 @@ var routes = []route{
 	{method: "GET", path: "/api/v1/tickets/{id}/history", serve: (*API).history},
 	{method: "GET", path: "/api/v1/tickets/{id}/attachments/{attachment}", serve: (*API).attachment},
 	{method: "GET", path: "/api/v1/tickets/{id}/reminders", serve: (*API).listReminders},
+	{method: "GET", path: "/api/v1/tickets/{id}/sla", serve: (*API).ticketSLA},
 	{method: "POST", path: "/api/v1/tickets/{id}/reminders", serve: (*API).createReminder},
 	{method: "DELETE", path: "/api/v1/tickets/{id}/reminders/{reminder}", serve: (*API).deleteReminder},
 

@@ -277,6 +277,12 @@ func (c *Client) History(ctx context.Context, id int64) ([]Transaction, error) {
 	return out, c.do(ctx, http.MethodGet, ticketPath(id, "history"), nil, &out)
 }
 
+// SLA reads a ticket's SLA clocks.
+func (c *Client) SLA(ctx context.Context, id int64) (*TicketSLA, error) {
+	var out TicketSLA
+	return &out, c.do(ctx, http.MethodGet, ticketPath(id, "sla"), nil, &out)
+}
+
 // Attachment is an attachment's bytes as served.
 type Attachment struct {
 	Filename    string

@@ -238,6 +238,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Webhook": Webhook{}, "WebhookRequest": WebhookRequest{}, "Delivery": Delivery{},
 		"Reminder": Reminder{}, "ReminderRequest": ReminderRequest{}, "ReminderPolicy": ReminderPolicy{},
 		"ReminderPolicyPatch": ReminderPolicyPatch{}, "Digest": Digest{},
+		"TicketSLA": TicketSLA{}, "SLAClock": SLAClock{}, "SLACurrent": SLACurrent{},
 	}
 	for name, s := range doc.Components.Schemas {
 		v, ok := types[name]
