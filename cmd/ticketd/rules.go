@@ -30,3 +30,13 @@ func loadRules(ctx context.Context, cfg config, eng *core.Engine, log *slog.Logg
 	log.Info(fmt.Sprintf("rules: %d in force from %s (%s)", len(rs.Rules()), path, strings.Join(rs.Rules(), ", ")))
 	return nil
 }
+
+// reloadRules reads TICKETD_RULES again (on SIGHUP). The engine swaps in
+// the new rules only when the whole file is good.
+func reloadRules(ctx context.Context, cfg config, eng *core.Engine, log *slog.Logger) error {
+	if strings.TrimSpace(cfg.str("TICKETD_RULES")) == "" {
+		log.Info("rules: nothing to reload (TICKETD_RULES is not set)")
+		return nil
+	}
+	return loadRules(ctx, cfg, eng, log)
+}

@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ticketd/ticketd/connectors/web"
@@ -71,7 +74,20 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		return err
 	}
 	s.start(ctx)
-	<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for ctx.Err() == nil {
+		select {
+		case <-hup:
+			// Read the rules file again; a bad one is logged and the
+			// rules in force stay.
+			if err := reloadRules(ctx, cfg, s.eng, log); err != nil {
+				log.Error("rules not reloaded; the rules in force stay", "err", err)
+			}
+		case <-ctx.Done():
+		}
+	}
 	log.Info("shutting down")
 	return s.shutdown()
 }
@@ -196,6 +212,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	s.disp = core.NewDispatcher(st, limiter, nil, log.With("component", "dispatcher"),
 		core.DispatcherConfig{MaxAttempts: attempts}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
 	s.disp.SetObserver(s.metrics)
+	s.mail.notify = s.disp.Notify
 	log.Info("senders: webhooks on; " + s.chat.describe())
 	log.Info(s.mail.describe())
 

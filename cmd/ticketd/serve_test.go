@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -166,14 +167,37 @@ func TestServeBinary(t *testing.T) {
 	}
 	dir := t.TempDir()
 	port := freePort(t)
+	rules := filepath.Join(dir, "rules.json")
+	writeRules := func(names ...string) {
+		var defs []string
+		for _, n := range names {
+			defs = append(defs, `{"name": "`+n+`", "on": ["created"], "do": [{"set_priority": 10}]}`)
+		}
+		if err := os.WriteFile(rules, []byte(`{"rules": [`+strings.Join(defs, ",")+`]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeRules("first")
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:"+port)
 	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(os.Environ(), "TICKETD_RULES="+rules, "TICKETD_SMTP_LISTEN=off")
+	logf, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
+	var out bytes.Buffer
+	logged := func() string {
+		b, _ := os.ReadFile(logf.Name())
+		out.Reset()
+		out.Write(b)
+		return string(b)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if resp, err := http.Get("http://127.0.0.1:" + port + "/readyz"); err == nil {
@@ -190,10 +214,27 @@ func TestServeBinary(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data", "ticketd.db")); err != nil {
 		t.Fatalf("no database under ./data: %v", err)
 	}
+	// SIGHUP reads the rules file again; a bad file leaves the rules in force.
+	waitLog := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logged(), want); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the log never said %q:\n%s", want, logged())
+			}
+		}
+	}
+	waitLog("rules: 3 in force")
+	writeRules("first", "second")
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitLog("rules: 4 in force")
+	os.WriteFile(rules, []byte(`{"rules": [{"name": "bad", "on": ["never"]}]}`), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitLog("rules not reloaded")
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGINT: %v\n%s", err, out.String())
+		t.Fatalf("exit after SIGINT: %v\n%s", err, logged())
 	}
+	logged()
 	for _, want := range []string{"ticketd admin token --user root", "rate limiter: in-process", "ready", "stopped"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
