@@ -333,6 +333,12 @@ type MailInput struct {
 	// answered automatically, and only staff hear of it.
 	Auto    string
 	Content *Content
+	// Commands are the command lines on the first lines of a privileged
+	// sender's mail (at most MaxMailCommands, each at most
+	// MaxMailCommandBytes). When the mail is recorded and its sender is
+	// privileged, they go to the outbox (OutboxMailCommands) in the same
+	// transaction; otherwise they are ignored.
+	Commands []string
 }
 
 // MailOutcome is what became of a received mail.
@@ -427,6 +433,9 @@ func (e *Engine) receiveMail(ctx context.Context, in MailInput, policy Autoreply
 		}
 	}
 	in.References = refs
+	if err := checkMailCommands(in.Commands); err != nil {
+		return nil, err
+	}
 	subject := mailSubject(in.Subject)
 	var res *MailResult
 	err = e.store.Update(ctx, func(tx Tx) error {
@@ -698,6 +707,14 @@ func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject
 		return nil, dup // rolls back what this delivery wrote
 	} else if err != nil {
 		return nil, Internal(err, "record Message-ID")
+	}
+	if len(in.Commands) > 0 && !auto && u.Privileged && !u.Disabled {
+		c := MailCommands{TicketID: res.Ticket.ID, TransactionID: res.TransactionID, UserID: u.ID, UserName: u.Name, From: from,
+			MessageID: in.MessageID, Subject: subject, References: slices.Clip(in.References), QueueID: in.QueueID,
+			Lines: in.Commands}
+		if err := e.writeMailCommands(ctx, tx, c); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -109,6 +110,31 @@ func TestCheckMailTemplate(t *testing.T) {
 		err := CheckMailTemplate(c.text)
 		if (err == nil) != c.ok {
 			t.Errorf("CheckMailTemplate(%q): %v", c.text, err)
+		}
+	}
+}
+
+func TestCheckMailCommands(t *testing.T) {
+	many := make([]string, MaxMailCommands+1)
+	for i := range many {
+		many[i] = "/take"
+	}
+	for _, c := range []struct {
+		lines []string
+		ok    bool
+	}{
+		{nil, true},
+		{[]string{"/take", "/priority 80"}, true},
+		{many[:MaxMailCommands], true},
+		{many, false},
+		{[]string{"/comment " + strings.Repeat("x", MaxMailCommandBytes)}, false},
+		{[]string{"/take\n/resolve"}, false},
+		{[]string{"  "}, false},
+		{[]string{"/comment \xff"}, false},
+	} {
+		err := checkMailCommands(c.lines)
+		if (err == nil) != c.ok || err != nil && !IsCode(err, CodeInvalid) {
+			t.Errorf("checkMailCommands(%d lines, %.20q): %v", len(c.lines), c.lines, err)
 		}
 	}
 }

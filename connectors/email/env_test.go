@@ -85,7 +85,7 @@ func setupEnv(tb testing.TB, st core.Store, opts ...envOption) *env {
 	e.bot = bot.New(eng, bot.Config{Clock: clock})
 	e.gw = NewGateway(eng, e.bot, GatewayOptions{Domain: "example.net", Clock: clock,
 		Autoreply: core.AutoreplyPolicy{Max: 3, Per: time.Hour}})
-	senders := []core.Sender{bot.NewSender(e.bot, e.chat)}
+	senders := []core.Sender{bot.NewSender(e.bot, e.chat), NewCommandRunner(eng, e.bot, "example.net", nil)}
 	for _, o := range opts {
 		o(e, &senders)
 	}

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
@@ -32,10 +32,14 @@ type GatewayOptions struct {
 	// recipients (5s).
 	CacheTTL time.Duration
 	Clock    core.Clock
+	// Committed is called after a mail with commands was committed (to
+	// wake the dispatcher, which runs them: CommandRunner).
+	Committed func()
 }
 
 // Gateway turns received mail into engine calls: one per message and
-// recipient, then the commands of staff through the bot.
+// recipient. The commands of staff are recorded with the mail and run
+// later, through the outbox (CommandRunner).
 type Gateway struct {
 	eng  *core.Engine
 	bot  *bot.Bot
@@ -46,7 +50,7 @@ type Gateway struct {
 	fetched time.Time
 }
 
-// NewGateway returns a gateway over eng; b runs the commands of staff.
+// NewGateway returns a gateway over eng; b reads the quoted text of mail.
 func NewGateway(eng *core.Engine, b *bot.Bot, opts GatewayOptions) *Gateway {
 	if opts.Domain == "" {
 		opts.Domain = "localhost"
@@ -171,8 +175,10 @@ const (
 )
 
 // Deliver records one message for one recipient: it parses it, drops our
-// own mail, and makes the one engine call; then, for staff, it runs the
-// commands on the message's first lines through the bot.
+// own mail, and makes the one engine call, which also writes the commands
+// on the first lines of a staff member's message to the outbox, in the
+// same transaction: the dispatcher runs them (CommandRunner) soon after,
+// and after a restart when the process stops first.
 func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 	log := g.opts.Logger
 	m := Parse(d.Raw, g.opts.Limits)
@@ -235,6 +241,7 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 		}
 	}
 	in.Content = g.content(m, text)
+	in.Commands = commands
 
 	res, err := g.eng.ReceiveMail(ctx, in, g.opts.Autoreply)
 	if err != nil {
@@ -258,8 +265,8 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 	}
 	log.Info("mail received", "outcome", res.Outcome, "ticket", r.Ticket, "queue", d.Route.Queue, "action", in.Action,
 		"from", in.From, "message_id", in.MessageID, "auto", in.Auto, "reason", res.Reason, "notes", len(m.Notes))
-	if len(commands) > 0 && (res.Outcome == core.MailCreated || res.Outcome == core.MailAdded) && res.Actor != nil {
-		g.runCommands(ctx, res, in, commands)
+	if len(commands) > 0 && (res.Outcome == core.MailCreated || res.Outcome == core.MailAdded) && g.opts.Committed != nil {
+		g.opts.Committed()
 	}
 	return r
 }
@@ -310,10 +317,11 @@ func hasNewText(s string) bool {
 }
 
 // maxCommands bounds the command lines read from one mail.
-const maxCommands = 20
+const maxCommands = core.MaxMailCommands
 
 // commandLines splits the commands on the first lines of a text (lines
-// that start with "/", after any blank lines) from the rest.
+// that start with "/", after any blank lines) from the rest. A line longer
+// than core.MaxMailCommandBytes ends the commands: it is text.
 func commandLines(text string) ([]string, string) {
 	lines := strings.Split(text, "\n")
 	var cmds []string
@@ -323,7 +331,8 @@ func commandLines(text string) ([]string, string) {
 		if t == "" {
 			continue
 		}
-		if !strings.HasPrefix(t, "/") || len(cmds) == maxCommands {
+		if !strings.HasPrefix(t, "/") || len(cmds) == maxCommands || len(t) > core.MaxMailCommandBytes ||
+			strings.ContainsRune(t, '\r') || !utf8.ValidString(t) {
 			break
 		}
 		cmds = append(cmds, t)
@@ -332,34 +341,4 @@ func commandLines(text string) ([]string, string) {
 		return nil, text
 	}
 	return cmds, strings.TrimLeft(strings.Join(lines[i:], "\n"), "\n")
-}
-
-// runCommands runs the command lines of a staff member's mail as them,
-// about its ticket, and mails them what failed.
-func (g *Gateway) runCommands(ctx context.Context, res *core.MailResult, in core.MailInput, commands []string) {
-	a := bot.Actor{Chat: core.ChatUser{Platform: "email", Workspace: g.opts.Domain, ID: in.From},
-		UserID: res.Actor.ID, Name: res.Actor.Name, Linked: true}
-	var report []string
-	failed := false
-	for _, line := range commands {
-		r := g.bot.RunFor(ctx, a, res.Ticket.ID, line)
-		status := "ok"
-		if r.Failed {
-			status, failed = "failed", true
-		}
-		report = append(report, fmt.Sprintf("%s\n  %s: %s", line, status, strings.ReplaceAll(strings.TrimSpace(r.Text), "\n", "\n  ")))
-		g.opts.Logger.Info("mail command", "ticket", res.Ticket.ID, "from", in.From, "command", line, "failed", r.Failed)
-	}
-	if !failed {
-		return
-	}
-	subject := in.Subject
-	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
-		subject = "Re: " + subject
-	}
-	n := core.MailNotice{To: in.From, Subject: subject, InReplyTo: in.MessageID, References: slices.Clip(in.References),
-		QueueID: in.QueueID, TicketID: res.Ticket.ID, Text: strings.Join(report, "\n\n")}
-	if err := g.eng.MailNotice(ctx, in.MessageID, n); err != nil {
-		g.opts.Logger.Error("cannot mail the results of commands", "ticket", res.Ticket.ID, "from", in.From, "err", err)
-	}
 }

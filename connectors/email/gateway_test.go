@@ -202,6 +202,10 @@ func TestGatewayCommands(t *testing.T) {
 	if r.Outcome != core.MailAdded || r.Ticket != 1 {
 		t.Fatalf("%+v", r)
 	}
+	if n := outboxCount(e, core.OutboxMailCommands); n != 1 {
+		t.Fatalf("the commands are in the outbox %d times, want once", n)
+	}
+	e.drain() // the dispatcher runs them
 	info, err := e.eng.Show(e.ctx, core.RootID, 1)
 	e.must(err)
 	if info.Ticket.OwnerID != e.alice || info.Ticket.Priority != 80 {
@@ -222,6 +226,7 @@ func TestGatewayCommands(t *testing.T) {
 	if r.Outcome != core.MailAdded {
 		t.Fatalf("%+v", r)
 	}
+	e.drain()
 	txns = e.history(1)
 	if l := txns[len(txns)-1]; l.Type != core.TxnStatus || txns[len(txns)-2].Type != core.TxnComment {
 		t.Errorf("commands only: %s then %s", txns[len(txns)-2].Type, l.Type)
@@ -230,12 +235,18 @@ func TestGatewayCommands(t *testing.T) {
 	before := outboxCount(e, core.OutboxMailNotice)
 	for i := 0; i < 2; i++ {
 		e.deliver("noc@example.net", msg("alice@example.net", "Re: [NOC #1]", "/frobnicate\nhello", "Message-ID: <a3@x>"))
+		e.drain()
 	}
 	if outboxCount(e, core.OutboxMailNotice) != before+1 {
 		t.Errorf("a failed command is reported once")
 	}
 	// Not staff: the lines are text.
+	commands := outboxCount(e, core.OutboxMailCommands)
 	r = e.deliver("noc@example.net", msg("carol@example.org", "Re: [NOC #1]", "/take\nplease", "Message-ID: <c5@x>"))
+	if outboxCount(e, core.OutboxMailCommands) != commands {
+		t.Errorf("a requester's lines became commands")
+	}
+	e.drain()
 	info, _ = e.eng.Show(e.ctx, core.RootID, 1)
 	txns = e.history(1)
 	if l := txns[len(txns)-1]; r.Outcome != core.MailAdded || string(l.Attachments[0].Content) != "/take\nplease" || info.Ticket.OwnerID != e.alice {
