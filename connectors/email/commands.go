@@ -19,8 +19,9 @@ const CommandRunnerName = "mail-commands"
 // transaction that recorded the mail): through the bot, as the sender,
 // about the mail's ticket; when any line failed it mails the sender the
 // report. Each line that ran is recorded, so that a delivery tried again
-// after a restart skips it: a line runs twice only when the process stops
-// between the line's own commit and that record.
+// after a restart skips it: at least once, and a line runs twice only when
+// the process stops (or the send runs out of time) between the line's own
+// commit and that record.
 type CommandRunner struct {
 	eng    *core.Engine
 	bot    *bot.Bot
@@ -93,6 +94,11 @@ func (r *CommandRunner) Send(ctx context.Context, d *core.Delivery) error {
 			return err // the rest runs when the delivery is tried again
 		}
 		res := r.bot.RunFor(ctx, a, c.TicketID, line)
+		if err := ctx.Err(); err != nil {
+			// Out of time: whether the line ran is not known, so it runs
+			// again when the delivery is tried again.
+			return err
+		}
 		if err := r.eng.MailCommandRan(ctx, c, i, res.Failed); err != nil {
 			return err
 		}
