@@ -28,6 +28,7 @@ var settings = []setting{
 	{"TICKETD_TRUNCATE_ATTACHMENTS", "", "false", "keep the first TICKETD_MAX_ATTACHMENT bytes of oversized attachments instead of dropping them"},
 	{"TICKETD_WEBHOOK_RATE", "", "10", "webhook deliveries per second per subscription"},
 	{"TICKETD_DISPATCH_MAX_ATTEMPTS", "", "10", "failed attempts before a delivery is given up (and listed as dead)"},
+	{"TICKETD_DISPATCH_LEASE", "", "1m", "how long a replica holds the deliveries it claimed; those of a replica that died are sent after it"},
 	{"TICKETD_SHUTDOWN_TIMEOUT", "", "30s", "how long shutdown waits for in-flight requests"},
 	{"SLACK_BOT_TOKEN", "", "", "Slack bot token (xoxb-...): turns the Slack connector on"},
 	{"SLACK_SIGNING_SECRET", "", "", "Slack signing secret: verifies requests to /slack/commands, /slack/events, /slack/interactions"},

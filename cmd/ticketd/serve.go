@@ -209,8 +209,15 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 		return fail(err)
 	}
 	closers = append(closers, closeMail)
+	lease, err := cfg.duration("TICKETD_DISPATCH_LEASE")
+	if err != nil {
+		return fail(err)
+	}
+	if lease < time.Second {
+		return fail(fmt.Errorf("TICKETD_DISPATCH_LEASE=%s: give a duration of a second or more, such as 1m", lease))
+	}
 	s.disp = core.NewDispatcher(st, limiter, nil, log.With("component", "dispatcher"),
-		core.DispatcherConfig{MaxAttempts: attempts}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
+		core.DispatcherConfig{MaxAttempts: attempts, Lease: lease}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
 	s.disp.SetObserver(s.metrics)
 	s.mail.notify = s.disp.Notify
 	log.Info("senders: webhooks on; " + s.chat.describe())
