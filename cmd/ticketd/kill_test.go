@@ -15,17 +15,30 @@ import (
 	"time"
 )
 
+// binDir holds the binary buildBinary builds; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // buildBinary builds ticketd once per test run.
 var buildBinary = func() func(t *testing.T) string {
 	var once sync.Once
 	var bin string
 	var err error
 	var out []byte
-	dir, _ := os.MkdirTemp("", "ticketd-bin-")
 	return func(t *testing.T) string {
 		t.Helper()
 		once.Do(func() {
-			bin = filepath.Join(dir, "ticketd")
+			if binDir, err = os.MkdirTemp("", "ticketd-bin-"); err != nil {
+				return
+			}
+			bin = filepath.Join(binDir, "ticketd")
 			out, err = exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 		})
 		if err != nil {
