@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/ticketd/ticketd/bot"
+	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -629,22 +630,7 @@ func flags(resp map[string]any) int {
 // nothing, until nothing is left.
 func (e *env) drain() {
 	e.t.Helper()
-	idle := 0
-	for i := 0; i < 200; i++ {
-		n, err := e.disp.RunOnce(e.ctx)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if n > 0 {
-			idle = 0
-			continue
-		}
-		if idle++; idle > 3 {
-			return
-		}
-		e.clock.Advance(time.Second)
-	}
-	e.t.Fatal("the dispatcher did not settle")
+	bottest.Drain(e.t, e.ctx, e.disp, e.clock.Advance)
 }
 
 func (e *env) ticket(id int64) *core.Ticket {

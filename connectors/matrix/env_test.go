@@ -22,6 +22,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/ticketd/ticketd/bot"
+	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -284,24 +285,7 @@ func openSQLite(t testing.TB) core.Store {
 // alice's sync has shown everything the bot sent.
 func (e *env) drain() {
 	e.t.Helper()
-	idle := 0
-	for i := 0; ; i++ {
-		if i > 300 {
-			e.t.Fatal("the dispatcher did not settle")
-		}
-		n, err := e.disp.RunOnce(e.ctx)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if n > 0 {
-			idle = 0
-			continue
-		}
-		if idle++; idle > 3 {
-			break
-		}
-		e.clock.Advance(time.Second)
-	}
+	bottest.Drain(e.t, e.ctx, e.disp, e.clock.Advance)
 	e.sentMu.Lock()
 	sent := append([]id.EventID(nil), e.sent...)
 	e.sentMu.Unlock()

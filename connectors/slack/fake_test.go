@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/ticketd/ticketd/bot"
+	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -284,22 +285,7 @@ func (e *env) event(id string, inner map[string]any, hdr ...string) int {
 // nothing, until nothing is left.
 func (e *env) drain() {
 	e.t.Helper()
-	idle := 0
-	for i := 0; i < 200; i++ {
-		n, err := e.disp.RunOnce(e.ctx)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if n > 0 {
-			idle = 0
-			continue
-		}
-		if idle++; idle > 3 {
-			return
-		}
-		e.clock.Advance(time.Second) // what waits for the rate limiter is due
-	}
-	e.t.Fatal("the dispatcher did not settle")
+	bottest.Drain(e.t, e.ctx, e.disp, e.clock.Advance)
 }
 
 func (e *env) ticket(id int64) *core.Ticket {
