@@ -330,6 +330,10 @@ func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 		if mailed {
 			verb = map[core.TxnType]string{core.TxnCorrespond: "wrote by e-mail", core.TxnComment: "commented by e-mail"}[tx.Type]
 		}
+		if why, ok := t.Unverified(); ok {
+			// Claimed, not proven: say so where people will read it.
+			who = fmt.Sprintf("%s (unverified sender: %s)", who, why)
+		}
 		if body == "" {
 			return fmt.Sprintf("%s %s.", who, verb), nil
 		}

@@ -562,6 +562,10 @@ type Content struct {
 	ContentType string // of the body; text/plain when empty
 	Headers     string // raw headers, for mail
 	Files       []File
+	// Unverified says why the author the content claims (a mail's From) is
+	// not proven; "" when it is, or when nothing is claimed. It is kept
+	// with the transaction (UnverifiedData) for history, the API and chat.
+	Unverified string
 }
 
 // File is an attachment as received.
@@ -653,6 +657,9 @@ func indexable(c *Content) bool {
 func (s *session) recordContent(t *Ticket, txn *Transaction, c *Content) error {
 	atts, notes := s.attachments(c)
 	txn.Attachments = atts
+	if c != nil && c.Unverified != "" && txn.Data == "" {
+		txn.Data = UnverifiedData + c.Unverified
+	}
 	if err := s.record(t, txn); err != nil {
 		return err
 	}

@@ -102,11 +102,12 @@ const (
 	MailKindNotice     = "notice"     // what became of the commands in a staff member's mail
 	MailKindDigest     = "digest"     // a user's daily digest of their open tickets
 	MailKindReminder   = "reminder"   // a reminder that fired: to the owner of a stalled ticket, to who set it
+	MailKindUnverified = "unverified" // to a member of staff: a mail in their name was not authenticated
 )
 
 // MailKinds lists every kind.
 var MailKinds = []string{MailKindAutoreply, MailKindCreate, MailKindCorrespond, MailKindComment, MailKindRefused, MailKindNotice,
-	MailKindDigest, MailKindReminder}
+	MailKindDigest, MailKindReminder, MailKindUnverified}
 
 // MailTemplateData is what a template can use.
 type MailTemplateData struct {
@@ -336,9 +337,26 @@ type MailInput struct {
 	// Commands are the command lines on the first lines of a privileged
 	// sender's mail (at most MaxMailCommands, each at most
 	// MaxMailCommandBytes). When the mail is recorded and its sender is
-	// privileged, they go to the outbox (OutboxMailCommands) in the same
-	// transaction; otherwise they are ignored.
+	// privileged and verified, they go to the outbox (OutboxMailCommands)
+	// in the same transaction; otherwise they are ignored.
 	Commands []string
+	// Auth says whether the From address is proven. A member of staff's
+	// mail counts as theirs only when it is: otherwise it is an
+	// outsider's (the rights of Everyone, Unprivileged and the Requestor
+	// and Cc roles, no commands), recorded as unverified, and they are
+	// told. Requesters' mail is taken either way, as in RT.
+	Auth MailAuth
+}
+
+// MailAuth is what a mail connector could prove of a mail's From address.
+type MailAuth struct {
+	// Verified: a trusted MTA's DMARC pass or DKIM pass aligned with the
+	// From domain, SMTP AUTH as the From address's user, or an operator
+	// who trusts From on a closed network.
+	Verified bool
+	// How it was proven ("dmarc", "dkim", "smtp-auth", "trusted"), or
+	// why not ("no Authentication-Results from a trusted server").
+	How string
 }
 
 // MailOutcome is what became of a received mail.
@@ -385,6 +403,14 @@ const (
 
 // refusal carries a refused mail out of its transaction, which rolls back.
 type refusal struct{ reason string }
+
+// unverifiedReason is said of staff mail whose From was not proven.
+func unverifiedReason(how string) string {
+	if how == "" {
+		how = "not authenticated"
+	}
+	return how
+}
 
 func (r *refusal) Error() string { return r.reason }
 
@@ -528,7 +554,7 @@ func DecodeMailNotice(m *OutboxMessage) (*MailNotice, error) {
 }
 
 // receive is ReceiveMail's transaction.
-func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject string, policy AutoreplyPolicy) (*MailResult, error) {
+func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject string, policy AutoreplyPolicy) (_ *MailResult, err error) {
 	now := e.now()
 	if mailsReceived.Add(1)%mailForgetPeriod == 0 {
 		if err := tx.ForgetMailAutoreplies(ctx, now.Add(-autoreplyStateKept)); err != nil {
@@ -625,6 +651,25 @@ func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject
 	for _, x := range queues {
 		s.queues[x.ID] = x
 	}
+	// A member of staff only when proven: otherwise an outsider who
+	// claims their address.
+	unverified := ""
+	if !in.Auth.Verified && (u.Privileged || s.rights.SuperUser()) {
+		unverified = unverifiedReason(in.Auth.How)
+		s.rights = s.rights.outsider()
+		s.actor = s.rights.User
+		if in.Content == nil {
+			in.Content = &Content{}
+		}
+		in.Content.Unverified = unverified
+		defer func() {
+			var ref *refusal
+			if errors.As(err, &ref) {
+				ref.reason = fmt.Sprintf("the mail was not authenticated as yours (%s), so it counts as an outsider's, and %s",
+					unverified, ref.reason)
+			}
+		}()
+	}
 	res := &MailResult{Actor: u}
 	var dup *duplicateMail
 	auto := in.Auto != ""
@@ -678,7 +723,7 @@ func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject
 			}
 		}
 		if in.Content.empty() {
-			in.Content = &Content{Body: "(empty message)"}
+			in.Content = &Content{Body: "(empty message)", Unverified: unverified}
 		}
 		txnID, err := s.write(st, in.Content, tt)
 		if err != nil {
@@ -698,7 +743,7 @@ func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject
 	}
 	rec := &MailMessage{MessageID: in.MessageID, TicketID: res.Ticket.ID, TransactionID: res.TransactionID, Direction: MailIn,
 		Action: in.Action, Address: from, Auto: cleanLine(in.Auto), Created: now}
-	if res.Outcome == MailCreated && !auto {
+	if res.Outcome == MailCreated && !auto && unverified == "" { // else the notice below says it
 		if rec.Autoreply, err = e.allowAutoreply(ctx, tx, from, policy); err != nil {
 			return nil, err
 		}
@@ -708,7 +753,29 @@ func (e *Engine) receive(ctx context.Context, tx Tx, in MailInput, from, subject
 	} else if err != nil {
 		return nil, Internal(err, "record Message-ID")
 	}
-	if len(in.Commands) > 0 && !auto && u.Privileged && !u.Disabled {
+	if unverified != "" {
+		// Told once per message, and no more often than the policy allows
+		// (counted apart from autoreplies, which the forger can use up).
+		seen := &MailMessage{MessageID: in.MessageID, TicketID: res.Ticket.ID, Direction: MailIn, Action: MailKindUnverified,
+			Address: from, Created: now}
+		if err := tx.InsertMailMessage(ctx, seen); err != nil && !IsCode(err, CodeConflict) {
+			return nil, Internal(err, "record unverified mail")
+		} else if err == nil {
+			ok, err := e.allowAutoreply(ctx, tx, MailKindUnverified+" "+from, policy)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				n := MailNotice{Kind: MailKindUnverified, To: from, ToName: cleanLine(u.RealName), Subject: subject,
+					InReplyTo: in.MessageID, References: in.References, QueueID: in.QueueID, TicketID: res.Ticket.ID,
+					Reason: unverified}
+				if err := e.writeNotice(ctx, tx, OutboxMailNotice, seen.ID, n); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if len(in.Commands) > 0 && !auto && unverified == "" && u.Privileged && !u.Disabled {
 		c := MailCommands{TicketID: res.Ticket.ID, TransactionID: res.TransactionID, UserID: u.ID, UserName: u.Name, From: from,
 			MessageID: in.MessageID, Subject: subject, References: slices.Clip(in.References), QueueID: in.QueueID,
 			Lines: in.Commands}

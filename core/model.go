@@ -1,6 +1,9 @@
 package core
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Fixed identities created by the first migration of every store.
 const (
@@ -151,6 +154,17 @@ type Transaction struct {
 	TimeTaken   int // minutes worked recorded with this transaction
 	Created     time.Time
 	Attachments []*Attachment
+}
+
+// UnverifiedData starts the Data of a transaction whose content claims an
+// author that was not proven (a staff address in an unauthenticated mail);
+// the rest says why.
+const UnverifiedData = "unverified sender: "
+
+// Unverified reports whether the transaction's claimed author is not
+// proven, and why.
+func (t *Transaction) Unverified() (string, bool) {
+	return strings.CutPrefix(t.Data, UnverifiedData)
 }
 
 // Attachment is stored byte for byte. The message body of a transaction is an

@@ -71,6 +71,25 @@ func NewRights(u *User, groups []int64, grants []Grant) *Rights {
 	return &Rights{User: u, groups: gs, grants: grants}
 }
 
+// outsider is what a person may do whose identity is claimed but not
+// proven (a staff address in an unauthenticated mail): what Everyone and
+// Unprivileged may, and what the outside roles (Requestor, Cc) allow;
+// nothing granted to the user, their groups or the staff roles.
+func (r *Rights) outsider() *Rights {
+	u := *r.User
+	u.Privileged = false
+	var gs []Grant
+	for _, g := range r.grants {
+		switch {
+		case g.PrincipalType == PrincipalUser:
+		case g.PrincipalType == PrincipalRole && g.Role != RoleRequestor && g.Role != RoleCc:
+		default:
+			gs = append(gs, g)
+		}
+	}
+	return &Rights{User: &u, groups: []int64{EveryoneID, UnprivilegedID}, grants: gs}
+}
+
 // SystemGroupIDs are the implicit groups of a user.
 func SystemGroupIDs(u *User) []int64 {
 	if u.Privileged {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,6 +64,26 @@ func parseRate(key, v string) (core.AutoreplyPolicy, error) {
 	return core.AutoreplyPolicy{Max: max, Per: d}, nil
 }
 
+// mailTrust reads whose word on a mail's sender is taken.
+func mailTrust(cfg config, log *slog.Logger) (email.Trust, error) {
+	var t email.Trust
+	for _, id := range strings.Split(cfg.str("TICKETD_MAIL_TRUSTED_AUTHSERV"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			t.AuthServIDs = append(t.AuthServIDs, id)
+		}
+	}
+	switch v := strings.ToLower(strings.TrimSpace(cfg.str("TICKETD_MAIL_TRUST"))); v {
+	case "":
+	case "from":
+		t.From = true
+		log.Warn("TICKETD_MAIL_TRUST=from: the From field of every mail is believed, so anyone who can reach the mail " +
+			"gateway can act as any member of staff; use it only on a closed network")
+	default:
+		return t, fmt.Errorf("TICKETD_MAIL_TRUST=%q: from, or empty (staff mail must be authenticated)", v)
+	}
+	return t, nil
+}
+
 // newMail wires inbound mail from the configuration. The listeners are
 // bound here (so that a taken port fails serve at once) and serve from
 // start; close releases them when serve fails before that.
@@ -84,9 +105,21 @@ func newMail(cfg config, eng *core.Engine, b *bot.Bot, log *slog.Logger) (w *mai
 	if w.secret != "" && len(w.secret) < 16 {
 		return nil, nil, fmt.Errorf("TICKETD_MAILGATE_SECRET must be at least 16 characters")
 	}
+	trust, err := mailTrust(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	var listenTLS *tls.Config
+	if cert, key := cfg.str("TICKETD_SMTP_LISTEN_CERT"), cfg.str("TICKETD_SMTP_LISTEN_KEY"); cert != "" || key != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("TICKETD_SMTP_LISTEN_CERT and TICKETD_SMTP_LISTEN_KEY: %w", err)
+		}
+		listenTLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
 	domain := mailDomain(cfg)
 	w.gw = email.NewGateway(eng, b, email.GatewayOptions{Domain: domain, Autoreply: policy, NoCommands: !commands,
-		Logger: log.With("component", "mail"), Committed: w.committed})
+		Logger: log.With("component", "mail"), Committed: w.committed, Trust: trust})
 	// The commands of staff in mail are in the outbox: they run here, also
 	// those accepted before a restart (whatever TICKETD_MAIL_COMMANDS is now).
 	w.senders = append(w.senders, email.NewCommandRunner(eng, b, domain, log.With("component", "mail", "sender", "commands")))
@@ -141,7 +174,7 @@ func newMail(cfg config, eng *core.Engine, b *bot.Bot, log *slog.Logger) (w *mai
 		if addr == "" || strings.EqualFold(addr, "off") {
 			continue
 		}
-		ln, err := email.Listen(w.gw, email.ListenerOptions{Addr: addr, LMTP: l.lmtp, MaxMessageBytes: w.maxBytes,
+		ln, err := email.Listen(w.gw, email.ListenerOptions{Addr: addr, LMTP: l.lmtp, MaxMessageBytes: w.maxBytes, TLS: listenTLS,
 			Logger: log.With("component", "mail", "listener", strings.ToLower(strings.TrimPrefix(l.key, "TICKETD_")))})
 		if err != nil && implicit {
 			log.Warn("inbound SMTP is off: the embedded default address is taken; set TICKETD_SMTP_LISTEN (or off)",
@@ -190,8 +223,9 @@ func (w *mailWiring) closeSender() {
 	}
 }
 
-// defaultSMTPListen is where the embedded setup takes mail.
-const defaultSMTPListen = "127.0.0.1:2525"
+// defaultSMTPListen is where the embedded setup takes mail. A variable only so
+// that TestEmbeddedSMTPDefault can run on a free port: a running serve holds this one.
+var defaultSMTPListen = "127.0.0.1:2525"
 
 func (w *mailWiring) describe() string {
 	var in []string

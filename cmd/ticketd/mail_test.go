@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/ticketd/ticketd/connectors/email"
@@ -27,11 +28,25 @@ func mailServer(t *testing.T) (map[string]string, *server) {
 	dir := t.TempDir()
 	envs := map[string]string{"TICKETD_DATA_DIR": dir, "TICKETD_SMTP_LISTEN": "127.0.0.1:0",
 		"TICKETD_LMTP_LISTEN": "unix:" + filepath.Join(dir, "lmtp.sock"), "TICKETD_MAILGATE_SECRET": testMailgateSecret,
-		"TICKETD_MAIL_DOMAIN": "example.net"}
+		"TICKETD_MAIL_DOMAIN": "example.net", "TICKETD_MAIL_TRUSTED_AUTHSERV": "mx.example.net"}
 	mustRun(t, envs, "admin", "queue", "create", "NOC", "--correspond", "noc@example.net", "--comment", "noc-comment@example.net")
 	url, s := startServer(t, envs)
 	envs["TICKETD_URL"] = url
 	return envs, s
+}
+
+// sendSMTPAuth sends over SMTP after signing in with auth.
+func sendSMTPAuth(t *testing.T, addr string, auth sasl.Client, from, to string, raw []byte) error {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(auth); err != nil {
+		return err
+	}
+	return c.SendMail(from, []string{to}, bytes.NewReader(raw))
 }
 
 func sendSMTP(t *testing.T, network, addr string, lmtp bool, from, to string, raw []byte) error {
@@ -65,7 +80,9 @@ func TestServeMail(t *testing.T) {
 		t.Fatalf("LMTP: %v", err)
 	}
 	var stderr bytes.Buffer
-	note := []byte("From: root@localhost\r\nSubject: note\r\nMessage-ID: <r1@localhost>\r\n\r\nA note.\r\n")
+	// The comment address takes staff mail that the trusted server vouched for.
+	note := []byte("Authentication-Results: mx.example.net; dkim=pass header.d=localhost\r\n" +
+		"From: root@localhost\r\nSubject: note\r\nMessage-ID: <r1@localhost>\r\n\r\nA note.\r\n")
 	code := cmdMailgate(context.Background(), []string{"--queue", "NOC", "--action", "comment", "--extension", "ticket"},
 		func(k string) string {
 			return map[string]string{"TICKETD_URL": envs["TICKETD_URL"], "TICKETD_MAILGATE_SECRET": testMailgateSecret,
@@ -89,6 +106,7 @@ func TestServeMail(t *testing.T) {
 	for _, c := range []struct{ key, val, want string }{
 		{"TICKETD_AUTOREPLY_LIMIT", "lots", "N/duration"},
 		{"TICKETD_MAILGATE_SECRET", "short", "16 characters"},
+		{"TICKETD_MAIL_TRUST", "everyone", "TICKETD_MAIL_TRUST"},
 		{"TICKETD_SMTP_LISTEN", "256.0.0.1:25", "TICKETD_SMTP_LISTEN"},
 	} {
 		e := map[string]string{"TICKETD_DATA_DIR": t.TempDir(), "TICKETD_LISTEN": "127.0.0.1:0", c.key: c.val}
@@ -151,12 +169,25 @@ func TestServeMailOut(t *testing.T) {
 }
 
 // TestEmbeddedSMTPDefault: with no configuration, serve takes mail on
-// 127.0.0.1:2525; when that port is taken it starts anyway, without SMTP.
+// 127.0.0.1:2525; when that address is taken it starts anyway, without SMTP.
+// The defaults are checked as values and the behaviour runs on a free port
+// standing in for 2525, so that a running `ticketd serve` changes nothing.
 func TestEmbeddedSMTPDefault(t *testing.T) {
-	ln, err := net.Listen("tcp", defaultSMTPListen)
+	cfg, err := loadConfig(func(string) string { return "" }, nil)
 	if err != nil {
-		t.Skipf("%s is in use on this machine: %v", defaultSMTPListen, err)
+		t.Fatal(err)
 	}
+	if defaultSMTPListen != "127.0.0.1:2525" || cfg.str("TICKETD_SMTP_LISTEN") != "" || cfg.str("TICKETD_LISTEN") != "127.0.0.1:8080" {
+		t.Fatalf("defaults: SMTP %s (TICKETD_SMTP_LISTEN %q), HTTP %s; README says 127.0.0.1:2525 and 127.0.0.1:8080",
+			defaultSMTPListen, cfg.str("TICKETD_SMTP_LISTEN"), cfg.str("TICKETD_LISTEN"))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped := defaultSMTPListen
+	defaultSMTPListen = ln.Addr().String() // no test of this package runs in parallel
+	t.Cleanup(func() { defaultSMTPListen = shipped })
 	_, s := startServer(t, map[string]string{"TICKETD_DATA_DIR": t.TempDir(), "TICKETD_SMTP_LISTEN": ""})
 	if s.mail.smtp != nil {
 		t.Fatalf("SMTP listening on %s although the port was taken", s.mail.smtp.Addr())

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-sasl"
 
 	"github.com/ticketd/ticketd/connectors/email/emailtest"
 	"github.com/ticketd/ticketd/core"
@@ -34,6 +37,7 @@ func serveMailCommands(t *testing.T, envs map[string]string) {
 	envs["TICKETD_SMTP_TLS"] = "none"
 	mustRun(t, envs, "admin", "queue", "create", "NOC", "--correspond", "noc@example.net")
 	mustRun(t, envs, "admin", "user", "create", "alice", "--email", "alice@example.net", "--privileged")
+	token := regexp.MustCompile(`tkd_[A-Za-z0-9_-]+`).FindString(mustRun(t, envs, "admin", "token", "--user", "alice", "--name", "mail"))
 	_, s := startServer(t, envs)
 	addr := s.mail.smtp.Addr().String()
 	raw := []byte("From: Carol <carol@example.org>\r\nTo: noc@example.net\r\nSubject: core1 down\r\nMessage-ID: <c1@example.org>\r\n\r\nIt is down.\r\n")
@@ -42,7 +46,8 @@ func serveMailCommands(t *testing.T, envs map[string]string) {
 	}
 	cmds := []byte("From: alice@example.net\r\nTo: noc@example.net\r\nSubject: Re: [NOC #1] core1 down\r\nMessage-ID: <a1@example.net>\r\n\r\n" +
 		"/take\r\n/priority 80\r\n/frobnicate\r\n\r\nOn it.\r\n")
-	if err := sendSMTP(t, "tcp", addr, false, "alice@example.net", "noc@example.net", cmds); err != nil {
+	// Signed in with her token (SMTP AUTH, on loopback): the mail is hers.
+	if err := sendSMTPAuth(t, addr, sasl.NewPlainClient("", "alice", token), "alice@example.net", "noc@example.net", cmds); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

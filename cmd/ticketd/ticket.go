@@ -310,7 +310,11 @@ func (c *cli) show(t *web.Ticket) error {
 			}
 			line += " " + h.Field + ": " + old + " -> " + new
 		}
-		fmt.Fprintf(c.out, "  %s  %s  %s\n", h.Created.Local().Format("2006-01-02 15:04"), h.Actor, line)
+		actor := h.Actor
+		if h.Unverified != "" {
+			actor += " (unverified: " + h.Unverified + ")"
+		}
+		fmt.Fprintf(c.out, "  %s  %s  %s\n", h.Created.Local().Format("2006-01-02 15:04"), actor, line)
 		if h.Content != nil {
 			for _, l := range strings.Split(strings.TrimSpace(*h.Content), "\n") {
 				fmt.Fprintln(c.out, "      "+l)

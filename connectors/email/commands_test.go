@@ -172,7 +172,7 @@ func TestReceiveMailCommands(t *testing.T) {
 	e := newEnv(t)
 	in := func(from, id string, lines ...string) core.MailInput {
 		return core.MailInput{QueueID: e.noc.ID, Action: core.MailCorrespond, From: from, MessageID: id, Subject: "core1",
-			Content: &core.Content{Body: "hello"}, Commands: lines}
+			Content: &core.Content{Body: "hello"}, Commands: lines, Auth: core.MailAuth{Verified: true, How: "dmarc"}}
 	}
 	res, err := e.eng.ReceiveMail(e.ctx, in("carol@example.org", "c1@x", "/take"), core.DefaultAutoreplyPolicy)
 	e.must(err)

@@ -35,6 +35,10 @@ type GatewayOptions struct {
 	// Committed is called after a mail with commands was committed (to
 	// wake the dispatcher, which runs them: CommandRunner).
 	Committed func()
+	// Trust says whose word on a mail's sender is taken (auth.go): without
+	// it, no mail counts as a member of staff's unless its SMTP session
+	// signed in as them.
+	Trust Trust
 }
 
 // Gateway turns received mail into engine calls: one per message and
@@ -69,6 +73,20 @@ func NewGateway(eng *core.Engine, b *bot.Bot, opts GatewayOptions) *Gateway {
 	}
 	opts.Limits = opts.Limits.withDefaults()
 	return &Gateway{eng: eng, bot: b, opts: opts}
+}
+
+// SignIn checks SMTP AUTH credentials: a user's name or address, and one
+// of their API tokens. Anything else is CodeUnauthorized.
+func (g *Gateway) SignIn(ctx context.Context, username, secret string) (*core.User, error) {
+	u, err := g.eng.Authenticate(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(username)
+	if name == "" || (!strings.EqualFold(name, u.Name) && !strings.EqualFold(name, u.Email)) {
+		return nil, core.Errorf(core.CodeUnauthorized, "the token is not %s's", name)
+	}
+	return u, nil
 }
 
 // ErrNoRecipient: the address is no queue's.
@@ -164,6 +182,9 @@ type Delivery struct {
 	// EnvelopeFrom is the SMTP MAIL FROM (nil when unknown; "" is the null
 	// sender of bounces and autoreplies).
 	EnvelopeFrom *string
+	// SignedIn is the user the SMTP session authenticated as (AUTH); nil
+	// when it did not.
+	SignedIn *core.User
 }
 
 // Headers stored with mailed content (RT's X-RT-Interface and
@@ -190,20 +211,14 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 	}
 	in := core.MailInput{QueueID: d.Route.QueueID, Action: d.Route.Action, Ticket: d.Route.Ticket, Subject: m.Subject,
 		MessageID: m.MessageID, Auto: m.Auto}
+	// As RT does: a message without a From is nobody's, and is not
+	// answered (the envelope sender, Sender and Reply-To are not its author).
 	sender := m.From
-	if sender.Address == "" {
-		sender = m.Sender
-	}
-	if sender.Address == "" && len(m.ReplyTo) > 0 {
-		sender = m.ReplyTo[0]
-	}
-	if sender.Address == "" && d.EnvelopeFrom != nil && *d.EnvelopeFrom != "" {
-		sender = Address{Address: *d.EnvelopeFrom}
-	}
 	if sender.Address == "" {
 		return Result{Status: PermFail, Text: "the message has no sender address (From)"}
 	}
 	in.From, in.FromName = sender.Address, sender.Name
+	in.Auth = g.authenticate(m, d)
 	if in.Auto == "" && d.EnvelopeFrom != nil {
 		if *d.EnvelopeFrom == "" {
 			in.Auto = "null envelope sender"
@@ -228,7 +243,7 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 		if lines, rest := commandLines(text); len(lines) > 0 {
 			u, err := g.eng.MailSender(ctx, in.From)
 			switch {
-			case err == nil && u.Privileged && !u.Disabled:
+			case err == nil && u.Privileged && !u.Disabled && in.Auth.Verified:
 				commands, text = lines, rest
 				if !hasNewText(rest) && in.Action == core.MailCorrespond {
 					// Only commands (and a quote): nothing to send the
@@ -264,11 +279,36 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 		r.Text = "refused: " + res.Reason
 	}
 	log.Info("mail received", "outcome", res.Outcome, "ticket", r.Ticket, "queue", d.Route.Queue, "action", in.Action,
-		"from", in.From, "message_id", in.MessageID, "auto", in.Auto, "reason", res.Reason, "notes", len(m.Notes))
+		"from", in.From, "verified", in.Auth.Verified, "auth", in.Auth.How, "message_id", in.MessageID, "auto", in.Auto,
+		"reason", res.Reason, "notes", len(m.Notes))
 	if len(commands) > 0 && (res.Outcome == core.MailCreated || res.Outcome == core.MailAdded) && g.opts.Committed != nil {
 		g.opts.Committed()
 	}
 	return r
+}
+
+// authenticate says whether the message's From is proven: by the SMTP
+// session's sign-in, by the operator's trust, or by a trusted server's
+// Authentication-Results.
+func (g *Gateway) authenticate(m *Message, d Delivery) core.MailAuth {
+	if m.FromCount > 1 {
+		return core.MailAuth{How: "the message names more than one sender in From"}
+	}
+	var signedIn string
+	if u := d.SignedIn; u != nil {
+		if u.Email != "" && strings.EqualFold(u.Email, m.From.Address) {
+			return core.MailAuth{Verified: true, How: "smtp-auth"}
+		}
+		signedIn = fmt.Sprintf("signed in over SMTP as %s, not as the owner of %s; ", u.Name, m.From.Address)
+	}
+	if g.opts.Trust.From {
+		return core.MailAuth{Verified: true, How: "trusted"}
+	}
+	a := g.opts.Trust.Verify(m.AuthResults, m.From.Address)
+	if !a.Verified {
+		a.How = signedIn + a.How
+	}
+	return a
 }
 
 // failed maps an engine error to what the peer is told.

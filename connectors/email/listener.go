@@ -2,6 +2,7 @@ package email
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/ticketd/ticketd/core"
@@ -36,6 +38,9 @@ type ListenerOptions struct {
 	// DeliverTimeout bounds the work on one message after its data (60s).
 	DeliverTimeout time.Duration
 	Logger         *slog.Logger
+	// TLS, when set, offers STARTTLS. SMTP AUTH (PLAIN, LOGIN) is offered
+	// only after STARTTLS, or to clients on loopback.
+	TLS *tls.Config
 }
 
 // DefaultMaxMessageBytes is the largest message taken by default.
@@ -95,7 +100,7 @@ func Listen(g *Gateway, opts ListenerOptions) (*Listener, error) {
 		}
 	}
 	l := &Listener{g: g, opts: opts, ln: ln, served: make(chan error, 1)}
-	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{l: l}, nil }))
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{l: l, conn: c}, nil }))
 	s.LMTP = opts.LMTP
 	s.Domain = opts.Domain
 	s.MaxMessageBytes = opts.MaxMessageBytes
@@ -103,6 +108,9 @@ func Listen(g *Gateway, opts ListenerOptions) (*Listener, error) {
 	s.ReadTimeout, s.WriteTimeout = opts.Timeout, opts.Timeout
 	s.EnableSMTPUTF8 = true // headers in UTF-8 (RFC 6532) are read as such
 	s.ErrorLog = log.New(slogWriter{opts.Logger}, "", 0)
+	s.TLSConfig = opts.TLS
+	// The session decides (AuthMechanisms): after STARTTLS, or on loopback.
+	s.AllowInsecureAuth = true
 	l.srv = s
 	return l, nil
 }
@@ -147,8 +155,11 @@ func (l *Listener) Stop(ctx context.Context) error {
 // session is one SMTP transaction's state.
 type session struct {
 	l     *Listener
+	conn  *smtp.Conn
 	from  *string
 	rcpts []recipient
+	// user is who the client signed in as (AUTH); it lasts the connection.
+	user *core.User
 }
 
 type recipient struct {
@@ -158,6 +169,61 @@ type recipient struct {
 
 func (s *session) Reset()        { s.from, s.rcpts = nil, nil }
 func (s *session) Logout() error { return nil }
+
+// authOK reports whether credentials may cross this connection: it is
+// encrypted (STARTTLS), or it never leaves the machine.
+func (s *session) authOK() bool {
+	if _, ok := s.conn.TLSConnectionState(); ok {
+		return true
+	}
+	switch a := s.conn.Conn().RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	}
+	return false
+}
+
+// AuthMechanisms offers PLAIN and LOGIN where credentials are safe.
+func (s *session) AuthMechanisms() []string {
+	if !s.authOK() {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+// Auth signs a client in with a user's name (or address) and one of their
+// API tokens: the mail it then sends from that user's address counts as
+// theirs.
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if !s.authOK() {
+		return nil, &smtp.SMTPError{Code: 538, EnhancedCode: smtp.EnhancedCode{5, 7, 11}, Message: "Encryption required: STARTTLS first"}
+	}
+	check := func(identity, username, password string) error {
+		if identity != "" && identity != username {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		u, err := s.l.g.SignIn(context.Background(), username, password)
+		if core.IsCode(err, core.CodeUnauthorized) {
+			s.l.opts.Logger.Warn("SMTP sign-in refused", "user", oneLineText(username), "remote", s.conn.Conn().RemoteAddr().String())
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		if err != nil {
+			s.l.opts.Logger.Error("cannot check SMTP credentials", "err", err)
+			return &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Temporary authentication failure"}
+		}
+		s.user = u
+		return nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(check), nil
+	case sasl.Login:
+		return sasl.NewLoginServer(func(username, password string) error { return check("", username, password) }), nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.from = &from
@@ -193,7 +259,7 @@ func (s *session) deliverAll(r io.Reader) ([]Result, error) {
 	defer cancel()
 	out := make([]Result, len(s.rcpts))
 	for i, rc := range s.rcpts {
-		out[i] = s.l.g.Deliver(ctx, Delivery{Raw: raw, Route: rc.route, EnvelopeFrom: s.from})
+		out[i] = s.l.g.Deliver(ctx, Delivery{Raw: raw, Route: rc.route, EnvelopeFrom: s.from, SignedIn: s.user})
 	}
 	return out, nil
 }

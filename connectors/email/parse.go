@@ -49,7 +49,10 @@ type Message struct {
 	// (multipart/report) is about: the mail that bounced.
 	ReportIDs []string
 
-	From       Address
+	From Address
+	// FromCount is how many addresses the From fields hold: a message with
+	// more than one cannot be vouched for (DMARC needs exactly one).
+	FromCount  int
 	Sender     Address
 	ReplyTo    []Address
 	To, Cc     []Address
@@ -77,6 +80,9 @@ type Message struct {
 	Auto string
 	// Loop holds the values of our loop header, if the message has any.
 	Loop []string
+	// AuthResults are the values of the Authentication-Results fields,
+	// topmost first (see Trust.Verify).
+	AuthResults []string
 }
 
 // File is an attachment.
@@ -107,6 +113,10 @@ func Parse(raw []byte, lim Limits) *Message {
 	m.References = messageIDs(strings.Join(h.values("References"), " "))
 	if as := addresses(h.get("From")); len(as) > 0 {
 		m.From = as[0]
+	}
+	m.FromCount = len(addresses(strings.Join(h.values("From"), ", ")))
+	for _, v := range h.values("Authentication-Results") {
+		m.AuthResults = append(m.AuthResults, fix8bit(v))
 	}
 	if as := addresses(h.get("Sender")); len(as) > 0 {
 		m.Sender = as[0]

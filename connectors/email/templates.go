@@ -68,6 +68,23 @@ The commands at the top of your message were run; some did not work:
 
 {{.Text}}
 `,
+	core.MailKindUnverified: `Subject: Unauthenticated mail in your name: {{.Ticket.Subject}}
+
+Hello,
+
+A message that says it is from you ({{.Recipient}}) reached {{.Ticket.Queue}},
+but nothing vouched for its sender: {{.Reason}}.
+
+It was recorded{{if .Tag}} on {{.Tag}}{{end}} as coming from an unverified sender, with
+the rights of an outsider: no command in it ran, and it does not count as
+a reply from staff.
+
+If you sent it, send from a mail server that signs your mail (DKIM, DMARC),
+or through ticketd's SMTP listener signed in with your API token.
+If you did not, someone is using your address.
+
+{{.Ticket.Queue}}
+`,
 	core.MailKindReminder: `Subject: Reminder: {{.Ticket.Subject}}
 
 {{.Text}}

@@ -510,6 +510,7 @@ func (a *API) history(c *call) error {
 		tx := Transaction{ID: t.ID, TicketID: t.TicketID, Type: string(t.Type), Field: t.Field, Old: t.OldValue,
 			New: t.NewValue, Data: t.Data, Actor: actor, ActorID: t.ActorID, TimeTaken: t.TimeTaken,
 			Created: t.Created.UTC(), Attachments: make([]AttachmentInfo, 0, len(t.Attachments))}
+		tx.Unverified, _ = t.Unverified()
 		if t.Field == "Owner" || t.Type == core.TxnAddWatcher || t.Type == core.TxnDelWatcher {
 			for _, v := range []struct {
 				id  string

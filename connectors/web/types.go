@@ -197,13 +197,16 @@ type Transaction struct {
 	New      string `json:"new"`
 	// OldName and NewName name the users that Old and New hold as ids (an
 	// owner, a watcher), for display.
-	OldName   string    `json:"old_name,omitempty"`
-	NewName   string    `json:"new_name,omitempty"`
-	Data      string    `json:"data"`
-	Actor     string    `json:"actor"`
-	ActorID   int64     `json:"actor_id"`
-	TimeTaken int       `json:"time_taken"`
-	Created   time.Time `json:"created"`
+	OldName string `json:"old_name,omitempty"`
+	NewName string `json:"new_name,omitempty"`
+	Data    string `json:"data"`
+	// Unverified, when set, says why the actor is only claimed: a mail
+	// from a staff address that nothing authenticated.
+	Unverified string    `json:"unverified,omitempty"`
+	Actor      string    `json:"actor"`
+	ActorID    int64     `json:"actor_id"`
+	TimeTaken  int       `json:"time_taken"`
+	Created    time.Time `json:"created"`
 	// Content is the text of the message the transaction carries (a reply,
 	// a comment, a create message), when it has a text body.
 	Content     *string          `json:"content"`
