@@ -305,11 +305,6 @@ func (b *Bot) Run(ctx context.Context, a Actor, at Place, line string) *Reply {
 	if err != nil {
 		return b.fail(a, err)
 	}
-	if cmd.Verb == "new" && cmd.Queue == "" {
-		if q := b.channelQueue(ctx, at); q != 0 {
-			cmd.Queue = fmt.Sprint(q)
-		}
-	}
 	return b.Execute(ctx, a, at, cmd)
 }
 

@@ -53,13 +53,31 @@ func (b *Bot) execute(ctx context.Context, a Actor, at Place, c *Command) (*Repl
 	case "help":
 		return &Reply{Text: b.help(a.Chat.Platform, c.Text)}, nil
 	case "new":
-		t, err := e.Create(ctx, u, core.CreateInput{Queue: c.Queue, Subject: c.Text})
+		in := core.CreateInput{Queue: c.Queue, Subject: c.Text}
+		// The parser took the first word for the queue when it named one.
+		// When it did not, the ticket goes to the channel's queue (else
+		// General) with the word kept, and the answer says so.
+		kept := ""
+		if c.Queue == "" {
+			if q := b.channelQueue(ctx, at); q != 0 {
+				in.Queue = fmt.Sprint(q)
+			}
+			if w, rest := cut(c.Text); rest != "" {
+				kept = core.QueueWordKept(w)
+			}
+		}
+		t, err := e.Create(ctx, u, in)
 		if err != nil {
 			return nil, err
 		}
 		card, err := b.Card(ctx, u, t.ID)
-		if err != nil {
+		switch {
+		case err != nil && kept != "":
+			return done("Opened ticket #%d (%s): %s", t.ID, kept, t.Subject)
+		case err != nil:
 			return done("Opened ticket #%d: %s", t.ID, t.Subject)
+		case kept != "":
+			return &Reply{Text: fmt.Sprintf("Opened ticket #%d in %s (%s).", t.ID, card.Queue, kept), Card: card}, nil
 		}
 		return &Reply{Text: fmt.Sprintf("Opened ticket #%d.", t.ID), Card: card}, nil
 	case "show":

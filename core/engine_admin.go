@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"net/mail"
 	"strings"
@@ -56,6 +57,10 @@ type QueueInput struct {
 	SubjectTag        *string
 	Lifecycle         *string
 	Disabled          *bool
+	// StatusMap says where the queue's tickets in statuses its new
+	// lifecycle lacks go (lifecycle_change.go); given without Lifecycle,
+	// it moves those the current lifecycle lacks.
+	StatusMap StatusMap
 }
 
 func (s *session) applyQueue(q *Queue, in QueueInput) error {
@@ -105,6 +110,9 @@ func (e *Engine) CreateQueue(ctx context.Context, actorID int64, in QueueInput) 
 	if err != nil {
 		return nil, err
 	}
+	if len(in.StatusMap) > 0 {
+		return nil, Errorf(CodeInvalid, "a new queue holds no tickets: a status map is for changing a queue's lifecycle")
+	}
 	var out *Queue
 	err = e.update(ctx, actorID, func(s *session) error {
 		if err := s.needGlobal("create queues", RightAdminQueue); err != nil {
@@ -137,11 +145,26 @@ func (e *Engine) UpdateQueue(ctx context.Context, actorID int64, in QueueInput) 
 		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
 			return Errorf(CodeForbidden, "You may not change queue %s: that needs the AdminQueue right", q.Name)
 		}
+		before := cmp.Or(q.Lifecycle, DefaultLifecycleName)
 		if err := s.applyQueue(q, in); err != nil {
 			return err
 		}
+		var lc *Lifecycle
+		var plan []statusMove
+		if cmp.Or(q.Lifecycle, DefaultLifecycleName) != before || len(in.StatusMap) > 0 {
+			if lc, err = s.lifecycle(q.Lifecycle); err != nil {
+				return err
+			}
+			old, _ := s.lifecycle(before)
+			if plan, err = s.planStatusMoves([]*Queue{q}, lc, old, in.StatusMap); err != nil {
+				return err
+			}
+		}
 		if err := s.tx.UpdateQueue(s.ctx, q); err != nil {
 			return Internal(err, "update queue")
+		}
+		if err := s.moveStatuses(plan, lc); err != nil {
+			return err
 		}
 		out = q
 		return nil
@@ -479,8 +502,16 @@ func (e *Engine) Grants(ctx context.Context, actorID int64) ([]Grant, error) {
 	return out, err
 }
 
-// PutLifecycle stores a custom lifecycle (JSON). It needs SuperUser.
+// PutLifecycle stores a custom lifecycle (JSON). It needs SuperUser. A
+// lifecycle replaced by one that lacks statuses tickets of the queues
+// following it are in is refused: PutLifecycleMapped says where they go.
 func (e *Engine) PutLifecycle(ctx context.Context, actorID int64, definition []byte) (*Lifecycle, error) {
+	return e.PutLifecycleMapped(ctx, actorID, definition, nil)
+}
+
+// PutLifecycleMapped is PutLifecycle moving the tickets in statuses the new
+// definition lacks as moves says (lifecycle_change.go).
+func (e *Engine) PutLifecycleMapped(ctx context.Context, actorID int64, definition []byte, moves StatusMap) (*Lifecycle, error) {
 	l, err := ParseLifecycle(definition)
 	if err != nil {
 		return nil, err
@@ -492,7 +523,26 @@ func (e *Engine) PutLifecycle(ctx context.Context, actorID int64, definition []b
 		if !s.rights.SuperUser() {
 			return Errorf(CodeForbidden, "You may not define lifecycles: that needs the SuperUser right")
 		}
-		return Internal(s.tx.PutLifecycle(s.ctx, l.Name, definition), "store lifecycle")
+		qs, err := s.tx.Queues(s.ctx)
+		if err != nil {
+			return Internal(err, "list queues")
+		}
+		var following []*Queue
+		for _, q := range qs {
+			if q.Lifecycle == l.Name {
+				following = append(following, q)
+			}
+		}
+		old, _ := s.lifecycle(l.Name) // the definition replaced, if any
+		plan, err := s.planStatusMoves(following, l, old, moves)
+		if err != nil {
+			return err
+		}
+		if err := s.tx.PutLifecycle(s.ctx, l.Name, definition); err != nil {
+			return Internal(err, "store lifecycle")
+		}
+		s.lcs[l.Name] = l
+		return s.moveStatuses(plan, l)
 	})
 	return l, err
 }

@@ -77,6 +77,9 @@ type TicketStore interface {
 	SearchTickets(ctx context.Context, f TicketFilter) ([]*Ticket, error)
 	// IndexText sets the searchable subject of a ticket and appends body text.
 	IndexText(ctx context.Context, ticketID int64, subject, appendBody string) error
+	// StatusCounts counts the tickets of a queue by status, merged ones
+	// included.
+	StatusCounts(ctx context.Context, queueID int64) (map[string]int, error)
 
 	Watchers(ctx context.Context, ticketID int64) ([]Watcher, error)
 	AddWatcher(ctx context.Context, w Watcher) error    // ErrDuplicate if present

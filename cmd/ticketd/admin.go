@@ -17,7 +17,8 @@ const adminUsage = `Usage: ticketd admin <object> <verb> [arguments] [flags]
 Admin commands work offline against the database, acting as root.
 
   queue create NAME [--description D] [--correspond ADDR] [--comment ADDR] [--tag TAG] [--lifecycle NAME]
-  queue update NAME [the same flags] [--disabled=true|false]
+  queue update NAME [the same flags] [--disabled=true|false] [--map OLD=NEW[,OLD=NEW...]]...
+                                   --map: where tickets in statuses the new lifecycle lacks go
   queue list
   queue reminders NAME [--untaken-after 15m] [--untaken-every 30m] [--on-duty GROUP] [--stalled-after 72h]
                                    announce unowned tickets (mentioning GROUP), reopen stalled ones (0: off)
@@ -33,7 +34,8 @@ Admin commands work offline against the database, acting as root.
   grant RIGHT[,RIGHT...] (--user NAME | --group NAME | --role ROLE) [--queue NAME]
   revoke RIGHT[,RIGHT...] (--user NAME | --group NAME | --role ROLE) [--queue NAME]
   rights                           list every grant
-  lifecycle put FILE.json          define or replace a lifecycle
+  lifecycle put FILE.json [--map OLD=NEW[,OLD=NEW...]]...
+                                   define or replace a lifecycle (--map as for queue update)
   token --user NAME [--name WHAT]  issue an API token (printed once)
   tokens [--user NAME]             list tokens (not their secrets)
   token revoke ID                  revoke a token
@@ -78,6 +80,12 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, map[string]bool, erro
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	return pos, set, nil
 }
+
+// stringsFlag is a flag that may be given more than once.
+type stringsFlag []string
+
+func (f *stringsFlag) String() string     { return strings.Join(*f, ",") }
+func (f *stringsFlag) Set(v string) error { *f = append(*f, v); return nil }
 
 func want(pos []string, n int, form string) error {
 	if len(pos) != n {
@@ -208,6 +216,10 @@ func (a *admin) queue(create bool, args []string) error {
 	tag := fs.String("tag", "", "")
 	lc := fs.String("lifecycle", "", "")
 	disabled := fs.Bool("disabled", false, "")
+	var maps stringsFlag
+	if !create {
+		fs.Var(&maps, "map", "")
+	}
 	pos, set, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -227,6 +239,9 @@ func (a *admin) queue(create bool, args []string) error {
 	in.SubjectTag, in.Lifecycle = opt("tag", tag), opt("lifecycle", lc)
 	if set["disabled"] {
 		in.Disabled = disabled
+	}
+	if in.StatusMap, err = core.ParseStatusMap(maps...); err != nil {
+		return err
 	}
 	var q *core.Queue
 	if create {
@@ -415,18 +430,25 @@ func (a *admin) rights() error {
 }
 
 func (a *admin) lifecyclePut(args []string) error {
-	pos, _, err := parseArgs(flag.NewFlagSet("lifecycle", flag.ContinueOnError), args)
+	fs := flag.NewFlagSet("lifecycle", flag.ContinueOnError)
+	var maps stringsFlag
+	fs.Var(&maps, "map", "")
+	pos, _, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if err := want(pos, 1, "lifecycle put FILE.json"); err != nil {
+	if err := want(pos, 1, "lifecycle put FILE.json [--map OLD=NEW]..."); err != nil {
+		return err
+	}
+	moves, err := core.ParseStatusMap(maps...)
+	if err != nil {
 		return err
 	}
 	data, err := os.ReadFile(pos[0])
 	if err != nil {
 		return err
 	}
-	l, err := a.eng.PutLifecycle(a.ctx, core.RootID, data)
+	l, err := a.eng.PutLifecycleMapped(a.ctx, core.RootID, data, moves)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ticketd/ticketd/connectors/webhook"
 	"github.com/ticketd/ticketd/core"
 )
 
@@ -102,6 +103,11 @@ func (a *admin) webhookAdd(args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.out, "webhook %d created for %s\nsigning secret: %s\n", w.ID, w.URL, w.Secret)
+	if !w.AllowPrivate {
+		for _, warn := range webhook.PrivateURLWarnings(a.ctx, w.URL) {
+			fmt.Fprintf(a.out, "warning: %s (--allow-private)\n", warn)
+		}
+	}
 	return nil
 }
 

@@ -37,7 +37,7 @@ func TestAdminIntegrationAndServe(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &res); err != nil || res.Opened != 1 || len(res.Tickets) != 1 {
 		t.Fatalf("answer %s (%v)", body, err)
 	}
-	if code, body := post(t, base+"/hooks/prom/tkd_wrong", "", amPayload); code != 403 {
+	if code, body := post(t, base+"/hooks/prom/tkd_wrong", "", amPayload); code != 401 {
 		t.Errorf("wrong token: %d %s", code, body)
 	}
 	if code, body := post(t, base+"/hooks/prom/"+token, "", amPayload); code != 200 {

@@ -23,7 +23,10 @@ Talks to a running ticketd, like RT's rt command. The server and token come
 from --server/--token, else TICKETD_URL/TICKETD_TOKEN, else the file named by
 TICKETD_CLI_CONFIG (default ~/.config/ticketd/cli.conf) with lines
 "url = ..." and "token = ...". The server defaults to http://127.0.0.1:8080.
-A text of "-" (reply 42 -) is read from standard input.
+A text of "-" (reply 42 -) is read from standard input. new --queue NAME
+<subject> files the ticket in NAME, and fails when there is none; without
+--queue the subject's first word is the queue when it names one you may
+create tickets in, and the answer says where the ticket went and why.
 
 Commands:
 `
@@ -106,9 +109,18 @@ func cmdTicket(ctx context.Context, args []string, getenv env, stdin io.Reader, 
 		return err
 	}
 	c := &cli{ctx: ctx, api: web.NewClient(server, token, &http.Client{Timeout: 60 * time.Second}), out: stdout, json: asJSON}
-	cmd, err := bot.Parse(strings.Join(args, " "), bot.Options{IsQueue: c.isQueue, IsStatus: isStatus})
+	queue, args, err := queueFlag(args)
+	if err != nil {
+		return err
+	}
+	// The server reads the first word of a new ticket's subject as its
+	// queue (queue_in_subject): it knows where the caller may create tickets.
+	cmd, err := bot.Parse(strings.Join(args, " "), bot.Options{IsStatus: isStatus})
 	if err != nil {
 		return usageError(err.Error())
+	}
+	if queue != "" {
+		cmd.Queue = queue
 	}
 	if cmd.Text == "-" {
 		b, err := io.ReadAll(io.LimitReader(stdin, 25<<20))
@@ -129,25 +141,38 @@ func isStatus(s string) bool {
 }
 
 type cli struct {
-	ctx    context.Context
-	api    *web.Client
-	out    io.Writer
-	json   bool
-	queues map[string]bool
+	ctx  context.Context
+	api  *web.Client
+	out  io.Writer
+	json bool
 }
 
-// isQueue asks the server once for the queues, to read "new noc ...".
-func (c *cli) isQueue(name string) bool {
-	if c.queues == nil {
-		c.queues = map[string]bool{}
-		qs, err := c.api.Queues(c.ctx)
-		if err == nil {
-			for _, q := range qs {
-				c.queues[strings.ToLower(q.Name)] = true
+// queueFlag takes --queue NAME (or --queue=NAME) out of the arguments of
+// new: the queue, and nothing else, named explicitly.
+func queueFlag(args []string) (string, []string, error) {
+	if len(args) == 0 || (strings.ToLower(args[0]) != "new" && strings.ToLower(args[0]) != "create") {
+		return "", args, nil
+	}
+	var queue string
+	rest := []string{args[0]}
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--queue" || a == "-queue":
+			if i+1 >= len(args) || strings.TrimSpace(args[i+1]) == "" {
+				return "", nil, usageError("--queue needs a queue name: ticketd ticket new --queue NAME <subject>")
 			}
+			queue, i = args[i+1], i+1
+		case strings.HasPrefix(a, "--queue=") || strings.HasPrefix(a, "-queue="):
+			_, queue, _ = strings.Cut(a, "=")
+			if strings.TrimSpace(queue) == "" {
+				return "", nil, usageError("--queue needs a queue name: ticketd ticket new --queue NAME <subject>")
+			}
+		default:
+			rest = append(rest, a)
 		}
 	}
-	return c.queues[strings.ToLower(name)]
+	return queue, rest, nil
 }
 
 func (c *cli) run(cmd *bot.Command) error {
@@ -159,7 +184,8 @@ func (c *cli) run(cmd *bot.Command) error {
 		fmt.Fprint(c.out, bot.Help(cmd.Text))
 		return nil
 	case "new":
-		t, err = api.CreateTicket(ctx, web.CreateTicketRequest{Queue: cmd.Queue, Subject: cmd.Text})
+		// An explicit queue must exist; else the subject may name one.
+		t, err = api.CreateTicket(ctx, web.CreateTicketRequest{Queue: cmd.Queue, Subject: cmd.Text, QueueInSubject: cmd.Queue == ""})
 	case "show":
 		if t, err = api.Ticket(ctx, cmd.Ticket); err == nil && !c.json {
 			return c.show(t)
@@ -243,6 +269,9 @@ func (c *cli) run(cmd *bot.Command) error {
 		return c.printJSON(t)
 	}
 	fmt.Fprintf(c.out, "#%d %s [%s] owner %s, priority %d, queue %s\n", t.ID, t.Subject, t.Status, t.Owner, t.Priority, t.Queue)
+	if t.Notice != "" {
+		fmt.Fprintln(c.out, t.Notice)
+	}
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -90,7 +92,8 @@ func (a *API) listQueues(c *call) error {
 
 func queueInput(name string, req QueueRequest) core.QueueInput {
 	return core.QueueInput{Name: name, Description: req.Description, CorrespondAddress: req.CorrespondAddress,
-		CommentAddress: req.CommentAddress, SubjectTag: req.SubjectTag, Lifecycle: req.Lifecycle, Disabled: req.Disabled}
+		CommentAddress: req.CommentAddress, SubjectTag: req.SubjectTag, Lifecycle: req.Lifecycle, Disabled: req.Disabled,
+		StatusMap: core.StatusMap(req.StatusMap)}
 }
 
 func (a *API) createQueue(c *call) error {
@@ -115,6 +118,18 @@ func (a *API) patchQueue(c *call) error {
 		return invalid("field name cannot rename a queue; leave it out")
 	}
 	q, err := a.eng.UpdateQueue(c.ctx, c.actor(), queueInput(name, req))
+	var need *core.StatusMapNeeded
+	if errors.As(err, &need) {
+		// Said as this API takes a map.
+		return core.Errorf(core.CodeConflict, "%s", need.Explain(func(pairs []string) string {
+			quoted := make([]string, len(pairs))
+			for i, p := range pairs {
+				from, to, _ := strings.Cut(p, "=")
+				quoted[i] = fmt.Sprintf("%q: %q", from, to)
+			}
+			return `"status_map": {` + strings.Join(quoted, ", ") + "}"
+		}))
+	}
 	if err != nil {
 		return err
 	}
@@ -299,6 +314,9 @@ func (a *API) createWebhook(c *call) error {
 	}
 	out := webhookJSON(w)
 	out.Secret = w.Secret
+	if !w.AllowPrivate && a.opts.WebhookWarnings != nil {
+		out.Warnings = a.opts.WebhookWarnings(c.ctx, w.URL)
+	}
 	return c.reply(http.StatusCreated, out)
 }
 

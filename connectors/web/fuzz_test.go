@@ -11,8 +11,8 @@ import (
 )
 
 // The request decoding of create and patch, fuzzed through the whole API on
-// a real store: whatever the body, the answer is not a 5xx, and a refused
-// request writes nothing.
+// a real store: whatever the body, the answer is not a 5xx, a body with a
+// key given twice is a 400, and a refused request writes nothing.
 
 var fuzzSeeds = []string{
 	`{"subject":"printer on fire","priority":5}`,
@@ -27,6 +27,7 @@ var fuzzSeeds = []string{
 	`[]`, `null`, `"x"`, `{`, ``, `{"subject":"\ud800"}`,
 	`{"queue":"General","subject":"moved"}`,
 	`{"content":{"attachments":[{"filename":"","data_base64":"=="}]}}`,
+	`{"subject":"a","subject":"b"}`, `{"subject":"a","Subject":"b"}`, `{"priority":1,"content":{"body":"x","Body":"y"}}`,
 }
 
 type fuzzEnv struct {
@@ -78,6 +79,9 @@ func (z *fuzzEnv) check(t *testing.T, method, path string, body []byte) {
 	rec := z.serve(method, path, body)
 	if rec.Code >= 500 {
 		t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body)
+	}
+	if core.FindDuplicateKey(body, nil) != nil && rec.Code != http.StatusBadRequest {
+		t.Fatalf("%s %s %q, a key given twice: %d %s", method, path, body, rec.Code, rec.Body)
 	}
 	if rec.Code >= 300 {
 		if after := z.state(t); after != before {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -54,8 +56,8 @@ type body struct {
 }
 
 // decode reads the request body as one JSON object into v: size-limited
-// (413), JSON only (415), unknown fields refused (400), nothing after the
-// object. Nothing has been done when it fails.
+// (413), JSON only (415), unknown and repeated fields refused (400), nothing
+// after the object. Nothing has been done when it fails.
 func (a *API) decode(c *call, v any, how body) error {
 	limit := a.opts.MaxBodyBytes
 	if how.upload {
@@ -87,6 +89,10 @@ func (a *API) decode(c *call, v any, how body) error {
 	}
 	if c.r.Header.Get("Content-Type") == "" {
 		return checkJSONType("")
+	}
+	// encoding/json would keep the last of a key given twice, in any case.
+	if d := core.FindDuplicateKey(data, v); d != nil {
+		return invalid("request body is refused: %v; send each field once", d)
 	}
 	if how.patch {
 		if err := rejectNulls(data, how.nullable...); err != nil {

@@ -26,8 +26,8 @@ import (
 // HMAC signature where the integration has a secret for one) before its
 // body is read as anything, then parsed by the integration's type, and its
 // alerts recorded in one transaction. 2xx means committed; 400 names what
-// is wrong in the payload; 401 and 403 are a missing or wrong secret; 413 a
-// body over the limit; 503 says the database is not there, so that the
+// is wrong in the payload; 401 is a missing or wrong secret (or signature),
+// 403 a disabled integration; 413 a body over the limit; 503 says the database is not there, so that the
 // sender retries (which is safe: an event recorded before changes nothing).
 
 // Defaults of IntakeOptions.
@@ -231,11 +231,11 @@ func (i *Intake) serve(w http.ResponseWriter, r *http.Request) {
 // answers when it is refused.
 func (i *Intake) authorized(w http.ResponseWriter, r *http.Request, log *slog.Logger, name string, in **core.Integration,
 	pathToken string, body []byte) bool {
-	status, msg := i.authenticate(*in, r, pathToken, body)
-	if status == http.StatusForbidden && *in != nil {
+	status, msg, stale := i.authenticate(*in, r, pathToken, body)
+	if stale && *in != nil {
 		if fresh, err := i.integration(r.Context(), name, true); err == nil && fresh != nil {
 			*in = fresh
-			status, msg = i.authenticate(fresh, r, pathToken, body)
+			status, msg, _ = i.authenticate(fresh, r, pathToken, body)
 		}
 	}
 	if status == 0 {
@@ -291,8 +291,9 @@ func (i *Intake) forget(name string) {
 }
 
 // authenticate checks a request against its integration (nil: unknown):
-// 0 when it may go on, else the status and why.
-func (i *Intake) authenticate(in *core.Integration, r *http.Request, pathToken string, body []byte) (int, string) {
+// 0 when it may go on, else the status and why, and whether the integration
+// read may be stale (a secret that does not match may have been rotated).
+func (i *Intake) authenticate(in *core.Integration, r *http.Request, pathToken string, body []byte) (int, string, bool) {
 	if in != nil && in.Config.HMACSecret != "" {
 		return i.verifySignature(in, r, body)
 	}
@@ -301,15 +302,15 @@ func (i *Intake) authenticate(in *core.Integration, r *http.Request, pathToken s
 		token = requestToken(r)
 	}
 	if token == "" {
-		return http.StatusUnauthorized, "no token: put it in the URL (/hooks/NAME/TOKEN), an Authorization: Bearer header or " + HeaderToken
+		return http.StatusUnauthorized, "no token: put it in the URL (/hooks/NAME/TOKEN), an Authorization: Bearer header or " + HeaderToken, false
 	}
 	if in == nil || len(token) > maxTokenLen || subtle.ConstantTimeCompare(core.HashToken(token), in.TokenHash) != 1 {
-		return http.StatusForbidden, "unknown integration or wrong token"
+		return http.StatusUnauthorized, "unknown integration or wrong token", true
 	}
 	if in.Disabled {
-		return http.StatusForbidden, "integration " + in.Name + " is disabled"
+		return http.StatusForbidden, "integration " + in.Name + " is disabled", true
 	}
-	return 0, ""
+	return 0, "", false
 }
 
 // requestToken finds a token in the headers or the query.
@@ -334,7 +335,7 @@ func requestToken(r *http.Request) string {
 // verifySignature checks an HMAC-SHA256 signature of the body (of
 // "timestamp:body" when the integration names a timestamp header), sent
 // hex-encoded, optionally after "sha256=", as Grafana does.
-func (i *Intake) verifySignature(in *core.Integration, r *http.Request, body []byte) (int, string) {
+func (i *Intake) verifySignature(in *core.Integration, r *http.Request, body []byte) (int, string, bool) {
 	header := in.Config.SignatureHeader
 	if header == "" {
 		header = HeaderIntakeSig
@@ -344,32 +345,32 @@ func (i *Intake) verifySignature(in *core.Integration, r *http.Request, body []b
 	}
 	sig := strings.TrimSpace(r.Header.Get(header))
 	if sig == "" {
-		return http.StatusUnauthorized, "no signature: integration " + in.Name + " verifies an HMAC-SHA256 signature in " + header
+		return http.StatusUnauthorized, "no signature: integration " + in.Name + " verifies an HMAC-SHA256 signature in " + header, false
 	}
 	sig = strings.TrimPrefix(sig, "sha256=")
 	got, err := hex.DecodeString(sig)
 	if err != nil {
-		return http.StatusForbidden, "the signature in " + header + " is not hex"
+		return http.StatusUnauthorized, "the signature in " + header + " is not hex", false
 	}
 	m := hmac.New(sha256.New, []byte(in.Config.HMACSecret))
 	if th := in.Config.TimestampHeader; th != "" {
 		ts := strings.TrimSpace(r.Header.Get(th))
 		sec, err := strconv.ParseInt(ts, 10, 64)
 		if err != nil {
-			return http.StatusUnauthorized, "no timestamp: integration " + in.Name + " signs the time in " + th
+			return http.StatusUnauthorized, "no timestamp: integration " + in.Name + " signs the time in " + th, false
 		}
 		now := i.opts.Clock.Now()
 		if d := now.Sub(time.Unix(sec, 0)); d > i.opts.ReplayWindow || d < -i.opts.ReplayWindow {
-			return http.StatusForbidden, "the signed timestamp is too old or in the future"
+			return http.StatusUnauthorized, "the signed timestamp is too old or in the future", false
 		}
 		m.Write([]byte(ts + ":"))
 	}
 	m.Write(body)
 	if !hmac.Equal(got, m.Sum(nil)) {
-		return http.StatusForbidden, "wrong signature"
+		return http.StatusUnauthorized, "wrong signature", true
 	}
 	if in.Disabled {
-		return http.StatusForbidden, "integration " + in.Name + " is disabled"
+		return http.StatusForbidden, "integration " + in.Name + " is disabled", true
 	}
-	return 0, ""
+	return 0, "", false
 }

@@ -58,7 +58,7 @@ type amFast struct {
 // ParseAlertmanager reads an Alertmanager webhook notification (version 4).
 func ParseAlertmanager(p *Payload) (*Parsed, error) {
 	var fast amFast
-	if json.Unmarshal(p.Body, &fast) == nil && fast.Version == "4" && fast.Alerts != nil {
+	if json.Unmarshal(p.Body, &fast) == nil && fast.Version == "4" && fast.Alerts != nil && core.FindDuplicateKey(p.Body, &fast) == nil {
 		out := &Parsed{Alerts: make([]core.Alert, 0, len(fast.Alerts))}
 		for i := range fast.Alerts {
 			al, err := fast.Alerts[i].alert(fmt.Sprintf("alerts[%d]", i), false)

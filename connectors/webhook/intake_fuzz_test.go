@@ -40,16 +40,21 @@ func seedFixtures(f *testing.F) {
 }
 
 // FuzzParsers: every parser, on any body, returns alerts with a status and
-// an event id, or a *FieldError; it never panics.
+// an event id, or a *FieldError; it never panics, and never takes JSON with
+// a key given twice in one object.
 func FuzzParsers(f *testing.F) {
 	seedFixtures(f)
 	f.Add(uint8(0), []byte(`{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"A"},"startsAt":"1e400"}]}`))
 	f.Add(uint8(6), []byte(`[{"name":"x","labels":[{"tag":"a","value":"b"},"k:v",3]}]`))
+	f.Add(uint8(0), []byte(`{"version":"4","alerts":[{"status":"firing","Status":"resolved","labels":{"a":"1","a":"2"}}]}`))
 	f.Fuzz(func(t *testing.T, typ uint8, body []byte) {
 		name := intakeTypes[int(typ)%len(intakeTypes)]
 		for _, ct := range []string{"application/json", "application/x-www-form-urlencoded"} {
 			p := &Payload{Body: body, ContentType: ct, Query: url.Values{"state": {"1"}}, Mapping: genericMapping}
 			got, err := Parsers[name](p)
+			if err == nil && ct == "application/json" && core.FindDuplicateKey(body, nil) != nil {
+				t.Fatalf("%s: a body with a key given twice was taken", name)
+			}
 			if err != nil {
 				var fe *FieldError
 				if !errors.As(err, &fe) {

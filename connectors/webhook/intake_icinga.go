@@ -140,5 +140,5 @@ func decodeJSONWith(dec *json.Decoder, data []byte, v any) error {
 		}
 		return fieldErr("body", "not valid JSON: %s", err.Error())
 	}
-	return nil
+	return duplicateKey(data, v, "")
 }

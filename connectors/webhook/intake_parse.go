@@ -77,7 +77,7 @@ func decodeJSON(data []byte, v any, field string) error {
 	}
 	err := json.Unmarshal(data, v)
 	if err == nil {
-		return nil
+		return duplicateKey(data, v, field)
 	}
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
@@ -92,6 +92,22 @@ func decodeJSON(data []byte, v any, field string) error {
 		return fieldErr(orBody(field), "not valid JSON (%s at byte %d)", strings.TrimPrefix(se.Error(), "invalid character "), se.Offset)
 	}
 	return fieldErr(orBody(field), "not valid JSON: %s", err.Error())
+}
+
+// duplicateKey refuses JSON with a key given twice in one object (for a
+// struct, twice in any case): encoding/json keeps the last without a word.
+func duplicateKey(data []byte, v any, field string) error {
+	d := core.FindDuplicateKey(data, v)
+	if d == nil {
+		return nil
+	}
+	if d.Path != "" {
+		field = joinField(field, d.Path)
+	}
+	if d.First == d.Key {
+		return fieldErr(orBody(field), "has the key %q twice: send each key once", d.Key)
+	}
+	return fieldErr(orBody(field), "has the keys %q and %q, which name the same field: send each key once", d.First, d.Key)
 }
 
 func orBody(field string) string {

@@ -246,12 +246,12 @@ func TestIntakeTokens(t *testing.T) {
 		status  int
 	}{
 		{"no token", "/hooks/am", nil, http.StatusUnauthorized},
-		{"wrong token", "/hooks/am", []string{"Authorization", "Bearer tkd_wrong"}, http.StatusForbidden},
-		{"unknown integration", "/hooks/nope", []string{"Authorization", "Bearer " + token}, http.StatusForbidden},
+		{"wrong token", "/hooks/am", []string{"Authorization", "Bearer tkd_wrong"}, http.StatusUnauthorized},
+		{"unknown integration", "/hooks/nope", []string{"Authorization", "Bearer " + token}, http.StatusUnauthorized},
 		{"unknown integration, no token", "/hooks/nope", nil, http.StatusUnauthorized},
-		{"bad name", "/hooks/NOPE%20X", []string{"Authorization", "Bearer " + token}, http.StatusForbidden},
+		{"bad name", "/hooks/NOPE%20X", []string{"Authorization", "Bearer " + token}, http.StatusUnauthorized},
 		{"token in the path", "/hooks/am/" + token, nil, http.StatusOK},
-		{"wrong token in the path", "/hooks/am/tkd_nope", nil, http.StatusForbidden},
+		{"wrong token in the path", "/hooks/am/tkd_nope", nil, http.StatusUnauthorized},
 		{"bearer", "/hooks/am", []string{"Authorization", "Bearer " + token}, http.StatusOK},
 		{"basic", "/hooks/am", []string{"Authorization", basic}, http.StatusOK},
 		{"header", "/hooks/am", []string{HeaderToken, token}, http.StatusOK},
@@ -276,7 +276,7 @@ func TestIntakeTokens(t *testing.T) {
 	if r := e.post("/hooks/am/"+fresh, body); r.status != http.StatusOK {
 		t.Errorf("new token: %d %+v", r.status, r.err)
 	}
-	if r := e.post("/hooks/am/"+token, body); r.status != http.StatusForbidden {
+	if r := e.post("/hooks/am/"+token, body); r.status != http.StatusUnauthorized {
 		t.Errorf("old token: %d", r.status)
 	}
 	// A removed integration refuses.
@@ -284,7 +284,7 @@ func TestIntakeTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Minute) // past the cache
-	if r := e.post("/hooks/am/"+fresh, body); r.status != http.StatusForbidden {
+	if r := e.post("/hooks/am/"+fresh, body); r.status != http.StatusUnauthorized {
 		t.Errorf("removed integration: %d", r.status)
 	}
 }
@@ -319,11 +319,11 @@ func TestIntakeHMAC(t *testing.T) {
 	}{
 		{"no signature", "/hooks/graf", []string{ts, now}, http.StatusUnauthorized},
 		{"token instead", "/hooks/graf/" + e.tokens["graf"], []string{ts, now}, http.StatusUnauthorized},
-		{"wrong signature", "/hooks/graf", []string{HeaderGrafanaSig, sign("other-secret-0123456", now, body), ts, now}, http.StatusForbidden},
-		{"not hex", "/hooks/graf", []string{HeaderGrafanaSig, "zz", ts, now}, http.StatusForbidden},
+		{"wrong signature", "/hooks/graf", []string{HeaderGrafanaSig, sign("other-secret-0123456", now, body), ts, now}, http.StatusUnauthorized},
+		{"not hex", "/hooks/graf", []string{HeaderGrafanaSig, "zz", ts, now}, http.StatusUnauthorized},
 		{"no timestamp", "/hooks/graf", []string{HeaderGrafanaSig, sign(secret, now, body)}, http.StatusUnauthorized},
-		{"old timestamp", "/hooks/graf", []string{HeaderGrafanaSig, sign(secret, old, body), ts, old}, http.StatusForbidden},
-		{"signature of another time", "/hooks/graf", []string{HeaderGrafanaSig, sign(secret, old, body), ts, now}, http.StatusForbidden},
+		{"old timestamp", "/hooks/graf", []string{HeaderGrafanaSig, sign(secret, old, body), ts, old}, http.StatusUnauthorized},
+		{"signature of another time", "/hooks/graf", []string{HeaderGrafanaSig, sign(secret, old, body), ts, now}, http.StatusUnauthorized},
 		{"signed", "/hooks/graf", []string{HeaderGrafanaSig, sign(secret, now, body), ts, now}, http.StatusOK},
 		{"signed, sha256= prefix", "/hooks/hub", []string{"X-Hub-Signature-256", "sha256=" + sign(secret, "", body)}, http.StatusOK},
 	} {

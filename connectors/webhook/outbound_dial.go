@@ -1,10 +1,13 @@
 package webhook
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -95,6 +98,57 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 		return &RefusedAddressError{Addr: address, Reason: r}
 	}
 	return nil
+}
+
+// PrivateURLWarnings says, for a webhook URL about to be added, which
+// addresses it names or its host resolves to now that a subscription
+// without AllowPrivate may not reach: deliveries are refused when they are
+// made (refusePrivate), so whoever adds one should hear of it at once.
+// Nothing when the host is public or cannot be resolved.
+func PrivateURLWarnings(ctx context.Context, rawURL string) []string {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return privateURLWarnings(ctx, rawURL, func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	})
+}
+
+func privateURLWarnings(ctx context.Context, rawURL string, lookup func(context.Context, string) ([]netip.Addr, error)) []string {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || u.Hostname() == "" {
+		return nil
+	}
+	host := u.Hostname()
+	const refused = "deliveries to it will be refused unless the webhook allows private addresses"
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if r := classify(ip); r != "" {
+			return []string{fmt.Sprintf("%s is %s address: %s", host, article(r), refused)}
+		}
+		return nil
+	}
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") { // RFC 6761: never anything else
+		return []string{fmt.Sprintf("%s is a loopback address: %s", host, refused)}
+	}
+	ips, err := lookup(ctx, host)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, ip := range ips {
+		if r := classify(ip); r != "" {
+			out = append(out, fmt.Sprintf("%s resolves to %s, %s address: %s", host, ip.Unmap(), article(r), refused))
+		}
+	}
+	return out
+}
+
+// article puts "a" or "an" before a reason of classify.
+func article(reason string) string {
+	if strings.ContainsRune("aeiou", rune(reason[0])) {
+		return "an " + reason
+	}
+	return "a " + reason
 }
 
 // newClient returns the HTTP client for subscriptions that allow private

@@ -49,6 +49,7 @@ const (
 	qTicketByDedupKey = `SELECT ` + ticketColumns + ` FROM tickets t
 		WHERE t.dedup_key = $1 AND t.dedup_key <> ''`
 	qTicketByDedupKeyOrder = ` ORDER BY t.id DESC LIMIT 1`
+	qStatusCounts          = `SELECT status, COUNT(*) FROM tickets WHERE queue_id = $1 GROUP BY status`
 )
 
 // Watchers and links.

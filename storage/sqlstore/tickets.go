@@ -99,6 +99,26 @@ func (x *tx) TicketByDedupKey(ctx context.Context, key string, statuses []string
 	return get(ctx, x, what, scanTicket, q+qTicketByDedupKeyOrder, a.vals...)
 }
 
+func (x *tx) StatusCounts(ctx context.Context, queueID int64) (map[string]int, error) {
+	type count struct {
+		status string
+		n      int
+	}
+	cs, err := list(ctx, x, fmt.Sprintf("count the tickets of queue %d", queueID), func(s scanner) (count, error) {
+		var c count
+		err := s.Scan(&c.status, &c.n)
+		return c, err
+	}, qStatusCounts, queueID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(cs))
+	for _, c := range cs {
+		out[c.status] = c.n
+	}
+	return out, nil
+}
+
 // MaxIndexedBody is how much of one appended body IndexText indexes; the rest
 // is left out so that one huge message cannot fill the index.
 const MaxIndexedBody = 64 << 10
