@@ -30,6 +30,17 @@ type Config struct {
 	// TruncateAttachments keeps the first MaxAttachmentSize bytes of an
 	// oversized attachment instead of dropping it. Either way history says so.
 	TruncateAttachments bool
+	// MaxWatchersPerChange is how many watchers (requestors, Cc, AdminCc)
+	// an unprivileged actor may name in one change (limits.go); 0 means
+	// DefaultMaxWatchersPerChange, a negative number no limit.
+	MaxWatchersPerChange int
+	// NewUsers is how many users the addresses one unprivileged actor
+	// names may create (limits.go); the zero Limit means DefaultNewUsers,
+	// Events 0 with a Per none at all.
+	NewUsers Limit
+	// Limiter enforces NewUsers across replicas; nil: new users are not
+	// limited.
+	Limiter RateLimiter
 }
 
 // Engine applies every change to tickets: one call, one transaction.
@@ -57,6 +68,12 @@ func NewEngine(store Store, clock Clock, cfg Config) *Engine {
 	}
 	if cfg.MaxAttachmentSize <= 0 {
 		cfg.MaxAttachmentSize = DefaultAttachMax
+	}
+	if cfg.MaxWatchersPerChange == 0 {
+		cfg.MaxWatchersPerChange = DefaultMaxWatchersPerChange
+	}
+	if cfg.NewUsers.Per <= 0 {
+		cfg.NewUsers = DefaultNewUsers
 	}
 	e := &Engine{clock: clock, cfg: cfg}
 	e.store = &remindingStore{Store: store, e: e}
@@ -88,6 +105,12 @@ type session struct {
 	dirCheck bool
 	// then, when set, runs last in the transaction, after the rules.
 	then func() error
+	// newUsers is how many users an unprivileged actor's change may still
+	// create: what the call reserved before the transaction (limits.go).
+	newUsers int
+	// queueWord says why the first word of a new ticket's subject was not
+	// taken as its queue (queueword.go); "" when it was, or was not read.
+	queueWord string
 }
 
 // begin starts a session as actor, using the directory cache as dir says

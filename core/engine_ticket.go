@@ -28,6 +28,12 @@ type CreateInput struct {
 	// FinalPriority is where the priority escalates to as Due nears (0:
 	// it does not).
 	FinalPriority int
+	// QueueInSubject reads the first word of Subject as the queue, as the
+	// command `new [queue] <subject>` does: when it names a queue the actor
+	// may create tickets in, the ticket goes there and the word leaves the
+	// subject; else it goes to Queue with the word kept, and CreateShown's
+	// TicketInfo.Notice says so (queueword.go).
+	QueueInSubject bool
 }
 
 // Create opens a ticket.
@@ -36,8 +42,13 @@ func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*Ti
 	if err != nil {
 		return nil, err
 	}
+	reserved, err := e.reserveNewUsers(ctx, actorID, in.watchers())
+	if err != nil {
+		return nil, err
+	}
 	var out *Ticket
 	err = e.updateAgain(ctx, actorID, func(s *session) error {
+		s.newUsers = reserved
 		var err error
 		out, _, err = s.create(in, subject)
 		return err
@@ -54,9 +65,14 @@ func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput)
 	if err != nil {
 		return nil, nil, err
 	}
+	reserved, err := e.reserveNewUsers(ctx, actorID, in.watchers())
+	if err != nil {
+		return nil, nil, err
+	}
 	var out *Ticket
 	var info *TicketInfo
 	err = e.updateAgain(ctx, actorID, func(s *session) error {
+		s.newUsers = reserved
 		t, _, err := s.create(in, subject)
 		if err != nil {
 			return err
@@ -73,13 +89,20 @@ func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput)
 			}
 			st.roles = rolesOf(s.actor.ID, t, st.watchers)
 			if s.has(st, RightShowTicket) {
-				info, err = s.info(st)
+				if info, err = s.info(st); err == nil && s.queueWord != "" {
+					info.Notice = fmt.Sprintf("Ticket #%d created in %s (%s)", t.ID, q.Name, s.queueWord)
+				}
 			}
 			return err
 		}
 		return nil
 	})
 	return out, info, err
+}
+
+// watchers lists the watchers a new ticket names, in every role.
+func (in CreateInput) watchers() []string {
+	return slices.Concat(in.Requestors, in.Cc, in.AdminCc)
 }
 
 // checkCreate checks what can be checked of a new ticket before a
@@ -111,6 +134,12 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 	var out *Ticket
 	var txnID int64
 	err := func() error {
+		if in.QueueInSubject {
+			var err error
+			if in.Queue, subject, err = s.queueInSubject(in.Queue, subject); err != nil {
+				return err
+			}
+		}
 		qname := in.Queue
 		if strings.TrimSpace(qname) == "" {
 			qname = strconv.FormatInt(GeneralQueueID, 10)
@@ -128,6 +157,9 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 		}
 		if !s.rights.Has(RightCreateTicket, q.ID, []Role{RoleRequestor}) && !s.rights.Has(RightCreateTicket, q.ID, nil) {
 			return Errorf(CodeForbidden, "You may not create tickets in queue %s: that needs the CreateTicket right", q.Name)
+		}
+		if err := s.checkWatchers(len(in.Requestors) + len(in.Cc) + len(in.AdminCc)); err != nil {
+			return err
 		}
 		status := strings.ToLower(strings.TrimSpace(in.Status))
 		if status == "" {
@@ -234,6 +266,9 @@ func (s *session) user(ref string, create bool) (*User, error) {
 		}
 		u, err = s.tx.UserByEmail(s.ctx, addr.Address)
 		if IsCode(err, CodeNotFound) && create {
+			if err := s.spendNewUser(addr.Address); err != nil {
+				return nil, err
+			}
 			u = &User{Name: addr.Address, Email: addr.Address, RealName: cleanLine(addr.Name), Created: s.now}
 			if err := s.tx.InsertUser(s.ctx, u); err != nil {
 				return nil, Internal(err, "create user")
@@ -775,7 +810,14 @@ func (e *Engine) watch(ctx context.Context, actorID, id int64, role Role, who st
 	if err != nil {
 		return nil, err
 	}
+	reserved := 0
+	if add {
+		if reserved, err = e.reserveNewUsers(ctx, actorID, []string{who}); err != nil {
+			return nil, err
+		}
+	}
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		s.newUsers = reserved
 		u, err := s.user(who, add)
 		if err != nil {
 			return false, err
@@ -986,6 +1028,9 @@ type TicketInfo struct {
 	Links    []Link
 	// Rights the viewer holds on this ticket, for deciding which actions to offer.
 	Can map[Right]bool
+	// Notice is what the person who just created the ticket must be told
+	// about it, such as where it went and why (CreateInput.QueueInSubject).
+	Notice string
 }
 
 // Show returns a ticket the actor may see, following merges.

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error so that every edge (HTTP, chat, mail, CLI) can map it
@@ -26,6 +27,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error // underlying cause, for logs; may be nil
+	// RetryAfter is, for CodeRateLimited, how long to wait before the same
+	// request can succeed; 0 when unknown.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -860,8 +860,9 @@ type MailRecipient struct {
 // MailRecipients says who gets mail about an outbox message, and which
 // kind (a system read, for the mail sender's routing):
 //   - a new ticket: its requesters an autoreply (unless it came by mail
-//     that was machine-generated or whose sender had too many), its Owner
-//     and AdminCc who want mail a notification;
+//     that was machine-generated or whose sender had too many; when an
+//     unprivileged actor opened it, only that actor: never whom they
+//     named), its Owner and AdminCc who want mail a notification;
 //   - a reply: requesters and Cc, and Owner and AdminCc who want mail;
 //   - a comment: Owner and AdminCc who want mail;
 //   - a notice: its recipient.
@@ -914,6 +915,18 @@ func (e *Engine) MailRecipients(ctx context.Context, m *OutboxMessage) ([]MailRe
 		}
 		staffOnly := inbound != nil && inbound.Auto != ""
 		actor := p.Transaction.ActorID
+		// Only staff may have a new ticket autoreplied to others than
+		// themselves: the requestors an unprivileged actor names (an API
+		// create, a chat message opened by someone else) are addresses
+		// ticketd has only a stranger's word for.
+		byStaff := false
+		if m.Kind == "ticket.create" {
+			a, err := tx.User(ctx, actor)
+			if err != nil && !IsCode(err, CodeNotFound) {
+				return Internal(err, "load actor")
+			}
+			byStaff = err == nil && a.Privileged
+		}
 		type who struct {
 			id   int64
 			role Role
@@ -980,6 +993,9 @@ func (e *Engine) MailRecipients(ctx context.Context, m *OutboxMessage) ([]MailRe
 					}
 					if u.ID == actor && u.Privileged {
 						continue // staff opening their own ticket
+					}
+					if u.ID != actor && !byStaff {
+						continue // named by an unprivileged actor
 					}
 					add(MailKindAutoreply, u)
 				case m.Kind == "ticket.correspond" && (w.role == RoleRequestor || w.role == RoleCc) && u.ID != actor:

@@ -26,6 +26,8 @@ var settings = []setting{
 	{"TICKETD_LOG_LEVEL", "log-level", "info", "log level: debug, info, warn or error"},
 	{"TICKETD_MAX_ATTACHMENT", "", "10485760", "largest attachment kept, in bytes; larger ones are dropped with a note in history"},
 	{"TICKETD_TRUNCATE_ATTACHMENTS", "", "false", "keep the first TICKETD_MAX_ATTACHMENT bytes of oversized attachments instead of dropping them"},
+	{"TICKETD_MAX_WATCHERS_PER_CHANGE", "", "20", "watchers (requestors, Cc, AdminCc) an unprivileged user may name in one create or change; more is refused (0: no limit)"},
+	{"TICKETD_NEW_USER_LIMIT", "", "20/1h", "users that the unknown addresses one unprivileged user names may create, N/duration (0/1h: none); past it the change is refused (API: 429)"},
 	{"TICKETD_WEBHOOK_RATE", "", "10", "webhook deliveries per second per subscription"},
 	{"TICKETD_DISPATCH_MAX_ATTEMPTS", "", "10", "failed attempts before a delivery is given up (and listed as dead)"},
 	{"TICKETD_DISPATCH_LEASE", "", "1m", "how long a replica holds the deliveries it claimed; those of a replica that died are sent after it"},

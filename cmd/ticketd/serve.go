@@ -176,7 +176,11 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
-	s.eng = core.NewEngine(st, nil, core.Config{MaxAttachmentSize: int64(maxAtt), TruncateAttachments: trunc})
+	engCfg := core.Config{MaxAttachmentSize: int64(maxAtt), TruncateAttachments: trunc}
+	if err := limitsConfig(cfg, limiter, &engCfg); err != nil {
+		return fail(err)
+	}
+	s.eng = core.NewEngine(st, nil, engCfg)
 	s.metrics = newMetrics(st)
 	s.eng.SetObserver(s.metrics.observeAction)
 	if s.remind, err = newReminders(cfg, s.eng, s.redis, s.metrics, log); err != nil {
@@ -223,7 +227,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	log.Info("senders: webhooks on; " + s.chat.describe())
 	log.Info(s.mail.describe())
 
-	api := web.New(s.eng, web.Options{Logger: log.With("component", "api"), Observe: s.metrics.observeHTTP})
+	api := web.New(s.eng, web.Options{Logger: log.With("component", "api"), Observe: s.metrics.observeHTTP,
+		WebhookWarnings: webhook.PrivateURLWarnings})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })

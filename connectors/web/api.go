@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,10 @@ type Options struct {
 	// (attachments come base64-encoded in JSON): create, reply and comment;
 	// 0 means DefaultMaxUploadBytes.
 	MaxUploadBytes int64
+	// WebhookWarnings, when set, says what about a webhook URL being added
+	// will keep deliveries from arriving (a private address the sender
+	// refuses); the answer to the create carries it as warnings.
+	WebhookWarnings func(ctx context.Context, url string) []string
 }
 
 // API serves the REST API over an engine.
@@ -365,6 +370,11 @@ func (a *API) fail(c *call, err error) {
 	}
 	if code == core.CodeUnauthorized {
 		c.w.Header().Set("WWW-Authenticate", `Bearer realm="ticketd", error="invalid_token"`)
+	}
+	var ce *core.Error
+	if errors.As(err, &ce) && ce.RetryAfter > 0 {
+		// Whole seconds, rounded up: asking again sooner is refused.
+		c.w.Header().Set("Retry-After", strconv.FormatInt(int64((ce.RetryAfter+time.Second-1)/time.Second), 10))
 	}
 	writeError(c.w, status, string(code), msg)
 }

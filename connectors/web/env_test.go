@@ -81,7 +81,13 @@ func (b *syncBuffer) String() string {
 
 func newEnv(tb testing.TB, st core.Store, opts ...func(*Options)) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), store: st, eng: core.NewEngine(st, nil, core.Config{}), logs: &syncBuffer{}}
+	return newEnvConfig(tb, st, core.Config{}, opts...)
+}
+
+// newEnvConfig is newEnv with an engine configured by cfg.
+func newEnvConfig(tb testing.TB, st core.Store, cfg core.Config, opts ...func(*Options)) *env {
+	tb.Helper()
+	e := &env{tb: tb, ctx: context.Background(), store: st, eng: core.NewEngine(st, nil, cfg), logs: &syncBuffer{}}
 	o := Options{
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
 		Observe: func(route string, status int, took time.Duration) {

@@ -28,14 +28,15 @@ func (a *API) createTicket(c *call) error {
 	in := core.CreateInput{
 		Queue: req.Queue, Subject: req.Subject, Requestors: req.Requestors, Cc: req.Cc, AdminCc: req.AdminCc,
 		Owner: req.Owner, Status: req.Status, Priority: req.Priority, FinalPriority: req.FinalPriority, TimeEstimated: req.TimeEstimated,
-		Content: content,
+		Content: content, QueueInSubject: req.QueueInSubject,
 	}
 	if req.Due != nil {
 		in.Due = *req.Due
 	}
-	if preferMinimal(c.r) {
+	if preferMinimal(c.r) && !req.QueueInSubject {
 		// The caller needs only the number: spare rendering the ticket as
-		// they see it.
+		// they see it. (Where the subject names the queue, the caller is
+		// told where the ticket went.)
 		t, err := a.eng.Create(c.ctx, c.actor(), in)
 		if err != nil {
 			return err
@@ -701,6 +702,7 @@ func (a *API) ticketView(c *call, info *core.TicketInfo) (Ticket, error) {
 		v.Links = append(v.Links, linkFrom(t.ID, l))
 	}
 	v.Actions = offered(info, c.user)
+	v.Notice = info.Notice
 	return v, nil
 }
 

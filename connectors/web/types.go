@@ -49,6 +49,9 @@ type Ticket struct {
 	// Actions lists what the viewer may do to the ticket now: the names of
 	// POST /api/v1/tickets/{id}/{action}, plus "update" for PATCH.
 	Actions []string `json:"actions"`
+	// Notice, in the answer to a create, is what the caller must be told,
+	// such as where the ticket went and why (queue_in_subject).
+	Notice string `json:"notice,omitempty"`
 }
 
 // ETag is the entity tag of the ticket's current version, as sent in the
@@ -106,6 +109,11 @@ type CreateTicketRequest struct {
 	Due           *time.Time `json:"due,omitempty"`
 	TimeEstimated int        `json:"time_estimated,omitempty"`
 	Content       *Message   `json:"content,omitempty"`
+	// QueueInSubject reads the subject's first word as the queue, as the
+	// command `new [queue] <subject>` does; queue is where the ticket goes
+	// when the word names no queue the caller may create tickets in, and
+	// the answer's notice then says so.
+	QueueInSubject bool `json:"queue_in_subject,omitempty"`
 }
 
 // TicketPatch is the body of PATCH /api/v1/tickets/{id}: fields that are
@@ -247,6 +255,10 @@ type QueueRequest struct {
 	SubjectTag        *string `json:"subject_tag,omitempty"`
 	Lifecycle         *string `json:"lifecycle,omitempty"`
 	Disabled          *bool   `json:"disabled,omitempty"`
+	// StatusMap, in a change, says where the queue's tickets in statuses
+	// its new lifecycle lacks go (old status -> new); a change that would
+	// leave some is refused (409) without one.
+	StatusMap map[string]string `json:"status_map,omitempty"`
 }
 
 // User is a user.
@@ -337,6 +349,9 @@ type Webhook struct {
 	Disabled     bool      `json:"disabled"`
 	Created      time.Time `json:"created"`
 	Secret       string    `json:"secret,omitempty"`
+	// Warnings, in the answer to a create, say what will keep deliveries
+	// from arriving, such as a private address not allowed.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // WebhookRequest subscribes a URL to ticket events.

@@ -50,6 +50,7 @@ var rlCases = []struct {
 	{"MultiKeyAtomic", rlMultiKeyAtomic},
 	{"LongestWait", rlLongestWait},
 	{"SameKeyTwice", rlSameKeyTwice},
+	{"SameKeyMany", rlSameKeyMany},
 	{"Block", rlBlock},
 	{"BlockUnlimitedKey", rlBlockUnlimitedKey},
 	{"Unlimited", rlUnlimited},
@@ -286,6 +287,27 @@ func rlSameKeyTwice(e *rlEnv) {
 	e.expect(0, time.Second, c, c) // one left, two asked: nothing taken
 	e.expect(0, 0, c)
 	e.expect(0, time.Second, c)
+}
+
+// rlSameKeyMany: a key named n times takes n events, or none; the engine
+// reserves the users one change creates so (20 an hour, all at once).
+func rlSameKeyMany(e *rlEnv) {
+	k := e.req(e.key("actor", "42"), 20, time.Hour, 20)
+	many := func(n int) []core.RateRequest {
+		reqs := make([]core.RateRequest, n)
+		for i := range reqs {
+			reqs[i] = k
+		}
+		return reqs
+	}
+	e.expect(0, 3*time.Minute, many(21)...) // more than the burst: never, and nothing taken
+	e.expect(0, 0, many(15)...)
+	e.expect(0, 3*time.Minute, many(6)...) // five left, six asked: nothing taken
+	e.expect(0, 0, many(5)...)
+	e.expect(0, 3*time.Minute, k)
+	e.expect(3*time.Minute, 3*time.Minute, many(2)...)
+	e.expect(3*time.Minute, 0, k)
+	e.expect(time.Hour, 0, many(19)...)
 }
 
 // rlBlock: Block makes a key refuse until the time given; an earlier Block
