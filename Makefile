@@ -3,14 +3,22 @@
 
 GO       ?= go
 FUZZTIME ?= 30s
+PREFIX   ?= /usr/local
 
-.PHONY: test bench lint build fuzz clean
+.PHONY: test peers bench lint build install fuzz clean
 
 # The second and third lines test encrypted Matrix rooms: the pure-Go Olm build (-tags goolm).
 test:
 	scripts/testenv.sh $(GO) test -count=1 -timeout 14m ./...
 	scripts/testenv.sh env CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m -tags goolm ./connectors/matrix/
 	scripts/testenv.sh env CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m -tags goolm -run Matrix ./cmd/ticketd/
+
+# Builds ahead of `make test` the test peers that take minutes to build, into caches outside
+# the repository (scripts/dendrite.sh: ~/.cache/ticketd-dendrite), so that no package spends
+# its test timeout on them. Optional: without it the tests build what is missing themselves,
+# or skip saying why.
+peers:
+	@bin=$$(scripts/dendrite.sh) && echo "Dendrite for the Matrix tests: $$bin"
 
 bench:
 	scripts/testenv.sh $(GO) test -run '^$$' -bench . -benchmem ./...
@@ -23,6 +31,10 @@ lint:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ticketd ./cmd/ticketd
+
+# Puts bin/ticketd on PATH as $(PREFIX)/bin/ticketd, where deploy/systemd/ticketd.service runs it.
+install: build
+	install -D -m 0755 bin/ticketd $(DESTDIR)$(PREFIX)/bin/ticketd
 
 # Runs every Fuzz* target of every package for FUZZTIME each (go test -fuzz takes one
 # target at a time).

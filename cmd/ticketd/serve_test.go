@@ -147,7 +147,7 @@ func TestServeConfig(t *testing.T) {
 		{"REDIS_URL", "redis://127.0.0.1:1/0", "REDIS_URL"},
 		{"TICKETD_MAX_ATTACHMENT", "lots", "not a whole number"},
 	} {
-		envs := map[string]string{"TICKETD_DATA_DIR": t.TempDir(), "TICKETD_LISTEN": "127.0.0.1:0", c.env: c.val}
+		envs := map[string]string{"TICKETD_DATA_DIR": t.TempDir(), "TICKETD_LISTEN": "127.0.0.1:0", "TICKETD_SMTP_LISTEN": "off", c.env: c.val}
 		code, _, errs := ticketd(t, envs, "serve")
 		if code == 0 || !strings.Contains(errs, c.msg) {
 			t.Errorf("%s=%s: exit %d, %q", c.env, c.val, code, errs)
