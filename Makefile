@@ -28,6 +28,8 @@ lint:
 	unformatted=$$(gofmt -l $$files); \
 	if [ -n "$$unformatted" ]; then echo "gofmt -l: these files need gofmt:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	CGO_ENABLED=0 $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags goolm ./connectors/matrix/
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ticketd ./cmd/ticketd

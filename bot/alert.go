@@ -38,6 +38,45 @@ type AlertCard struct {
 // maxCardLabels bounds the labels a card shows.
 const maxCardLabels = 20
 
+// AlertField is one line of the alert on a card: a name and its value.
+type AlertField struct {
+	Name, Value string
+}
+
+// Fields are the lines every platform's card shows first of the alert:
+// Alert, Severity, Host, State and Fired. The texts are cut to 200
+// characters, escaped with esc (nil: as they are) and "—" when empty; when
+// writes Fired's times (nil: "Jan 2 15:04 UTC", then "15:04 UTC").
+func (a *AlertCard) Fields(esc func(string) string, when func(time.Time) string) []AlertField {
+	text := func(s string) string {
+		if s == "" {
+			return "—"
+		}
+		if r := []rune(s); len(r) > 200 {
+			s = string(r[:199]) + "…"
+		}
+		if esc != nil {
+			s = esc(s)
+		}
+		return s
+	}
+	first, last := when, when
+	if when == nil {
+		first = func(t time.Time) string { return t.UTC().Format("Jan 2 15:04 UTC") }
+		last = func(t time.Time) string { return t.UTC().Format("15:04 UTC") }
+	}
+	status := a.Status
+	if a.Flapping {
+		status += ", flapping"
+	}
+	fired := fmt.Sprintf("%d since %s", a.Count, first(a.FirstSeen))
+	if !a.LastSeen.IsZero() {
+		fired += fmt.Sprintf(", last %s", last(a.LastSeen))
+	}
+	return []AlertField{{"Alert", text(a.Name)}, {"Severity", text(a.Severity)}, {"Host", text(a.Host)},
+		{"State", text(status)}, {"Fired", fired}}
+}
+
 // withAlert adds to c the alert behind ticket t, when an alert opened it.
 func (b *Bot) withAlert(ctx context.Context, c *Card, t *core.Ticket) {
 	if t == nil || !strings.HasPrefix(t.DedupKey, core.AlertDedupPrefix) {

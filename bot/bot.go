@@ -83,9 +83,6 @@ func New(eng *core.Engine, opts Config) *Bot {
 		routes: map[string]*cached[[]*core.ChatChannel]{}, profiles: map[string]Profile{}}
 }
 
-// Engine returns the bot's engine.
-func (b *Bot) Engine() *core.Engine { return b.eng }
-
 func (b *Bot) now() time.Time { return b.opts.Clock.Now() }
 
 // Place is where something was said or is to be posted.
@@ -94,10 +91,10 @@ type Place struct {
 	Workspace string
 	Channel   string
 	Thread    string // the thread's root message id; "" outside a thread
-	// Unseen says that what was typed is no message in the thread (a slash
-	// command's text, a form): the thread hears of what it writes as of a
-	// change made elsewhere.
-	Unseen bool
+	// NotPosted says that what was typed was not posted in the thread (a
+	// slash command's text, a form): the thread is told of the change as of
+	// one made elsewhere.
+	NotPosted bool
 }
 
 // Prefix is how commands are typed on a platform, for help and hints.
@@ -261,18 +258,19 @@ type Reply struct {
 	Text string
 	// Card is a ticket card for the user, when the answer shows a ticket.
 	Card *Card
-	// Public: the answer is for everyone in the thread or channel; else for
-	// the user alone (Slack ephemeral).
-	Public bool
+	// InChannel: the answer is posted for everyone in the thread or channel;
+	// else the user alone sees it where the platform can (Slack's and
+	// Discord's ephemeral messages).
+	InChannel bool
 	// Failed: the request was refused or failed; Text says why and what to
 	// type instead.
 	Failed bool
 	// OpenModal asks the platform to open a form: "new" (create a ticket).
 	OpenModal string
-	// Private: the answer must be seen by the user alone (a link code). A
+	// Secret: no one but the user may see the answer (a link code). A
 	// platform without messages only one user sees (Matrix) sends it in a
 	// direct conversation with the user, never in the room.
-	Private bool
+	Secret bool
 }
 
 func failed(format string, args ...any) *Reply {
@@ -351,7 +349,7 @@ func (b *Bot) LinkCode(ctx context.Context, a Actor) *Reply {
 		"as yourself: POST it to ticketd's /chat/link with your API token "+
 		"(`curl -H \"Authorization: Bearer $TICKETD_TOKEN\" -d code=%s $TICKETD_URL/chat/link`), "+
 		"or ask an administrator to run `ticketd admin chat link %s --user YOUR_NAME`.",
-		code, int(core.ChatLinkCodeTTL/time.Minute), code, code), Private: true}
+		code, int(core.ChatLinkCodeTTL/time.Minute), code, code), Secret: true}
 }
 
 func (b *Bot) whoami(a Actor) *Reply {

@@ -17,12 +17,11 @@ import (
 
 // fakePlatform records what the sender posts.
 type fakePlatform struct {
-	mu     sync.Mutex
-	n      int
-	posts  []string // "card C1 thread=... #42 status" / "update C1 ts #42 status owner" / "line C1 thread text"
-	cards  map[string]*Card
-	fail   func(op string) error
-	period time.Duration
+	mu    sync.Mutex
+	n     int
+	posts []string // "card C1 thread=... #42 status" / "update C1 ts #42 status owner" / "line C1 thread text"
+	cards map[string]*Card
+	fail  func(op string) error
 }
 
 func (p *fakePlatform) Name() string { return "slack" }
@@ -196,7 +195,7 @@ func TestCommandsCardsAndThreads(t *testing.T) {
 	// A command typed in the thread that the thread does not show (a slash
 	// command's text) is quoted there too.
 	unseen := thread
-	unseen.Unseen = true
+	unseen.NotPosted = true
 	if r := e.run(e.alice, unseen, "comment replaced the optic"); r.Failed {
 		t.Fatalf("unseen comment: %+v", r)
 	}

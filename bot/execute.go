@@ -17,7 +17,7 @@ const maxListed = 20
 const OriginHeader = "X-Ticketd-Chat"
 
 func origin(at Place) string {
-	if at.Thread == "" || at.Unseen {
+	if at.Thread == "" || at.NotPosted {
 		return ""
 	}
 	return fmt.Sprintf("%s: %s %s %s %s\n", OriginHeader, at.Platform, at.Workspace, at.Channel, at.Thread)

@@ -6,39 +6,8 @@ import (
 	"sync"
 )
 
-// The directory cache: what every action reads before it can decide
-// anything (the actor, their groups and grants, queues, lifecycles) kept
-// between transactions, so that a steady stream of actions reads one number
-// instead.
-//
-// The number is the directory version (DirectoryStore.DirectoryVersion),
-// which every change to users, groups, members, grants, queues and
-// lifecycles increases in the transaction that makes it, whoever makes it:
-// this engine, another replica, the offline admin commands or a person with
-// psql (the stores count changes with database triggers). An action reads
-// the version first; what the cache holds is used only when it was read
-// under that same version, else the action reads the directory as it would
-// without a cache and keeps what it read under the version it saw. A change
-// therefore takes effect for every action that begins after it commits,
-// exactly as without the cache.
-//
-// Entries are kept under the version the transaction that read them saw
-// first. Such a transaction read them at that version or later, never
-// earlier, and a later version only ever comes with a different number,
-// which empties the cache.
-
-// An action trusts the cache at first: it uses what the cache holds
-// without waiting for the version, which the store reads along with the
-// action's first statement (PrefetchDirectoryVersion), and checks it before
-// the transaction ends. When it differs, the action is rolled back and run
-// again, reading the version first (dirRead); a create run again leaves a
-// gap in the ticket numbers, as any create rolled back does. This happens
-// once per replica after a change made elsewhere: a change made through
-// this engine empties its cache when it commits, so the next action reads
-// the version first. Only the actions whose function may run twice trust
-// the cache (Engine.updateAgain, viewAgain). What an action reads of the
-// directory after it changed it is never cached: the change may yet be
-// rolled back.
+// The directory cache keeps what every action reads first (actor, groups,
+// grants, queues, lifecycles) under the directory version: docs/directory-cache.md.
 
 // dirUse says how a session uses the directory cache.
 type dirUse int

@@ -57,7 +57,7 @@ type Engine struct {
 	auto automation
 	dir  dirCache  // the directory cache (dircache.go)
 	one  OneReader // the store, when it can read without a transaction
-	// tokens remembers whose the tokens seen were (tokenlater.go).
+	// tokens remembers whose the tokens seen were (tokens_in_action.go).
 	tokens tokenCache
 }
 
@@ -161,15 +161,15 @@ func (e *Engine) view(ctx context.Context, actorID int64, fn func(s *session) er
 	return e.run(ctx, e.store.View, actorID, dirRead, fn)
 }
 
-// updateAgain and viewAgain are update and view for the frequent actions,
-// which save a round trip by trusting the directory cache (dircache.go):
-// fn may run a second time, so it must set, never add to, what it hands
-// out.
-func (e *Engine) updateAgain(ctx context.Context, actorID int64, fn func(s *session) error) error {
+// updateTrustingCache and viewTrustingCache are update and view for the
+// frequent actions: they save a round trip by trusting the directory cache
+// (docs/directory-cache.md) and run fn again when it was stale, so fn must
+// set, never add to, what it hands out.
+func (e *Engine) updateTrustingCache(ctx context.Context, actorID int64, fn func(s *session) error) error {
 	return e.run(ctx, e.store.Update, actorID, dirTrust, fn)
 }
 
-func (e *Engine) viewAgain(ctx context.Context, actorID int64, fn func(s *session) error) error {
+func (e *Engine) viewTrustingCache(ctx context.Context, actorID int64, fn func(s *session) error) error {
 	return e.run(ctx, e.store.View, actorID, dirTrust, fn)
 }
 

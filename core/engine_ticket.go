@@ -47,7 +47,7 @@ func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*Ti
 		return nil, err
 	}
 	var out *Ticket
-	err = e.updateAgain(ctx, actorID, func(s *session) error {
+	err = e.updateTrustingCache(ctx, actorID, func(s *session) error {
 		s.newUsers = reserved
 		var err error
 		out, _, err = s.create(in, subject)
@@ -71,7 +71,7 @@ func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput)
 	}
 	var out *Ticket
 	var info *TicketInfo
-	err = e.updateAgain(ctx, actorID, func(s *session) error {
+	err = e.updateTrustingCache(ctx, actorID, func(s *session) error {
 		s.newUsers = reserved
 		t, _, err := s.create(in, subject)
 		if err != nil {
@@ -323,7 +323,7 @@ func IfVersion(ctx context.Context, v int64) context.Context {
 // reports a change.
 func (e *Engine) act(ctx context.Context, actorID, id int64, fn func(s *session, st *ticketState) (changed bool, err error)) (*Ticket, error) {
 	var out *Ticket
-	err := e.updateAgain(ctx, actorID, func(s *session) error {
+	err := e.updateTrustingCache(ctx, actorID, func(s *session) error {
 		st, err := s.load(id, true)
 		if err != nil {
 			return err
@@ -1036,7 +1036,7 @@ type TicketInfo struct {
 // Show returns a ticket the actor may see, following merges.
 func (e *Engine) Show(ctx context.Context, actorID, id int64) (*TicketInfo, error) {
 	var out *TicketInfo
-	err := e.viewAgain(ctx, actorID, func(s *session) error {
+	err := e.viewTrustingCache(ctx, actorID, func(s *session) error {
 		st, err := s.load(id, false)
 		if err != nil {
 			return err

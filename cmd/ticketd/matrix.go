@@ -38,7 +38,7 @@ func addMatrix(cfg config, w *chatWiring, log *slog.Logger) error {
 	creds := cfg.str("MATRIX_PASSWORD") != "" || cfg.str("MATRIX_ACCESS_TOKEN") != "" || cfg.str("MATRIX_AS_TOKEN") != ""
 	if hs == "" {
 		if creds {
-			return fmt.Errorf("Matrix credentials are set but MATRIX_HOMESERVER is not: set it to the homeserver's URL (https://matrix.example.net)")
+			return fmt.Errorf("MATRIX_PASSWORD, MATRIX_ACCESS_TOKEN or MATRIX_AS_TOKEN is set but MATRIX_HOMESERVER is not: set it to the homeserver's URL (https://matrix.example.net)")
 		}
 		w.parts = append(w.parts, offPart("Matrix off (MATRIX_HOMESERVER not set)"))
 		return nil
@@ -108,14 +108,14 @@ func openCryptoDB(cfg config) (*sql.DB, string, error) {
 	if url := cfg.str("DATABASE_URL"); url != "" {
 		db, err := sql.Open("pgx", url)
 		if err != nil {
-			return nil, "", fmt.Errorf("Matrix crypto store (DATABASE_URL): %w", err)
+			return nil, "", fmt.Errorf("the Matrix crypto store (DATABASE_URL): %w", err)
 		}
 		return db, "postgres", nil
 	}
 	path := filepath.Join(cfg.str("TICKETD_DATA_DIR"), "ticketd.db")
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
 	if err != nil {
-		return nil, "", fmt.Errorf("Matrix crypto store (SQLite %s): %w", path, err)
+		return nil, "", fmt.Errorf("the Matrix crypto store (SQLite %s): %w", path, err)
 	}
 	return db, "sqlite3", nil
 }

@@ -259,8 +259,8 @@ func (c *Connector) PostCard(ctx context.Context, at bot.Place, card *bot.Card) 
 	if th != m.ID {
 		// Discord names a thread started from a message after the message;
 		// should it not, the thread is recorded as it is.
-		if _, err := c.bot.Engine().RecordChatThread(ctx, core.ChatThread{TicketID: card.Ticket, Platform: Platform,
-			Workspace: at.Workspace, Channel: at.Channel, Thread: th, Card: m.ID}); err != nil {
+		thread := bot.Place{Platform: Platform, Workspace: at.Workspace, Channel: at.Channel, Thread: th}
+		if err := c.bot.RecordThread(ctx, card.Ticket, thread, m.ID); err != nil {
 			return "", err
 		}
 	}
@@ -293,10 +293,8 @@ func (c *Connector) UpdateCard(ctx context.Context, at bot.Place, msgID string, 
 			Components: &comps, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
 		return err
 	}
-	first, second := at.Channel, at.Thread
-	if at.Thread == "" || at.Thread == msgID {
-		second = ""
-	} else {
+	first, second := at.Channel, ""
+	if at.Thread != "" && at.Thread != msgID {
 		first, second = at.Thread, at.Channel
 	}
 	err := edit(first)

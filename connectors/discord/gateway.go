@@ -197,13 +197,13 @@ func (c *Connector) message(ctx context.Context, m *Message) error {
 	}
 	if !command {
 		// A thread that is no ticket's is nothing for ticketd either.
-		if _, err := c.bot.Engine().ChatThreadAt(ctx, Platform, at.Workspace, at.Channel, at.Thread); core.IsCode(err, core.CodeNotFound) {
+		if _, err := c.bot.ThreadAt(ctx, at); core.IsCode(err, core.CodeNotFound) {
 			return nil
 		} else if err != nil {
 			return err
 		}
 	}
-	first, err := c.bot.Engine().SeeChatEvent(ctx, Platform, "msg:"+m.ID)
+	first, err := c.bot.FirstDelivery(ctx, Platform, "msg:"+m.ID)
 	if err != nil || !first {
 		return err
 	}

@@ -285,9 +285,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // message is an answer of text alone.
-func message(text string, public bool) *discordgo.InteractionResponse {
+func message(text string, inChannel bool) *discordgo.InteractionResponse {
 	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: ReplyData(&bot.Reply{Text: text, Public: public})}
+		Data: ReplyData(&bot.Reply{Text: text, InChannel: inChannel})}
 }
 
 // ---- handling, whatever the transport ----
@@ -299,7 +299,7 @@ func message(text string, public bool) *discordgo.InteractionResponse {
 // nil error: the interaction was handled before.
 func (c *Connector) interaction(ctx context.Context, in *Interaction) (*discordgo.InteractionResponse, func(), error) {
 	nop := func() {}
-	first, err := c.bot.Engine().SeeChatEvent(ctx, Platform, "int:"+in.ID)
+	first, err := c.bot.FirstDelivery(ctx, Platform, "int:"+in.ID)
 	if err != nil {
 		return nil, nop, err
 	}
@@ -313,20 +313,8 @@ func (c *Connector) interaction(ctx context.Context, in *Interaction) (*discordg
 	if resp := quickAnswer(in); resp != nil {
 		return resp, nop, nil
 	}
-	done := make(chan *discordgo.InteractionResponse, 1)
-	c.later(func(bg context.Context) { done <- c.run(bg, in) })
-	t := time.NewTimer(c.cfg.AckWithin)
-	defer t.Stop()
-	select {
-	case resp := <-done:
-		return resp, nop, nil
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	// Too slow for Discord's 3 s: "thinking…" now, the result as an edit.
-	answered := make(chan struct{})
-	c.later(func(bg context.Context) {
-		resp := <-done
+	answered := make(chan struct{}) // closed once the deferred answer reached Discord
+	late := func(bg context.Context, resp *discordgo.InteractionResponse) {
 		select {
 		case <-answered:
 		case <-bg.Done():
@@ -335,7 +323,12 @@ func (c *Connector) interaction(ctx context.Context, in *Interaction) (*discordg
 		if err := c.finish(bg, in, resp); err != nil {
 			c.log.Warn("cannot finish a deferred Discord interaction", "interaction", in.ID, "err", err)
 		}
-	})
+	}
+	run := func(bg context.Context) *discordgo.InteractionResponse { return c.run(bg, in) }
+	if resp, inTime := bot.AnswerWithin(ctx, c.cfg.AckWithin, c.later, run, late); inTime {
+		return resp, nop, nil
+	}
+	// Too slow for Discord's 3 s: "thinking…" now, the result as an edit.
 	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}, func() { close(answered) }, nil
 }
@@ -425,7 +418,7 @@ func (c *Connector) finish(ctx context.Context, in *Interaction, resp *discordgo
 // channel and the thread.
 func (c *Connector) place(ctx context.Context, in *Interaction) bot.Place {
 	// What an interaction carries is no message in the thread.
-	at := bot.Place{Platform: Platform, Workspace: in.Workspace(), Channel: in.ChannelID, Unseen: true}
+	at := bot.Place{Platform: Platform, Workspace: in.Workspace(), Channel: in.ChannelID, NotPosted: true}
 	if in.Channel != nil && in.Channel.ID == in.ChannelID {
 		if isThread(in.Channel.Type) && in.Channel.ParentID != "" {
 			at.Channel, at.Thread = in.Channel.ParentID, in.ChannelID

@@ -121,27 +121,9 @@ func CardEmbed(c *bot.Card) *discordgo.MessageEmbed {
 // alertEmbed adds the alert behind a ticket to its card: name, severity,
 // host, state, how often it fired, the summary, labels and links.
 func alertEmbed(e *discordgo.MessageEmbed, a *bot.AlertCard) {
-	dash := func(s string) string {
-		if s == "" {
-			return "—"
-		}
-		return Escape(cut(s, 200))
+	for _, f := range a.Fields(Escape, stamp) {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: f.Name, Value: f.Value, Inline: true})
 	}
-	status := a.Status
-	if a.Flapping {
-		status += ", flapping"
-	}
-	seen := fmt.Sprintf("%d since %s", a.Count, stamp(a.FirstSeen))
-	if !a.LastSeen.IsZero() {
-		seen += fmt.Sprintf(", last %s", stamp(a.LastSeen))
-	}
-	e.Fields = append(e.Fields,
-		&discordgo.MessageEmbedField{Name: "Alert", Value: dash(a.Name), Inline: true},
-		&discordgo.MessageEmbedField{Name: "Severity", Value: dash(a.Severity), Inline: true},
-		&discordgo.MessageEmbedField{Name: "Host", Value: dash(a.Host), Inline: true},
-		&discordgo.MessageEmbedField{Name: "State", Value: dash(status), Inline: true},
-		&discordgo.MessageEmbedField{Name: "Fired", Value: seen, Inline: true},
-	)
 	var desc []string
 	if a.Summary != "" {
 		desc = append(desc, Escape(cut(a.Summary, 3000)))
@@ -223,12 +205,6 @@ func parseCustomID(id string) (verb string, n int64, ok bool) {
 	return verb, n, true
 }
 
-// CardText is the card's plain text (for notifications and readers that
-// show no embeds).
-func CardText(c *bot.Card) string {
-	return cut(fmt.Sprintf("#%d %s [%s]", c.Ticket, c.Subject, c.Status), 300)
-}
-
 // CardMessage is the card as a new channel message: it notifies no one
 // by mention.
 func CardMessage(c *bot.Card) *discordgo.MessageSend {
@@ -237,11 +213,11 @@ func CardMessage(c *bot.Card) *discordgo.MessageSend {
 }
 
 // ReplyData is a bot reply as an interaction response: for the user alone
-// (ephemeral) unless public.
+// (ephemeral) unless in channel.
 func ReplyData(r *bot.Reply) *discordgo.InteractionResponseData {
 	d := &discordgo.InteractionResponseData{Content: cut(r.Text, maxContent), AllowedMentions: noMentions(),
 		Components: []discordgo.MessageComponent{}}
-	if !r.Public {
+	if !r.InChannel {
 		d.Flags = discordgo.MessageFlagsEphemeral
 	}
 	if r.Card != nil {

@@ -40,14 +40,13 @@ func setupCrypto(ctx context.Context, c *Connector) (cryptoCloser, error) {
 		return nil, err
 	}
 	c.cli.Crypto = helper
-	c.decryptFn = helper.Decrypt
 	return helper, nil
 }
 
 func (c *Connector) decrypt(ctx context.Context, evt *event.Event) (*event.Event, bool) {
-	if c.decryptFn == nil {
+	if c.cli.Crypto == nil {
 		return nil, false
 	}
-	d, err := c.decryptFn(ctx, evt)
+	d, err := c.cli.Crypto.Decrypt(ctx, evt)
 	return d, err == nil
 }

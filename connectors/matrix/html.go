@@ -35,12 +35,6 @@ type Card struct {
 	Body, HTML string
 }
 
-// CardText is the card's one-line summary (notifications, the plain body's
-// first line).
-func CardText(c *bot.Card) string {
-	return cut(fmt.Sprintf("#%d %s [%s]", c.Ticket, c.Subject, c.Status), 300)
-}
-
 // hasAction says whether the card offers verb to the viewer.
 func hasAction(c *bot.Card, verb string) bool {
 	for _, a := range c.Actions {
@@ -118,28 +112,14 @@ func RenderCard(c *bot.Card, reactions map[string]string) Card {
 	return Card{Body: b.String(), HTML: h.String()}
 }
 
+// renderAlert renders the alert behind a ticket on its card: the plain
+// body's lines and the HTML.
 func renderAlert(a *bot.AlertCard) (string, string) {
-	dash := func(s string) string {
-		if s == "" {
-			return "—"
-		}
-		return cut(s, 200)
-	}
-	status := a.Status
-	if a.Flapping {
-		status += ", flapping"
-	}
-	seen := fmt.Sprintf("%d since %s", a.Count, a.FirstSeen.UTC().Format("Jan 2 15:04 UTC"))
-	if !a.LastSeen.IsZero() {
-		seen += fmt.Sprintf(", last %s", a.LastSeen.UTC().Format("15:04 UTC"))
-	}
-	fields := [][2]string{{"Alert", dash(a.Name)}, {"Severity", dash(a.Severity)}, {"Host", dash(a.Host)},
-		{"State", status}, {"Fired", seen}}
 	var b, h strings.Builder
 	h.WriteString("<table>")
-	for _, f := range fields {
-		fmt.Fprintf(&b, "%s: %s\n", f[0], f[1])
-		fmt.Fprintf(&h, "<tr><td><b>%s</b></td><td>%s</td></tr>", f[0], esc(f[1]))
+	for _, f := range a.Fields(nil, nil) {
+		fmt.Fprintf(&b, "%s: %s\n", f.Name, f.Value)
+		fmt.Fprintf(&h, "<tr><td><b>%s</b></td><td>%s</td></tr>", f.Name, esc(f.Value))
 	}
 	h.WriteString("</table>")
 	if a.Summary != "" {

@@ -48,7 +48,7 @@ func (c *Connector) Event(ctx context.Context, evt *event.Event) error {
 	if in.TS > 0 && time.UnixMilli(in.TS).Before(c.started.Add(-c.cfg.StartGrace)) {
 		return nil
 	}
-	first, err := c.bot.Engine().SeeChatEvent(ctx, Platform, in.EventID)
+	first, err := c.bot.FirstDelivery(ctx, Platform, in.EventID)
 	if err != nil || !first {
 		return err
 	}
@@ -163,7 +163,8 @@ func (c *Connector) reaction(ctx context.Context, in *Inbound) error {
 // ticket's thread, or (a ticket opened from a message) is in it. When it
 // is no card, the event itself is returned when it had to be read.
 func (c *Connector) cardOf(ctx context.Context, room, eventID string) (*core.ChatThread, *event.Event, error) {
-	th, err := c.bot.Engine().ChatThreadAt(ctx, Platform, c.workspace, room, eventID)
+	at := bot.Place{Platform: Platform, Workspace: c.workspace, Channel: room, Thread: eventID}
+	th, err := c.bot.ThreadAt(ctx, at)
 	if err == nil && th.Card == eventID {
 		return th, nil, nil
 	}
@@ -186,7 +187,8 @@ func (c *Connector) cardOf(ctx context.Context, room, eventID string) (*core.Cha
 	_ = evt.Content.ParseRaw(evt.Type)
 	if m, ok := evt.Content.Parsed.(*event.MessageEventContent); ok {
 		if root := m.RelatesTo.GetThreadParent(); root != "" {
-			th, err := c.bot.Engine().ChatThreadAt(ctx, Platform, c.workspace, room, root.String())
+			at.Thread = root.String()
+			th, err := c.bot.ThreadAt(ctx, at)
 			if err == nil && th.Card == eventID {
 				return th, nil, nil
 			}
@@ -218,17 +220,12 @@ func (c *Connector) invited(ctx context.Context, in *Inbound) error {
 }
 
 func (c *Connector) routed(ctx context.Context, room string) bool {
-	rs, err := c.bot.Engine().ChatRoutes(ctx, Platform)
+	ok, err := c.bot.Routed(ctx, bot.Place{Platform: Platform, Workspace: c.workspace, Channel: room})
 	if err != nil {
 		c.log.Warn("cannot read the Matrix routes", "err", err)
 		return false
 	}
-	for _, r := range rs {
-		if r.Workspace == c.workspace && r.Channel == room {
-			return true
-		}
-	}
-	return false
+	return ok
 }
 
 // answer tells the user the reply to what they did: an m.notice replying
@@ -241,7 +238,7 @@ func (c *Connector) answer(ctx context.Context, in *Inbound, r *bot.Reply) error
 	content := ReplyContent(r, c.cfg.Reactions)
 	content.Mentions = &event.Mentions{UserIDs: []id.UserID{id.UserID(in.Sender)}}
 	room := in.Room
-	if r.Private {
+	if r.Secret {
 		dm, err := c.directRoom(ctx, id.UserID(in.Sender))
 		if err != nil {
 			return err

@@ -142,7 +142,6 @@ type Connector struct {
 	syncCancel context.CancelFunc
 	syncDone   chan struct{}
 	crypto     cryptoCloser
-	decryptFn  func(context.Context, *event.Event) (*event.Event, error)
 
 	// onSent, when set (tests), hears of every event the bot sent.
 	onSent func(room string, evt id.EventID)

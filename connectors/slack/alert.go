@@ -13,26 +13,9 @@ import (
 // severity, host, summary, how often it fired, labels, and the links to its
 // source and runbook.
 func alertBlocks(a *bot.AlertCard) []slack.Block {
-	dash := func(s string) string {
-		if s == "" {
-			return "—"
-		}
-		return Escape(cut(s, 200))
-	}
-	status := a.Status
-	if a.Flapping {
-		status += ", flapping"
-	}
-	seen := fmt.Sprintf("%d since %s", a.Count, a.FirstSeen.UTC().Format("Jan 2 15:04 UTC"))
-	if !a.LastSeen.IsZero() {
-		seen += fmt.Sprintf(", last %s", a.LastSeen.UTC().Format("15:04 UTC"))
-	}
-	fields := []*slack.TextBlockObject{
-		mrkdwn("*Alert*\n" + dash(a.Name)),
-		mrkdwn("*Severity*\n" + dash(a.Severity)),
-		mrkdwn("*Host*\n" + dash(a.Host)),
-		mrkdwn("*State*\n" + dash(status)),
-		mrkdwn("*Fired*\n" + Escape(seen)),
+	var fields []*slack.TextBlockObject
+	for _, f := range a.Fields(Escape, nil) {
+		fields = append(fields, mrkdwn("*"+f.Name+"*\n"+f.Value))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID("alert_fields"))}
 	if a.Summary != "" {

@@ -160,10 +160,10 @@ func NewModal(channel string) slack.ModalViewRequest {
 	}
 }
 
-// ReplyMessage is a bot reply as a message: ephemeral unless public.
+// ReplyMessage is a bot reply as a message: ephemeral unless in channel.
 func ReplyMessage(r *bot.Reply) *slack.Msg {
 	m := &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: Escape(r.Text)}
-	if r.Public {
+	if r.InChannel {
 		m.ResponseType = slack.ResponseTypeInChannel
 	}
 	var blocks []slack.Block

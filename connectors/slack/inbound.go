@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -54,7 +53,7 @@ func (c *Connector) verified(w http.ResponseWriter, r *http.Request, replay bool
 		// A signature is unique to its body and second: seen twice, the
 		// request was replayed (within the window, which Verify enforces).
 		h := sha256.Sum256([]byte(sig))
-		first, err := c.bot.Engine().SeeChatEvent(r.Context(), Platform, "sig:"+hex.EncodeToString(h[:16]))
+		first, err := c.bot.FirstDelivery(r.Context(), Platform, "sig:"+hex.EncodeToString(h[:16]))
 		if err != nil {
 			c.log.Error("cannot record a Slack request", "err", err)
 			http.Error(w, "try again", http.StatusServiceUnavailable)
@@ -107,28 +106,19 @@ func ParseCommand(body []byte) (slack.SlashCommand, error) {
 // command answers a slash command: within AckWithin with the result, else
 // with "working on it", the result following through the response_url.
 func (c *Connector) command(ctx context.Context, sc slack.SlashCommand) *slack.Msg {
-	done := make(chan *slack.Msg, 1)
-	c.later(func(bg context.Context) {
-		done <- c.runCommand(bg, sc)
-	})
-	t := time.NewTimer(c.cfg.AckWithin)
-	defer t.Stop()
-	select {
-	case m := <-done:
-		return m
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	// Too slow for Slack's 3 s: answer now, finish through response_url.
-	c.later(func(bg context.Context) {
-		m := <-done
+	run := func(bg context.Context) *slack.Msg { return c.runCommand(bg, sc) }
+	late := func(bg context.Context, m *slack.Msg) {
 		if sc.ResponseURL == "" {
 			return
 		}
 		if err := c.respond(bg, sc.ResponseURL, m); err != nil {
 			c.log.Warn("cannot answer a slash command through its response_url", "err", err)
 		}
-	})
+	}
+	if m, inTime := bot.AnswerWithin(ctx, c.cfg.AckWithin, c.later, run, late); inTime {
+		return m
+	}
+	// Too slow for Slack's 3 s: answer now, finish through response_url.
 	return &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: "Working on it…"}
 }
 
@@ -256,7 +246,7 @@ var mention = regexp.MustCompile(`<@([A-Z0-9]+)(\|[^>]*)?>`)
 // event handles one event, once: Slack's retries and replays carry the same
 // event_id and change nothing.
 func (c *Connector) event(ctx context.Context, ev *Event) error {
-	first, err := c.bot.Engine().SeeChatEvent(ctx, Platform, "ev:"+ev.EventID)
+	first, err := c.bot.FirstDelivery(ctx, Platform, "ev:"+ev.EventID)
 	if err != nil || !first {
 		return err
 	}
@@ -379,7 +369,7 @@ func (c *Connector) tell(ctx context.Context, at bot.Place, user string, r *bot.
 		opts = append(opts, slack.MsgOptionTS(at.Thread))
 	}
 	var err error
-	if r.Public {
+	if r.InChannel {
 		_, _, err = c.api.PostMessageContext(ctx, at.Channel, opts...)
 	} else {
 		_, err = c.api.PostEphemeralContext(ctx, at.Channel, user, opts...)

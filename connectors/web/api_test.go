@@ -151,7 +151,7 @@ func mainFlow(t *testing.T, e *env) {
 	if tk.Told == nil {
 		t.Error("told not set after a staff reply")
 	}
-	tk = must[*Ticket](t)(ac.Comment(e.ctx, id, Message{Body: "probably the 5.1 bug"}))
+	must[*Ticket](t)(ac.Comment(e.ctx, id, Message{Body: "probably the 5.1 bug"}))
 	tk = must[*Ticket](t)(ac.Resolve(e.ctx, id, "fixed by upgrading"))
 	if tk.Status != "resolved" || tk.Resolved == nil {
 		t.Fatalf("after resolve: %+v", tk.TicketSummary)

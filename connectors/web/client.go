@@ -51,11 +51,6 @@ func IfMatch(t *Ticket) WriteOption {
 	return func(r *http.Request) { r.Header.Set("If-Match", tag) }
 }
 
-// IfMatchETag is IfMatch with an ETag as the server sent it.
-func IfMatchETag(etag string) WriteOption {
-	return func(r *http.Request) { r.Header.Set("If-Match", etag) }
-}
-
 // do sends a request with a JSON body (when in is not nil) and decodes a
 // JSON answer into out (when not nil).
 func (c *Client) do(ctx context.Context, method, path string, in, out any, opts ...WriteOption) error {

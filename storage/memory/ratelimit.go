@@ -1,5 +1,6 @@
 // Package memory holds the in-process adapters of embedded mode (one
-// replica): a rate limiter now.
+// replica): the rate limiter (RateLimiter) and the reminder scheduler's
+// index of what is due next (Scheduler).
 package memory
 
 import (

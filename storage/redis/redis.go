@@ -1,5 +1,6 @@
 // Package redis holds the adapters that keep shared state in Redis so that
-// several replicas can run: the rate limiter now. Every change that touches
+// several replicas can run: the rate limiter (RateLimiter) and the reminder
+// scheduler's index of what is due next (Scheduler). Every change that touches
 // more than one key, or reads before it writes, is one Lua script whose KEYS
 // and ARGV are documented above it; key names come from builder functions
 // with a {hash-tag}, so that the keys of one script share a Redis Cluster

@@ -8,7 +8,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-// Reads sent ahead: see the package comment.
+// Reads sent ahead: see docs/sqlstore.md.
 
 // systemGroups are the groups the engine passes to GrantsFor: a user's
 // grants are read ahead for all of them, and GrantsFor keeps those of the

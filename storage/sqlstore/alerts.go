@@ -20,8 +20,8 @@ import (
 // statement per kind: multi-row VALUES lists, cut into chunks whose sizes
 // are powers of two (at most maxBatchRows rows), so that a handful of query
 // texts serve every batch size and statement caches stay small. Writes
-// whose outcome the engine does not wait for are sent later (see the
-// package comment); chunks that return rows go in one round trip where the
+// whose outcome the engine does not wait for are sent later (see
+// docs/sqlstore.md); chunks that return rows go in one round trip where the
 // connection can send several statements at once.
 
 const (
@@ -410,7 +410,7 @@ type keyRow struct {
 	alert   string    // JSON
 }
 
-// PutAlertKeys is sent later (see the package comment).
+// PutAlertKeys is sent later (see docs/sqlstore.md).
 func (x *tx) PutAlertKeys(ctx context.Context, ks []*core.AlertKey) error {
 	rows := make([]keyRow, len(ks))
 	for i, k := range ks {
@@ -541,7 +541,7 @@ func (x *tx) seenReads(integrationID int64, since time.Time, evs []core.AlertEve
 	return reads
 }
 
-// InsertAlertOccurrences is sent later (see the package comment).
+// InsertAlertOccurrences is sent later (see docs/sqlstore.md).
 func (x *tx) InsertAlertOccurrences(ctx context.Context, os []*core.AlertOccurrence) error {
 	if x.d.Arrays && len(os) > 0 {
 		n := len(os)
@@ -674,7 +674,7 @@ func (x *tx) InsertAlertTransactions(ctx context.Context, ts []*core.Transaction
 	return x.readChunks(ctx, "record alert history", reads)
 }
 
-// InsertAlertOutbox is sent later (see the package comment).
+// InsertAlertOutbox is sent later (see docs/sqlstore.md).
 func (x *tx) InsertAlertOutbox(ctx context.Context, ms []*core.OutboxMessage) error {
 	used := func(want int64) func(int64, Row) error {
 		return func(got int64, _ Row) error {

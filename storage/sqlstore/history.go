@@ -24,7 +24,7 @@ func scanAttachment(s scanner) (*core.Attachment, error) {
 }
 
 // InsertTransaction inserts the transaction now (the engine needs its ID)
-// and its attachments later (see the package comment): their IDs are set
+// and its attachments later (see docs/sqlstore.md): their IDs are set
 // when they have been sent. The first transaction of a ticket this
 // transaction created has its ID reserved (Dialect.NextTransactionID) and
 // is sent later too.

@@ -107,7 +107,7 @@ func (x *tx) MailAutoreply(ctx context.Context, address string, lock bool) (core
 	return st, err
 }
 
-// PutMailAutoreply is sent later (see the package comment): nothing waits
+// PutMailAutoreply is sent later (see docs/sqlstore.md): nothing waits
 // for it, and the row is locked by MailAutoreply already.
 func (x *tx) PutMailAutoreply(ctx context.Context, address string, st core.AutoreplyState) error {
 	return x.execLater(ctx, "autoreply state", false, qMailAutoreplyPut, address, x.d.timeArg(st.Window), st.Count)

@@ -23,7 +23,7 @@ func scanOutbox(s scanner) (*core.OutboxMessage, error) {
 	return m, err
 }
 
-// InsertOutbox is sent later (see the package comment): m.ID is set when it
+// InsertOutbox is sent later (see docs/sqlstore.md): m.ID is set when it
 // has been sent, and a used key fails the transaction.
 func (x *tx) InsertOutbox(ctx context.Context, m *core.OutboxMessage) error {
 	// Roles are words, so a comma cannot occur in one.

@@ -67,7 +67,7 @@ func nullText(s string) any {
 	return s
 }
 
-// PutReminder is sent later (see the package comment): r.ID is set when it
+// PutReminder is sent later (see docs/sqlstore.md): r.ID is set when it
 // has been sent.
 func (x *tx) PutReminder(ctx context.Context, r *core.Reminder) error {
 	if r.Due.IsZero() {

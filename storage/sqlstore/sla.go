@@ -105,7 +105,7 @@ func (x *tx) TicketSLA(ctx context.Context, ticketID int64) (*core.TicketSLA, er
 	}, qTicketSLA, ticketID)
 }
 
-// PutTicketSLA is sent later (see the package comment): nothing waits for it.
+// PutTicketSLA is sent later (see docs/sqlstore.md): nothing waits for it.
 func (x *tx) PutTicketSLA(ctx context.Context, st *core.TicketSLA) error {
 	state, err := json.Marshal(st)
 	if err != nil {

@@ -1,47 +1,5 @@
-// Package sqlstore implements core.Store and core.Tx once, over SQL, for every
-// database ticketd supports. A driver package (storage/postgres,
-// storage/sqlite) supplies a Dialect, which holds what differs between the
-// databases, and adapts its driver's transactions to Querier.
-//
-// Queries are written with $1..$n placeholders; Dialect.Rebind rewrites them
-// where the database wants another form.
-//
-// # Writes sent later
-//
-// Some writes return nothing the engine branches on: UpdateTicket,
-// IndexText, InsertOutbox (its ID), the attachments of InsertTransaction
-// (their IDs), and AddWatcher on a ticket the same transaction created
-// (whose watchers the transaction knows, so that ErrDuplicate needs no
-// answer from the database). Where the connection can hold statements
-// back (a Conn that implements Deferrer: Postgres), they are not sent when
-// called but together with the next statement that needs an answer, or with
-// COMMIT, in one round trip; BEGIN waits for the first statement too. The
-// IDs they assign are filled in when they have been sent, at the latest when
-// Update returns.
-//
-// What changes for the caller is where a failure of such a write shows:
-// from the call that sent it (any later Tx method) or from Update itself,
-// never from the method that queued it. Such a failure, a missing ticket
-// for UpdateTicket or a used key for InsertOutbox included, is CodeInternal
-// (never ErrNotFound or ErrDuplicate, which would read as the answer to the
-// later call) and fails the whole Update, which rolls back. The engine never
-// carries on after these writes fail, so nothing it does changes. Elsewhere
-// (SQLite, in process) they run when called, with the same errors.
-//
-// # Reads sent ahead
-//
-// Where the connection can send several reads at once (a Conn that
-// implements Reader: Postgres), the store also reads what the engine asks
-// for next, in the same round trip: with the first User of a transaction,
-// that user's grants (the engine begins every action with User and
-// GrantsFor); with Ticket, the ticket's watchers (loading a ticket is
-// Ticket, Queue, which the engine keeps between transactions, and
-// Watchers). A result read ahead is used only by the very next matching
-// call, and only while the transaction has sent no other statement and held
-// back no write since it was read: so it is what that call would have read,
-// a moment earlier. Otherwise it is dropped, and the call reads as usual.
-// Ticket with forUpdate also reserves, once the row is locked, the id of the
-// ticket's next history row, so that InsertTransaction can be sent later.
+// Package sqlstore implements core.Store and core.Tx once, over SQL, with a Dialect per
+// database; how it sends writes later and reads ahead to save round trips: docs/sqlstore.md.
 package sqlstore
 
 import (
@@ -145,7 +103,7 @@ type Dialect struct {
 	// NextTransactionID, where set, is an expression for a new id of the
 	// transactions table, which InsertTicket reserves for the ticket's
 	// first history row so that InsertTransaction can be sent later (see
-	// the package comment).
+	// docs/sqlstore.md).
 	NextTransactionID string
 	// IndexText upserts a ticket's search row: $1 ticket id, $2 subject,
 	// $3 body text to append.

@@ -106,7 +106,7 @@ func (s *Store) run(ctx context.Context, begin func(context.Context) (Conn, erro
 
 // guard forwards to the transaction until it ends and then to ended, so that
 // a Tx kept past its Update or View fails instead of using a closed or reused
-// connection. It also keeps what was read ahead (see the package comment)
+// connection. It also keeps what was read ahead (see docs/sqlstore.md)
 // and drops it as soon as anything else is sent or held back.
 type guard struct {
 	q Querier

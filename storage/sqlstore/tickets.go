@@ -70,7 +70,7 @@ func (x *tx) Ticket(ctx context.Context, id int64, forUpdate bool) (*core.Ticket
 	return get(ctx, x, fmt.Sprintf("ticket %d", id), scanTicket, q, id)
 }
 
-// UpdateTicket is sent later (see the package comment).
+// UpdateTicket is sent later (see docs/sqlstore.md).
 func (x *tx) UpdateTicket(ctx context.Context, t *core.Ticket) error {
 	return x.execLater(ctx, fmt.Sprintf("update ticket %d", t.ID), true, qTicketUpdate,
 		append([]any{t.ID}, x.ticketArgs(t)...)...)
@@ -123,7 +123,7 @@ func (x *tx) StatusCounts(ctx context.Context, queueID int64) (map[string]int, e
 // is left out so that one huge message cannot fill the index.
 const MaxIndexedBody = 64 << 10
 
-// IndexText is sent later (see the package comment).
+// IndexText is sent later (see docs/sqlstore.md).
 func (x *tx) IndexText(ctx context.Context, ticketID int64, subject, appendBody string) error {
 	if len(appendBody) > MaxIndexedBody {
 		cut := MaxIndexedBody
@@ -163,7 +163,7 @@ func (x *tx) Watchers(ctx context.Context, ticketID int64) ([]core.Watcher, erro
 	return list(ctx, x, fmt.Sprintf("watchers of ticket %d", ticketID), scanWatcher, qWatchers, ticketID)
 }
 
-// AddWatcher is sent later (see the package comment) for a ticket this
+// AddWatcher is sent later (see docs/sqlstore.md) for a ticket this
 // transaction created, whose watchers it knows; ErrDuplicate comes at once
 // either way.
 func (x *tx) AddWatcher(ctx context.Context, w core.Watcher) error {

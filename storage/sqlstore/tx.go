@@ -122,7 +122,7 @@ func (x *tx) updateUnique(ctx context.Context, what, query string, args ...any) 
 type deferrer interface{ Defer(Deferred) bool }
 
 // later runs a write whose outcome the engine does not wait for: held back
-// where the connection can (see the package comment), else now. done sees
+// where the connection can (see docs/sqlstore.md), else now. done sees
 // the outcome (as Deferred.Done does); its errors, and the statement's, are
 // CodeInternal and name what.
 func (x *tx) later(ctx context.Context, what string, returning bool, done func(n int64, row Row) error,

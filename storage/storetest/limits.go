@@ -179,6 +179,7 @@ func testLimitNewUsers(t *testing.T, h *limitsHarness) {
 	before := h.counts()
 	_, err := h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"dave@example.org"}})
 	wantErr(t, err, core.CodeRateLimited, "at most 20 people ticketd does not know an hour", "would add 1", "try again in")
+	h.unchanged("a new ticket naming a new user past the limit", before, 20)
 	var ce *core.Error
 	if !errors.As(err, &ce) || ce.RetryAfter <= 0 || ce.RetryAfter > time.Hour {
 		t.Errorf("RetryAfter of %v", err)

@@ -241,7 +241,7 @@ func testSLAPause(t *testing.T, h *remHarness) {
 	}
 	// A policy naming its own pause status: "open" waits on the requester.
 	h.slaSetup(core.SLAPolicyInput{Response: "4h", Resolution: "16h", PauseStatuses: []string{"open"}})
-	st = h.sla(tk.ID) // the policy changed, but the ticket did not yet
+	h.sla(tk.ID) // the policy changed, but the ticket did not yet
 	_, err = h.eng.Comment(h.ctx, h.alice, tk.ID, core.Content{Body: "waiting for the customer"})
 	h.must(err)
 	if st = h.sla(tk.ID); !st.Paused {
