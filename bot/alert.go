@@ -125,12 +125,8 @@ func plural(n int64, one, many string) string {
 }
 
 // alertLine is the thread line about a batch of alert events on a ticket
-// (a TxnAlert history row).
-func (b *Bot) alertLine(ctx context.Context, m *core.OutboxMessage, tx core.OutboxTxn) (string, error) {
-	t, err := b.eng.ChatTransaction(ctx, m.TicketID, tx.ID)
-	if err != nil {
-		return "", err
-	}
+// (t, a TxnAlert history row).
+func alertLine(t *core.Transaction) (string, error) {
 	var h core.AlertHistory
 	if err := json.Unmarshal([]byte(t.Data), &h); err != nil {
 		return "", &core.PermanentError{Err: fmt.Errorf("alert history %d: %w", t.ID, err)}

@@ -181,25 +181,26 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 	}
 	platform := s.p.Name()
 	at := Place{Platform: platform, Workspace: ws, Channel: ch}
-	ths, err := s.b.eng.ChatThreads(ctx, d.Message.TicketID)
-	if err != nil {
-		return err
-	}
-	var th *core.ChatThread
-	for _, t := range ths {
-		if t.Platform == platform && t.Workspace == ws && t.Channel == ch {
-			th = t
-		}
-	}
-	info, err := s.b.eng.Card(ctx, core.StaffViewer, d.Message.TicketID)
+	// One read for the threads, the card, the change and the names its
+	// line says.
+	read, err := s.b.eng.ChatDeliveryOf(ctx, d.Message.TicketID, lineTxn(p), lineUsers(p))
 	if core.IsCode(err, core.CodeNotFound) {
 		return &core.PermanentError{Err: err}
 	}
 	if err != nil {
 		return err
 	}
+	var th *core.ChatThread
+	for _, t := range read.Threads {
+		if t.Platform == platform && t.Workspace == ws && t.Channel == ch {
+			th = t
+		}
+	}
+	info := read.Card
 	card := NewCard(info, s.b.now())
-	s.b.withAlert(ctx, card, info.Ticket)
+	if read.Alert != nil {
+		card.Alert = newAlertCard(read.Alert)
+	}
 	if th == nil || th.Card == "" {
 		// The ticket is new here: its card opens the thread, or goes first
 		// into the thread of the message it was opened from.
@@ -234,7 +235,7 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 		return nil
 	}
 	at.Thread = th.Thread
-	line, err := s.b.Line(ctx, p, d.Message, at)
+	line, err := s.b.line(ctx, p, d.Message, at, read)
 	if err == errEcho {
 		return nil // written in this thread, and the card does not show it
 	}
@@ -265,6 +266,38 @@ const maxQuoted = 2000
 // Line is the quiet line a thread gets about a change: "" when the card says
 // it all, errEcho when the change is a message written in that thread.
 func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMessage, at Place) (string, error) {
+	return b.line(ctx, p, m, at, nil)
+}
+
+// lineTxn is the history row whose content a change's line quotes (0: none).
+func lineTxn(p *core.OutboxPayload) int64 {
+	switch p.Transaction.Type {
+	case core.TxnAlert, core.TxnCorrespond, core.TxnComment:
+		return p.Transaction.ID
+	}
+	return 0
+}
+
+// lineUsers are the users a change's line names.
+func lineUsers(p *core.OutboxPayload) []int64 {
+	tx := p.Transaction
+	ids := []int64{tx.ActorID}
+	var v string
+	switch tx.Type {
+	case core.TxnSteal:
+		v = tx.OldValue
+	case core.TxnGive, core.TxnAddWatcher, core.TxnDelWatcher:
+		v = tx.NewValue
+	}
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil && id != core.NobodyID {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// line is Line from what the delivery read (ChatDeliveryOf); what read
+// lacks (all of it when read is nil) is read here.
+func (b *Bot) line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMessage, at Place, read *core.ChatDelivery) (string, error) {
 	tx := p.Transaction
 	if p.Notice != nil {
 		return p.Notice.Text, nil
@@ -272,7 +305,21 @@ func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 	if tx.Type == core.TxnSLA {
 		return "", nil // the notice that goes with it says it
 	}
-	who := b.eng.ChatUserName(ctx, tx.ActorID)
+	name := func(id int64) string {
+		if read != nil {
+			if n, ok := read.Names[id]; ok {
+				return n
+			}
+		}
+		return b.eng.ChatUserName(ctx, id)
+	}
+	change := func() (*core.Transaction, error) {
+		if read != nil && read.Txn != nil && read.Txn.ID == tx.ID {
+			return read.Txn, nil
+		}
+		return b.eng.ChatTransaction(ctx, m.TicketID, tx.ID)
+	}
+	who := name(tx.ActorID)
 	user := func(v string) string {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -281,11 +328,15 @@ func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 		if id == core.NobodyID {
 			return "nobody"
 		}
-		return b.eng.ChatUserName(ctx, id)
+		return name(id)
 	}
 	switch tx.Type {
 	case core.TxnAlert:
-		return b.alertLine(ctx, m, tx)
+		t, err := change()
+		if err != nil {
+			return "", err
+		}
+		return alertLine(t)
 	case core.TxnReminder:
 		text, ms, err := b.reminderLine(ctx, tx, at)
 		return PlainMentions(text, ms), err
@@ -302,7 +353,7 @@ func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 	case core.TxnStatus:
 		return fmt.Sprintf("%s changed the status: %s → %s.", who, tx.OldValue, tx.NewValue), nil
 	case core.TxnCorrespond, core.TxnComment:
-		t, err := b.eng.ChatTransaction(ctx, m.TicketID, tx.ID)
+		t, err := change()
 		if err != nil {
 			return "", err
 		}

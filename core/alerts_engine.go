@@ -813,22 +813,28 @@ type AlertInfo struct {
 func (e *Engine) AlertInfo(ctx context.Context, ticketID int64) (*AlertInfo, error) {
 	var out *AlertInfo
 	err := e.store.View(ctx, func(tx Tx) error {
-		ks, err := tx.AlertKeysOfTicket(ctx, ticketID)
-		if err != nil {
-			return Internal(err, "find alert keys")
-		}
-		if len(ks) == 0 {
-			return Errorf(CodeNotFound, "no alert is on ticket #%d", ticketID)
-		}
-		k := ks[0]
-		out = &AlertInfo{Key: k.Key, Status: k.Status, Count: k.Count, FirstSeen: k.FirstSeen, LastSeen: k.LastSeen,
-			Flapping: k.Flapping, Alert: k.Alert}
-		if in, err := tx.Integration(ctx, k.IntegrationID); err == nil {
-			out.Integration, out.Type = in.Name, in.Type
-		}
-		return nil
+		var err error
+		out, err = alertInfo(ctx, tx, ticketID)
+		return err
 	})
 	return out, err
+}
+
+func alertInfo(ctx context.Context, tx Tx, ticketID int64) (*AlertInfo, error) {
+	ks, err := tx.AlertKeysOfTicket(ctx, ticketID)
+	if err != nil {
+		return nil, Internal(err, "find alert keys")
+	}
+	if len(ks) == 0 {
+		return nil, Errorf(CodeNotFound, "no alert is on ticket #%d", ticketID)
+	}
+	k := ks[0]
+	out := &AlertInfo{Key: k.Key, Status: k.Status, Count: k.Count, FirstSeen: k.FirstSeen, LastSeen: k.LastSeen,
+		Flapping: k.Flapping, Alert: k.Alert}
+	if in, err := tx.Integration(ctx, k.IntegrationID); err == nil {
+		out.Integration, out.Type = in.Name, in.Type
+	}
+	return out, nil
 }
 
 // AlertOccurrences lists the latest occurrences (up to limit) of the alerts

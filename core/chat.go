@@ -548,58 +548,129 @@ const StaffViewer int64 = 0
 func (e *Engine) Card(ctx context.Context, viewer, ticketID int64) (*CardInfo, error) {
 	var out *CardInfo
 	fill := func(s *session) error {
-		st, err := s.load(ticketID, false)
-		if err != nil {
-			return err
+		c, err := s.card(viewer, ticketID)
+		if err == nil {
+			out = c
 		}
-		c := &CardInfo{Ticket: st.t, Queue: st.queue, Can: map[Right]bool{}, Verbs: map[string]bool{}, Viewer: viewer,
-			Inactive: st.lc.IsInactive(st.t.Status), Initial: st.lc.IsInitial(st.t.Status)}
-		if c.Owner, err = s.tx.User(s.ctx, st.t.OwnerID); err != nil {
-			return Internal(err, "load owner")
-		}
-		for _, w := range st.watchers {
-			if w.Role != RoleRequestor {
-				continue
-			}
-			u, err := s.tx.User(s.ctx, w.UserID)
-			if err != nil {
-				return Internal(err, "load requestor")
-			}
-			c.Requestors = append(c.Requestors, u)
-		}
-		for _, r := range AllRights {
-			c.Can[r] = s.has(st, r)
-		}
-		d := st.lc.Defaults
-		for verb, to := range map[string]string{VerbOpen: d.Open, VerbStall: d.Stall, VerbResolve: d.Resolve,
-			VerbReject: d.Reject, VerbReopen: d.Reopen, VerbDelete: d.Delete} {
-			from := st.t.Status
-			if to == "" || to == from || !st.lc.CanTransition(from, to) || !s.has(st, st.lc.RightFor(from, to)) {
-				continue
-			}
-			if verb == VerbReopen && !c.Inactive {
-				continue
-			}
-			c.Verbs[verb] = true
-		}
-		if c.SLA, err = s.ticketSLAView(st.t); err != nil {
-			return err
-		}
-		out = c
-		return nil
+		return err
 	}
 	if viewer != StaffViewer {
 		return out, e.view(ctx, viewer, fill)
 	}
 	err := e.store.View(ctx, func(tx Tx) error {
-		s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), lcs: map[string]*Lifecycle{}, queues: map[int64]*Queue{}}
-		staff := &User{ID: StaffViewer, Name: "staff", Privileged: true}
-		grants, err := tx.GrantsFor(ctx, StaffViewer, SystemGroupIDs(staff))
+		s, err := e.staffSession(ctx, tx)
 		if err != nil {
-			return Internal(err, "load grants")
+			return err
 		}
-		s.actor, s.rights = staff, NewRights(staff, nil, grants)
 		return fill(s)
+	})
+	return out, err
+}
+
+// staffSession is a read session as StaffViewer: the rights are those of
+// the Privileged group.
+func (e *Engine) staffSession(ctx context.Context, tx Tx) (*session, error) {
+	s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), lcs: map[string]*Lifecycle{}, queues: map[int64]*Queue{}}
+	staff := &User{ID: StaffViewer, Name: "staff", Privileged: true}
+	grants, err := tx.GrantsFor(ctx, StaffViewer, SystemGroupIDs(staff))
+	if err != nil {
+		return nil, Internal(err, "load grants")
+	}
+	s.actor, s.rights = staff, NewRights(staff, nil, grants)
+	return s, nil
+}
+
+// card reads a ticket's card as the session's actor sees it (viewer is
+// the actor's id, or StaffViewer).
+func (s *session) card(viewer, ticketID int64) (*CardInfo, error) {
+	st, err := s.load(ticketID, false)
+	if err != nil {
+		return nil, err
+	}
+	c := &CardInfo{Ticket: st.t, Queue: st.queue, Can: map[Right]bool{}, Verbs: map[string]bool{}, Viewer: viewer,
+		Inactive: st.lc.IsInactive(st.t.Status), Initial: st.lc.IsInitial(st.t.Status)}
+	if c.Owner, err = s.tx.User(s.ctx, st.t.OwnerID); err != nil {
+		return nil, Internal(err, "load owner")
+	}
+	for _, w := range st.watchers {
+		if w.Role != RoleRequestor {
+			continue
+		}
+		u, err := s.tx.User(s.ctx, w.UserID)
+		if err != nil {
+			return nil, Internal(err, "load requestor")
+		}
+		c.Requestors = append(c.Requestors, u)
+	}
+	for _, r := range AllRights {
+		c.Can[r] = s.has(st, r)
+	}
+	d := st.lc.Defaults
+	for verb, to := range map[string]string{VerbOpen: d.Open, VerbStall: d.Stall, VerbResolve: d.Resolve,
+		VerbReject: d.Reject, VerbReopen: d.Reopen, VerbDelete: d.Delete} {
+		from := st.t.Status
+		if to == "" || to == from || !st.lc.CanTransition(from, to) || !s.has(st, st.lc.RightFor(from, to)) {
+			continue
+		}
+		if verb == VerbReopen && !c.Inactive {
+			continue
+		}
+		c.Verbs[verb] = true
+	}
+	if c.SLA, err = s.ticketSLAView(st.t); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ChatDelivery is what a delivery of a change to a ticket's chat threads
+// needs, read in one transaction (ChatDeliveryOf).
+type ChatDelivery struct {
+	Threads []*ChatThread // the ticket's threads, oldest first
+	Card    *CardInfo     // the card as StaffViewer sees it (merges followed)
+	Alert   *AlertInfo    // the alert of the card's ticket; nil: none
+	// Txn is the transaction asked for, with its attachments; nil when
+	// none was asked for or the ticket has no such transaction.
+	Txn *Transaction
+	// Names are the display names (ChatUserName) of the users asked for.
+	Names map[int64]string
+}
+
+// ChatDeliveryOf reads in one transaction the threads of a ticket, its card
+// (CodeNotFound when there is no such ticket), its alert, the transaction
+// txnID of its history (0: none) and the names of users (system read).
+func (e *Engine) ChatDeliveryOf(ctx context.Context, ticketID, txnID int64, users []int64) (*ChatDelivery, error) {
+	var out *ChatDelivery
+	err := e.store.View(ctx, func(tx Tx) error {
+		d := &ChatDelivery{Names: make(map[int64]string, len(users))}
+		var err error
+		if d.Threads, err = tx.ChatThreads(ctx, ticketID); err != nil {
+			return Internal(err, "list chat threads")
+		}
+		s, err := e.staffSession(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if d.Card, err = s.card(StaffViewer, ticketID); err != nil {
+			return err
+		}
+		if txnID != 0 {
+			d.Txn, err = chatTransaction(ctx, tx, ticketID, txnID)
+			if err != nil && !IsCode(err, CodeNotFound) {
+				return err
+			}
+		}
+		for _, id := range users {
+			d.Names[id] = displayName(ctx, tx, id)
+		}
+		if strings.HasPrefix(d.Card.Ticket.DedupKey, AlertDedupPrefix) {
+			d.Alert, err = alertInfo(ctx, tx, d.Card.Ticket.ID)
+			if err != nil && !IsCode(err, CodeNotFound) {
+				return err
+			}
+		}
+		out = d
+		return nil
 	})
 	return out, err
 }
@@ -609,35 +680,47 @@ func (e *Engine) Card(ctx context.Context, viewer, ticketID int64) (*CardInfo, e
 func (e *Engine) ChatTransaction(ctx context.Context, ticketID, txnID int64) (*Transaction, error) {
 	var out *Transaction
 	err := e.store.View(ctx, func(tx Tx) error {
-		txns, err := tx.Transactions(ctx, ticketID)
-		if err != nil {
-			return Internal(err, "load history")
-		}
-		for _, t := range txns {
-			if t.ID == txnID {
-				out = t
-				return nil
-			}
-		}
-		return Errorf(CodeNotFound, "no transaction %d on ticket #%d", txnID, ticketID)
+		var err error
+		out, err = chatTransaction(ctx, tx, ticketID, txnID)
+		return err
 	})
 	return out, err
+}
+
+func chatTransaction(ctx context.Context, tx Tx, ticketID, txnID int64) (*Transaction, error) {
+	txns, err := tx.Transactions(ctx, ticketID)
+	if err != nil {
+		return nil, Internal(err, "load history")
+	}
+	for _, t := range txns {
+		if t.ID == txnID {
+			return t, nil
+		}
+	}
+	return nil, Errorf(CodeNotFound, "no transaction %d on ticket #%d", txnID, ticketID)
 }
 
 // ChatUserName returns a user's name for display (system read).
 func (e *Engine) ChatUserName(ctx context.Context, id int64) string {
 	name := fmt.Sprintf("user %d", id)
 	_ = e.store.View(ctx, func(tx Tx) error {
-		u, err := tx.User(ctx, id)
-		if err == nil {
-			name = u.Name
-			if u.RealName != "" {
-				name = u.RealName
-			}
-		}
+		name = displayName(ctx, tx, id)
 		return nil
 	})
 	return name
+}
+
+// displayName is a user's real name, else their name; "user ID" when the
+// user cannot be read.
+func displayName(ctx context.Context, tx Tx, id int64) string {
+	u, err := tx.User(ctx, id)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("user %d", id)
+	case u.RealName != "":
+		return u.RealName
+	}
+	return u.Name
 }
 
 // TicketByDedupKey returns the newest ticket with the key in any status

@@ -41,6 +41,10 @@ type Config struct {
 	// Limiter enforces NewUsers across replicas; nil: new users are not
 	// limited.
 	Limiter RateLimiter
+	// Committed, when set, is called after every committed transaction of
+	// the engine that wrote outbox rows, whatever the call (commit.go). It
+	// must return at once: cmd wakes the dispatcher with it.
+	Committed func()
 }
 
 // Engine applies every change to tickets: one call, one transaction.

@@ -39,12 +39,17 @@ const policyTTL = 10 * time.Second
 
 func (r *remindingStore) Update(ctx context.Context, fn func(Tx) error) error {
 	var w *reminderTx
+	var o *outboxTx
 	err := r.Store.Update(ctx, func(tx Tx) error {
-		w = &reminderTx{Tx: tx}
+		o = &outboxTx{Tx: tx}
+		w = &reminderTx{Tx: o}
 		return fn(w)
 	})
 	if err == nil && w != nil && len(w.added) > 0 {
 		r.e.index(ctx, w.added)
+	}
+	if err == nil {
+		r.e.committed(o)
 	}
 	return err
 }

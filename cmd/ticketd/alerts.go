@@ -36,10 +36,9 @@ type alertWiring struct {
 	done     chan struct{}
 }
 
-// newAlerts wires the intake (/hooks/ answers alerts; committed alerts
-// wake the dispatcher) and turns storm digests on for the chat senders,
-// which post them through limiter.
-func newAlerts(cfg config, eng *core.Engine, disp *core.Dispatcher, limiter core.RateLimiter, senders []core.Sender,
+// newAlerts wires the intake (/hooks/ answers alerts) and turns storm
+// digests on for the chat senders, which post them through limiter.
+func newAlerts(cfg config, eng *core.Engine, limiter core.RateLimiter, senders []core.Sender,
 	m *metrics, log *slog.Logger) (*alertWiring, error) {
 	maxBody, err := cfg.int("TICKETD_ALERT_MAX_BODY")
 	if err != nil {
@@ -61,7 +60,7 @@ func newAlerts(cfg config, eng *core.Engine, disp *core.Dispatcher, limiter core
 	}
 	log = log.With("component", "alerts")
 	w := &alertWiring{eng: eng, log: log, every: 30 * time.Second, stopCh: make(chan struct{}), done: make(chan struct{})}
-	opts := webhook.IntakeOptions{MaxBodyBytes: int64(maxBody), Logger: log, Committed: disp.Notify}
+	opts := webhook.IntakeOptions{MaxBodyBytes: int64(maxBody), Logger: log}
 	if m != nil {
 		alerts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ticketd_alerts_total",
 			Help: "Alerts taken by the webhook intake, by integration and outcome (received, recorded, duplicate, " +

@@ -30,16 +30,6 @@ type mailWiring struct {
 	sender   *email.Sender // nil: no outbound mail
 	relay    string
 	senders  []core.Sender
-	// notify wakes the dispatcher when a mail with commands was committed
-	// (set by serve once the dispatcher exists, before mail is taken).
-	notify func()
-}
-
-// committed wakes the dispatcher, when there is one.
-func (w *mailWiring) committed() {
-	if w.notify != nil {
-		w.notify()
-	}
 }
 
 // mailDomain is the configured mail domain, else the host's name.
@@ -119,7 +109,7 @@ func newMail(cfg config, eng *core.Engine, b *bot.Bot, log *slog.Logger) (w *mai
 	}
 	domain := mailDomain(cfg)
 	w.gw = email.NewGateway(eng, b, email.GatewayOptions{Domain: domain, Autoreply: policy, NoCommands: !commands,
-		Logger: log.With("component", "mail"), Committed: w.committed, Trust: trust})
+		Logger: log.With("component", "mail"), Trust: trust})
 	// The commands of staff in mail are in the outbox: they run here, also
 	// those accepted before a restart (whatever TICKETD_MAIL_COMMANDS is now).
 	w.senders = append(w.senders, email.NewCommandRunner(eng, b, domain, log.With("component", "mail", "sender", "commands")))

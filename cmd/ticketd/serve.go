@@ -180,6 +180,13 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if err := limitsConfig(cfg, limiter, &engCfg); err != nil {
 		return fail(err)
 	}
+	// Every change that wrote outbox rows, from any interface, wakes this
+	// replica's dispatcher; those of other replicas find it at their next poll.
+	engCfg.Committed = func() {
+		if s.disp != nil { // made below, before anything is served
+			s.disp.Notify()
+		}
+	}
 	s.eng = core.NewEngine(st, nil, engCfg)
 	s.metrics = newMetrics(st)
 	s.eng.SetObserver(s.metrics.observeAction)
@@ -223,7 +230,6 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	s.disp = core.NewDispatcher(st, limiter, nil, log.With("component", "dispatcher"),
 		core.DispatcherConfig{MaxAttempts: attempts, Lease: lease}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
 	s.disp.SetObserver(s.metrics)
-	s.mail.notify = s.disp.Notify
 	log.Info("senders: webhooks on; " + s.chat.describe())
 	log.Info(s.mail.describe())
 
@@ -236,7 +242,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	mux.Handle("GET /metrics", s.metrics.handler())
 	s.chat.mount(mux, s.eng)
 	s.mail.mount(mux)
-	if s.alerts, err = newAlerts(cfg, s.eng, s.disp, limiter, s.chat.senders, s.metrics, log); err != nil {
+	if s.alerts, err = newAlerts(cfg, s.eng, limiter, s.chat.senders, s.metrics, log); err != nil {
 		return fail(err)
 	}
 	s.alerts.mount(mux)

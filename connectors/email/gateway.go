@@ -32,9 +32,6 @@ type GatewayOptions struct {
 	// recipients (5s).
 	CacheTTL time.Duration
 	Clock    core.Clock
-	// Committed is called after a mail with commands was committed (to
-	// wake the dispatcher, which runs them: CommandRunner).
-	Committed func()
 	// Trust says whose word on a mail's sender is taken (auth.go): without
 	// it, no mail counts as a member of staff's unless its SMTP session
 	// signed in as them.
@@ -281,9 +278,6 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 	log.Info("mail received", "outcome", res.Outcome, "ticket", r.Ticket, "queue", d.Route.Queue, "action", in.Action,
 		"from", in.From, "verified", in.Auth.Verified, "auth", in.Auth.How, "message_id", in.MessageID, "auto", in.Auto,
 		"reason", res.Reason, "notes", len(m.Notes))
-	if len(commands) > 0 && (res.Outcome == core.MailCreated || res.Outcome == core.MailAdded) && g.opts.Committed != nil {
-		g.opts.Committed()
-	}
 	return r
 }
 

@@ -60,9 +60,6 @@ type IntakeOptions struct {
 	RetryAfter   time.Duration // said with a 503 (DefaultIntakeRetryAfter)
 	Clock        core.Clock
 	Logger       *slog.Logger
-	// Committed is called after alerts were committed (to wake the
-	// dispatcher).
-	Committed func()
 	// Observed, when set, is told what each accepted request brought, by
 	// integration name (for metrics).
 	Observed func(integration string, r *IntakeResult)
@@ -213,9 +210,6 @@ func (i *Intake) serve(w http.ResponseWriter, r *http.Request) {
 			log.Error("alerts not recorded", "alerts", len(parsed.Alerts), "err", err)
 			i.unavailable(w)
 			return
-		}
-		if i.opts.Committed != nil && res.Recorded > 0 {
-			i.opts.Committed()
 		}
 	}
 	if i.opts.Observed != nil {

@@ -1,0 +1,29 @@
+package core
+
+import "context"
+
+// outboxTx is the engine's write transaction as the outbox sees it: it
+// notes whether the transaction wrote outbox rows, so that the engine's
+// store calls Config.Committed once it has committed (remindingStore.Update).
+type outboxTx struct {
+	Tx
+	wrote bool
+}
+
+func (o *outboxTx) InsertOutbox(ctx context.Context, m *OutboxMessage) error {
+	o.wrote = true
+	return o.Tx.InsertOutbox(ctx, m)
+}
+
+func (o *outboxTx) InsertAlertOutbox(ctx context.Context, ms []*OutboxMessage) error {
+	o.wrote = o.wrote || len(ms) > 0
+	return o.Tx.InsertAlertOutbox(ctx, ms)
+}
+
+// committed tells Config.Committed that a transaction which wrote outbox
+// rows has committed.
+func (e *Engine) committed(o *outboxTx) {
+	if o != nil && o.wrote && e.cfg.Committed != nil {
+		e.cfg.Committed()
+	}
+}
