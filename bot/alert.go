@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Alerts in chat: the card of a ticket an alert opened shows what an
@@ -79,7 +80,7 @@ func (a *AlertCard) Fields(esc func(string) string, when func(time.Time) string)
 
 // withAlert adds to c the alert behind ticket t, when an alert opened it.
 func (b *Bot) withAlert(ctx context.Context, c *Card, t *core.Ticket) {
-	if t == nil || !strings.HasPrefix(t.DedupKey, core.AlertDedupPrefix) {
+	if t == nil || !strings.HasPrefix(t.DedupKey, engine.AlertDedupPrefix) {
 		return
 	}
 	info, err := b.eng.AlertInfo(ctx, t.ID)
@@ -92,7 +93,7 @@ func (b *Bot) withAlert(ctx context.Context, c *Card, t *core.Ticket) {
 	c.Alert = newAlertCard(info)
 }
 
-func newAlertCard(info *core.AlertInfo) *AlertCard {
+func newAlertCard(info *engine.AlertInfo) *AlertCard {
 	ac := &AlertCard{Status: string(info.Status), Count: info.Count, FirstSeen: info.FirstSeen, LastSeen: info.LastSeen,
 		Flapping: info.Flapping, Integration: info.Integration}
 	if a := info.Alert; a != nil {
@@ -127,7 +128,7 @@ func plural(n int64, one, many string) string {
 // alertLine is the thread line about a batch of alert events on a ticket
 // (t, a TxnAlert history row).
 func alertLine(t *core.Transaction) (string, error) {
-	var h core.AlertHistory
+	var h engine.AlertHistory
 	if err := json.Unmarshal([]byte(t.Data), &h); err != nil {
 		return "", &core.PermanentError{Err: fmt.Errorf("alert history %d: %w", t.ID, err)}
 	}
@@ -135,7 +136,7 @@ func alertLine(t *core.Transaction) (string, error) {
 }
 
 // AlertLine words an alert history row for a thread.
-func AlertLine(h *core.AlertHistory) string {
+func AlertLine(h *engine.AlertHistory) string {
 	name := h.Name
 	if name == "" {
 		name = "The alert"

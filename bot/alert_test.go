@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 func alertmanagerAlert(key, event string, status core.AlertStatus) core.Alert {
@@ -17,14 +18,14 @@ func alertmanagerAlert(key, event string, status core.AlertStatus) core.Alert {
 
 func (e *env) integration(name string) int64 {
 	e.t.Helper()
-	in, _, err := e.eng.CreateIntegration(e.ctx, core.RootID, core.IntegrationInput{Name: name, Type: "alertmanager", Queue: "NOC"})
+	in, _, err := e.eng.CreateIntegration(e.ctx, core.RootID, engine.IntegrationInput{Name: name, Type: "alertmanager", Queue: "NOC"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return in.ID
 }
 
-func (e *env) ingest(id int64, as ...core.Alert) *core.IngestResult {
+func (e *env) ingest(id int64, as ...core.Alert) *engine.IngestResult {
 	e.t.Helper()
 	r, err := e.eng.IngestAlerts(e.ctx, id, as)
 	if err != nil {
@@ -77,18 +78,18 @@ func TestAlertCardsAndLines(t *testing.T) {
 func TestAlertLine(t *testing.T) {
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
-		h    core.AlertHistory
+		h    engine.AlertHistory
 		want string
 	}{
-		{core.AlertHistory{Name: "NodeDown", Status: "firing", Firings: 1, Count: 2, FirstSeen: at, LastSeen: at.Add(time.Minute)},
+		{engine.AlertHistory{Name: "NodeDown", Status: "firing", Firings: 1, Count: 2, FirstSeen: at, LastSeen: at.Add(time.Minute)},
 			"NodeDown fired again: 1 occurrence, 2 firings in all (first seen 09:00:00 UTC, last seen 09:01:00 UTC)."},
-		{core.AlertHistory{Name: "NodeDown", Status: "resolved", Resolutions: 1, LastSeen: at, Kept: core.KeptOwned},
+		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", Resolutions: 1, LastSeen: at, Kept: core.KeptOwned},
 			"NodeDown resolved at the source at 09:00:00 UTC. The ticket stays open: someone has taken the ticket."},
-		{core.AlertHistory{Name: "NodeDown", Status: "resolved", Firings: 2, Resolutions: 2, Count: 4, FirstSeen: at, LastSeen: at},
+		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", Firings: 2, Resolutions: 2, Count: 4, FirstSeen: at, LastSeen: at},
 			"NodeDown fired 2 times and resolved (4 firings in all; first seen 09:00:00 UTC, last seen 09:00:00 UTC)."},
-		{core.AlertHistory{Name: "NodeDown", Status: "resolved", FlapStart: true, Flapping: true, Kept: core.KeptFlapping},
+		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", FlapStart: true, Flapping: true, Kept: core.KeptFlapping},
 			"NodeDown is flapping: its further changes are recorded in the history but not announced here until it settles."},
-		{core.AlertHistory{Name: "NodeDown", Status: "resolved", FlapEnd: true, Count: 5, FirstSeen: at, LastSeen: at},
+		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", FlapEnd: true, Count: 5, FirstSeen: at, LastSeen: at},
 			"NodeDown settled: no longer flapping, now resolved (5 firings in all; first seen 09:00:00 UTC, last seen 09:00:00 UTC)."},
 	} {
 		if got := AlertLine(&c.h); got != c.want {

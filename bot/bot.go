@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Config configures a Bot. The zero value is usable.
@@ -28,7 +29,7 @@ type Config struct {
 // identities, threads and cards. Connectors translate to and from it; it
 // decides nothing a platform's code should repeat.
 type Bot struct {
-	eng  *core.Engine
+	eng  *engine.Engine
 	log  *slog.Logger
 	opts Config
 
@@ -63,7 +64,7 @@ type cached[T any] struct {
 }
 
 // New returns a bot over eng.
-func New(eng *core.Engine, opts Config) *Bot {
+func New(eng *engine.Engine, opts Config) *Bot {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -349,7 +350,7 @@ func (b *Bot) LinkCode(ctx context.Context, a Actor) *Reply {
 		"as yourself: POST it to ticketd's /chat/link with your API token "+
 		"(`curl -H \"Authorization: Bearer $TICKETD_TOKEN\" -d code=%s $TICKETD_URL/chat/link`), "+
 		"or ask an administrator to run `ticketd admin chat link %s --user YOUR_NAME`.",
-		code, int(core.ChatLinkCodeTTL/time.Minute), code, code), Secret: true}
+		code, int(engine.ChatLinkCodeTTL/time.Minute), code, code), Secret: true}
 }
 
 func (b *Bot) whoami(a Actor) *Reply {

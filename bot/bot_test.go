@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
 	"github.com/ticketd/ticketd/storage/storetest"
@@ -76,7 +77,7 @@ func (p *fakePlatform) log() []string {
 type env struct {
 	t     *testing.T
 	ctx   context.Context
-	eng   *core.Engine
+	eng   *engine.Engine
 	bot   *Bot
 	plat  *fakePlatform
 	disp  *core.Dispatcher
@@ -97,13 +98,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clock := storetest.NewClock()
-	eng := core.NewEngine(st, clock, core.Config{})
+	eng := engine.New(st, clock, core.Config{})
 	yes := true
 	addr := "alice@example.net"
-	if _, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: "alice", Email: &addr, Privileged: &yes}); err != nil {
+	if _, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC"); err != nil {
@@ -281,7 +282,7 @@ func TestStaffCardActions(t *testing.T) {
 	if got := verbs(r.Card); got != "reply" {
 		t.Fatalf("requester's actions %q", got)
 	}
-	c, err := e.bot.Card(e.ctx, core.StaffViewer, 1)
+	c, err := e.bot.Card(e.ctx, engine.StaffViewer, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +312,7 @@ func TestOpenFromMessage(t *testing.T) {
 	if ok, _ := e.bot.ThreadMessage(e.ctx, e.alice, at, "looking"); !ok {
 		t.Fatal("the message's thread is not the ticket's")
 	}
-	info, err := e.eng.Card(e.ctx, core.StaffViewer, tk.ID)
+	info, err := e.eng.Card(e.ctx, engine.StaffViewer, tk.ID)
 	if err != nil || len(info.Requestors) != 1 || info.Requestors[0].ID != e.carl.UserID {
 		t.Fatalf("requestors %+v %v", info, err)
 	}

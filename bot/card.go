@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Card is a ticket as chat shows it, whatever the platform: connectors
@@ -86,7 +87,7 @@ const (
 
 // NewCard builds the card of a ticket for the viewer the info was read for,
 // at now.
-func NewCard(info *core.CardInfo, now time.Time) *Card {
+func NewCard(info *engine.CardInfo, now time.Time) *Card {
 	t := info.Ticket
 	c := &Card{Ticket: t.ID, Subject: t.Subject, Status: t.Status, Inactive: info.Inactive, Priority: t.Priority,
 		Queue: info.Queue.Name, Created: t.Created, Age: Age(now.Sub(t.Created)), Due: t.Due, Version: t.Version}
@@ -110,10 +111,10 @@ func displayName(u *core.User) string {
 
 // actions decides which buttons a viewer gets, from their rights and the
 // ticket's lifecycle. The engine still decides when one is pressed.
-func actions(info *core.CardInfo) []Action {
+func actions(info *engine.CardInfo) []Action {
 	t, can := info.Ticket, info.Can
 	unowned := t.OwnerID == core.NobodyID
-	mine := info.Viewer != core.StaffViewer && t.OwnerID == info.Viewer
+	mine := info.Viewer != engine.StaffViewer && t.OwnerID == info.Viewer
 	var out []Action
 	add := func(ok bool, a Action) {
 		if ok {
@@ -122,18 +123,18 @@ func actions(info *core.CardInfo) []Action {
 	}
 	add(!info.Inactive && unowned && (can[core.RightTakeTicket] || can[core.RightModifyTicket]) && can[core.RightOwnTicket],
 		Action{Verb: "take", Label: "Take", Style: StylePrimary})
-	add(!info.Inactive && info.Verbs[core.VerbResolve], Action{Verb: "resolve", Label: "Resolve", Style: StylePrimary})
+	add(!info.Inactive && info.Verbs[engine.VerbResolve], Action{Verb: "resolve", Label: "Resolve", Style: StylePrimary})
 	add(can[core.RightCommentOnTicket], Action{Verb: "comment", Label: "Comment", Input: true})
 	add(can[core.RightReplyToTicket], Action{Verb: "reply", Label: "Reply", Input: true})
-	add(info.Initial && info.Verbs[core.VerbOpen], Action{Verb: "open", Label: "Start"})
-	add(!info.Inactive && info.Verbs[core.VerbStall], Action{Verb: "stall", Label: "Stall"})
-	add(!info.Initial && !info.Inactive && info.Verbs[core.VerbOpen], Action{Verb: "open", Label: "Resume"})
-	add(!info.Inactive && info.Verbs[core.VerbReject], Action{Verb: "reject", Label: "Reject"})
-	add(info.Verbs[core.VerbReopen], Action{Verb: "reopen", Label: "Reopen"})
+	add(info.Initial && info.Verbs[engine.VerbOpen], Action{Verb: "open", Label: "Start"})
+	add(!info.Inactive && info.Verbs[engine.VerbStall], Action{Verb: "stall", Label: "Stall"})
+	add(!info.Initial && !info.Inactive && info.Verbs[engine.VerbOpen], Action{Verb: "open", Label: "Resume"})
+	add(!info.Inactive && info.Verbs[engine.VerbReject], Action{Verb: "reject", Label: "Reject"})
+	add(info.Verbs[engine.VerbReopen], Action{Verb: "reopen", Label: "Reopen"})
 	add(!info.Inactive && !unowned && !mine && can[core.RightStealTicket] && can[core.RightOwnTicket],
 		Action{Verb: "steal", Label: "Steal"})
 	add(mine, Action{Verb: "untake", Label: "Untake"})
-	add(info.Verbs[core.VerbDelete], Action{Verb: "delete", Label: "Delete", Style: StyleDanger,
+	add(info.Verbs[engine.VerbDelete], Action{Verb: "delete", Label: "Delete", Style: StyleDanger,
 		Confirm: fmt.Sprintf("Delete ticket #%d?", t.ID)})
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
@@ -104,14 +105,14 @@ func TestCardDeliveryTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := &countingStore{Store: st}
-	eng := core.NewEngine(cs, nil, core.Config{})
+	eng := engine.New(cs, nil, core.Config{})
 	yes := true
 	real := "Alice Liddell"
-	alice, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: "alice", RealName: &real, Privileged: &yes})
+	alice, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", RealName: &real, Privileged: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC"); err != nil {
@@ -133,7 +134,7 @@ func TestCardDeliveryTransactions(t *testing.T) {
 		}
 	}
 
-	tk, err := eng.Create(ctx, alice.ID, core.CreateInput{Queue: "NOC", Subject: "core1 down"})
+	tk, err := eng.Create(ctx, alice.ID, engine.CreateInput{Queue: "NOC", Subject: "core1 down"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,18 +192,18 @@ func TestCommittedAfterOutboxRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	var calls atomic.Int64
-	eng := core.NewEngine(st, nil, core.Config{Committed: func() { calls.Add(1) }})
+	eng := engine.New(st, nil, core.Config{Committed: func() { calls.Add(1) }})
 	want := func(what string, n int64) {
 		t.Helper()
 		if got := calls.Load(); got != n {
 			t.Fatalf("after %s: Committed called %d times, want %d", what, got, n)
 		}
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	want("a change without outbox rows", 0)
-	tk, err := eng.Create(ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "core1 down"})
+	tk, err := eng.Create(ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: "core1 down"})
 	if err != nil {
 		t.Fatal(err)
 	}

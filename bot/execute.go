@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // maxListed is how many tickets list, mine and search show.
@@ -53,7 +54,7 @@ func (b *Bot) execute(ctx context.Context, a Actor, at Place, c *Command) (*Repl
 	case "help":
 		return &Reply{Text: b.help(a.Chat.Platform, c.Text)}, nil
 	case "new":
-		in := core.CreateInput{Queue: c.Queue, Subject: c.Text}
+		in := engine.CreateInput{Queue: c.Queue, Subject: c.Text}
 		// The parser took the first word for the queue when it named one.
 		// When it did not, the ticket goes to the channel's queue (else
 		// General) with the word kept, and the answer says so.
@@ -63,7 +64,7 @@ func (b *Bot) execute(ctx context.Context, a Actor, at Place, c *Command) (*Repl
 				in.Queue = fmt.Sprint(q)
 			}
 			if w, rest := cut(c.Text); rest != "" {
-				kept = core.QueueWordKept(w)
+				kept = engine.QueueWordKept(w)
 			}
 		}
 		t, err := e.Create(ctx, u, in)
@@ -120,9 +121,9 @@ func (b *Bot) execute(ctx context.Context, a Actor, at Place, c *Command) (*Repl
 		if err == nil {
 			return done("Ticket #%d is %s's now.", n, e.ChatUserName(ctx, t.OwnerID))
 		}
-	case core.VerbOpen, core.VerbStall, core.VerbResolve, core.VerbReject, core.VerbReopen, core.VerbDelete:
+	case engine.VerbOpen, engine.VerbStall, engine.VerbResolve, engine.VerbReject, engine.VerbReopen, engine.VerbDelete:
 		var t *core.Ticket
-		t, err = e.Transition(ctx, u, n, c.Verb, core.StatusOptions{Note: note()})
+		t, err = e.Transition(ctx, u, n, c.Verb, engine.StatusOptions{Note: note()})
 		if err == nil {
 			return done("Ticket #%d is %s now.", t.ID, t.Status)
 		}
@@ -318,7 +319,7 @@ func (b *Bot) OpenFromMessage(ctx context.Context, a, author Actor, at Place, ms
 	if subject == "" {
 		subject = "Message from " + author.Name
 	}
-	in := core.CreateInput{Subject: subject, Requestors: []string{fmt.Sprint(author.UserID)}, DedupKey: key,
+	in := engine.CreateInput{Subject: subject, Requestors: []string{fmt.Sprint(author.UserID)}, DedupKey: key,
 		Content: &core.Content{Body: text}}
 	if q := b.channelQueue(ctx, at); q != 0 {
 		in.Queue = fmt.Sprint(q)
@@ -338,7 +339,7 @@ func (b *Bot) Create(ctx context.Context, a Actor, at Place, queue, subject, bod
 			queue = fmt.Sprint(q)
 		}
 	}
-	in := core.CreateInput{Queue: queue, Subject: subject}
+	in := engine.CreateInput{Queue: queue, Subject: subject}
 	if strings.TrimSpace(body) != "" {
 		in.Content = &core.Content{Body: body}
 	}

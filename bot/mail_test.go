@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 func TestTrimQuoted(t *testing.T) {
@@ -40,7 +41,7 @@ func TestFromMail(t *testing.T) {
 // A mailed reply shows up in the ticket's thread, trimmed of what it quotes.
 func TestMailedReplyInThread(t *testing.T) {
 	e := newEnv(t)
-	tk, err := e.eng.Create(e.ctx, e.alice.UserID, core.CreateInput{Queue: "NOC", Subject: "core1 down"})
+	tk, err := e.eng.Create(e.ctx, e.alice.UserID, engine.CreateInput{Queue: "NOC", Subject: "core1 down"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestMailedReplyInThread(t *testing.T) {
 
 func TestRunFor(t *testing.T) {
 	e := newEnv(t)
-	tk, err := e.eng.Create(e.ctx, e.alice.UserID, core.CreateInput{Queue: "NOC", Subject: "core1 down"})
+	tk, err := e.eng.Create(e.ctx, e.alice.UserID, engine.CreateInput{Queue: "NOC", Subject: "core1 down"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -16,7 +17,7 @@ func netOps(t *testing.T, e *env) {
 	ap := announcingPlatform{e.plat}
 	e.disp = core.NewDispatcher(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, core.DispatcherConfig{}, NewSender(e.bot, ap))
 	addr := "dave@example.net"
-	if _, err := e.eng.CreateUser(e.ctx, core.RootID, core.UserInput{Name: "dave", Email: &addr}); err != nil {
+	if _, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &addr}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
@@ -34,7 +35,7 @@ func TestUntakenPingsOnDutyMembers(t *testing.T) {
 	netOps(t, e)
 	runner := e.reminders()
 	after, every, group := 15*time.Minute, 30*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		UntakenEvery: &every, OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestSLABreachPingsEscalationGroup(t *testing.T) {
 	e := newEnv(t)
 	netOps(t, e)
 	runner := e.reminders()
-	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, core.SLAPolicyInput{Name: "standard", Queue: "NOC", Response: "1h",
+	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "standard", Queue: "NOC", Response: "1h",
 		Escalation: core.SLAEscalation{Group: "NetOps", Channels: []string{"slack:T1/CESC"}}}); err != nil {
 		t.Fatal(err)
 	}

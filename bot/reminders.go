@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Announcer is a Platform that can post a line that notifies the people it
@@ -97,7 +98,7 @@ const dmPrefix = "dm:"
 // announced: a reminder that must be seen in the queue's channels too (an
 // untaken ticket), not only in the ticket's threads.
 func announced(p *core.OutboxPayload) bool {
-	return p.Transaction.Type == core.TxnReminder && p.Transaction.Field == string(core.ReminderUntaken)
+	return p.Transaction.Type == engine.TxnReminder && p.Transaction.Field == string(core.ReminderUntaken)
 }
 
 // mentioner writes the people a line names: a linked one as a mark, the
@@ -241,7 +242,7 @@ func (b *Bot) announcement(ctx context.Context, p *core.OutboxPayload, at Place)
 	if p.Notice != nil {
 		return b.noticeLine(ctx, p, at)
 	}
-	if p.Transaction.Type != core.TxnReminder {
+	if p.Transaction.Type != engine.TxnReminder {
 		return "", nil, false, nil
 	}
 	text, ms, err := b.reminderLine(ctx, p.Transaction, at)
@@ -309,7 +310,7 @@ func (b *Bot) digest(ctx context.Context, a Actor, args []string) *Reply {
 	if !a.Linked {
 		return failed("Link your chat account to your ticketd account first: `%s link`", p)
 	}
-	in := core.DigestInput{Via: args[0]}
+	in := engine.DigestInput{Via: args[0]}
 	if len(args) > 1 {
 		in.At = args[1]
 	}

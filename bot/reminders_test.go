@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -26,13 +27,13 @@ func (p announcingPlatform) PostDirect(ctx context.Context, ws, user, text strin
 }
 
 // reminders wires a scheduler and a runner into the env.
-func (e *env) reminders() *core.ReminderRunner {
+func (e *env) reminders() *engine.ReminderRunner {
 	sched := memory.NewScheduler()
 	e.eng.SetScheduler(sched, func(err error) { e.t.Errorf("index: %v", err) })
-	return core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	return engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
 }
 
-func (e *env) tick(r *core.ReminderRunner, d time.Duration) {
+func (e *env) tick(r *engine.ReminderRunner, d time.Duration) {
 	e.t.Helper()
 	e.clock.Advance(d)
 	if _, err := r.RunOnce(e.ctx); err != nil {
@@ -74,14 +75,14 @@ func TestUntakenAnnouncedWithGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, every, group := 15*time.Minute, 30*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		UntakenEvery: &every, OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}
 	// A ticket opened by mail or API has no thread yet when it is routed;
 	// its card opens one. Then the announcement goes in that thread,
 	// mentioning the on-duty group, notifying.
-	if _, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "edge2 down"}); err != nil {
+	if _, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: "edge2 down"}); err != nil {
 		t.Fatal(err)
 	}
 	wantPosts(t, e.drain(), "card CNOC thread= #1 new")

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Platform is what a chat connector does for the Sender: post a card,
@@ -67,10 +68,10 @@ func payloadOf(m *core.OutboxMessage) (*core.OutboxPayload, error) {
 // a new ticket (or one moved to another queue) also the channels its queue
 // posts to, and the channel of the message it was opened from.
 func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, error) {
-	if m.Kind == core.OutboxChatDigest {
+	if m.Kind == engine.OutboxChatDigest {
 		return s.digestTargets(m), nil
 	}
-	if m.Kind == core.OutboxRuleWebhook {
+	if m.Kind == engine.OutboxRuleWebhook {
 		return nil, nil // for one webhook subscription
 	}
 	p, err := payloadOf(m)
@@ -100,7 +101,7 @@ func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, 
 	if p.Notice != nil {
 		// A rule or an SLA breach names channels to tell besides the threads.
 		for _, c := range p.Notice.Channels {
-			if pl, ws, ch, err := core.ParseChannelRef(c); err == nil && pl == platform {
+			if pl, ws, ch, err := engine.ParseChannelRef(c); err == nil && pl == platform {
 				add(ws, ch)
 			}
 		}
@@ -111,7 +112,7 @@ func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, 
 	unposted := alertish(p) && len(out) == 0
 	if created || unposted || (p.Transaction.Type == core.TxnSet && p.Transaction.Field == "Queue") {
 		if created {
-			if info, err := s.b.eng.Card(ctx, core.StaffViewer, m.TicketID); err == nil {
+			if info, err := s.b.eng.Card(ctx, engine.StaffViewer, m.TicketID); err == nil {
 				if at, _, ok := parseDedupKey(info.Ticket.DedupKey); ok && at.Platform == platform {
 					add(at.Workspace, at.Channel)
 				}
@@ -248,7 +249,7 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 	if line == "" {
 		return nil
 	}
-	if p.Transaction.Type == core.TxnReminder || p.Notice != nil {
+	if p.Transaction.Type == engine.TxnReminder || p.Notice != nil {
 		return s.announce(ctx, p, d.Message, at)
 	}
 	return s.p.PostLine(ctx, at, line)
@@ -272,7 +273,7 @@ func (b *Bot) Line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 // lineTxn is the history row whose content a change's line quotes (0: none).
 func lineTxn(p *core.OutboxPayload) int64 {
 	switch p.Transaction.Type {
-	case core.TxnAlert, core.TxnCorrespond, core.TxnComment:
+	case engine.TxnAlert, core.TxnCorrespond, core.TxnComment:
 		return p.Transaction.ID
 	}
 	return 0
@@ -297,12 +298,12 @@ func lineUsers(p *core.OutboxPayload) []int64 {
 
 // line is Line from what the delivery read (ChatDeliveryOf); what read
 // lacks (all of it when read is nil) is read here.
-func (b *Bot) line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMessage, at Place, read *core.ChatDelivery) (string, error) {
+func (b *Bot) line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMessage, at Place, read *engine.ChatDelivery) (string, error) {
 	tx := p.Transaction
 	if p.Notice != nil {
 		return p.Notice.Text, nil
 	}
-	if tx.Type == core.TxnSLA {
+	if tx.Type == engine.TxnSLA {
 		return "", nil // the notice that goes with it says it
 	}
 	name := func(id int64) string {
@@ -331,13 +332,13 @@ func (b *Bot) line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 		return name(id)
 	}
 	switch tx.Type {
-	case core.TxnAlert:
+	case engine.TxnAlert:
 		t, err := change()
 		if err != nil {
 			return "", err
 		}
 		return alertLine(t)
-	case core.TxnReminder:
+	case engine.TxnReminder:
 		text, ms, err := b.reminderLine(ctx, tx, at)
 		return PlainMentions(text, ms), err
 	case core.TxnCreate:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -42,7 +43,7 @@ func TestSLAInChat(t *testing.T) {
 	e := newEnv(t)
 	sched := memory.NewScheduler()
 	e.eng.SetScheduler(sched, func(err error) { t.Error(err) })
-	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	runner := engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
 	tick := func(d time.Duration) {
 		e.clock.Advance(d)
 		for {
@@ -55,7 +56,7 @@ func TestSLAInChat(t *testing.T) {
 			}
 		}
 	}
-	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, core.SLAPolicyInput{Name: "standard", Queue: "NOC", Response: "1h",
+	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "standard", Queue: "NOC", Response: "1h",
 		Escalation: core.SLAEscalation{Channels: []string{"slack:T1/CESC", "discord:G1/C9"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Alert storms. A burst of alerts for one queue must not flood its
@@ -123,13 +124,13 @@ func (s *Sender) EnableStorms(cfg StormConfig) {
 // alertish reports whether a change is an alert's doing (its integration's
 // user acted), which a storm may fold.
 func alertish(p *core.OutboxPayload) bool {
-	return strings.HasPrefix(p.Transaction.Actor, core.AlertUserPrefix)
+	return strings.HasPrefix(p.Transaction.Actor, engine.AlertUserPrefix)
 }
 
 func alertOf(p *core.OutboxPayload, now time.Time) stormAlert {
 	// A history row of alerts counts the firings it records (one at least).
 	n := 1
-	if p.Transaction.Type == core.TxnAlert {
+	if p.Transaction.Type == engine.TxnAlert {
 		before, _ := strconv.Atoi(p.Transaction.OldValue)
 		after, _ := strconv.Atoi(p.Transaction.NewValue)
 		n = max(1, after-before)

@@ -5,20 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
-
-// Alert intake: monitoring systems (Alertmanager, Grafana, Icinga, Nagios,
-// LibreNMS, Zabbix, anything that posts JSON) report faults through an
-// integration; each alert is deduplicated by a key onto the ticket open for
-// it. The connector (connectors/webhook) turns a payload into Alerts; the
-// engine decides (alerts_policy.go) and records (alerts_engine.go).
 
 // AlertStatus is what a monitoring system says of an alert.
 type AlertStatus string
@@ -28,49 +20,25 @@ const (
 	AlertResolved AlertStatus = "resolved"
 )
 
-// TxnAlert is the history row of the alert events a batch brought to a
-// ticket: Field is the alert's status after them, OldValue and NewValue the
-// ticket's occurrence count before and after, Data an AlertHistory in JSON.
-const TxnAlert TxnType = "Alert"
-
 // Integration types.
-const (
-	IntegrationAlertmanager = "alertmanager"
-	IntegrationGrafana      = "grafana"
-	IntegrationIcinga2      = "icinga2"
-	IntegrationNagios       = "nagios"
-	IntegrationLibreNMS     = "librenms"
-	IntegrationZabbix       = "zabbix"
-	IntegrationGeneric      = "generic"
-)
 
-// IntegrationTypes lists the types an integration may have.
-var IntegrationTypes = []string{IntegrationAlertmanager, IntegrationGrafana, IntegrationIcinga2, IntegrationNagios,
-	IntegrationLibreNMS, IntegrationZabbix, IntegrationGeneric}
+const IntegrationAlertmanager = "alertmanager"
 
-// AlertUserPrefix starts the name of the user an integration acts as, so
-// that whatever reads a change (the chat layer deciding what a storm folds)
-// can tell an alert's doing from a person's.
-const AlertUserPrefix = "alerts:"
+const IntegrationGeneric = "generic"
 
-// AlertDedupPrefix starts the Ticket.DedupKey of a ticket opened by an
-// alert: "alert:<integration id>:<key>".
-const AlertDedupPrefix = "alert:"
+const MaxAlertKeyBytes = 400 // longer keys are replaced by their SHA-256
 
-// Limits on alerts.
-const (
-	MaxAlertsPerBatch  = 10_000
-	MaxAlertKeyBytes   = 400 // longer keys are replaced by their SHA-256
-	maxAlertEventBytes = 200 // longer event ids are replaced by their SHA-256
-	maxAlertName       = 200 // runes
-	maxAlertShort      = 1000
-	maxAlertText       = 64 << 10
-	maxAlertLabels     = 100
-	maxAlertURL        = 2048
-	// AlertRetryWindow is how long an alert event is remembered: the same
-	// event (a sender's retry) within it changes nothing.
-	AlertRetryWindow = 24 * time.Hour
-)
+const maxAlertEventBytes = 200 // longer event ids are replaced by their SHA-256
+
+const maxAlertName = 200 // runes
+
+const maxAlertShort = 1000
+
+const maxAlertText = 64 << 10
+
+const maxAlertLabels = 100
+
+const maxAlertURL = 2048
 
 // Alert is one alert event as a monitoring system reported it, whatever the
 // system.
@@ -199,7 +167,7 @@ func (c *IntegrationConfig) Check(typ string) error {
 		return Errorf(CodeInvalid, "flapping window must be between 1 minute and 24 hours")
 	}
 	for sev, p := range c.Priorities {
-		if err := checkPriority(p); err != nil {
+		if err := CheckPriority(p); err != nil {
 			return Errorf(CodeInvalid, "priority of severity %q: %s", sev, err.Error())
 		}
 		if sev != strings.ToLower(strings.TrimSpace(sev)) || len(sev) > 64 {
@@ -303,17 +271,17 @@ func AlertEventHash(key, eventID string) int64 {
 	return int64(binary.BigEndian.Uint64(h[:8]) >> 1) // positive, fits every database's integer
 }
 
-// cleanAlert bounds and cleans what a payload brought. A field that cannot
+// CleanAlert bounds and cleans what a payload brought. A field that cannot
 // be used is refused with a message naming it (field is where the alert is
 // in the payload, such as "alerts[3]").
-func cleanAlert(a *Alert, field string) error {
+func CleanAlert(a *Alert, field string) error {
 	switch a.Status {
 	case AlertFiring, AlertResolved:
 	default:
 		return Errorf(CodeInvalid, "%s.status: %q is neither firing nor resolved", field, a.Status)
 	}
 	one := func(s string, max int) string {
-		s = cleanLine(s)
+		s = CleanLine(s)
 		if utf8.RuneCountInString(s) > max {
 			s = string([]rune(s)[:max-1]) + "…"
 		}
@@ -405,18 +373,8 @@ func cleanTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
-// sortedLabels lists labels by name.
-func sortedLabels(m map[string]string) [][2]string {
-	out := make([][2]string, 0, len(m))
-	for k, v := range m {
-		out = append(out, [2]string{k, v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
-	return out
-}
-
-// alertSubject is the subject of a ticket opened by an alert.
-func alertSubject(a *Alert) string {
+// AlertSubject is the subject of a ticket opened by an alert.
+func AlertSubject(a *Alert) string {
 	var b strings.Builder
 	if a.Severity != "" {
 		b.WriteString("[" + a.Severity + "] ")
@@ -433,40 +391,6 @@ func alertSubject(a *Alert) string {
 		b.WriteString(": " + a.Summary)
 	}
 	return b.String()
-}
-
-// alertBody is the description of a ticket opened by an alert.
-func alertBody(a *Alert) string {
-	var b strings.Builder
-	if a.Summary != "" {
-		b.WriteString(a.Summary + "\n\n")
-	}
-	if a.Description != "" {
-		b.WriteString(a.Description + "\n\n")
-	}
-	fmt.Fprintf(&b, "Alert: %s\n", a.Name)
-	if a.Severity != "" {
-		fmt.Fprintf(&b, "Severity: %s\n", a.Severity)
-	}
-	if a.Host != "" {
-		fmt.Fprintf(&b, "Host: %s\n", a.Host)
-	}
-	if !a.StartsAt.IsZero() {
-		fmt.Fprintf(&b, "Since: %s\n", a.StartsAt.UTC().Format(time.RFC3339))
-	}
-	if a.SourceURL != "" {
-		fmt.Fprintf(&b, "Source: %s\n", a.SourceURL)
-	}
-	if a.RunbookURL != "" {
-		fmt.Fprintf(&b, "Runbook: %s\n", a.RunbookURL)
-	}
-	if len(a.Labels) > 0 {
-		b.WriteString("Labels:\n")
-		for _, l := range sortedLabels(a.Labels) {
-			fmt.Fprintf(&b, "  %s=%s\n", l[0], l[1])
-		}
-	}
-	return strings.TrimSpace(b.String())
 }
 
 // AlertKey is the state of one dedup key of an integration.

@@ -120,14 +120,14 @@ func TestCleanAlert(t *testing.T) {
 	a := &Alert{Status: AlertFiring, Name: "a\x00b\nc", Severity: "CRITICAL", SourceURL: "javascript:alert(1)",
 		RunbookURL: "https://r.example.net/x", StartsAt: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
 		Labels: map[string]string{"k": strings.Repeat("v", 5000)}}
-	if err := cleanAlert(a, "alerts[0]"); err != nil {
+	if err := CleanAlert(a, "alerts[0]"); err != nil {
 		t.Fatal(err)
 	}
 	if a.Name != "ab c" || a.Severity != "critical" || a.SourceURL != "" || a.RunbookURL == "" || !a.StartsAt.IsZero() ||
 		len([]rune(a.Labels["k"])) != maxAlertShort {
 		t.Errorf("cleaned %+v", a)
 	}
-	if err := cleanAlert(&Alert{Status: "bad", Name: "x"}, "alerts[2]"); err == nil || !strings.Contains(err.Error(), "alerts[2].status") {
+	if err := CleanAlert(&Alert{Status: "bad", Name: "x"}, "alerts[2]"); err == nil || !strings.Contains(err.Error(), "alerts[2].status") {
 		t.Errorf("bad status: %v", err)
 	}
 }
@@ -163,8 +163,8 @@ func TestAlertNameOf(t *testing.T) {
 		{Name: "NodeDown", Host: "core1"},
 		{Name: "NodeDown", Summary: "x: y"},
 	} {
-		if got := AlertNameOf(alertSubject(a)); got != "NodeDown" {
-			t.Errorf("AlertNameOf(%q) = %q", alertSubject(a), got)
+		if got := AlertNameOf(AlertSubject(a)); got != "NodeDown" {
+			t.Errorf("AlertNameOf(%q) = %q", AlertSubject(a), got)
 		}
 	}
 }

@@ -117,6 +117,7 @@ type RetryAfterError struct {
 func (e *RetryAfterError) Error() string {
 	return fmt.Sprintf("rate limited for %s: %v", e.After, e.Err)
 }
+
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
 // PermanentError is a failure that retrying cannot fix (a 4xx answer, a
@@ -124,6 +125,7 @@ func (e *RetryAfterError) Unwrap() error { return e.Err }
 type PermanentError struct{ Err error }
 
 func (e *PermanentError) Error() string { return "permanent failure: " + e.Err.Error() }
+
 func (e *PermanentError) Unwrap() error { return e.Err }
 
 // IsPermanent reports whether err is a PermanentError.

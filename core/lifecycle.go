@@ -90,8 +90,10 @@ func (l *Lifecycle) Statuses() []string {
 func (l *Lifecycle) Valid(s string) bool { return slices.Contains(l.Statuses(), s) }
 
 // IsInitial, IsActive and IsInactive classify a status.
-func (l *Lifecycle) IsInitial(s string) bool  { return slices.Contains(l.Initial, s) }
-func (l *Lifecycle) IsActive(s string) bool   { return slices.Contains(l.Active, s) }
+func (l *Lifecycle) IsInitial(s string) bool { return slices.Contains(l.Initial, s) }
+
+func (l *Lifecycle) IsActive(s string) bool { return slices.Contains(l.Active, s) }
+
 func (l *Lifecycle) IsInactive(s string) bool { return slices.Contains(l.Inactive, s) }
 
 // CanTransition reports whether from -> to is allowed.

@@ -132,7 +132,7 @@ func TestCheckMailCommands(t *testing.T) {
 		{[]string{"  "}, false},
 		{[]string{"/comment \xff"}, false},
 	} {
-		err := checkMailCommands(c.lines)
+		err := CheckMailCommands(c.lines)
 		if (err == nil) != c.ok || err != nil && !IsCode(err, CodeInvalid) {
 			t.Errorf("checkMailCommands(%d lines, %.20q): %v", len(c.lines), c.lines, err)
 		}

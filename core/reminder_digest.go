@@ -1,25 +1,9 @@
 package core
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
-)
-
-// The daily digest: each engineer who asks for it gets their open tickets
-// once a day, by mail or as a chat direct message.
-
-// Outbox kinds of digests.
-const (
-	// OutboxMailDigest carries a MailNotice of kind MailKindDigest: the
-	// mail sender delivers it like other notices.
-	OutboxMailDigest = "mail.digest"
-	// OutboxChatDigest carries a ChatDigest: a chat sender delivers it as a
-	// direct message.
-	OutboxChatDigest = "reminder.digest"
 )
 
 // ChatDigest is the payload of an OutboxChatDigest message.
@@ -43,13 +27,10 @@ func DecodeChatDigest(m *OutboxMessage) (*ChatDigest, error) {
 	return p.Digest, nil
 }
 
-// maxDigestTickets bounds the tickets one digest lists.
-const maxDigestTickets = 100
-
 // NextDigest is the first time after now at pref's time of day in its
 // time zone.
 func NextDigest(pref *DigestPref, now time.Time) (time.Time, error) {
-	loc, err := digestZone(pref.TimeZone)
+	loc, err := DigestZone(pref.TimeZone)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -62,7 +43,7 @@ func NextDigest(pref *DigestPref, now time.Time) (time.Time, error) {
 	return d.UTC(), nil
 }
 
-func digestZone(name string) (*time.Location, error) {
+func DigestZone(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}
@@ -71,259 +52,4 @@ func digestZone(name string) (*time.Location, error) {
 		return nil, Errorf(CodeInvalid, "unknown time zone %q (use an IANA name such as Europe/Berlin)", name)
 	}
 	return loc, nil
-}
-
-// DigestInput is how a user wants their digest.
-type DigestInput struct {
-	Via       string // DigestMail, DigestChat, or DigestOff ("off" too)
-	At        string // "08:30"
-	TimeZone  string
-	Platform  string // for DigestChat: where the direct message goes
-	Workspace string
-	ChatUser  string
-}
-
-// SetDigest sets how user (a name, an address, "me") gets the daily digest.
-// People set their own; AdminUsers sets anyone's. A chat digest goes to a
-// chat user linked to them.
-func (e *Engine) SetDigest(ctx context.Context, actorID int64, user string, in DigestInput) (*DigestPref, error) {
-	via := strings.ToLower(strings.TrimSpace(in.Via))
-	if via == "off" || via == "none" {
-		via = DigestOff
-	}
-	if via != DigestOff && via != DigestMail && via != DigestChat {
-		return nil, Errorf(CodeInvalid, "a digest goes by mail or chat (or off), not %q", in.Via)
-	}
-	p := &DigestPref{Via: via, TimeZone: strings.TrimSpace(in.TimeZone)}
-	if via != DigestOff {
-		at := strings.TrimSpace(in.At)
-		if at == "" {
-			at = "08:00"
-		}
-		t, err := time.Parse("15:04", at)
-		if err != nil {
-			return nil, Errorf(CodeInvalid, "digest time %q is not HH:MM (e.g. 08:30)", in.At)
-		}
-		p.At = t.Hour()*60 + t.Minute()
-		if _, err := digestZone(p.TimeZone); err != nil {
-			return nil, err
-		}
-	}
-	if via == DigestChat {
-		p.Platform, p.Workspace, p.ChatUser = strings.TrimSpace(in.Platform), strings.TrimSpace(in.Workspace), strings.TrimSpace(in.ChatUser)
-		if err := checkChatIDs(p.Platform, p.Workspace, p.ChatUser); err != nil {
-			return nil, err
-		}
-	}
-	var out *DigestPref
-	err := e.update(ctx, actorID, func(s *session) error {
-		u, err := s.user(user, false)
-		if err != nil {
-			return err
-		}
-		if u.ID != s.actor.ID && !s.rights.Has(RightAdminUsers, 0, nil) {
-			return Errorf(CodeForbidden, "You may set only your own digest: setting %s's needs the AdminUsers right", u.Name)
-		}
-		if u.ID == NobodyID {
-			return Errorf(CodeInvalid, "Nobody gets no digest")
-		}
-		if via == DigestMail && u.Email == "" {
-			return Errorf(CodeInvalid, "%s has no e-mail address: set one, or get the digest in chat", u.Name)
-		}
-		if via == DigestChat {
-			id, err := s.tx.ChatIdentity(s.ctx, p.Platform, p.Workspace, p.ChatUser)
-			if err != nil && !IsCode(err, CodeNotFound) {
-				return Internal(err, "load chat identity")
-			}
-			if err != nil || id.UserID != u.ID || !id.Linked() {
-				return Errorf(CodeInvalid, "%s user %s is not linked to %s: link it first (`/ticket link`)", p.Platform, p.ChatUser, u.Name)
-			}
-		}
-		p.UserID = u.ID
-		if err := s.tx.PutDigestPref(s.ctx, p); err != nil {
-			return Internal(err, "store digest preference")
-		}
-		if via == DigestOff {
-			r, err := s.tx.ReminderByKey(s.ctx, DigestKey(u.ID))
-			if IsCode(err, CodeNotFound) {
-				out = p
-				return nil
-			}
-			if err != nil {
-				return Internal(err, "load digest reminder")
-			}
-			out = p
-			return Internal(s.tx.DeleteReminder(s.ctx, r.ID), "delete digest reminder")
-		}
-		next, err := NextDigest(p, s.now)
-		if err != nil {
-			return err
-		}
-		if err := s.putReminder(&Reminder{Kind: ReminderDigest, Key: DigestKey(u.ID), UserID: u.ID, Due: next, Every: 24 * time.Hour}); err != nil {
-			return err
-		}
-		out = p
-		return nil
-	})
-	return out, err
-}
-
-// openStatuses lists the statuses in which a ticket counts as open in any
-// lifecycle: initial and active ones.
-func (s *session) openStatuses() ([]string, error) {
-	defs, err := s.tx.Lifecycles(s.ctx)
-	if err != nil {
-		return nil, Internal(err, "load lifecycles")
-	}
-	lcs := []*Lifecycle{DefaultLifecycle()}
-	for _, d := range defs {
-		if l, err := ParseLifecycle(d); err == nil {
-			lcs = append(lcs, l)
-		}
-	}
-	var out []string
-	for _, l := range lcs {
-		for _, st := range append(slices.Clone(l.Initial), l.Active...) {
-			if !slices.Contains(out, st) {
-				out = append(out, st)
-			}
-		}
-	}
-	return out, nil
-}
-
-// DigestText lists tickets, one a line: "#42 [open, priority 50] subject (due ...)".
-func DigestText(ts []*Ticket, queues map[int64]string) string {
-	var b strings.Builder
-	for _, t := range ts {
-		fmt.Fprintf(&b, "#%d [%s, %s, priority %d] %s", t.ID, queues[t.QueueID], t.Status, t.Priority, t.Subject)
-		if !t.Due.IsZero() {
-			fmt.Fprintf(&b, " (due %s)", t.Due.UTC().Format("2006-01-02 15:04 MST"))
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
-func fireDigest(s *session, r *Reminder) (time.Time, error) {
-	p, err := s.tx.DigestPref(s.ctx, r.UserID)
-	if IsCode(err, CodeNotFound) || (err == nil && p.Via == DigestOff) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, Internal(err, "load digest preference")
-	}
-	next, err := NextDigest(p, s.now)
-	if err != nil {
-		return time.Time{}, nil // a zone this system no longer knows: stop
-	}
-	u, err := s.tx.User(s.ctx, r.UserID)
-	if IsCode(err, CodeNotFound) || (err == nil && u.Disabled) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, Internal(err, "load user")
-	}
-	statuses, err := s.openStatuses()
-	if err != nil {
-		return time.Time{}, err
-	}
-	ts, err := s.tx.SearchTickets(s.ctx, TicketFilter{OwnerIDs: []int64{u.ID}, Statuses: statuses,
-		Sort: []SortKey{{Field: "priority", Desc: true}, {Field: "id"}}, Limit: maxDigestTickets})
-	if err != nil {
-		return time.Time{}, Internal(err, "list open tickets")
-	}
-	if len(ts) == 0 {
-		return next, nil // nothing to tell
-	}
-	qs, err := s.tx.Queues(s.ctx)
-	if err != nil {
-		return time.Time{}, Internal(err, "list queues")
-	}
-	names := map[int64]string{}
-	for _, q := range qs {
-		names[q.ID] = q.Name
-	}
-	text := DigestText(ts, names)
-	subject := fmt.Sprintf("Your open tickets: %d", len(ts))
-	if len(ts) == maxDigestTickets {
-		subject = fmt.Sprintf("Your open tickets: the first %d", len(ts))
-	}
-	key := fmt.Sprintf("digest-%d-%d", r.ID, r.Fired)
-	var kind string
-	var payload any
-	switch p.Via {
-	case DigestMail:
-		if u.Email == "" {
-			return next, nil
-		}
-		kind = OutboxMailDigest
-		payload = struct {
-			Notice MailNotice `json:"notice"`
-		}{MailNotice{Kind: MailKindDigest, To: u.Email, ToName: u.RealName, Subject: subject, Text: text}}
-	case DigestChat:
-		kind = OutboxChatDigest
-		payload = struct {
-			Digest ChatDigest `json:"digest"`
-		}{ChatDigest{Platform: p.Platform, Workspace: p.Workspace, ChatUser: p.ChatUser, UserID: u.ID, Count: len(ts),
-			Text: subject + "\n" + text}}
-	default:
-		return time.Time{}, nil
-	}
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return time.Time{}, Internal(err, "encode digest")
-	}
-	if err := s.tx.InsertOutbox(s.ctx, &OutboxMessage{Key: key, Kind: kind, Audience: []string{"User"}, Payload: b,
-		Created: s.now}); err != nil {
-		return time.Time{}, Internal(err, "write digest")
-	}
-	return next, nil
-}
-
-// OutboxReminder is the outbox kind of a reminder that fired (a TxnReminder
-// history row).
-const OutboxReminder = "ticket.reminder"
-
-// reminderMailRecipients: a stalled ticket brought back goes to its owner,
-// a user's reminder to whoever set it, by mail too, unless they said they
-// want no mail (ticketd admin mail notify USER off). Untaken tickets are
-// announced in chat only.
-func (e *Engine) reminderMailRecipients(ctx context.Context, m *OutboxMessage) ([]MailRecipient, error) {
-	var p OutboxPayload
-	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Transaction.Type != TxnReminder {
-		return nil, nil
-	}
-	var userID int64
-	switch ReminderKind(p.Transaction.Field) {
-	case ReminderStalled, ReminderUser:
-		fmt.Sscan(p.Transaction.NewValue, &userID)
-	}
-	if userID == 0 || userID == NobodyID {
-		return nil, nil
-	}
-	var out []MailRecipient
-	err := e.store.View(ctx, func(tx Tx) error {
-		out = nil
-		u, err := tx.User(ctx, userID)
-		if IsCode(err, CodeNotFound) {
-			return nil
-		}
-		if err != nil {
-			return Internal(err, "load user")
-		}
-		if u.Email == "" || u.Disabled {
-			return nil
-		}
-		notify, err := tx.MailNotify(ctx, []int64{u.ID})
-		if err != nil {
-			return Internal(err, "read mail preferences")
-		}
-		if on, set := notify[u.ID]; set && !on {
-			return nil
-		}
-		out = []MailRecipient{{Kind: MailKindReminder, Address: u.Email, UserID: u.ID}}
-		return nil
-	})
-	return out, err
 }

@@ -71,11 +71,11 @@ func NewRights(u *User, groups []int64, grants []Grant) *Rights {
 	return &Rights{User: u, groups: gs, grants: grants}
 }
 
-// outsider is what a person may do whose identity is claimed but not
+// Outsider is what a person may do whose identity is claimed but not
 // proven (a staff address in an unauthenticated mail): what Everyone and
 // Unprivileged may, and what the outside roles (Requestor, Cc) allow;
 // nothing granted to the user, their groups or the staff roles.
-func (r *Rights) outsider() *Rights {
+func (r *Rights) Outsider() *Rights {
 	u := *r.User
 	u.Privileged = false
 	var gs []Grant
@@ -238,4 +238,11 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// Clone copies r with its own copy of the user; the grants and groups are
+// never changed and are shared.
+func (r *Rights) Clone() *Rights {
+	u := *r.User
+	return &Rights{User: &u, groups: r.groups, grants: r.grants}
 }

@@ -11,7 +11,7 @@ func TestParseRulesFileLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Rules) != 2 || f.Rules[0].line != 3 || f.Rules[1].line != 5 {
+	if len(f.Rules) != 2 || f.Rules[0].Line != 3 || f.Rules[1].Line != 5 {
 		t.Fatalf("rules %+v", f.Rules)
 	}
 	if f.Rules[1].Do[0].Kind != ActionSetPriority || string(f.Rules[1].Do[0].Value) != "5" {
@@ -49,7 +49,7 @@ func FuzzParseRulesFile(f *testing.F) {
 			return
 		}
 		for _, r := range rf.Rules {
-			if r.line < 1 {
+			if r.Line < 1 {
 				t.Fatalf("rule %q without a line", r.Name)
 			}
 		}

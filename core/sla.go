@@ -5,26 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// Service level agreements: a policy per queue (and priority range) sets how
-// much business time may pass before the first response and before the
-// resolution of a ticket. The clocks run in the business hours of a named
-// calendar and stop while the ticket waits (stalled, or in another status
-// the policy names: "waiting on the requester"). A warning comes when a
-// share of the target has passed, a breach at the deadline; both are
-// reminder rows, written in the transaction that sets the deadline, fired
-// by the reminder runner, recorded in history (TxnSLA) and announced. A
-// breach escalates as the policy says.
-
-// TxnSLA is the history row of an SLA event: Field is "warning" or
-// "breach", OldValue the clock ("response" or "resolution"), NewValue the
-// deadline (RFC 3339), Data the policy name.
-const TxnSLA TxnType = "SLA"
 
 // SLA clock names.
 const (
@@ -32,23 +16,15 @@ const (
 	SLAResolution = "resolution"
 )
 
-// SLA events recorded in history.
-const (
-	SLAWarning = "warning"
-	SLABreach  = "breach"
-)
-
 // Limits on SLA definitions.
-const (
-	MaxSLATarget       = 366 * 24 * time.Hour
-	DefaultSLAWarnAt   = 80 // percent of the target
-	maxSLANameLen      = 64
-	maxSLAEscalChannel = 10
-)
+
+const MaxSLATarget = 366 * 24 * time.Hour
+
+const maxSLANameLen = 64
 
 var slaNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-func checkSLAName(what, name string) error {
+func CheckSLAName(what, name string) error {
 	if name == "" {
 		return Errorf(CodeInvalid, "%s name is missing", what)
 	}
@@ -184,67 +160,6 @@ func FormatBusinessDuration(d time.Duration) string {
 	return s
 }
 
-// checkSLAPolicy validates a policy (the queue and calendar are checked by
-// the engine, which knows them).
-func checkSLAPolicy(p *SLAPolicy) error {
-	if err := checkSLAName("SLA policy", p.Name); err != nil {
-		return err
-	}
-	if p.PriorityMin < 0 || p.PriorityMax > MaxPriority || p.PriorityMin > p.PriorityMax {
-		return Errorf(CodeInvalid, "SLA policy %s: priority range %d-%d must lie within 0-%d, low to high",
-			p.Name, p.PriorityMin, p.PriorityMax, MaxPriority)
-	}
-	if p.Response <= 0 && p.Resolution <= 0 {
-		return Errorf(CodeInvalid, "SLA policy %s needs a response target, a resolution target, or both", p.Name)
-	}
-	for what, d := range map[string]time.Duration{"response": p.Response, "resolution": p.Resolution} {
-		if d < 0 || d > MaxSLATarget {
-			return Errorf(CodeInvalid, "SLA policy %s: %s target must be between 1m and 366d", p.Name, what)
-		}
-		if d > 0 && d < time.Minute {
-			return Errorf(CodeInvalid, "SLA policy %s: %s target must be at least 1m", p.Name, what)
-		}
-	}
-	if p.Response > 0 && p.Resolution > 0 && p.Resolution < p.Response {
-		return Errorf(CodeInvalid, "SLA policy %s: the resolution target (%s) is shorter than the response target (%s)",
-			p.Name, FormatBusinessDuration(p.Resolution), FormatBusinessDuration(p.Response))
-	}
-	if p.WarnAt < 0 || p.WarnAt > 99 {
-		return Errorf(CodeInvalid, "SLA policy %s: warn-at must be a percentage of the target from 1 to 99 (0: no warning), not %d",
-			p.Name, p.WarnAt)
-	}
-	if p.Escalation.Priority < 0 || p.Escalation.Priority > MaxPriority {
-		return Errorf(CodeInvalid, "SLA policy %s: escalation priority must be between 0 and %d", p.Name, MaxPriority)
-	}
-	if len(p.Escalation.Channels) > maxSLAEscalChannel {
-		return Errorf(CodeInvalid, "SLA policy %s: at most %d escalation channels", p.Name, maxSLAEscalChannel)
-	}
-	for _, c := range p.Escalation.Channels {
-		if _, _, _, err := ParseChannelRef(c); err != nil {
-			return Errorf(CodeInvalid, "SLA policy %s: %v", p.Name, err)
-		}
-	}
-	for i, st := range p.PauseStatuses {
-		st = strings.ToLower(strings.TrimSpace(st))
-		if st == "" {
-			return Errorf(CodeInvalid, "SLA policy %s: pause status %d is empty", p.Name, i+1)
-		}
-		p.PauseStatuses[i] = st
-	}
-	return nil
-}
-
-// ParseChannelRef reads "platform:workspace/channel", the way rules and
-// SLA policies name a chat channel to notify.
-func ParseChannelRef(s string) (platform, workspace, channel string, err error) {
-	p, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
-	ws, ch, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 || p == "" || ws == "" || ch == "" || strings.ContainsAny(s, " \t\n") {
-		return "", "", "", fmt.Errorf("channel %q must be written platform:workspace/channel (e.g. slack:T0123/C0456)", s)
-	}
-	return strings.ToLower(p), ws, ch, nil
-}
-
 // SLAClock is one clock of a ticket: while running, Due is the deadline;
 // while stopped (paused, or the ticket closed), Left is the business time
 // that was left (negative: overdue by that much).
@@ -301,17 +216,9 @@ type SLAStore interface {
 	DeleteTicketSLA(ctx context.Context, ticketID int64) error
 }
 
-// slaPaused reports whether status stops a policy's clocks for a while.
-func slaPaused(p *SLAPolicy, lc *Lifecycle, status string) bool {
-	if len(p.PauseStatuses) > 0 {
-		return slices.Contains(p.PauseStatuses, status)
-	}
-	return lc.Defaults.Stall != "" && status == lc.Defaults.Stall
-}
-
-// matchSLAPolicy picks the policy for a ticket: enabled, its queue, its
+// MatchSLAPolicy picks the policy for a ticket: enabled, its queue, its
 // priority in range; the highest PriorityMin wins, then the first name.
-func matchSLAPolicy(ps []*SLAPolicy, queueID int64, priority int) *SLAPolicy {
+func MatchSLAPolicy(ps []*SLAPolicy, queueID int64, priority int) *SLAPolicy {
 	var best *SLAPolicy
 	for _, p := range ps {
 		if p.Disabled || p.QueueID != queueID || priority < p.PriorityMin || priority > p.PriorityMax {
@@ -324,20 +231,20 @@ func matchSLAPolicy(ps []*SLAPolicy, queueID int64, priority int) *SLAPolicy {
 	return best
 }
 
-// slaFacts is what the SLA state machine needs to know of a ticket after
+// SlaFacts is what the SLA state machine needs to know of a ticket after
 // a change.
-type slaFacts struct {
-	paused   bool // in a pause status
-	inactive bool // resolved, rejected, deleted
-	replied  bool // staff replied to the requester in this change
-	created  bool // the ticket was created in this change
+type SlaFacts struct {
+	Paused   bool // in a pause status
+	Inactive bool // resolved, rejected, deleted
+	Replied  bool // staff replied to the requester in this change
+	Created  bool // the ticket was created in this change
 }
 
-// stepSLA moves a ticket's SLA state to what it must be after a change at
+// StepSLA moves a ticket's SLA state to what it must be after a change at
 // now. prev is nil for a ticket without state; pol nil when no policy
 // applies (any state is then dropped: nil result). It reports whether the
 // state changed.
-func stepSLA(prev *TicketSLA, pol *SLAPolicy, cal *Calendar, f slaFacts, now time.Time) (*TicketSLA, bool, error) {
+func StepSLA(prev *TicketSLA, pol *SLAPolicy, cal *Calendar, f SlaFacts, now time.Time) (*TicketSLA, bool, error) {
 	if pol == nil {
 		return nil, prev != nil, nil
 	}
@@ -383,19 +290,19 @@ func stepSLA(prev *TicketSLA, pol *SLAPolicy, cal *Calendar, f slaFacts, now tim
 	// when the ticket closes; a reopened ticket's resolution clock goes on
 	// from where it stopped.
 	r, s := &next.Response, &next.Resolution
-	if r.Active() && r.Met.IsZero() && (f.replied || f.inactive) {
+	if r.Active() && r.Met.IsZero() && (f.Replied || f.Inactive) {
 		stopClock(r, cal, now)
 		r.Met = now
 	}
 	if s.Active() {
 		switch {
-		case f.inactive && s.Met.IsZero():
+		case f.Inactive && s.Met.IsZero():
 			stopClock(s, cal, now)
 			s.Met = now
-		case !f.inactive && !s.Met.IsZero():
+		case !f.Inactive && !s.Met.IsZero():
 			s.Met = time.Time{}
 			s.Warned = time.Time{}
-			if !f.paused {
+			if !f.Paused {
 				if err := startClock(s, cal, now); err != nil {
 					return nil, false, err
 				}
@@ -403,7 +310,7 @@ func stepSLA(prev *TicketSLA, pol *SLAPolicy, cal *Calendar, f slaFacts, now tim
 		}
 	}
 	// Pause and resume what still runs.
-	paused := f.paused && !f.inactive
+	paused := f.Paused && !f.Inactive
 	if paused != next.Paused {
 		next.Paused = paused
 		for _, c := range []*SLAClock{r, s} {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Who names the chat users every harness provides.
@@ -31,7 +32,7 @@ const (
 // one channel, and the chat users Staff and Stranger.
 type Harness interface {
 	// Engine is the engine behind the connector.
-	Engine() *core.Engine
+	Engine() *engine.Engine
 	// StaffID is the ticketd user the Staff chat user is linked to.
 	StaffID() int64
 	// Command sends a command line (without the platform's prefix, e.g.
@@ -75,7 +76,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 func open(t *testing.T, h Harness, subject string) int64 {
 	t.Helper()
 	out := h.Command(t, Staff, 0, "new "+subject)
-	res, err := h.Engine().Search(context.Background(), core.RootID, "", core.MaxSearchLimit, 0)
+	res, err := h.Engine().Search(context.Background(), core.RootID, "", engine.MaxSearchLimit, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func itoa(n int64) string {
 	return string(b)
 }
 
-func ticket(t *testing.T, h Harness, id int64) *core.TicketInfo {
+func ticket(t *testing.T, h Harness, id int64) *engine.TicketInfo {
 	t.Helper()
 	info, err := h.Engine().Show(context.Background(), core.RootID, id)
 	if err != nil {
@@ -210,7 +211,7 @@ func cardFollowsOtherInterfaces(t *testing.T, h Harness) {
 	if _, err := h.Engine().Update(context.Background(), core.RootID, id, core.Changes{Priority: &p}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Engine().Transition(context.Background(), core.RootID, id, "stall", core.StatusOptions{}); err != nil {
+	if _, err := h.Engine().Transition(context.Background(), core.RootID, id, "stall", engine.StatusOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	h.Drain(t)

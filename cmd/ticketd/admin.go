@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 const adminUsage = `Usage: ticketd admin <object> <verb> [arguments] [flags]
@@ -107,7 +108,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return err
 	}
 	defer st.Close()
-	a := &admin{ctx: ctx, eng: core.NewEngine(st, nil, core.Config{}), out: stdout}
+	a := &admin{ctx: ctx, eng: engine.New(st, nil, core.Config{}), out: stdout}
 	verb := ""
 	if len(args) > 1 {
 		verb = args[1]
@@ -197,7 +198,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 
 type admin struct {
 	ctx context.Context
-	eng *core.Engine
+	eng *engine.Engine
 	out io.Writer
 }
 
@@ -228,7 +229,7 @@ func (a *admin) queue(create bool, args []string) error {
 	if err := want(pos, 1, "queue "+verb+" NAME [flags]"); err != nil {
 		return err
 	}
-	in := core.QueueInput{Name: pos[0]}
+	in := engine.QueueInput{Name: pos[0]}
 	opt := func(name string, v *string) *string {
 		if set[name] {
 			return v
@@ -283,7 +284,7 @@ func (a *admin) user(create bool, args []string) error {
 	if err := want(pos, 1, "user "+verb+" NAME [flags]"); err != nil {
 		return err
 	}
-	in := core.UserInput{Name: pos[0]}
+	in := engine.UserInput{Name: pos[0]}
 	if set["email"] {
 		in.Email = email
 	}
@@ -372,7 +373,7 @@ func (a *admin) grant(grant bool, args []string) error {
 		where = "in queue " + *queue
 	}
 	for _, r := range strings.Split(pos[0], ",") {
-		in := core.GrantInput{Right: strings.TrimSpace(r), Queue: *queue, User: *user, Group: *group, Role: *role}
+		in := engine.GrantInput{Right: strings.TrimSpace(r), Queue: *queue, User: *user, Group: *group, Role: *role}
 		if grant {
 			_, err = a.eng.Grant(a.ctx, core.RootID, in)
 		} else {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ticketd/ticketd/connectors/webhook"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 func (a *admin) token(args []string) error {
@@ -92,7 +93,7 @@ func (a *admin) webhookAdd(args []string) error {
 	if len(pos) != 0 || *url == "" {
 		return usageError("usage: ticketd admin webhook add --url URL [--events ticket.create,...] [--queue NAME] [--secret S] [--allow-private]")
 	}
-	in := core.WebhookInput{URL: *url, Secret: *secret, Queue: *queue, AllowPrivate: *private}
+	in := engine.WebhookInput{URL: *url, Secret: *secret, Queue: *queue, AllowPrivate: *private}
 	for _, e := range strings.Split(*events, ",") {
 		if e = strings.TrimSpace(e); e != "" {
 			in.Events = append(in.Events, e)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/redis"
 )
 
@@ -40,11 +41,11 @@ func (a *admin) queueReminders(args []string) error {
 	if err := want(pos, 1, "queue reminders NAME [--untaken-after 15m] [--untaken-every 30m] [--on-duty GROUP] [--stalled-after 72h]"); err != nil {
 		return err
 	}
-	var p *core.QueueReminderPolicy
+	var p *engine.QueueReminderPolicy
 	if len(set) == 0 {
 		p, err = a.eng.ReminderPolicyOf(a.ctx, core.RootID, pos[0])
 	} else {
-		var in core.ReminderPolicyInput
+		var in engine.ReminderPolicyInput
 		if set["untaken-after"] {
 			in.UntakenAfter = after
 		}
@@ -77,7 +78,7 @@ func (a *admin) queueReminders(args []string) error {
 // digest sets how a user gets the daily digest of their open tickets.
 func (a *admin) digest(args []string, getenv env) error {
 	fs := flag.NewFlagSet("digest", flag.ContinueOnError)
-	var in core.DigestInput
+	var in engine.DigestInput
 	fs.StringVar(&in.Via, "via", "", "")
 	fs.StringVar(&in.At, "at", "08:00", "")
 	fs.StringVar(&in.TimeZone, "tz", "", "")

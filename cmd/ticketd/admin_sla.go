@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // calendars name IANA zones; the static binary carries them
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 const slaUsage = `Usage: ticketd admin sla <verb> [arguments]
@@ -138,7 +139,7 @@ func (a *admin) slaPolicySet(args []string) error {
 	response := fs.String("response", "", "")
 	resolution := fs.String("resolution", "", "")
 	calendar := fs.String("calendar", "", "")
-	warn := fs.Int("warn-at", core.DefaultSLAWarnAt, "")
+	warn := fs.Int("warn-at", engine.DefaultSLAWarnAt, "")
 	pause := fs.String("pause", "", "")
 	group := fs.String("escalate-group", "", "")
 	raise := fs.Int("escalate-priority", 0, "")
@@ -155,7 +156,7 @@ func (a *admin) slaPolicySet(args []string) error {
 	if err := want(pos, 1, "sla policy set NAME --queue QUEUE [--response 4h] [--resolution 2d] [...]"); err != nil {
 		return err
 	}
-	in := core.SLAPolicyInput{Name: pos[0], Queue: *queue, Priority: *prio, Response: *response, Resolution: *resolution,
+	in := engine.SLAPolicyInput{Name: pos[0], Queue: *queue, Priority: *prio, Response: *response, Resolution: *resolution,
 		Calendar: *calendar, WarnAt: warn, Disabled: *disabled,
 		Escalation: core.SLAEscalation{Group: *group, Priority: *raise, Channels: channels}}
 	for _, p := range strings.Split(*pause, ",") {

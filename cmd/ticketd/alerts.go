@@ -18,6 +18,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/webhook"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // ---- serve: the alert intake and the loop that settles flapping alerts ----
@@ -26,7 +27,7 @@ import (
 // of the chat senders.
 type alertWiring struct {
 	intake *webhook.Intake
-	eng    *core.Engine
+	eng    *engine.Engine
 	log    *slog.Logger
 	every  time.Duration
 	chat   []*bot.Sender // those with storms on
@@ -38,7 +39,7 @@ type alertWiring struct {
 
 // newAlerts wires the intake (/hooks/ answers alerts) and turns storm
 // digests on for the chat senders, which post them through limiter.
-func newAlerts(cfg config, eng *core.Engine, limiter core.RateLimiter, senders []core.Sender,
+func newAlerts(cfg config, eng *engine.Engine, limiter core.RateLimiter, senders []core.Sender,
 	m *metrics, log *slog.Logger) (*alertWiring, error) {
 	maxBody, err := cfg.int("TICKETD_ALERT_MAX_BODY")
 	if err != nil {
@@ -264,7 +265,7 @@ func (a *admin) integrationAdd(args []string, getenv env) error {
 		}
 		cfg.Mapping[strings.TrimSpace(f)] = strings.TrimSpace(p)
 	}
-	in, token, err := a.eng.CreateIntegration(a.ctx, core.RootID, core.IntegrationInput{Name: *name, Type: *typ,
+	in, token, err := a.eng.CreateIntegration(a.ctx, core.RootID, engine.IntegrationInput{Name: *name, Type: *typ,
 		Queue: *queue, Config: &cfg})
 	if err != nil {
 		return err
@@ -288,12 +289,12 @@ func splitList(s string) []string {
 func (a *admin) printIntegration(in *core.Integration, token, base string) {
 	hook := base + "/hooks/" + url.PathEscape(in.Name)
 	fmt.Fprintf(a.out, "integration %s (%s): alerts open tickets in queue %d, as user %s%s\n", in.Name, in.Type, in.QueueID,
-		core.AlertUserPrefix, in.Name)
+		engine.AlertUserPrefix, in.Name)
 	if in.Config.HMACSecret != "" {
 		header := in.Config.SignatureHeader
 		if header == "" {
 			header = webhook.HeaderIntakeSig
-			if in.Type == core.IntegrationGrafana {
+			if in.Type == engine.IntegrationGrafana {
 				header = webhook.HeaderGrafanaSig
 			}
 		}

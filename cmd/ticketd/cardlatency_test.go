@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // BenchmarkRESTChangeToSlackCard runs the whole service (embedded SQLite)
@@ -63,13 +64,13 @@ func BenchmarkRESTChangeToSlackCard(b *testing.B) {
 	ids := make([]int64, b.N)
 	for i := range ids {
 		q := fmt.Sprintf("Q%d", i)
-		if _, err := s.eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: q}); err != nil {
+		if _, err := s.eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: q}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := s.eng.AddChatChannel(ctx, core.RootID, q, "slack", "T1", fmt.Sprintf("C%d", i)); err != nil {
 			b.Fatal(err)
 		}
-		t, err := s.eng.Create(ctx, core.RootID, core.CreateInput{Queue: q, Subject: fmt.Sprintf("link %d flaps", i)})
+		t, err := s.eng.Create(ctx, core.RootID, engine.CreateInput{Queue: q, Subject: fmt.Sprintf("link %d flaps", i)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/discord"
-	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // discordWiring is the Discord connector as serve runs it: the HTTP
@@ -64,7 +64,7 @@ func discordConfig(cfg config, log *slog.Logger) discord.Config {
 		PublicKey: cfg.str("DISCORD_PUBLIC_KEY"), APIURL: cfg.str("DISCORD_API_URL"), Logger: log.With("component", "discord")}
 }
 
-func (d *discordWiring) mount(mux *http.ServeMux, _ *core.Engine) {
+func (d *discordWiring) mount(mux *http.ServeMux, _ *engine.Engine) {
 	if d.http {
 		mux.Handle("POST /discord/interactions", d.conn.Handler())
 	}

@@ -22,8 +22,12 @@ import (
 // Production imports are checked transitively (an import through any package of the module
 // counts). Imports of _test.go files are checked too, except for rules marked prodOnly.
 var importRules = []importRule{
-	{from: "core", deny: []string{"*"}, stdlibOnly: true,
+	{from: "core", exact: true, deny: []string{"*"}, stdlibOnly: true,
 		why: "core imports nothing of this module and only the standard library"},
+	{from: "core", except: []string{"core"}, deny: []string{"bot", "connectors", "storage", "cmd"}, stdlibOnly: true,
+		why: "a core subsystem imports core and subsystems below it, and only the standard library"},
+	{from: "storage", except: []string{"storage/storetest"}, deny: []string{"core/engine"}, prodOnly: true,
+		why: "stores implement core's ports and never see the engine"},
 	{from: "bot", deny: []string{"connectors"},
 		why: "bot never imports connectors"},
 	{from: "bot", deny: []string{"storage"}, prodOnly: true,
@@ -42,6 +46,8 @@ var importRules = []importRule{
 
 type importRule struct {
 	from       string   // pattern of the importing packages
+	exact      bool     // from names one package, not those under it
+	except     []string // packages (exactly) the rule does not apply to
 	deny       []string // patterns of module packages they must not depend on
 	stdlibOnly bool     // no third-party dependency either
 	prodOnly   bool     // the rule does not apply to imports of _test.go files
@@ -142,7 +148,7 @@ func checkImports(module string, pkgs []listedPackage, rules []importRule) []str
 			func(c []string) bool { return inProd[c[len(c)-1]] })
 
 		for _, r := range rules {
-			if !matches(r.from, from) {
+			if !matches(r.from, from) || (r.exact && from != r.from) || slices.Contains(r.except, from) {
 				continue
 			}
 			judge := func(chains [][]string, kind string) {
@@ -217,11 +223,12 @@ func matches(pattern, rel string) bool {
 	return pattern == "*" || rel == pattern || strings.HasPrefix(rel, pattern+"/")
 }
 
-// unit is the part of the module a package belongs to: connectors/<name> and
-// storage/<name> for connectors and stores, the top-level directory otherwise.
+// unit is the part of the module a package belongs to: connectors/<name>,
+// storage/<name> and core/<name> for connectors, stores and core's subsystems,
+// the top-level directory otherwise.
 func unit(rel string) string {
 	parts := strings.SplitN(rel, "/", 3)
-	if len(parts) >= 2 && (parts[0] == "connectors" || parts[0] == "storage") {
+	if len(parts) >= 2 && (parts[0] == "connectors" || parts[0] == "storage" || parts[0] == "core") {
 		return parts[0] + "/" + parts[1]
 	}
 	return parts[0]
@@ -273,6 +280,21 @@ func TestCheckImportsCatchesViolations(t *testing.T) {
 				pkg("cmd/ticketd", "connectors/slack", "storage/postgres", "cmd/other"),
 				pkg("cmd/other"),
 			},
+		},
+		{
+			name: "core imports one of its subsystems",
+			pkgs: []listedPackage{pkg("core", "core/engine"), pkg("core/engine", "core")},
+			want: []string{"core imports core/engine: core imports nothing"},
+		},
+		{
+			name: "a store imports the engine",
+			pkgs: []listedPackage{pkg("storage/sqlstore", "core/engine"), pkg("core/engine", "core"), pkg("core")},
+			want: []string{"storage/sqlstore imports core/engine: stores implement core's ports"},
+		},
+		{
+			name: "a subsystem imports bot",
+			pkgs: []listedPackage{pkg("core/engine", "bot"), pkg("bot")},
+			want: []string{"core/engine imports bot: a core subsystem"},
 		},
 		{
 			name: "core imports the module",

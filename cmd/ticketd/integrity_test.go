@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // withEngine runs fn with an engine over the database envs name, as the
 // admin commands open it.
-func withEngine(t *testing.T, envs map[string]string, fn func(ctx context.Context, eng *core.Engine)) {
+func withEngine(t *testing.T, envs map[string]string, fn func(ctx context.Context, eng *engine.Engine)) {
 	t.Helper()
 	ctx := context.Background()
 	st, _, err := openStore(ctx, func(k string) string { return envs[k] })
@@ -21,7 +22,7 @@ func withEngine(t *testing.T, envs map[string]string, fn func(ctx context.Contex
 		t.Fatal(err)
 	}
 	defer st.Close()
-	fn(ctx, core.NewEngine(st, nil, core.Config{}))
+	fn(ctx, engine.New(st, nil, core.Config{}))
 }
 
 // TestAdminLifecycleMap: `admin queue update --lifecycle` and `admin
@@ -48,15 +49,15 @@ func TestAdminLifecycleMap(t *testing.T) {
 	mustRun(t, envs, "admin", "lifecycle", "put", x)
 	mustRun(t, envs, "admin", "queue", "create", "NOC", "--lifecycle", "intake")
 	var ids []int64
-	withEngine(t, envs, func(ctx context.Context, eng *core.Engine) {
+	withEngine(t, envs, func(ctx context.Context, eng *engine.Engine) {
 		for _, status := range []string{"triage", "triage", "triage", "triage"} {
-			tk, err := eng.Create(ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "to sort", Status: status})
+			tk, err := eng.Create(ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: "to sort", Status: status})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, tk.ID)
 		}
-		if _, err := eng.SetStatus(ctx, core.RootID, ids[3], "waiting", core.StatusOptions{}); err != nil {
+		if _, err := eng.SetStatus(ctx, core.RootID, ids[3], "waiting", engine.StatusOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -82,7 +83,7 @@ func TestAdminLifecycleMap(t *testing.T) {
 		t.Fatalf("a refused change changed the queue:\n%s", out)
 	}
 	mustRun(t, envs, "admin", "queue", "update", "NOC", "--lifecycle", "x", "--map", "triage=open", "--map", "waiting=resolved")
-	withEngine(t, envs, func(ctx context.Context, eng *core.Engine) {
+	withEngine(t, envs, func(ctx context.Context, eng *engine.Engine) {
 		for i, id := range ids {
 			want := map[bool]string{true: "resolved", false: "open"}[i == 3]
 			info, err := eng.Show(ctx, core.RootID, id)

@@ -17,6 +17,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/email"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // mailWiring is mail as serve runs it: the gateway, the SMTP and LMTP
@@ -77,7 +78,7 @@ func mailTrust(cfg config, log *slog.Logger) (email.Trust, error) {
 // newMail wires inbound mail from the configuration. The listeners are
 // bound here (so that a taken port fails serve at once) and serve from
 // start; close releases them when serve fails before that.
-func newMail(cfg config, eng *core.Engine, b *bot.Bot, log *slog.Logger) (w *mailWiring, close func() error, err error) {
+func newMail(cfg config, eng *engine.Engine, b *bot.Bot, log *slog.Logger) (w *mailWiring, close func() error, err error) {
 	w = &mailWiring{secret: cfg.str("TICKETD_MAILGATE_SECRET")}
 	max, err := cfg.int("TICKETD_MAIL_MAX_SIZE")
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/matrix"
-	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // matrixWiring is the Matrix connector as serve runs it: a bot account
@@ -120,7 +120,7 @@ func openCryptoDB(cfg config) (*sql.DB, string, error) {
 	return db, "sqlite3", nil
 }
 
-func (m *matrixWiring) mount(mux *http.ServeMux, eng *core.Engine) {
+func (m *matrixWiring) mount(mux *http.ServeMux, eng *engine.Engine) {
 	if h := m.conn.Handler(); h != nil {
 		mux.Handle("/_matrix/app/", h)
 		mux.Handle("PUT /transactions/", h) // homeservers that use the legacy paths
@@ -180,7 +180,7 @@ func (m *matrixWiring) describe() string {
 // offPart is a chat connector that is off: it only says so.
 type offPart string
 
-func (offPart) mount(*http.ServeMux, *core.Engine)  {}
-func (offPart) start(context.Context, *slog.Logger) {}
-func (offPart) stop()                               {}
-func (o offPart) describe() string                  { return string(o) }
+func (offPart) mount(*http.ServeMux, *engine.Engine) {}
+func (offPart) start(context.Context, *slog.Logger)  {}
+func (offPart) stop()                                {}
+func (o offPart) describe() string                   { return string(o) }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/redis"
 )
@@ -16,7 +17,7 @@ import (
 // reminders: in process in the embedded setup, in Redis (shared by every
 // replica) when REDIS_URL is set.
 type reminderWiring struct {
-	runner  *core.ReminderRunner
+	runner  *engine.ReminderRunner
 	where   string
 	log     *slog.Logger
 	stopped chan struct{}
@@ -24,7 +25,7 @@ type reminderWiring struct {
 
 // newReminders makes the engine index the reminders it writes and builds
 // the runner; start rebuilds the index from the rows and runs it.
-func newReminders(cfg config, eng *core.Engine, rc *redis.Client, m *metrics, log *slog.Logger) (*reminderWiring, error) {
+func newReminders(cfg config, eng *engine.Engine, rc *redis.Client, m *metrics, log *slog.Logger) (*reminderWiring, error) {
 	log = log.With("component", "reminders")
 	var sched core.Scheduler
 	w := &reminderWiring{log: log, stopped: make(chan struct{})}
@@ -33,7 +34,7 @@ func newReminders(cfg config, eng *core.Engine, rc *redis.Client, m *metrics, lo
 	} else {
 		sched, w.where = memory.NewScheduler(), "in-process (one replica)"
 	}
-	var rcfg core.ReminderRunnerConfig
+	var rcfg engine.ReminderRunnerConfig
 	var err error
 	if rcfg.Poll, err = cfg.duration("TICKETD_REMINDER_POLL"); err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func newReminders(cfg config, eng *core.Engine, rc *redis.Client, m *metrics, lo
 		return nil, err
 	}
 	eng.SetScheduler(sched, func(err error) { log.Warn("cannot index a reminder; the next rebuild will", "err", err) })
-	w.runner = core.NewReminderRunner(eng, sched, nil, log, rcfg)
+	w.runner = engine.NewReminderRunner(eng, sched, nil, log, rcfg)
 	if m != nil {
 		fired := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ticketd_reminders_fired_total",
 			Help: "Reminders fired, by kind (untaken, stalled, escalate, digest, user)."}, []string{"kind"})

@@ -8,12 +8,13 @@ import (
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // loadRules installs the automation rules of TICKETD_RULES (a JSON file,
 // checked against the database: a bad file stops the start with the line
 // and the field at fault); without it, only the built-in rules run.
-func loadRules(ctx context.Context, cfg config, eng *core.Engine, log *slog.Logger) error {
+func loadRules(ctx context.Context, cfg config, eng *engine.Engine, log *slog.Logger) error {
 	path := strings.TrimSpace(cfg.str("TICKETD_RULES"))
 	if path == "" {
 		log.Info("rules: built-in only (" + strings.Join(eng.RulesInForce().Rules(), ", ") + "); set TICKETD_RULES to add yours")
@@ -33,7 +34,7 @@ func loadRules(ctx context.Context, cfg config, eng *core.Engine, log *slog.Logg
 
 // reloadRules reads TICKETD_RULES again (on SIGHUP). The engine swaps in
 // the new rules only when the whole file is good.
-func reloadRules(ctx context.Context, cfg config, eng *core.Engine, log *slog.Logger) error {
+func reloadRules(ctx context.Context, cfg config, eng *engine.Engine, log *slog.Logger) error {
 	if strings.TrimSpace(cfg.str("TICKETD_RULES")) == "" {
 		log.Info("rules: nothing to reload (TICKETD_RULES is not set)")
 		return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/ticketd/ticketd/connectors/web"
 	"github.com/ticketd/ticketd/connectors/webhook"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/redis"
 )
@@ -114,7 +115,7 @@ type server struct {
 	log      *slog.Logger
 	store    migratingStore
 	redis    *redis.Client
-	eng      *core.Engine
+	eng      *engine.Engine
 	disp     *core.Dispatcher
 	chat     *chatWiring
 	mail     *mailWiring
@@ -187,7 +188,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 			s.disp.Notify()
 		}
 	}
-	s.eng = core.NewEngine(st, nil, engCfg)
+	s.eng = engine.New(st, nil, engCfg)
 	s.metrics = newMetrics(st)
 	s.eng.SetObserver(s.metrics.observeAction)
 	if s.remind, err = newReminders(cfg, s.eng, s.redis, s.metrics, log); err != nil {

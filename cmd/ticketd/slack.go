@@ -13,6 +13,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/slack"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // chatWiring is the chat layer as serve runs it: the bot, and the Slack
@@ -27,7 +28,7 @@ type chatWiring struct {
 
 // chatPart is a chat connector besides Slack, as serve runs it.
 type chatPart interface {
-	mount(mux *http.ServeMux, eng *core.Engine)
+	mount(mux *http.ServeMux, eng *engine.Engine)
 	start(ctx context.Context, log *slog.Logger)
 	stop()
 	describe() string
@@ -36,7 +37,7 @@ type chatPart interface {
 // newChat wires the bot and the Slack connector from the configuration:
 // SLACK_BOT_TOKEN turns Slack on; SLACK_SIGNING_SECRET serves the HTTP
 // endpoints; SLACK_APP_TOKEN receives over Socket Mode instead.
-func newChat(cfg config, eng *core.Engine, log *slog.Logger) (*chatWiring, error) {
+func newChat(cfg config, eng *engine.Engine, log *slog.Logger) (*chatWiring, error) {
 	w := &chatWiring{bot: bot.New(eng, bot.Config{Logger: log.With("component", "bot")})}
 	token := cfg.str("SLACK_BOT_TOKEN")
 	if token == "" {
@@ -57,7 +58,7 @@ func newChat(cfg config, eng *core.Engine, log *slog.Logger) (*chatWiring, error
 
 // mount adds the chat endpoints: Slack's (when it is on) and the link
 // confirmation.
-func (w *chatWiring) mount(mux *http.ServeMux, eng *core.Engine) {
+func (w *chatWiring) mount(mux *http.ServeMux, eng *engine.Engine) {
 	if w.slack != nil {
 		mux.Handle("/slack/", w.slack.Handler())
 	}
@@ -108,7 +109,7 @@ func (w *chatWiring) describeSlack() string {
 // confirmLink serves POST /chat/link: a ticketd user, authenticated by
 // their API token, confirms the one-time code shown to them in chat, which
 // links that chat account to them. The body is {"code": "..."} or a form.
-func confirmLink(eng *core.Engine, w http.ResponseWriter, r *http.Request) {
+func confirmLink(eng *engine.Engine, w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, msg string) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)

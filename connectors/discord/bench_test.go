@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // BenchmarkInteractions300 sends signed /ticket interactions through the
@@ -29,7 +30,7 @@ func BenchmarkInteractions300(b *testing.B) {
 	e := newEnv(b, openPostgres)
 	e.conn.cfg.Clock = core.SystemClock{} // signed with the real time
 	for i := 0; i < tickets; i++ {
-		if _, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: fmt.Sprintf("bench %d", i)}); err != nil {
+		if _, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: fmt.Sprintf("bench %d", i)}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
 	"github.com/ticketd/ticketd/storage/storetest"
@@ -456,7 +457,7 @@ type env struct {
 	t       testing.TB
 	ctx     context.Context
 	clock   *storetest.Clock
-	eng     *core.Engine
+	eng     *engine.Engine
 	bot     *bot.Bot
 	conn    *Connector
 	dc      *fakeDiscord
@@ -478,14 +479,14 @@ func newEnv(t testing.TB, open func(t testing.TB) core.Store) *env {
 	}
 	st := open(t)
 	clock := storetest.NewClock()
-	eng := core.NewEngine(st, clock, core.Config{})
+	eng := engine.New(st, clock, core.Config{})
 	yes := true
 	addr := "alice@example.net"
-	alice, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
+	alice, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", Platform, guild, nocCh); err != nil {
@@ -635,7 +636,7 @@ func (e *env) drain() {
 
 func (e *env) ticket(id int64) *core.Ticket {
 	e.t.Helper()
-	info, err := e.eng.Card(e.ctx, core.StaffViewer, id)
+	info, err := e.eng.Card(e.ctx, engine.StaffViewer, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -29,12 +30,12 @@ func TestUntakenReminderPings(t *testing.T) {
 	e := newEnv(t, nil)
 	sched := memory.NewScheduler()
 	e.eng.SetScheduler(sched, nil)
-	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	runner := engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
 	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
 		t.Fatal(err)
 	}
 	addr := "dave@example.net"
-	if _, err := e.eng.CreateUser(e.ctx, core.RootID, core.UserInput{Name: "dave", Email: &addr}); err != nil {
+	if _, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &addr}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"alice", "dave"} {
@@ -43,11 +44,11 @@ func TestUntakenReminderPings(t *testing.T) {
 		}
 	}
 	after, group := 10*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "edge2 down"}); err != nil {
+	if _, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: "edge2 down"}); err != nil {
 		t.Fatal(err)
 	}
 	e.drain()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 )
 
@@ -26,8 +27,8 @@ func TestScenarios(t *testing.T) {
 
 func openPostgres(tb testing.TB) core.Store { return pgtest.OpenStore(tb) }
 
-func (h harness) Engine() *core.Engine { return h.eng }
-func (h harness) StaffID() int64       { return h.aliceID }
+func (h harness) Engine() *engine.Engine { return h.eng }
+func (h harness) StaffID() int64         { return h.aliceID }
 
 func user(who bottest.Who) string {
 	if who == bottest.Staff {

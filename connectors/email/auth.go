@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Who a mail is from: a From field proves nothing, so a member of staff's
@@ -194,9 +194,9 @@ func aligned(d, from string) bool {
 // Verify applies the trusted Authentication-Results: the topmost field
 // whose authserv-id is trusted, and only that one, decides; fields with
 // other ids, and fields below it, are the sender's and are ignored.
-func (t Trust) Verify(authResults []string, from string) core.MailAuth {
+func (t Trust) Verify(authResults []string, from string) engine.MailAuth {
 	if len(t.AuthServIDs) == 0 {
-		return core.MailAuth{How: "no trusted mail server is configured to vouch for senders (TICKETD_MAIL_TRUSTED_AUTHSERV)"}
+		return engine.MailAuth{How: "no trusted mail server is configured to vouch for senders (TICKETD_MAIL_TRUSTED_AUTHSERV)"}
 	}
 	fromDomain := domainOf(from)
 	for _, v := range authResults {
@@ -207,7 +207,7 @@ func (t Trust) Verify(authResults []string, from string) core.MailAuth {
 		for _, r := range ar.Results {
 			if r.Method == "dmarc" && r.Result == "pass" {
 				if hf, ok := r.Props["header.from"]; !ok || domainOf(hf) == fromDomain {
-					return core.MailAuth{Verified: true, How: "dmarc"}
+					return engine.MailAuth{Verified: true, How: "dmarc"}
 				}
 			}
 		}
@@ -220,12 +220,12 @@ func (t Trust) Verify(authResults []string, from string) core.MailAuth {
 				d = domainOf(r.Props["header.i"])
 			}
 			if aligned(d, fromDomain) {
-				return core.MailAuth{Verified: true, How: "dkim d=" + d}
+				return engine.MailAuth{Verified: true, How: "dkim d=" + d}
 			}
 		}
-		return core.MailAuth{How: fmt.Sprintf("%s found no DMARC pass and no DKIM pass for %s", ar.AuthServID, fromDomain)}
+		return engine.MailAuth{How: fmt.Sprintf("%s found no DMARC pass and no DKIM pass for %s", ar.AuthServID, fromDomain)}
 	}
-	return core.MailAuth{How: "no Authentication-Results from a trusted mail server"}
+	return engine.MailAuth{How: "no Authentication-Results from a trusted mail server"}
 }
 
 func (t Trust) trusts(id string) bool {

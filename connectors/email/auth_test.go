@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 func TestParseAuthResults(t *testing.T) {
@@ -118,7 +119,7 @@ func TestForgedStaffMail(t *testing.T) {
 }
 
 func testForgedStaffMail(t *testing.T, e *env) {
-	if r := e.deliverRaw("noc@example.net", corpus(t, "plain.eml")); r.Outcome != core.MailCreated || r.Ticket != 1 {
+	if r := e.deliverRaw("noc@example.net", corpus(t, "plain.eml")); r.Outcome != engine.MailCreated || r.Ticket != 1 {
 		t.Fatalf("a requester's mail: %+v", r)
 	}
 	e.drain()
@@ -134,7 +135,7 @@ func testForgedStaffMail(t *testing.T, e *env) {
 		before := len(e.history(1))
 		r := e.deliverRaw("noc@example.net", msg(from, "Re: [NOC #1] core1", "/delete\n/priority 99\n/comment owned",
 			"Message-ID: <forged-"+string(rune('a'+i))+"@evil.example>"))
-		if r.Outcome != core.MailRefused || !strings.Contains(r.Text, "not authenticated") {
+		if r.Outcome != engine.MailRefused || !strings.Contains(r.Text, "not authenticated") {
 			t.Errorf("forged %s: %+v", from, r)
 		}
 		if n := len(e.history(1)); n != before {
@@ -146,7 +147,7 @@ func testForgedStaffMail(t *testing.T, e *env) {
 	r := e.deliverRaw("noc@example.net", msg("alice@example.net", "Re: [NOC #1] core1", "/priority 98",
 		"Message-ID: <forged-c@evil.example>", "Authentication-Results: "+trustedMX+"; dmarc=fail header.from=example.net",
 		"Authentication-Results: "+trustedMX+"; dmarc=pass header.from=example.net"))
-	if r.Outcome != core.MailRefused {
+	if r.Outcome != engine.MailRefused {
 		t.Errorf("a pass forged below the trusted verdict: %+v", r)
 	}
 	e.drain()
@@ -163,10 +164,10 @@ func testForgedStaffMail(t *testing.T, e *env) {
 	// be, but marked and without commands; alice hears of it once.
 	raw := msg("alice@example.net", "please reboot core2", "/take\n/priority 90\nreboot it", "Message-ID: <forged-new@evil.example>")
 	r = e.deliverRaw("noc@example.net", raw)
-	if r.Outcome != core.MailCreated {
+	if r.Outcome != engine.MailCreated {
 		t.Fatalf("forged new ticket: %+v", r)
 	}
-	if again := e.deliverRaw("noc@example.net", raw); again.Outcome != core.MailDuplicate {
+	if again := e.deliverRaw("noc@example.net", raw); again.Outcome != engine.MailDuplicate {
 		t.Errorf("the same delivery again: %+v", again)
 	}
 	txns := e.history(r.Ticket)
@@ -177,12 +178,12 @@ func testForgedStaffMail(t *testing.T, e *env) {
 	if body := string(txns[0].Attachments[0].Content); !strings.HasPrefix(body, "/take\n/priority 90") {
 		t.Errorf("the command lines stay in the text for staff to read: %q", body)
 	}
-	notices := func() []*core.MailNotice {
-		var out []*core.MailNotice
+	notices := func() []*engine.MailNotice {
+		var out []*engine.MailNotice
 		e.must(e.store.View(e.ctx, func(tx core.Tx) error {
 			ob, err := tx.Outbox(e.ctx, 0, 0)
 			for _, m := range ob {
-				if n, err := core.DecodeMailNotice(m); err == nil && n.Kind == core.MailKindUnverified {
+				if n, err := engine.DecodeMailNotice(m); err == nil && n.Kind == engine.MailKindUnverified {
 					out = append(out, n)
 				}
 			}
@@ -204,7 +205,7 @@ func testForgedStaffMail(t *testing.T, e *env) {
 	// says who claims to have written, and that nothing proved it.
 	r2 := e.deliverRaw("noc@example.net", msg("alice@example.net", "Re: [NOC #"+itoa(int(r.Ticket))+"] please reboot core2",
 		"any news?", "Message-ID: <forged-re@evil.example>"))
-	if r2.Outcome != core.MailAdded {
+	if r2.Outcome != engine.MailAdded {
 		t.Fatalf("%+v", r2)
 	}
 	e.drain()
@@ -214,7 +215,7 @@ func testForgedStaffMail(t *testing.T, e *env) {
 
 	// The same mail, vouched for by the trusted server: alice's commands run.
 	r = e.deliver("noc@example.net", msg("alice@example.net", "Re: [NOC #1] core1", "/priority 97", "Message-ID: <real@example.net>"))
-	if r.Outcome != core.MailAdded {
+	if r.Outcome != engine.MailAdded {
 		t.Fatalf("alice's real mail: %+v", r)
 	}
 	e.drain()
@@ -234,7 +235,7 @@ func testForgedStaffMail(t *testing.T, e *env) {
 func TestGatewayTwoFroms(t *testing.T) {
 	e := newEnv(t)
 	r := e.deliver("noc@example.net", msg("alice@example.net, bob@example.net", "hello", "/priority 90\nhi", "Message-ID: <two@x>"))
-	if r.Outcome != core.MailCreated {
+	if r.Outcome != engine.MailCreated {
 		t.Fatalf("%+v", r)
 	}
 	if why, ok := e.history(r.Ticket)[0].Unverified(); !ok || !strings.Contains(why, "more than one sender") {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // CommandRunnerName is the name of the CommandRunner in deliveries.
@@ -23,7 +24,7 @@ const CommandRunnerName = "mail-commands"
 // the process stops (or the send runs out of time) between the line's own
 // commit and that record.
 type CommandRunner struct {
-	eng    *core.Engine
+	eng    *engine.Engine
 	bot    *bot.Bot
 	domain string
 	log    *slog.Logger
@@ -33,7 +34,7 @@ var _ core.Sender = (*CommandRunner)(nil)
 
 // NewCommandRunner returns the runner; domain is the mail domain (the
 // workspace of mail senders as chat users).
-func NewCommandRunner(eng *core.Engine, b *bot.Bot, domain string, log *slog.Logger) *CommandRunner {
+func NewCommandRunner(eng *engine.Engine, b *bot.Bot, domain string, log *slog.Logger) *CommandRunner {
 	if domain == "" {
 		domain = "localhost"
 	}
@@ -83,10 +84,10 @@ func (r *CommandRunner) Send(ctx context.Context, d *core.Delivery) error {
 	failed := false
 	for i, line := range c.Lines {
 		switch ran[i] {
-		case core.MailCommandOK:
+		case engine.MailCommandOK:
 			report = append(report, line+"\n  ok (before a restart)")
 			continue
-		case core.MailCommandFailed:
+		case engine.MailCommandFailed:
 			report, failed = append(report, line+"\n  failed (before a restart; its answer was lost)"), true
 			continue
 		}
@@ -116,7 +117,7 @@ func (r *CommandRunner) Send(ctx context.Context, d *core.Delivery) error {
 	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
 		subject = "Re: " + subject
 	}
-	n := core.MailNotice{To: c.From, Subject: subject, InReplyTo: c.MessageID, References: c.References,
+	n := engine.MailNotice{To: c.From, Subject: subject, InReplyTo: c.MessageID, References: c.References,
 		QueueID: c.QueueID, TicketID: c.TicketID, Text: strings.Join(report, "\n\n")}
 	return r.eng.MailNotice(ctx, c.MessageID, n)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/email/emailtest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
@@ -58,11 +59,11 @@ func testCommandsSurviveRestart(t *testing.T, open func() core.Store) {
 		t.Fatal(err)
 	}
 	e := setupEnv(t, first)
-	if r := e.deliver("noc@example.net", corpus(t, "plain.eml")); r.Outcome != core.MailCreated || r.Ticket != 1 {
+	if r := e.deliver("noc@example.net", corpus(t, "plain.eml")); r.Outcome != engine.MailCreated || r.Ticket != 1 {
 		t.Fatalf("%+v", r)
 	}
 	body := "/take\n/priority 80\n/frobnicate\n/comment checked the optics\n\nOn it."
-	if r := e.deliver("noc@example.net", msg("alice@example.net", "Re: [NOC #1] core1", body, "Message-ID: <cmd1@x>")); r.Status != Delivered || r.Outcome != core.MailAdded {
+	if r := e.deliver("noc@example.net", msg("alice@example.net", "Re: [NOC #1] core1", body, "Message-ID: <cmd1@x>")); r.Status != Delivered || r.Outcome != engine.MailAdded {
 		t.Fatalf("%+v", r)
 	}
 	info, err := e.eng.Show(ctx, core.RootID, 1)
@@ -76,7 +77,7 @@ func testCommandsSurviveRestart(t *testing.T, open func() core.Store) {
 	st := open()
 	t.Cleanup(func() { st.Close() })
 	clock := storetest.NewClock()
-	eng := core.NewEngine(st, clock, core.Config{})
+	eng := engine.New(st, clock, core.Config{})
 	b := bot.New(eng, bot.Config{Clock: clock})
 	mail, err := NewSender(eng, SenderOptions{Domain: "example.net", Relay: RelayOptions{Addr: sink.Addr()}, Clock: clock})
 	if err != nil {
@@ -170,13 +171,13 @@ func testCommandsSurviveRestart(t *testing.T, open func() core.Store) {
 // and refuses command lines out of bounds without recording anything.
 func TestReceiveMailCommands(t *testing.T) {
 	e := newEnv(t)
-	in := func(from, id string, lines ...string) core.MailInput {
-		return core.MailInput{QueueID: e.noc.ID, Action: core.MailCorrespond, From: from, MessageID: id, Subject: "core1",
-			Content: &core.Content{Body: "hello"}, Commands: lines, Auth: core.MailAuth{Verified: true, How: "dmarc"}}
+	in := func(from, id string, lines ...string) engine.MailInput {
+		return engine.MailInput{QueueID: e.noc.ID, Action: core.MailCorrespond, From: from, MessageID: id, Subject: "core1",
+			Content: &core.Content{Body: "hello"}, Commands: lines, Auth: engine.MailAuth{Verified: true, How: "dmarc"}}
 	}
 	res, err := e.eng.ReceiveMail(e.ctx, in("carol@example.org", "c1@x", "/take"), core.DefaultAutoreplyPolicy)
 	e.must(err)
-	if res.Outcome != core.MailCreated || outboxCount(e, core.OutboxMailCommands) != 0 {
+	if res.Outcome != engine.MailCreated || outboxCount(e, core.OutboxMailCommands) != 0 {
 		t.Errorf("a requester's commands were written: %+v", res)
 	}
 	many := make([]string, core.MaxMailCommands+1)
@@ -194,13 +195,13 @@ func TestReceiveMailCommands(t *testing.T) {
 	}
 	res, err = e.eng.ReceiveMail(e.ctx, in("alice@example.net", "a1@x", many[:core.MaxMailCommands]...), core.DefaultAutoreplyPolicy)
 	e.must(err)
-	if res.Outcome != core.MailCreated || outboxCount(e, core.OutboxMailCommands) != 1 {
+	if res.Outcome != engine.MailCreated || outboxCount(e, core.OutboxMailCommands) != 1 {
 		t.Errorf("staff's commands: %+v, %d in the outbox", res, outboxCount(e, core.OutboxMailCommands))
 	}
 	// Delivered again: a duplicate, and the commands are not written again.
 	res, err = e.eng.ReceiveMail(e.ctx, in("alice@example.net", "a1@x", many[:core.MaxMailCommands]...), core.DefaultAutoreplyPolicy)
 	e.must(err)
-	if res.Outcome != core.MailDuplicate || outboxCount(e, core.OutboxMailCommands) != 1 {
+	if res.Outcome != engine.MailDuplicate || outboxCount(e, core.OutboxMailCommands) != 1 {
 		t.Errorf("again: %+v, %d in the outbox", res, outboxCount(e, core.OutboxMailCommands))
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ticketd/ticketd/connectors/email/emailtest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -17,13 +18,13 @@ func TestDigestMail(t *testing.T) {
 	e := newEnv(t, withSender(sink, RelayOptions{}))
 	sched := memory.NewScheduler()
 	e.eng.SetScheduler(sched, nil)
-	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
-	tk, err := e.eng.Create(e.ctx, e.alice, core.CreateInput{Queue: "NOC", Subject: "optic errors on core1", Priority: 70})
+	runner := engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
+	tk, err := e.eng.Create(e.ctx, e.alice, engine.CreateInput{Queue: "NOC", Subject: "optic errors on core1", Priority: 70})
 	e.must(err)
 	_, err = e.eng.Take(e.ctx, e.alice, tk.ID)
 	e.must(err)
 	e.drain()
-	_, err = e.eng.SetDigest(e.ctx, e.alice, "me", core.DigestInput{Via: "mail", At: "08:00"})
+	_, err = e.eng.SetDigest(e.ctx, e.alice, "me", engine.DigestInput{Via: "mail", At: "08:00"})
 	e.must(err)
 	e.clock.Advance(23 * time.Hour) // 09:00 to 08:00 the next day
 	if _, err := runner.RunOnce(e.ctx); err != nil {
@@ -45,15 +46,15 @@ func TestReminderMail(t *testing.T) {
 	e := newEnv(t, withSender(sink, RelayOptions{}))
 	sched := memory.NewScheduler()
 	e.eng.SetScheduler(sched, nil)
-	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	runner := engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
 	stalled := time.Hour
-	_, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{StalledAfter: &stalled})
+	_, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{StalledAfter: &stalled})
 	e.must(err)
-	tk, err := e.eng.Create(e.ctx, e.alice, core.CreateInput{Queue: "NOC", Subject: "waiting for the carrier"})
+	tk, err := e.eng.Create(e.ctx, e.alice, engine.CreateInput{Queue: "NOC", Subject: "waiting for the carrier"})
 	e.must(err)
 	_, err = e.eng.Take(e.ctx, e.alice, tk.ID)
 	e.must(err)
-	_, err = e.eng.Transition(e.ctx, e.alice, tk.ID, core.VerbStall, core.StatusOptions{})
+	_, err = e.eng.Transition(e.ctx, e.alice, tk.ID, engine.VerbStall, engine.StatusOptions{})
 	e.must(err)
 	bob, err := e.eng.User(e.ctx, core.RootID, "bob")
 	e.must(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -25,7 +26,7 @@ type env struct {
 	t     testing.TB
 	ctx   context.Context
 	store core.Store
-	eng   *core.Engine
+	eng   *engine.Engine
 	bot   *bot.Bot
 	gw    *Gateway
 	chat  *chatPlatform
@@ -60,7 +61,7 @@ func newPostgresEnv(tb testing.TB, opts ...envOption) *env {
 func setupEnv(tb testing.TB, st core.Store, opts ...envOption) *env {
 	ctx := context.Background()
 	clock := storetest.NewClock()
-	eng := core.NewEngine(st, clock, core.Config{MaxAttachmentSize: 64 << 10})
+	eng := engine.New(st, clock, core.Config{MaxAttachmentSize: 64 << 10})
 	e := &env{t: tb, ctx: ctx, store: st, eng: eng, clock: clock, chat: &chatPlatform{}}
 	must := func(err error) {
 		if err != nil {
@@ -70,14 +71,14 @@ func setupEnv(tb testing.TB, st core.Store, opts ...envOption) *env {
 	yes := true
 	for _, name := range []string{"alice", "bob"} {
 		addr := name + "@example.net"
-		u, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: name, Email: &addr, Privileged: &yes})
+		u, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: name, Email: &addr, Privileged: &yes})
 		must(err)
 		if name == "alice" {
 			e.alice = u.ID
 		}
 	}
 	corr, com := "noc@example.net", "noc-comment@example.net"
-	q, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC", CorrespondAddress: &corr, CommentAddress: &com})
+	q, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", CorrespondAddress: &corr, CommentAddress: &com})
 	must(err)
 	e.noc = q
 	_, err = eng.AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC")

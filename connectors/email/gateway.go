@@ -14,6 +14,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // GatewayOptions configure a Gateway. Zero fields take the defaults.
@@ -42,7 +43,7 @@ type GatewayOptions struct {
 // recipient. The commands of staff are recorded with the mail and run
 // later, through the outbox (CommandRunner).
 type Gateway struct {
-	eng  *core.Engine
+	eng  *engine.Engine
 	bot  *bot.Bot
 	opts GatewayOptions
 
@@ -52,7 +53,7 @@ type Gateway struct {
 }
 
 // NewGateway returns a gateway over eng; b reads the quoted text of mail.
-func NewGateway(eng *core.Engine, b *bot.Bot, opts GatewayOptions) *Gateway {
+func NewGateway(eng *engine.Engine, b *bot.Bot, opts GatewayOptions) *Gateway {
 	if opts.Domain == "" {
 		opts.Domain = "localhost"
 	}
@@ -167,7 +168,7 @@ func (s Status) String() string {
 // Result is what became of one delivery.
 type Result struct {
 	Status  Status
-	Outcome core.MailOutcome // when the engine took the mail
+	Outcome engine.MailOutcome // when the engine took the mail
 	Ticket  int64
 	Text    string // for the peer: the SMTP reply text, the mailgate's stderr
 }
@@ -203,10 +204,10 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 	for _, v := range m.Loop {
 		if strings.EqualFold(v, g.opts.Domain) {
 			log.Info("mail dropped: it carries our loop header", "message_id", m.MessageID, "queue", d.Route.Queue)
-			return Result{Status: Delivered, Outcome: core.MailLooped, Text: "our own mail: dropped"}
+			return Result{Status: Delivered, Outcome: engine.MailLooped, Text: "our own mail: dropped"}
 		}
 	}
-	in := core.MailInput{QueueID: d.Route.QueueID, Action: d.Route.Action, Ticket: d.Route.Ticket, Subject: m.Subject,
+	in := engine.MailInput{QueueID: d.Route.QueueID, Action: d.Route.Action, Ticket: d.Route.Ticket, Subject: m.Subject,
 		MessageID: m.MessageID, Auto: m.Auto}
 	// As RT does: a message without a From is nobody's, and is not
 	// answered (the envelope sender, Sender and Reply-To are not its author).
@@ -264,15 +265,15 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 		r.Ticket = res.Ticket.ID
 	}
 	switch res.Outcome {
-	case core.MailCreated:
+	case engine.MailCreated:
 		r.Text = fmt.Sprintf("opened ticket #%d", r.Ticket)
-	case core.MailAdded:
+	case engine.MailAdded:
 		r.Text = fmt.Sprintf("recorded on ticket #%d", r.Ticket)
-	case core.MailDuplicate:
+	case engine.MailDuplicate:
 		r.Text = fmt.Sprintf("already recorded on ticket #%d", r.Ticket)
-	case core.MailLooped:
+	case engine.MailLooped:
 		r.Text = "our own mail: dropped"
-	case core.MailRefused:
+	case engine.MailRefused:
 		r.Text = "refused: " + res.Reason
 	}
 	log.Info("mail received", "outcome", res.Outcome, "ticket", r.Ticket, "queue", d.Route.Queue, "action", in.Action,
@@ -284,19 +285,19 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 // authenticate says whether the message's From is proven: by the SMTP
 // session's sign-in, by the operator's trust, or by a trusted server's
 // Authentication-Results.
-func (g *Gateway) authenticate(m *Message, d Delivery) core.MailAuth {
+func (g *Gateway) authenticate(m *Message, d Delivery) engine.MailAuth {
 	if m.FromCount > 1 {
-		return core.MailAuth{How: "the message names more than one sender in From"}
+		return engine.MailAuth{How: "the message names more than one sender in From"}
 	}
 	var signedIn string
 	if u := d.SignedIn; u != nil {
 		if u.Email != "" && strings.EqualFold(u.Email, m.From.Address) {
-			return core.MailAuth{Verified: true, How: "smtp-auth"}
+			return engine.MailAuth{Verified: true, How: "smtp-auth"}
 		}
 		signedIn = fmt.Sprintf("signed in over SMTP as %s, not as the owner of %s; ", u.Name, m.From.Address)
 	}
 	if g.opts.Trust.From {
-		return core.MailAuth{Verified: true, How: "trusted"}
+		return engine.MailAuth{Verified: true, How: "trusted"}
 	}
 	a := g.opts.Trust.Verify(m.AuthResults, m.From.Address)
 	if !a.Verified {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 func attachment(t *testing.T, txn *core.Transaction, name string) *core.Attachment {
@@ -31,7 +32,7 @@ func TestGatewayCreateAndReplyInThread(t *testing.T) {
 	e := newEnv(t)
 	raw := corpus(t, "plain.eml")
 	r := e.deliverRaw("noc@example.net", raw) // a requester's mail needs nothing to vouch for it
-	if r.Status != Delivered || r.Outcome != core.MailCreated || r.Ticket != 1 {
+	if r.Status != Delivered || r.Outcome != engine.MailCreated || r.Ticket != 1 {
 		t.Fatalf("first mail: %+v", r)
 	}
 	txns := e.history(1)
@@ -51,7 +52,7 @@ func TestGatewayCreateAndReplyInThread(t *testing.T) {
 	r = e.deliver("noc@example.net", msg("Carol Customer <carol@example.org>", "Re: [NOC #1] core1 unreachable",
 		"It is back since 09:20, thanks!\n\nOn Mon, 2 Mar 2026 at 09:10, NOC <noc@example.net> wrote:\n> We are looking into it.\n",
 		"Message-ID: <re-1@mail.example.org>"))
-	if r.Status != Delivered || r.Outcome != core.MailAdded || r.Ticket != 1 {
+	if r.Status != Delivered || r.Outcome != engine.MailAdded || r.Ticket != 1 {
 		t.Fatalf("reply: %+v", r)
 	}
 	txns = e.history(1)
@@ -66,7 +67,7 @@ func TestGatewayCreateAndReplyInThread(t *testing.T) {
 	}
 	// The same delivery again (an MTA that did not hear our answer).
 	if r := e.deliver("noc@example.net", msg("carol@example.org", "Re: [NOC #1] core1 unreachable", "again",
-		"Message-ID: <re-1@mail.example.org>")); r.Outcome != core.MailDuplicate {
+		"Message-ID: <re-1@mail.example.org>")); r.Outcome != engine.MailDuplicate {
 		t.Errorf("retried delivery: %+v", r)
 	}
 }
@@ -75,7 +76,7 @@ func TestGatewayMIME(t *testing.T) {
 	e := newEnv(t)
 	raw := corpus(t, "attachments.eml")
 	r := e.deliver("noc@example.net", raw)
-	if r.Outcome != core.MailCreated {
+	if r.Outcome != engine.MailCreated {
 		t.Fatalf("%+v", r)
 	}
 	txn := e.history(r.Ticket)[0]
@@ -122,7 +123,7 @@ func TestGatewaySizeLimit(t *testing.T) {
 	raw = append(raw, []byte("--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: application/octet-stream; name=big.bin\r\n"+
 		"Content-Transfer-Encoding: base64\r\n\r\n"+big+"\r\n--b--\r\n")...)
 	r := e.deliver("noc@example.net", raw)
-	if r.Outcome != core.MailCreated {
+	if r.Outcome != engine.MailCreated {
 		t.Fatalf("%+v", r)
 	}
 	txns := e.history(r.Ticket)
@@ -149,16 +150,16 @@ func TestGatewayRouting(t *testing.T) {
 		name, to string
 		raw      []byte
 		want     int64
-		outcome  core.MailOutcome
+		outcome  engine.MailOutcome
 	}{
-		{"plus address", "noc+2@example.net", msg("carol@example.org", "Re: [NOC #1]", "x", "Message-ID: <r1@x>"), 2, core.MailAdded},
-		{"In-Reply-To", "noc@example.net", msg("carol@example.org", "no tag", "x", "Message-ID: <r2@x>", "In-Reply-To: <ticketd.1.3.aa@example.net>"), 1, core.MailAdded},
+		{"plus address", "noc+2@example.net", msg("carol@example.org", "Re: [NOC #1]", "x", "Message-ID: <r1@x>"), 2, engine.MailAdded},
+		{"In-Reply-To", "noc@example.net", msg("carol@example.org", "no tag", "x", "Message-ID: <r2@x>", "In-Reply-To: <ticketd.1.3.aa@example.net>"), 1, engine.MailAdded},
 		{"References, newest known first", "noc@example.net", msg("carol@example.org", "Re: [NOC #2]", "x", "Message-ID: <r3@x>",
-			"References: <c2@x> <ticketd.1.3.aa@example.net> <unknown@x>"), 1, core.MailAdded},
-		{"subject tag", "noc@example.net", msg("carol@example.org", "AW: [NOC #2] second", "x", "Message-ID: <r4@x>"), 2, core.MailAdded},
-		{"tag made a link", "noc@example.net", corpus(t, "url-tag.eml"), 0, core.MailCreated},
-		{"comment address", "noc-comment+2@example.net", msg("alice@example.net", "note", "x", "Message-ID: <r5@x>"), 2, core.MailAdded},
-		{"no match", "noc@example.net", msg("carol@example.org", "something new", "x", "Message-ID: <r6@x>"), 0, core.MailCreated},
+			"References: <c2@x> <ticketd.1.3.aa@example.net> <unknown@x>"), 1, engine.MailAdded},
+		{"subject tag", "noc@example.net", msg("carol@example.org", "AW: [NOC #2] second", "x", "Message-ID: <r4@x>"), 2, engine.MailAdded},
+		{"tag made a link", "noc@example.net", corpus(t, "url-tag.eml"), 0, engine.MailCreated},
+		{"comment address", "noc-comment+2@example.net", msg("alice@example.net", "note", "x", "Message-ID: <r5@x>"), 2, engine.MailAdded},
+		{"no match", "noc@example.net", msg("carol@example.org", "something new", "x", "Message-ID: <r6@x>"), 0, engine.MailCreated},
 	} {
 		r := e.deliver(c.to, c.raw)
 		if r.Status != Delivered || r.Outcome != c.outcome || (c.want != 0 && r.Ticket != c.want) {
@@ -185,7 +186,7 @@ func TestGatewayRouting(t *testing.T) {
 	// No Message-ID: one is made up from the bytes, so a retry is recognised.
 	raw := corpus(t, "no-message-id.eml")
 	first, again := e.deliver("noc@example.net", raw), e.deliver("noc@example.net", raw)
-	if first.Outcome != core.MailCreated || again.Outcome != core.MailDuplicate || again.Ticket != first.Ticket {
+	if first.Outcome != engine.MailCreated || again.Outcome != engine.MailDuplicate || again.Ticket != first.Ticket {
 		t.Errorf("without Message-ID: %+v then %+v", first, again)
 	}
 }
@@ -199,7 +200,7 @@ func TestGatewayCommands(t *testing.T) {
 	}
 	raw := bytes.Replace(corpus(t, "commands.eml"), []byte("[NOC #42]"), []byte("[NOC #1]"), 1)
 	r = e.deliver("noc@example.net", raw)
-	if r.Outcome != core.MailAdded || r.Ticket != 1 {
+	if r.Outcome != engine.MailAdded || r.Ticket != 1 {
 		t.Fatalf("%+v", r)
 	}
 	if n := outboxCount(e, core.OutboxMailCommands); n != 1 {
@@ -223,7 +224,7 @@ func TestGatewayCommands(t *testing.T) {
 	}
 	// Only commands, with a quote: recorded for staff, not sent as a reply.
 	r = e.deliver("noc@example.net", msg("alice@example.net", "Re: [NOC #1]", "/resolve\n\n> old text\n", "Message-ID: <a2@x>"))
-	if r.Outcome != core.MailAdded {
+	if r.Outcome != engine.MailAdded {
 		t.Fatalf("%+v", r)
 	}
 	e.drain()
@@ -232,12 +233,12 @@ func TestGatewayCommands(t *testing.T) {
 		t.Errorf("commands only: %s then %s", txns[len(txns)-2].Type, l.Type)
 	}
 	// A failing command: the sender is told by mail, once.
-	before := outboxCount(e, core.OutboxMailNotice)
+	before := outboxCount(e, engine.OutboxMailNotice)
 	for i := 0; i < 2; i++ {
 		e.deliver("noc@example.net", msg("alice@example.net", "Re: [NOC #1]", "/frobnicate\nhello", "Message-ID: <a3@x>"))
 		e.drain()
 	}
-	if outboxCount(e, core.OutboxMailNotice) != before+1 {
+	if outboxCount(e, engine.OutboxMailNotice) != before+1 {
 		t.Errorf("a failed command is reported once")
 	}
 	// Not staff: the lines are text.
@@ -249,7 +250,7 @@ func TestGatewayCommands(t *testing.T) {
 	e.drain()
 	info, _ = e.eng.Show(e.ctx, core.RootID, 1)
 	txns = e.history(1)
-	if l := txns[len(txns)-1]; r.Outcome != core.MailAdded || string(l.Attachments[0].Content) != "/take\nplease" || info.Ticket.OwnerID != e.alice {
+	if l := txns[len(txns)-1]; r.Outcome != engine.MailAdded || string(l.Attachments[0].Content) != "/take\nplease" || info.Ticket.OwnerID != e.alice {
 		t.Errorf("commands from a requester are text: %+v %q", r, l.Attachments[0].Content)
 	}
 }
@@ -272,12 +273,12 @@ func TestGatewayLoopsAutoAndRefusals(t *testing.T) {
 	e := newEnv(t)
 	e.deliver("noc@example.net", corpus(t, "plain.eml"))
 	e.must(e.eng.RecordMailSent(e.ctx, core.MailMessage{MessageID: "ticketd.42.7.a1b2c3@example.net", TicketID: 1}))
-	if r := e.deliver("noc@example.net", corpus(t, "loop.eml")); r.Status != Delivered || r.Outcome != core.MailLooped {
+	if r := e.deliver("noc@example.net", corpus(t, "loop.eml")); r.Status != Delivered || r.Outcome != engine.MailLooped {
 		t.Errorf("our loop header: %+v", r)
 	}
 	// A bounce of our mail lands on its ticket, for staff only.
 	r := e.deliver("noc@example.net", corpus(t, "bounce.eml"))
-	if r.Outcome != core.MailAdded || r.Ticket != 1 {
+	if r.Outcome != engine.MailAdded || r.Ticket != 1 {
 		t.Fatalf("bounce: %+v", r)
 	}
 	txns := e.history(1)
@@ -286,7 +287,7 @@ func TestGatewayLoopsAutoAndRefusals(t *testing.T) {
 	}
 	// Auto-generated mail opening a ticket: recorded, no autoreply.
 	r = e.deliver("noc@example.net", corpus(t, "precedence-bulk.eml"))
-	if r.Outcome != core.MailCreated {
+	if r.Outcome != engine.MailCreated {
 		t.Fatalf("%+v", r)
 	}
 	e.must(e.store.View(e.ctx, func(tx core.Tx) error {
@@ -309,7 +310,7 @@ func TestGatewayLoopsAutoAndRefusals(t *testing.T) {
 	}))
 	// A stranger writing to someone else's ticket is refused, politely.
 	r = e.deliver("noc@example.net", msg("mallory@example.org", "Re: [NOC #1]", "let me in", "Message-ID: <m@x>"))
-	if r.Status != Delivered || r.Outcome != core.MailRefused || outboxCount(e, core.OutboxMailRefused) != 1 {
+	if r.Status != Delivered || r.Outcome != engine.MailRefused || outboxCount(e, engine.OutboxMailRefused) != 1 {
 		t.Errorf("refused: %+v", r)
 	}
 	if _, err := e.eng.MailSender(e.ctx, "mallory@example.org"); !core.IsCode(err, core.CodeNotFound) {

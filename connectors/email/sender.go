@@ -15,6 +15,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // SenderName is the Name of the mail sender in deliveries.
@@ -43,7 +44,7 @@ type SenderOptions struct {
 // staff watching who want mail, refusals and notices. A target is
 // "kind:address", one mail per recipient.
 type Sender struct {
-	eng   *core.Engine
+	eng   *engine.Engine
 	opts  SenderOptions
 	relay *relay
 }
@@ -51,7 +52,7 @@ type Sender struct {
 var _ core.Sender = (*Sender)(nil)
 
 // NewSender returns the mail sender over eng, sending through the relay.
-func NewSender(eng *core.Engine, opts SenderOptions) (*Sender, error) {
+func NewSender(eng *engine.Engine, opts SenderOptions) (*Sender, error) {
 	if opts.Domain == "" {
 		opts.Domain = "localhost"
 	}
@@ -112,7 +113,7 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 		return fmt.Errorf("delivery %d came without its outbox message", d.ID)
 	}
 	kind, addr, ok := strings.Cut(d.Target, ":")
-	if !ok || !slices.Contains(core.MailKinds, kind) || !cleanAddress(addr) {
+	if !ok || !slices.Contains(engine.MailKinds, kind) || !cleanAddress(addr) {
 		return &core.PermanentError{Err: fmt.Errorf("mail target %q is not kind:address", d.Target)}
 	}
 	out, err := s.compose(ctx, d.Message, kind, addr)
@@ -155,7 +156,7 @@ func displayName(u *core.User) string {
 
 // compose writes the mail of one kind about an outbox message to addr.
 func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr string) (*outgoing, error) {
-	if m.Kind == core.OutboxMailRefused || m.Kind == core.OutboxMailNotice || m.Kind == core.OutboxMailDigest {
+	if m.Kind == engine.OutboxMailRefused || m.Kind == engine.OutboxMailNotice || m.Kind == engine.OutboxMailDigest {
 		return s.composeNotice(ctx, m, kind, addr)
 	}
 	mc, err := s.eng.MailContextOf(ctx, m, kind)
@@ -179,7 +180,7 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 			files = append(files, a)
 		}
 	}
-	if mc.Transaction.Type == core.TxnReminder {
+	if mc.Transaction.Type == engine.TxnReminder {
 		text = mc.Transaction.Data // what the reminder says
 	}
 	owner := "nobody"
@@ -209,11 +210,11 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 		queueAddr = s.opts.From
 	}
 	from := queueAddr
-	if kind == core.MailKindComment && q.CommentAddress != "" {
+	if kind == engine.MailKindComment && q.CommentAddress != "" {
 		from = q.CommentAddress
 	}
 	fromName := q.Name
-	if kind == core.MailKindCorrespond || kind == core.MailKindComment {
+	if kind == engine.MailKindCorrespond || kind == engine.MailKindComment {
 		fromName = displayName(mc.Actor) + " via " + q.Name
 	}
 	o := &outgoing{messageID: fmt.Sprintf("ticketd.%d.%d.%s@%s", t.ID, mc.Transaction.ID, shortHash(kind, strings.ToLower(addr)), s.opts.Domain)}
@@ -232,7 +233,7 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 		}
 	}
 	auto := "auto-generated"
-	if kind == core.MailKindAutoreply {
+	if kind == engine.MailKindAutoreply {
 		// RFC 3834: answers sent by a program go from the null sender.
 		auto = "auto-replied"
 	} else {
@@ -268,7 +269,7 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 
 // composeNotice writes a refusal or the results of commands.
 func (s *Sender) composeNotice(ctx context.Context, m *core.OutboxMessage, kind, addr string) (*outgoing, error) {
-	n, err := core.DecodeMailNotice(m)
+	n, err := engine.DecodeMailNotice(m)
 	if err != nil {
 		return nil, &core.PermanentError{Err: err}
 	}

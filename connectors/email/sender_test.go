@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketd/ticketd/connectors/email/emailtest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // withSender adds the mail sender, relaying to sink.
@@ -56,7 +57,7 @@ func TestSenderConversation(t *testing.T) {
 	sink := emailtest.New(t, emailtest.Options{})
 	e := newEnv(t, withSender(sink, RelayOptions{}))
 	r := e.deliver("noc@example.net", corpus(t, "plain.eml"))
-	if r.Outcome != core.MailCreated {
+	if r.Outcome != engine.MailCreated {
 		t.Fatalf("%+v", r)
 	}
 	e.drain()
@@ -87,7 +88,7 @@ func TestSenderConversation(t *testing.T) {
 	// The customer answers it, without the tag: our Message-ID finds the ticket.
 	reply := msg("carol@example.org", "Re: core1 unreachable", "Thanks, all good.\n",
 		"Message-ID: <thanks@example.org>", "In-Reply-To: <"+ans.MessageID+">", "References: <"+ans.MessageID+">")
-	if r := e.deliver("noc@example.net", reply); r.Outcome != core.MailAdded || r.Ticket != 1 {
+	if r := e.deliver("noc@example.net", reply); r.Outcome != engine.MailAdded || r.Ticket != 1 {
 		t.Errorf("reply to our mail: %+v", r)
 	}
 	e.drain()
@@ -97,7 +98,7 @@ func TestSenderConversation(t *testing.T) {
 		t.Errorf("the customer's reply went to %d more, want 1 (the owner)", n-2)
 	}
 	// Our own mail, delivered back to us: dropped.
-	if r := e.deliver("noc@example.net", raw.Data); r.Outcome != core.MailLooped {
+	if r := e.deliver("noc@example.net", raw.Data); r.Outcome != engine.MailLooped {
 		t.Errorf("our mail back: %+v", r)
 	}
 }
@@ -137,7 +138,7 @@ func TestSenderRecipients(t *testing.T) {
 		t.Errorf("comment: %+v\n%s", m, raw.Data)
 	}
 	// A queue's template.
-	_, err = e.eng.SetMailTemplate(e.ctx, core.RootID, "NOC", core.MailKindCorrespond,
+	_, err = e.eng.SetMailTemplate(e.ctx, core.RootID, "NOC", engine.MailKindCorrespond,
 		"Subject: Re: {{.Ticket.Subject}}\nX-Team: Network\n\n{{.Actor}} says:\n{{.Text}}\n")
 	e.must(err)
 	_, err = e.eng.Reply(e.ctx, e.alice, 1, core.Content{Body: "fixed"})
@@ -171,7 +172,7 @@ func TestSenderRefusalAndNotice(t *testing.T) {
 		t.Errorf("notice: %q", m.Text)
 	}
 	// The refusal, delivered back to us, is our own mail.
-	if r := e.deliver("noc@example.net", raw.Data); r.Outcome != core.MailLooped {
+	if r := e.deliver("noc@example.net", raw.Data); r.Outcome != engine.MailLooped {
 		t.Errorf("refusal back: %+v", r)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"text/template"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // DefaultTemplates are the built-in texts of each kind of mail, used where
@@ -15,7 +16,7 @@ import (
 // Reply-To and X- fields optional), a blank line and the body, executed
 // with core.MailTemplateData.
 var DefaultTemplates = map[string]string{
-	core.MailKindAutoreply: `Subject: {{.Tag}} AutoReply: {{.Ticket.Subject}}
+	engine.MailKindAutoreply: `Subject: {{.Tag}} AutoReply: {{.Ticket.Subject}}
 
 Hello,
 
@@ -32,26 +33,26 @@ Thank you,
 -------------------------------------------------------------------------
 {{.Text}}
 `,
-	core.MailKindCreate: `Subject: {{.Tag}} New ticket: {{.Ticket.Subject}}
+	engine.MailKindCreate: `Subject: {{.Tag}} New ticket: {{.Ticket.Subject}}
 
 {{.Actor}} opened {{.Tag}} in queue {{.Ticket.Queue}} (priority {{.Ticket.Priority}}):
 
 {{.Text}}
 `,
-	core.MailKindCorrespond: `Subject: {{.Tag}} {{.Ticket.Subject}}
+	engine.MailKindCorrespond: `Subject: {{.Tag}} {{.Ticket.Subject}}
 
 {{.Text}}
 
 -- 
 {{.Actor}}, {{.Ticket.Queue}}. Ticket {{.Tag}} is {{.Ticket.Status}}; reply to this message to add to it.
 `,
-	core.MailKindComment: `Subject: {{.Tag}} [Comment] {{.Ticket.Subject}}
+	engine.MailKindComment: `Subject: {{.Tag}} [Comment] {{.Ticket.Subject}}
 
 {{.Actor}} commented on {{.Tag}}. This is a comment: it is not sent to the requester.
 
 {{.Text}}
 `,
-	core.MailKindRefused: `Subject: Re: {{.Ticket.Subject}}
+	engine.MailKindRefused: `Subject: Re: {{.Ticket.Subject}}
 
 Hello,
 
@@ -62,13 +63,13 @@ another way.
 
 {{.Ticket.Queue}}
 `,
-	core.MailKindNotice: `Subject: {{.Ticket.Subject}}
+	engine.MailKindNotice: `Subject: {{.Ticket.Subject}}
 
 The commands at the top of your message were run; some did not work:
 
 {{.Text}}
 `,
-	core.MailKindUnverified: `Subject: Unauthenticated mail in your name: {{.Ticket.Subject}}
+	engine.MailKindUnverified: `Subject: Unauthenticated mail in your name: {{.Ticket.Subject}}
 
 Hello,
 
@@ -85,13 +86,13 @@ If you did not, someone is using your address.
 
 {{.Ticket.Queue}}
 `,
-	core.MailKindReminder: `Subject: Reminder: {{.Ticket.Subject}}
+	engine.MailKindReminder: `Subject: Reminder: {{.Ticket.Subject}}
 
 {{.Text}}
 
 {{.Ticket.Queue}} ticket {{.Tag}}, {{.Ticket.Status}}, owner {{.Ticket.Owner}}
 `,
-	core.MailKindDigest: `Subject: {{.Ticket.Subject}}
+	engine.MailKindDigest: `Subject: {{.Ticket.Subject}}
 
 Hello,
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
@@ -151,8 +152,8 @@ func TestEncryptedRoom(t *testing.T) {
 			if err := st.(interface{ Migrate(context.Context) error }).Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			eng := core.NewEngine(st, nil, core.Config{})
-			if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+			eng := engine.New(st, nil, core.Config{})
+			if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 				t.Fatal(err)
 			}
 			botLocal, _ := newBot(t)

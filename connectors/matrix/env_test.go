@@ -24,6 +24,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
 	"github.com/ticketd/ticketd/storage/storetest"
@@ -142,7 +143,7 @@ type env struct {
 	t     testing.TB
 	ctx   context.Context
 	clock *storetest.Clock
-	eng   *core.Engine
+	eng   *engine.Engine
 	bot   *bot.Bot
 	conn  *Connector
 	disp  *core.Dispatcher
@@ -176,14 +177,14 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	}
 	st := opts.store(t)
 	clock := storetest.NewClock()
-	eng := core.NewEngine(st, clock, core.Config{})
+	eng := engine.New(st, clock, core.Config{})
 	yes := true
 	addr := "alice@example.net"
-	alice, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
+	alice, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 

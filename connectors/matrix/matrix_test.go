@@ -18,12 +18,13 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // openTicket makes a ticket in the NOC queue and delivers its card.
 func (e *env) openTicket(subject string) (int64, *core.ChatThread) {
 	e.t.Helper()
-	t, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: subject})
+	t, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: subject})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func TestRateLimitIsRetryAfter(t *testing.T) {
 	needHomeserver(t)
 	ctx := context.Background()
 	account(t, floodUser)
-	b := bot.New(core.NewEngine(openSQLite(t), nil, core.Config{}), bot.Config{})
+	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}), bot.Config{})
 	c, err := New(b, Config{Homeserver: hs.url, User: floodUser, Password: password(floodUser), AutoJoin: JoinNever})
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +336,7 @@ func TestPermanentErrors(t *testing.T) {
 }
 
 func TestAppServiceTokenChecks(t *testing.T) {
-	b := bot.New(core.NewEngine(openSQLite(t), nil, core.Config{}), bot.Config{})
+	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}), bot.Config{})
 	c, err := New(b, Config{Homeserver: "http://127.0.0.1:1", User: asBot, AccessToken: asToken,
 		AppService: &AppServiceConfig{HSToken: hsToken}})
 	if err != nil {
@@ -388,8 +389,8 @@ func TestAppService(t *testing.T) {
 	needHomeserver(t)
 	ctx := context.Background()
 	st := openSQLite(t)
-	eng := core.NewEngine(st, nil, core.Config{})
-	if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	eng := engine.New(st, nil, core.Config{})
+	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	b := bot.New(eng, bot.Config{})
@@ -471,7 +472,7 @@ func TestDigest(t *testing.T) {
 // down at start), a post fails in a way the dispatcher tries again, never
 // given up as permanent.
 func TestNotStartedIsRetried(t *testing.T) {
-	b := bot.New(core.NewEngine(openSQLite(t), nil, core.Config{}), bot.Config{})
+	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}), bot.Config{})
 	c, err := New(b, Config{Homeserver: "http://127.0.0.1:1", User: "ticketd", Password: "x"})
 	if err != nil {
 		t.Fatal(err)

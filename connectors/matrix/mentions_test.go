@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -40,12 +41,12 @@ func TestUntakenReminderPings(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	sched := memory.NewScheduler()
 	e.eng.SetScheduler(sched, nil)
-	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	runner := engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
 	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
 		t.Fatal(err)
 	}
 	addr := "dave@example.net"
-	if _, err := e.eng.CreateUser(e.ctx, core.RootID, core.UserInput{Name: "dave", Email: &addr}); err != nil {
+	if _, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &addr}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"alice", "dave"} {
@@ -54,11 +55,11 @@ func TestUntakenReminderPings(t *testing.T) {
 		}
 	}
 	after, group := 10*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "edge2 down"})
+	tk, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: "edge2 down"})
 	if err != nil {
 		t.Fatal(err)
 	}

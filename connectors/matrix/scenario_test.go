@@ -5,6 +5,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"maunium.net/go/mautrix"
 )
 
@@ -18,8 +19,8 @@ func TestScenarios(t *testing.T) {
 	bottest.Run(t, func(t *testing.T) bottest.Harness { return &harness{newEnv(t, envOptions{})} })
 }
 
-func (h *harness) Engine() *core.Engine { return h.eng }
-func (h *harness) StaffID() int64       { return h.aliceID }
+func (h *harness) Engine() *engine.Engine { return h.eng }
+func (h *harness) StaffID() int64         { return h.aliceID }
 
 func (h *harness) user(who bottest.Who) *mautrix.Client {
 	if who == bottest.Staff {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkSlashCommands300(b *testing.B) {
 	e.clock = nil // the bench signs with the real time
 	e.conn.cfg.Clock = core.SystemClock{}
 	for i := 0; i < tickets; i++ {
-		if _, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: fmt.Sprintf("bench %d", i)}); err != nil {
+		if _, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: fmt.Sprintf("bench %d", i)}); err != nil {
 			b.Fatal(err)
 		}
 	}

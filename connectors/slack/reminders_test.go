@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -17,7 +18,7 @@ func TestReminders(t *testing.T) {
 	e := newEnv(t, nil)
 	sched := memory.NewScheduler()
 	e.eng.SetScheduler(sched, nil)
-	runner := core.NewReminderRunner(e.eng, sched, e.clock, nil, core.ReminderRunnerConfig{})
+	runner := engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
 	tick := func(d time.Duration) {
 		t.Helper()
 		e.clock.Advance(d)
@@ -36,7 +37,7 @@ func TestReminders(t *testing.T) {
 		t.Fatal(err)
 	}
 	daveAddr := "dave@example.net"
-	if _, err := e.eng.CreateUser(e.ctx, core.RootID, core.UserInput{Name: "dave", Email: &daveAddr}); err != nil {
+	if _, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &daveAddr}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"alice", "dave"} {
@@ -45,11 +46,11 @@ func TestReminders(t *testing.T) {
 		}
 	}
 	after, group := 10*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "edge2 down"})
+	tk, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: "edge2 down"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestReminders(t *testing.T) {
 		t.Fatalf("take line: %+v", lines)
 	}
 	e.slack.take()
-	if _, err := e.eng.SetDigest(e.ctx, alice.ID, "me", core.DigestInput{Via: "chat", At: "08:00", Platform: "slack",
+	if _, err := e.eng.SetDigest(e.ctx, alice.ID, "me", engine.DigestInput{Via: "chat", At: "08:00", Platform: "slack",
 		Workspace: team, ChatUser: "UALICE"}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // harness runs the shared chat scenarios through Slack's wire format:
@@ -32,8 +33,8 @@ func TestScenarios(t *testing.T) {
 	})
 }
 
-func (h *harness) Engine() *core.Engine { return h.eng }
-func (h *harness) StaffID() int64       { return h.staffID }
+func (h *harness) Engine() *engine.Engine { return h.eng }
+func (h *harness) StaffID() int64         { return h.staffID }
 
 func (h *harness) user(who bottest.Who) string {
 	if who == bottest.Staff {

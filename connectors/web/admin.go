@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // ---- me and users ----
@@ -36,7 +37,7 @@ func (a *API) createUser(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	u, err := a.eng.CreateUser(c.ctx, c.actor(), core.UserInput{Name: req.Name, Email: req.Email,
+	u, err := a.eng.CreateUser(c.ctx, c.actor(), engine.UserInput{Name: req.Name, Email: req.Email,
 		RealName: req.RealName, Privileged: req.Privileged, Disabled: req.Disabled})
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ func (a *API) patchUser(c *call) error {
 	if req.Name != "" && req.Name != name {
 		return invalid("field name cannot change a user's name; leave it out")
 	}
-	u, err := a.eng.UpdateUser(c.ctx, c.actor(), core.UserInput{Name: name, Email: req.Email,
+	u, err := a.eng.UpdateUser(c.ctx, c.actor(), engine.UserInput{Name: name, Email: req.Email,
 		RealName: req.RealName, Privileged: req.Privileged, Disabled: req.Disabled})
 	if err != nil {
 		return err
@@ -90,8 +91,8 @@ func (a *API) listQueues(c *call) error {
 	return c.reply(http.StatusOK, out)
 }
 
-func queueInput(name string, req QueueRequest) core.QueueInput {
-	return core.QueueInput{Name: name, Description: req.Description, CorrespondAddress: req.CorrespondAddress,
+func queueInput(name string, req QueueRequest) engine.QueueInput {
+	return engine.QueueInput{Name: name, Description: req.Description, CorrespondAddress: req.CorrespondAddress,
 		CommentAddress: req.CommentAddress, SubjectTag: req.SubjectTag, Lifecycle: req.Lifecycle, Disabled: req.Disabled,
 		StatusMap: core.StatusMap(req.StatusMap)}
 }
@@ -196,7 +197,7 @@ func (a *API) grant(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	g, err := a.eng.Grant(c.ctx, c.actor(), core.GrantInput(req))
+	g, err := a.eng.Grant(c.ctx, c.actor(), engine.GrantInput(req))
 	if err != nil {
 		return err
 	}
@@ -214,7 +215,7 @@ func (a *API) revoke(c *call) error {
 			return invalid("unknown parameter %q; a grant is named by right, queue, user, group and role", k)
 		}
 	}
-	in := core.GrantInput{Right: q.Get("right"), Queue: q.Get("queue"), User: q.Get("user"), Group: q.Get("group"), Role: q.Get("role")}
+	in := engine.GrantInput{Right: q.Get("right"), Queue: q.Get("queue"), User: q.Get("user"), Group: q.Get("group"), Role: q.Get("role")}
 	if err := a.eng.Revoke(c.ctx, c.actor(), in); err != nil {
 		return err
 	}
@@ -308,7 +309,7 @@ func (a *API) createWebhook(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	w, err := a.eng.CreateWebhook(c.ctx, c.actor(), core.WebhookInput(req))
+	w, err := a.eng.CreateWebhook(c.ctx, c.actor(), engine.WebhookInput(req))
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Defaults for Options.
@@ -51,14 +52,14 @@ type Options struct {
 
 // API serves the REST API over an engine.
 type API struct {
-	eng  *core.Engine
+	eng  *engine.Engine
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
 }
 
 // New returns the API over eng.
-func New(eng *core.Engine, opts Options) *API {
+func New(eng *engine.Engine, opts Options) *API {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}

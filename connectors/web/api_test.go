@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 func TestAuth(t *testing.T) {
@@ -34,7 +35,7 @@ func TestAuth(t *testing.T) {
 		}
 	})
 	t.Run("bad token", func(t *testing.T) {
-		for _, tok := range []string{"nonsense", core.TokenPrefix + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", alice.token + "x"} {
+		for _, tok := range []string{"nonsense", engine.TokenPrefix + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", alice.token + "x"} {
 			r := e.do(tok, "GET", "/api/v1/me", nil)
 			expectError(t, r, 401, "unauthorized")
 			if got := r.header.Get("WWW-Authenticate"); !strings.Contains(got, "invalid_token") {
@@ -78,7 +79,7 @@ func TestAuth(t *testing.T) {
 	t.Run("disabled user", func(t *testing.T) {
 		carol := e.staff("carol")
 		yes := true
-		if _, err := e.eng.UpdateUser(e.ctx, core.RootID, core.UserInput{Name: "carol", Disabled: &yes}); err != nil {
+		if _, err := e.eng.UpdateUser(e.ctx, core.RootID, engine.UserInput{Name: "carol", Disabled: &yes}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := carol.client.Me(e.ctx)
@@ -328,10 +329,10 @@ func TestSearchPagination(t *testing.T) {
 	if len(p.Tickets) != 8 || p.Tickets[0].ID < p.Tickets[7].ID || p.Next != nil {
 		t.Fatalf("default search: %d tickets", len(p.Tickets))
 	}
-	for _, q := range []string{"limit=0", "limit=x", "offset=-1", fmt.Sprintf("limit=%d", core.MaxSearchLimit+1), "q=colour:red", "q=%22open"} {
+	for _, q := range []string{"limit=0", "limit=x", "offset=-1", fmt.Sprintf("limit=%d", engine.MaxSearchLimit+1), "q=colour:red", "q=%22open"} {
 		expectError(t, e.do(alice.token, "GET", "/api/v1/tickets?"+q, nil), 400, "invalid")
 	}
-	r = e.do(alice.token, "GET", fmt.Sprintf("/api/v1/tickets?limit=%d", core.MaxSearchLimit), nil)
+	r = e.do(alice.token, "GET", fmt.Sprintf("/api/v1/tickets?limit=%d", engine.MaxSearchLimit), nil)
 	if r.status != 200 {
 		t.Fatalf("max limit: %d %s", r.status, r.body)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
@@ -44,7 +45,7 @@ type env struct {
 	tb    testing.TB
 	ctx   context.Context
 	store core.Store
-	eng   *core.Engine
+	eng   *engine.Engine
 	api   *API
 	srv   *httptest.Server
 	logs  *syncBuffer
@@ -87,7 +88,7 @@ func newEnv(tb testing.TB, st core.Store, opts ...func(*Options)) *env {
 // newEnvConfig is newEnv with an engine configured by cfg.
 func newEnvConfig(tb testing.TB, st core.Store, cfg core.Config, opts ...func(*Options)) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), store: st, eng: core.NewEngine(st, nil, cfg), logs: &syncBuffer{}}
+	e := &env{tb: tb, ctx: context.Background(), store: st, eng: engine.New(st, nil, cfg), logs: &syncBuffer{}}
 	o := Options{
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
 		Observe: func(route string, status int, took time.Duration) {
@@ -129,7 +130,7 @@ func (e *env) requester(name string) *person { return e.person(name, false) }
 func (e *env) person(name string, privileged bool) *person {
 	e.tb.Helper()
 	email := name + "@example.net"
-	u, err := e.eng.CreateUser(e.ctx, core.RootID, core.UserInput{Name: name, Email: &email, Privileged: &privileged})
+	u, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: &privileged})
 	if err != nil {
 		e.tb.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // TestErrorStatus checks the mapping of every engine code to a status.
@@ -62,7 +63,7 @@ func TestBadRequests(t *testing.T) {
 	tk := must[*Ticket](t)(alice.client.CreateTicket(e.ctx, CreateTicketRequest{Subject: "target", Requestors: []string{"x@example.org"}}))
 	tpath := fmt.Sprintf("/api/v1/tickets/%d", tk.ID)
 	countTickets := func() int {
-		res, err := e.eng.Search(e.ctx, core.RootID, "status:any", core.MaxSearchLimit, 0)
+		res, err := e.eng.Search(e.ctx, core.RootID, "status:any", engine.MaxSearchLimit, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // The request decoding of create and patch, fuzzed through the whole API on
@@ -40,7 +41,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	e := newEnv(f, openPostgres(f)) // the stricter store: it refuses NUL and invalid UTF-8
 	alice := e.staff("alice")
 	e.staff("bob")
-	t, err := e.eng.Create(e.ctx, alice.ID, core.CreateInput{Subject: "fuzz target"})
+	t, err := e.eng.Create(e.ctx, alice.ID, engine.CreateInput{Subject: "fuzz target"})
 	if err != nil {
 		f.Fatal(err)
 	}

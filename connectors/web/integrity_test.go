@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // TestDuplicateKeys: a body with a key given twice in one object, at any
@@ -18,7 +19,7 @@ func TestDuplicateKeys(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, openSQLite(t))
 	alice := e.staff("alice")
-	tk, err := e.eng.Create(e.ctx, alice.ID, core.CreateInput{Subject: "target"})
+	tk, err := e.eng.Create(e.ctx, alice.ID, engine.CreateInput{Subject: "target"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,12 +86,12 @@ func TestQueueStatusMap(t *testing.T) {
 		}
 	}
 	intake := "intake"
-	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, core.QueueInput{Name: "NOC", Lifecycle: &intake}); err != nil {
+	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &intake}); err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
 	for range 2 {
-		tk, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Queue: "NOC", Subject: "to sort", Status: "triage"})
+		tk, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Queue: "NOC", Subject: "to sort", Status: "triage"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +180,7 @@ func TestCreateQueueInSubject(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, openSQLite(t))
 	alice := e.staff("alice")
-	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Reminders: a ticket's reminders, a queue's reminder policy and a user's
@@ -114,7 +115,7 @@ func (a *API) deleteReminder(c *call) error {
 	return c.noContent()
 }
 
-func policyJSON(p *core.QueueReminderPolicy) ReminderPolicy {
+func policyJSON(p *engine.QueueReminderPolicy) ReminderPolicy {
 	return ReminderPolicy{Queue: p.Queue, UntakenAfter: p.UntakenAfter.String(), UntakenEvery: p.UntakenEvery.String(),
 		OnDutyGroup: p.OnDutyGroup, StalledAfter: p.StalledAfter.String()}
 }
@@ -132,7 +133,7 @@ func (a *API) patchReminderPolicy(c *call) error {
 	if err := a.decode(c, &req, body{patch: true}); err != nil {
 		return err
 	}
-	var in core.ReminderPolicyInput
+	var in engine.ReminderPolicyInput
 	for _, f := range []struct {
 		name string
 		v    *string
@@ -165,7 +166,7 @@ func (a *API) putDigest(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	p, err := a.eng.SetDigest(c.ctx, c.actor(), c.r.PathValue("name"), core.DigestInput{Via: req.Via, At: req.At,
+	p, err := a.eng.SetDigest(c.ctx, c.actor(), c.r.PathValue("name"), engine.DigestInput{Via: req.Via, At: req.At,
 		TimeZone: req.TimeZone, Platform: req.Platform, Workspace: req.Workspace, ChatUser: req.ChatUser})
 	if err != nil {
 		return err

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 func TestReminderAPI(t *testing.T) {
 	e := newEnv(t, openSQLite(t))
 	alice := e.staff("alice")
-	tk := must[*core.Ticket](t)(e.eng.Create(e.ctx, alice.ID, core.CreateInput{Subject: "BGP flap on edge2"}))
+	tk := must[*core.Ticket](t)(e.eng.Create(e.ctx, alice.ID, engine.CreateInput{Subject: "BGP flap on edge2"}))
 	when := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
 	path := fmt.Sprintf("/api/v1/tickets/%d/reminders", tk.ID)
 

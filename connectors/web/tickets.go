@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // ---- create, read, search, update ----
@@ -25,7 +26,7 @@ func (a *API) createTicket(c *call) error {
 	if err != nil {
 		return err
 	}
-	in := core.CreateInput{
+	in := engine.CreateInput{
 		Queue: req.Queue, Subject: req.Subject, Requestors: req.Requestors, Cc: req.Cc, AdminCc: req.AdminCc,
 		Owner: req.Owner, Status: req.Status, Priority: req.Priority, FinalPriority: req.FinalPriority, TimeEstimated: req.TimeEstimated,
 		Content: content, QueueInSubject: req.QueueInSubject,
@@ -205,7 +206,7 @@ func (a *API) replyTicket(c *call, status int, t *core.Ticket) error {
 
 // replyInfo answers with ticket t as the caller sees it (info), or, when
 // they may not see it (info nil), with what was done to it.
-func (a *API) replyInfo(c *call, status int, t *core.Ticket, info *core.TicketInfo) error {
+func (a *API) replyInfo(c *call, status int, t *core.Ticket, info *engine.TicketInfo) error {
 	var v any
 	var err error
 	switch {
@@ -240,18 +241,18 @@ type do func(ctx context.Context, actor, id int64) (*core.Ticket, error)
 
 // actions is the table of ticket actions, in the order they are documented.
 var actions = []action{
-	{"take", simple((*core.Engine).Take)},
-	{"untake", simple((*core.Engine).Untake)},
-	{"steal", simple((*core.Engine).Steal)},
+	{"take", simple((*engine.Engine).Take)},
+	{"untake", simple((*engine.Engine).Untake)},
+	{"steal", simple((*engine.Engine).Steal)},
 	{"give", prepareGive},
-	{core.VerbOpen, status(core.VerbOpen)},
-	{core.VerbStall, status(core.VerbStall)},
-	{core.VerbResolve, status(core.VerbResolve)},
-	{core.VerbReject, status(core.VerbReject)},
-	{core.VerbReopen, status(core.VerbReopen)},
-	{core.VerbDelete, status(core.VerbDelete)},
-	{"reply", message((*core.Engine).Reply)},
-	{"comment", message((*core.Engine).Comment)},
+	{engine.VerbOpen, status(engine.VerbOpen)},
+	{engine.VerbStall, status(engine.VerbStall)},
+	{engine.VerbResolve, status(engine.VerbResolve)},
+	{engine.VerbReject, status(engine.VerbReject)},
+	{engine.VerbReopen, status(engine.VerbReopen)},
+	{engine.VerbDelete, status(engine.VerbDelete)},
+	{"reply", message((*engine.Engine).Reply)},
+	{"comment", message((*engine.Engine).Comment)},
 	{"watchers", prepareWatcher},
 	{"links", prepareLink},
 	{"merge", prepareMerge},
@@ -313,7 +314,7 @@ func (a *API) change(c *call, id int64, fn do) error {
 }
 
 // simple actions take no body (an empty object is accepted).
-func simple(f func(*core.Engine, context.Context, int64, int64) (*core.Ticket, error)) func(*API, *call) (do, error) {
+func simple(f func(*engine.Engine, context.Context, int64, int64) (*core.Ticket, error)) func(*API, *call) (do, error) {
 	return func(a *API, c *call) (do, error) {
 		var none struct{}
 		if err := a.decode(c, &none, body{optional: true}); err != nil {
@@ -331,7 +332,7 @@ func status(verb string) func(*API, *call) (do, error) {
 		if err := a.decode(c, &req, body{optional: true}); err != nil {
 			return nil, err
 		}
-		opts := core.StatusOptions{Force: req.Force}
+		opts := engine.StatusOptions{Force: req.Force}
 		if strings.TrimSpace(req.Note) != "" {
 			opts.Note = &core.Content{Body: req.Note}
 		}
@@ -342,7 +343,7 @@ func status(verb string) func(*API, *call) (do, error) {
 }
 
 // message actions (reply, comment) carry content.
-func message(f func(*core.Engine, context.Context, int64, int64, core.Content) (*core.Ticket, error)) func(*API, *call) (do, error) {
+func message(f func(*engine.Engine, context.Context, int64, int64, core.Content) (*core.Ticket, error)) func(*API, *call) (do, error) {
 	return func(a *API, c *call) (do, error) {
 		var m Message
 		if err := a.decode(c, &m, body{upload: true}); err != nil {
@@ -677,7 +678,7 @@ func timePtr(t time.Time) *time.Time {
 }
 
 // ticketView renders a ticket for the caller.
-func (a *API) ticketView(c *call, info *core.TicketInfo) (Ticket, error) {
+func (a *API) ticketView(c *call, info *engine.TicketInfo) (Ticket, error) {
 	t := info.Ticket
 	n := a.namer(c)
 	n.users[info.Owner.ID] = info.Owner.Name
@@ -724,7 +725,7 @@ var defaultLifecycle = core.DefaultLifecycle()
 // offered lists the actions the viewer may take on the ticket now, from the
 // rights the engine computed for them and the queue's lifecycle. It is a
 // guide for user interfaces; the engine decides when an action is taken.
-func offered(info *core.TicketInfo, viewer *core.User) []string {
+func offered(info *engine.TicketInfo, viewer *core.User) []string {
 	can, t, me := info.Can, info.Ticket, viewer.ID
 	owned, mine := t.OwnerID != core.NobodyID, t.OwnerID == me
 	var lc *core.Lifecycle
@@ -742,18 +743,18 @@ func offered(info *core.TicketInfo, viewer *core.User) []string {
 	add("untake", owned && (mine || can[core.RightReassignTicket]))
 	add("steal", owned && !mine && can[core.RightStealTicket] && can[core.RightOwnTicket])
 	add("give", (modify || can[core.RightReassignTicket]) && (!owned || mine || can[core.RightReassignTicket]))
-	for _, verb := range []string{core.VerbOpen, core.VerbStall, core.VerbResolve, core.VerbReject, core.VerbReopen, core.VerbDelete} {
+	for _, verb := range []string{engine.VerbOpen, engine.VerbStall, engine.VerbResolve, engine.VerbReject, engine.VerbReopen, engine.VerbDelete} {
 		if lc == nil {
 			// A custom lifecycle: the engine does not expose its definition,
 			// so offer what ModifyTicket (DeleteTicket) would allow.
-			add(verb, (verb != core.VerbDelete && modify) || (verb == core.VerbDelete && can[core.RightDeleteTicket]))
+			add(verb, (verb != engine.VerbDelete && modify) || (verb == engine.VerbDelete && can[core.RightDeleteTicket]))
 			continue
 		}
 		d := lc.Defaults
-		to := map[string]string{core.VerbOpen: d.Open, core.VerbStall: d.Stall, core.VerbResolve: d.Resolve,
-			core.VerbReject: d.Reject, core.VerbReopen: d.Reopen, core.VerbDelete: d.Delete}[verb]
+		to := map[string]string{engine.VerbOpen: d.Open, engine.VerbStall: d.Stall, engine.VerbResolve: d.Resolve,
+			engine.VerbReject: d.Reject, engine.VerbReopen: d.Reopen, engine.VerbDelete: d.Delete}[verb]
 		ok := to != "" && to != t.Status && lc.CanTransition(t.Status, to) && can[lc.RightFor(t.Status, to)]
-		if verb == core.VerbReopen {
+		if verb == engine.VerbReopen {
 			ok = ok && lc.IsInactive(t.Status)
 		}
 		add(verb, ok)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // TestTokenRevokedElsewhere: a create checks its token in its own
@@ -19,7 +20,7 @@ func TestTokenRevokedElsewhere(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, s.open(t))
-			other := core.NewEngine(e.store, nil, core.Config{}) // another replica
+			other := engine.New(e.store, nil, core.Config{}) // another replica
 			carol := e.requester("carol")
 			create := func(token string) int {
 				t.Helper()
@@ -59,7 +60,7 @@ func TestTokenRevokedElsewhere(t *testing.T) {
 				}
 			}
 			yes := true
-			if _, err := other.UpdateUser(e.ctx, core.RootID, core.UserInput{Name: "carol", Disabled: &yes}); err != nil {
+			if _, err := other.UpdateUser(e.ctx, core.RootID, engine.UserInput{Name: "carol", Disabled: &yes}); err != nil {
 				t.Fatal(err)
 			}
 			if got := create(carol.token); got != 401 {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Alert intake (intake*.go): POST /hooks/{integration} from monitoring
@@ -49,7 +50,7 @@ const (
 // IntakeEngine is what the intake needs of the engine; core.Engine has it.
 type IntakeEngine interface {
 	IntegrationByName(ctx context.Context, name string) (*core.Integration, error)
-	IngestAlerts(ctx context.Context, integrationID int64, alerts []core.Alert) (*core.IngestResult, error)
+	IngestAlerts(ctx context.Context, integrationID int64, alerts []core.Alert) (*engine.IngestResult, error)
 }
 
 // IntakeOptions tunes the intake. Zero fields take the defaults.
@@ -252,7 +253,7 @@ func (i *Intake) unavailable(w http.ResponseWriter) {
 // integration returns the integration named name (nil when there is none),
 // from the cache unless fresh.
 func (i *Intake) integration(ctx context.Context, name string, fresh bool) (*core.Integration, error) {
-	if core.CheckIntegrationName(name) != nil {
+	if engine.CheckIntegrationName(name) != nil {
 		return nil, nil
 	}
 	now := i.opts.Clock.Now()
@@ -298,7 +299,7 @@ func (i *Intake) authenticate(in *core.Integration, r *http.Request, pathToken s
 	if token == "" {
 		return http.StatusUnauthorized, "no token: put it in the URL (/hooks/NAME/TOKEN), an Authorization: Bearer header or " + HeaderToken, false
 	}
-	if in == nil || len(token) > maxTokenLen || subtle.ConstantTimeCompare(core.HashToken(token), in.TokenHash) != 1 {
+	if in == nil || len(token) > maxTokenLen || subtle.ConstantTimeCompare(engine.HashToken(token), in.TokenHash) != 1 {
 		return http.StatusUnauthorized, "unknown integration or wrong token", true
 	}
 	if in.Disabled {
@@ -333,7 +334,7 @@ func (i *Intake) verifySignature(in *core.Integration, r *http.Request, body []b
 	header := in.Config.SignatureHeader
 	if header == "" {
 		header = HeaderIntakeSig
-		if in.Type == core.IntegrationGrafana {
+		if in.Type == engine.IntegrationGrafana {
 			header = HeaderGrafanaSig
 		}
 	}

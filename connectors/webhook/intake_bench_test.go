@@ -19,6 +19,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
@@ -97,7 +98,7 @@ type liveIntake struct {
 	url    string
 	token  string
 	id     int64
-	eng    *core.Engine
+	eng    *engine.Engine
 	st     core.Store
 	db     string // the database's name
 	client *http.Client
@@ -110,11 +111,11 @@ func newLiveIntake(tb testing.TB, opts IntakeOptions) *liveIntake {
 	if err := st.(interface{ Migrate(context.Context) error }).Migrate(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	eng := core.NewEngine(st, nil, core.Config{})
-	if _, err := eng.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	eng := engine.New(st, nil, core.Config{})
+	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		tb.Fatal(err)
 	}
-	in, token, err := eng.CreateIntegration(ctx, core.RootID, core.IntegrationInput{Name: "prom", Type: "alertmanager", Queue: "NOC"})
+	in, token, err := eng.CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "prom", Type: "alertmanager", Queue: "NOC"})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // A real Icinga 2 (Debian's icinga2-bin), run in the foreground with a
@@ -37,7 +38,7 @@ func TestRealIcinga2(t *testing.T) {
 	e := newIntakeEnv(t, IntakeOptions{})
 	e.integration("icinga", "icinga2", nil)
 	e.clock = nil
-	e.eng = core.NewEngine(e.st, nil, core.Config{})
+	e.eng = engine.New(e.st, nil, core.Config{})
 	e.intake = NewIntake(e.eng, IntakeOptions{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // TestIntakeDuplicateKeys: a body with a key given twice in one object is
@@ -58,7 +59,7 @@ func TestIntakeDuplicateKeys(t *testing.T) {
 func TestIntakeDisabledIs403(t *testing.T) {
 	i := NewIntake(nil, IntakeOptions{})
 	const token = "tkd_right"
-	in := &core.Integration{Name: "am", Type: "alertmanager", TokenHash: core.HashToken(token), Disabled: true}
+	in := &core.Integration{Name: "am", Type: "alertmanager", TokenHash: engine.HashToken(token), Disabled: true}
 	for _, c := range []struct {
 		token  string
 		status int

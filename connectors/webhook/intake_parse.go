@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Intake parsing: what every payload parser shares. A parser turns a body
@@ -61,11 +62,11 @@ type Parser func(p *Payload) (*Parsed, error)
 // Parsers are the payload parsers by integration type.
 var Parsers = map[string]Parser{
 	core.IntegrationAlertmanager: ParseAlertmanager,
-	core.IntegrationGrafana:      ParseGrafana,
-	core.IntegrationIcinga2:      ParseIcinga,
-	core.IntegrationNagios:       ParseIcinga,
-	core.IntegrationLibreNMS:     ParseLibreNMS,
-	core.IntegrationZabbix:       ParseZabbix,
+	engine.IntegrationGrafana:    ParseGrafana,
+	engine.IntegrationIcinga2:    ParseIcinga,
+	engine.IntegrationNagios:     ParseIcinga,
+	engine.IntegrationLibreNMS:   ParseLibreNMS,
+	engine.IntegrationZabbix:     ParseZabbix,
 	core.IntegrationGeneric:      ParseGeneric,
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
 
@@ -28,7 +29,7 @@ type intakeEnv struct {
 	ctx    context.Context
 	st     core.Store
 	open   func() core.Store // opens the store again (SQLite), or nil
-	eng    *core.Engine
+	eng    *engine.Engine
 	clock  *clock
 	intake *Intake
 	tokens map[string]string
@@ -57,7 +58,7 @@ func newIntakeEnvOn(t testing.TB, opts IntakeOptions, open func() core.Store) *i
 	e := &intakeEnv{t: t, ctx: context.Background(), open: open, clock: newClock(), tokens: map[string]string{},
 		ids: map[string]int64{}}
 	e.reopen(opts)
-	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, core.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -72,14 +73,14 @@ func (e *intakeEnv) reopen(opts IntakeOptions) {
 		e.t.Fatal(err)
 	}
 	e.st = st
-	e.eng = core.NewEngine(st, e.clock, core.Config{})
+	e.eng = engine.New(st, e.clock, core.Config{})
 	opts.Clock = e.clock
 	e.intake = NewIntake(e.eng, opts)
 }
 
 func (e *intakeEnv) integration(name, typ string, cfg *core.IntegrationConfig) {
 	e.t.Helper()
-	in, token, err := e.eng.CreateIntegration(e.ctx, core.RootID, core.IntegrationInput{Name: name, Type: typ, Queue: "NOC", Config: cfg})
+	in, token, err := e.eng.CreateIntegration(e.ctx, core.RootID, engine.IntegrationInput{Name: name, Type: typ, Queue: "NOC", Config: cfg})
 	if err != nil {
 		e.t.Fatal(err)
 	}

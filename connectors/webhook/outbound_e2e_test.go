@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
@@ -81,7 +82,7 @@ type e2e struct {
 	t     *testing.T
 	ctx   context.Context
 	clock *clock
-	eng   *core.Engine
+	eng   *engine.Engine
 	disp  *core.Dispatcher
 	recv  *receiver
 }
@@ -98,11 +99,11 @@ func newE2E(t *testing.T, fail func(n int) int) *e2e {
 		t.Fatal(err)
 	}
 	c := newClock()
-	eng := core.NewEngine(st, c, core.Config{})
+	eng := engine.New(st, c, core.Config{})
 	rc := &receiver{t: t, clock: c, fail: fail}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
-	if _, err := eng.CreateWebhook(ctx, core.RootID, core.WebhookInput{URL: srv.URL + "/ticketd",
+	if _, err := eng.CreateWebhook(ctx, core.RootID, engine.WebhookInput{URL: srv.URL + "/ticketd",
 		Secret: testSecret, AllowPrivate: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +140,11 @@ func (e *e2e) deliveries() []*core.Delivery {
 func TestEndToEndCreateAndResolve(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, nil)
-	tk, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Subject: "link down on core1"})
+	tk, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Subject: "link down on core1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.eng.Transition(e.ctx, core.RootID, tk.ID, core.VerbResolve, core.StatusOptions{}); err != nil {
+	if _, err := e.eng.Transition(e.ctx, core.RootID, tk.ID, engine.VerbResolve, engine.StatusOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.drain()
@@ -184,7 +185,7 @@ func TestEndToEndRetriesWithOneDeliveryID(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	if _, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Subject: "disk full on db2"}); err != nil {
+	if _, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Subject: "disk full on db2"}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 10 && len(e.recv.requests()) < 3; i++ {
@@ -222,7 +223,7 @@ func TestEndToEndRetryAfter(t *testing.T) {
 		}
 		return http.StatusNoContent
 	})
-	if _, err := e.eng.Create(e.ctx, core.RootID, core.CreateInput{Subject: "fan failure"}); err != nil {
+	if _, err := e.eng.Create(e.ctx, core.RootID, engine.CreateInput{Subject: "fan failure"}); err != nil {
 		t.Fatal(err)
 	}
 	e.drain()

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/storetest"
@@ -95,7 +96,7 @@ func runSearchBench(b *testing.B, queries func(staff, req int64) []benchQuery) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	eng := core.NewEngine(st, nil, core.Config{})
+	eng := engine.New(st, nil, core.Config{})
 	// Actors: root (sees everything), a staff member (sees every queue) and
 	// a requester (sees only tickets they requested).
 	qs := queries(userID(b, eng, "staff7"), userID(b, eng, "req123@example.net"))
@@ -138,7 +139,7 @@ func runSearchBench(b *testing.B, queries func(staff, req int64) []benchQuery) {
 	b.ReportMetric(pct(1), "max-ms")
 }
 
-func userID(b *testing.B, eng *core.Engine, ref string) int64 {
+func userID(b *testing.B, eng *engine.Engine, ref string) int64 {
 	u, err := eng.User(context.Background(), core.RootID, ref)
 	if err != nil {
 		b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/redis"
@@ -114,11 +115,11 @@ func BenchmarkRebuild1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	c, prefix := open(b)
-	eng := core.NewEngine(st, nil, core.Config{})
+	eng := engine.New(st, nil, core.Config{})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		s := redis.NewScheduler(c, fmt.Sprintf("%s-%d", prefix, i))
-		r := core.NewReminderRunner(eng, s, nil, nil, core.ReminderRunnerConfig{})
+		r := engine.NewReminderRunner(eng, s, nil, nil, engine.ReminderRunnerConfig{})
 		n, err := r.Rebuild(ctx)
 		if err != nil || n != 1_000_000 {
 			b.Fatalf("rebuilt %d: %v", n, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 var _ = addCases(
@@ -31,10 +32,10 @@ var _ = addCases(
 
 func newIntegration(ctx context.Context, t *testing.T, tx core.Tx, name string) *core.Integration {
 	t.Helper()
-	u := &core.User{Name: core.AlertUserPrefix + name, Created: t0}
+	u := &core.User{Name: engine.AlertUserPrefix + name, Created: t0}
 	ok(t, "InsertUser", tx.InsertUser(ctx, u))
 	in := &core.Integration{Name: name, Type: core.IntegrationAlertmanager, QueueID: core.GeneralQueueID, UserID: u.ID,
-		TokenHash: core.HashToken("tkd_" + name), TokenHint: "abcd", Config: core.DefaultIntegrationConfig(), Created: t0}
+		TokenHash: engine.HashToken("tkd_" + name), TokenHint: "abcd", Config: core.DefaultIntegrationConfig(), Created: t0}
 	ok(t, "InsertIntegration", tx.InsertIntegration(ctx, in))
 	return in
 }
@@ -214,7 +215,7 @@ func storeAlertTransactions(t *testing.T, s core.Store) {
 		}
 		var txns []*core.Transaction
 		for i, tk := range tks {
-			txns = append(txns, &core.Transaction{TicketID: tk.ID, Type: core.TxnAlert, Field: "firing",
+			txns = append(txns, &core.Transaction{TicketID: tk.ID, Type: engine.TxnAlert, Field: "firing",
 				OldValue: "0", NewValue: fmt.Sprint(i + 1), Data: fmt.Sprintf(`{"i":%d}`, i), ActorID: core.RootID, Created: t0})
 		}
 		ok(t, "InsertAlertTransactions", tx.InsertAlertTransactions(ctx, txns))
@@ -271,7 +272,7 @@ type alertHarness struct {
 	ctx   context.Context
 	s     core.Store
 	clock *Clock
-	eng   *core.Engine
+	eng   *engine.Engine
 	in    *core.Integration
 	alice int64
 }
@@ -279,15 +280,15 @@ type alertHarness struct {
 func newAlertHarness(t *testing.T, s core.Store, cfg *core.IntegrationConfig) *alertHarness {
 	t.Helper()
 	h := &alertHarness{t: t, ctx: context.Background(), s: s, clock: NewClock()}
-	h.eng = core.NewEngine(s, h.clock, core.Config{})
+	h.eng = engine.New(s, h.clock, core.Config{})
 	yes := true
 	email := "alice@example.net"
-	u, err := h.eng.CreateUser(h.ctx, core.RootID, core.UserInput{Name: "alice", Email: &email, Privileged: &yes})
+	u, err := h.eng.CreateUser(h.ctx, core.RootID, engine.UserInput{Name: "alice", Email: &email, Privileged: &yes})
 	h.must(err)
 	h.alice = u.ID
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC"})
+	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC"})
 	h.must(err)
-	in, _, err := h.eng.CreateIntegration(h.ctx, core.RootID, core.IntegrationInput{Name: "am", Type: "alertmanager",
+	in, _, err := h.eng.CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: "am", Type: "alertmanager",
 		Queue: "NOC", Config: cfg})
 	h.must(err)
 	h.in = in
@@ -313,7 +314,7 @@ func resolved(fp, event string) core.Alert {
 	return a
 }
 
-func (h *alertHarness) ingest(as ...core.Alert) *core.IngestResult {
+func (h *alertHarness) ingest(as ...core.Alert) *engine.IngestResult {
 	h.t.Helper()
 	r, err := h.eng.IngestAlerts(h.ctx, h.in.ID, as)
 	h.must(err)
@@ -328,16 +329,16 @@ func (h *alertHarness) ticket(id int64) *core.Ticket {
 }
 
 // alertRows returns the alert history rows of a ticket, decoded.
-func (h *alertHarness) alertRows(id int64) []core.AlertHistory {
+func (h *alertHarness) alertRows(id int64) []engine.AlertHistory {
 	h.t.Helper()
 	txns, err := h.eng.History(h.ctx, core.RootID, id)
 	h.must(err)
-	var out []core.AlertHistory
+	var out []engine.AlertHistory
 	for _, x := range txns {
-		if x.Type != core.TxnAlert {
+		if x.Type != engine.TxnAlert {
 			continue
 		}
-		var ah core.AlertHistory
+		var ah engine.AlertHistory
 		h.must(json.Unmarshal([]byte(x.Data), &ah))
 		if x.NewValue != fmt.Sprint(ah.Count) {
 			h.t.Errorf("alert row NewValue %s, count %d", x.NewValue, ah.Count)
@@ -370,30 +371,30 @@ func (h *alertHarness) occurrences() int64 {
 func alertEngineIntegrations(t *testing.T, s core.Store) {
 	h := newAlertHarness(t, s, nil)
 	ctx := h.ctx
-	if _, _, err := h.eng.CreateIntegration(ctx, h.alice, core.IntegrationInput{Name: "x", Type: "grafana", Queue: "NOC"}); !core.IsCode(err, core.CodeForbidden) {
+	if _, _, err := h.eng.CreateIntegration(ctx, h.alice, engine.IntegrationInput{Name: "x", Type: "grafana", Queue: "NOC"}); !core.IsCode(err, core.CodeForbidden) {
 		t.Errorf("alice creates an integration: %v, want forbidden", err)
 	}
 	for _, c := range []struct {
-		in   core.IntegrationInput
+		in   engine.IntegrationInput
 		code core.Code
 		msg  string
 	}{
-		{core.IntegrationInput{Name: "am", Type: "grafana", Queue: "NOC"}, core.CodeConflict, "already exists"},
-		{core.IntegrationInput{Name: "Bad Name", Type: "grafana", Queue: "NOC"}, core.CodeInvalid, "lower-case"},
-		{core.IntegrationInput{Name: "z", Type: "pagerduty", Queue: "NOC"}, core.CodeInvalid, "unknown integration type"},
-		{core.IntegrationInput{Name: "z", Type: "zabbix", Queue: "nope"}, core.CodeNotFound, "no queue"},
-		{core.IntegrationInput{Name: "z", Type: "zabbix", Queue: "NOC", Config: &core.IntegrationConfig{Dedup: "host"}}, core.CodeInvalid, "dedup rule"},
-		{core.IntegrationInput{Name: "z", Type: "zabbix", Queue: "NOC", Config: &core.IntegrationConfig{Mapping: map[string]string{"name": "x"}}}, core.CodeInvalid, "generic"},
-		{core.IntegrationInput{Name: "z", Type: "generic", Queue: "NOC", Config: &core.IntegrationConfig{Mapping: map[string]string{"colour": "x"}}}, core.CodeInvalid, "unknown mapped field"},
+		{engine.IntegrationInput{Name: "am", Type: "grafana", Queue: "NOC"}, core.CodeConflict, "already exists"},
+		{engine.IntegrationInput{Name: "Bad Name", Type: "grafana", Queue: "NOC"}, core.CodeInvalid, "lower-case"},
+		{engine.IntegrationInput{Name: "z", Type: "pagerduty", Queue: "NOC"}, core.CodeInvalid, "unknown integration type"},
+		{engine.IntegrationInput{Name: "z", Type: "zabbix", Queue: "nope"}, core.CodeNotFound, "no queue"},
+		{engine.IntegrationInput{Name: "z", Type: "zabbix", Queue: "NOC", Config: &core.IntegrationConfig{Dedup: "host"}}, core.CodeInvalid, "dedup rule"},
+		{engine.IntegrationInput{Name: "z", Type: "zabbix", Queue: "NOC", Config: &core.IntegrationConfig{Mapping: map[string]string{"name": "x"}}}, core.CodeInvalid, "generic"},
+		{engine.IntegrationInput{Name: "z", Type: "generic", Queue: "NOC", Config: &core.IntegrationConfig{Mapping: map[string]string{"colour": "x"}}}, core.CodeInvalid, "unknown mapped field"},
 	} {
 		_, _, err := h.eng.CreateIntegration(ctx, core.RootID, c.in)
 		if !core.IsCode(err, c.code) || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("CreateIntegration(%+v) = %v, want %s mentioning %q", c.in, err, c.code, c.msg)
 		}
 	}
-	g, token, err := h.eng.CreateIntegration(ctx, core.RootID, core.IntegrationInput{Name: "graf", Type: "Grafana", Queue: "noc"})
+	g, token, err := h.eng.CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "graf", Type: "Grafana", Queue: "noc"})
 	h.must(err)
-	if !strings.HasPrefix(token, core.TokenPrefix) || string(g.TokenHash) != string(core.HashToken(token)) || g.Type != "grafana" {
+	if !strings.HasPrefix(token, engine.TokenPrefix) || string(g.TokenHash) != string(engine.HashToken(token)) || g.Type != "grafana" {
 		t.Errorf("integration %+v, token %q", g, token)
 	}
 	got, err := h.eng.IntegrationByName(ctx, "graf")
@@ -412,7 +413,7 @@ func alertEngineIntegrations(t *testing.T, s core.Store) {
 	_, token2, err := h.eng.RotateIntegrationToken(ctx, core.RootID, "graf")
 	h.must(err)
 	got, _ = h.eng.IntegrationByName(ctx, "graf")
-	if token2 == token || string(got.TokenHash) != string(core.HashToken(token2)) {
+	if token2 == token || string(got.TokenHash) != string(engine.HashToken(token2)) {
 		t.Error("the token did not change")
 	}
 	h.must(h.eng.DeleteIntegration(ctx, core.RootID, "graf"))
@@ -423,7 +424,7 @@ func alertEngineIntegrations(t *testing.T, s core.Store) {
 		t.Errorf("delete twice: %v", err)
 	}
 	// The name can be used again; the user it acts as is the same.
-	g2, _, err := h.eng.CreateIntegration(ctx, core.RootID, core.IntegrationInput{Name: "graf", Type: "grafana", Queue: "NOC"})
+	g2, _, err := h.eng.CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "graf", Type: "grafana", Queue: "NOC"})
 	h.must(err)
 	if g2.UserID != g.UserID {
 		t.Errorf("recreated integration acts as %d, before %d", g2.UserID, g.UserID)
@@ -529,7 +530,7 @@ func alertEngineRecovery(t *testing.T, s core.Store) {
 		status string
 		kept   string
 	}{{"owned", owned, "resolved", ""}, {"never", never, "new", core.KeptNotConfigured}} {
-		in, _, err := h.eng.CreateIntegration(h.ctx, core.RootID, core.IntegrationInput{Name: c.name, Type: "generic",
+		in, _, err := h.eng.CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: c.name, Type: "generic",
 			Queue: "NOC", Config: &c.cfg})
 		h.must(err)
 		r, err := h.eng.IngestAlerts(h.ctx, in.ID, []core.Alert{firing("x", "1")})
@@ -577,7 +578,7 @@ func alertEngineReopen(t *testing.T, s core.Store) {
 		t.Errorf("new ticket's count: %+v", rows)
 	}
 	// A ticket a person rejected is not reopened: a new one is opened.
-	_, err := h.eng.Transition(h.ctx, core.RootID, r.Tickets[0], core.VerbReject, core.StatusOptions{})
+	_, err := h.eng.Transition(h.ctx, core.RootID, r.Tickets[0], engine.VerbReject, engine.StatusOptions{})
 	h.must(err)
 	r2 := h.ingest(firing("a", "6"))
 	if r2.Opened != 1 || r2.Tickets[0] == r.Tickets[0] {

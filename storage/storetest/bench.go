@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Writers is how many concurrent writers the engine benchmarks use.
@@ -21,7 +22,7 @@ func setParallel(b *testing.B) {
 
 type benchEnv struct {
 	ctx   context.Context
-	eng   *core.Engine
+	eng   *engine.Engine
 	staff int64
 	req   int64
 }
@@ -29,15 +30,15 @@ type benchEnv struct {
 func newBenchEnv(b *testing.B, st core.Store) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	eng := core.NewEngine(st, nil, core.Config{})
+	eng := engine.New(st, nil, core.Config{})
 	yes, no := true, false
 	suffix := fmt.Sprint(b.N, "-", b.Name())
-	staff, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: "bench-staff-" + suffix, Privileged: &yes})
+	staff, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "bench-staff-" + suffix, Privileged: &yes})
 	if err != nil {
 		b.Fatal(err)
 	}
 	email := fmt.Sprintf("req-%d@example.net", staff.ID)
-	req, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: "bench-req-" + suffix, Email: &email, Privileged: &no})
+	req, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "bench-req-" + suffix, Email: &email, Privileged: &no})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func newBenchEnv(b *testing.B, st core.Store) *benchEnv {
 }
 
 func (e *benchEnv) create(b *testing.B, i int64) int64 {
-	t, err := e.eng.Create(e.ctx, e.req, core.CreateInput{
+	t, err := e.eng.Create(e.ctx, e.req, engine.CreateInput{
 		Subject: fmt.Sprintf("link %d down on core%d", i, i%17),
 		Content: &core.Content{Body: "interface xe-0/0/1 went down at 09:14, BGP session to AS64500 dropped"},
 	})

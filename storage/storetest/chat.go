@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 var _ = addCases(
@@ -90,7 +91,7 @@ func storeChatIdentities(t *testing.T, s core.Store) {
 		wantCode(t, "ChatIdentity in another workspace", err, core.CodeNotFound)
 
 		id2 := &core.ChatIdentity{Platform: "slack", Workspace: "T1", ChatUser: "U1", UserID: core.RootID,
-			Verified: core.ChatVerifiedCode, Created: day(1), Updated: day(1)}
+			Verified: engine.ChatVerifiedCode, Created: day(1), Updated: day(1)}
 		ok(t, "PutChatIdentity replaces", tx.PutChatIdentity(ctx, id2))
 		got, err = tx.ChatIdentity(ctx, "slack", "T1", "U1")
 		ok(t, "ChatIdentity", err)
@@ -136,7 +137,7 @@ func storeChatEvents(t *testing.T, s core.Store) {
 func storeChatEngine(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	clock := NewClock()
-	eng := core.NewEngine(s, clock, core.Config{})
+	eng := engine.New(s, clock, core.Config{})
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -145,13 +146,13 @@ func storeChatEngine(t *testing.T, s core.Store) {
 	}
 	yes := true
 	addr := "alice@example.net"
-	alice, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
+	alice, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
 	must(err)
 
 	// A verified address links to the user who has it.
 	u, id, err := eng.ResolveChatUser(ctx, core.ChatUser{Platform: "slack", Workspace: "T1", ID: "UA", Email: "Alice@Example.net"})
 	must(err)
-	if u.ID != alice.ID || !id.Linked() || id.Verified != core.ChatVerifiedEmail {
+	if u.ID != alice.ID || !id.Linked() || id.Verified != engine.ChatVerifiedEmail {
 		t.Fatalf("alice resolved to user %d (%s), identity %+v", u.ID, u.Name, id)
 	}
 	// Without one, the chat user gets an unprivileged user of their own, once.
@@ -171,7 +172,7 @@ func storeChatEngine(t *testing.T, s core.Store) {
 	must(err)
 	id3, err := eng.ConfirmChatLink(ctx, alice.ID, code)
 	must(err)
-	if id3.UserID != alice.ID || id3.Verified != core.ChatVerifiedCode {
+	if id3.UserID != alice.ID || id3.Verified != engine.ChatVerifiedCode {
 		t.Fatalf("confirmed identity %+v", id3)
 	}
 	if _, err := eng.ConfirmChatLink(ctx, alice.ID, code); !core.IsCode(err, core.CodeNotFound) {
@@ -184,7 +185,7 @@ func storeChatEngine(t *testing.T, s core.Store) {
 	}
 	code, err = eng.NewChatLinkCode(ctx, core.ChatUser{Platform: "slack", Workspace: "T1", ID: "UY"})
 	must(err)
-	clock.Advance(core.ChatLinkCodeTTL + time.Second)
+	clock.Advance(engine.ChatLinkCodeTTL + time.Second)
 	if _, err := eng.ConfirmChatLink(ctx, alice.ID, code); !core.IsCode(err, core.CodeNotFound) {
 		t.Fatalf("expired code: %v, want not found", err)
 	}
@@ -208,7 +209,7 @@ func storeChatEngine(t *testing.T, s core.Store) {
 	}
 
 	// Threads: recorded once per channel; the card is set later.
-	tk, err := eng.Create(ctx, u1.ID, core.CreateInput{Subject: "printer on fire"})
+	tk, err := eng.Create(ctx, u1.ID, engine.CreateInput{Subject: "printer on fire"})
 	must(err)
 	_, err = eng.RecordChatThread(ctx, core.ChatThread{TicketID: tk.ID, Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1.1"})
 	must(err)
@@ -231,7 +232,7 @@ func storeChatEngine(t *testing.T, s core.Store) {
 	}
 
 	// Cards: staff in general may take an unowned ticket; its requester may not.
-	staff, err := eng.Card(ctx, core.StaffViewer, tk.ID)
+	staff, err := eng.Card(ctx, engine.StaffViewer, tk.ID)
 	must(err)
 	if !staff.Can[core.RightTakeTicket] || !staff.Verbs["resolve"] || staff.Verbs["reopen"] || len(staff.Requestors) != 1 ||
 		staff.Requestors[0].ID != u1.ID || staff.Queue.Name != "General" || staff.Owner.ID != core.NobodyID {

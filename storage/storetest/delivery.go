@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // recSender is a Sender for tests: every message goes to the targets given,
@@ -147,7 +148,7 @@ func testSlowPeer(t *testing.T, h *harness) {
 		return nil
 	}
 	d := h.dispatcher(s, &openLimiter{})
-	h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	done := make(chan error, 1)
 	go func() { _, err := d.RunOnce(h.ctx); done <- err }()
 	deadline := time.Now().Add(10 * time.Second)
@@ -173,7 +174,7 @@ func testSlowPeer(t *testing.T, h *harness) {
 func testTokens(t *testing.T, h *harness) {
 	secret, tok, err := h.eng.IssueToken(h.ctx, h.alice, "me", "laptop")
 	h.must(err)
-	if len(secret) < 40 || secret[:4] != core.TokenPrefix || tok.Hint != secret[len(secret)-4:] {
+	if len(secret) < 40 || secret[:4] != engine.TokenPrefix || tok.Hint != secret[len(secret)-4:] {
 		t.Fatalf("secret %q token %+v", secret, tok)
 	}
 	u, err := h.eng.Authenticate(h.ctx, secret)
@@ -209,21 +210,21 @@ func testTokens(t *testing.T, h *harness) {
 	s2, _, err := h.eng.IssueToken(h.ctx, core.RootID, "bob", "ci")
 	h.must(err)
 	yes := true
-	_, err = h.eng.UpdateUser(h.ctx, core.RootID, core.UserInput{Name: "bob", Disabled: &yes})
+	_, err = h.eng.UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
 	h.must(err)
 	_, err = h.eng.Authenticate(h.ctx, s2)
 	wantErr(t, err, core.CodeUnauthorized)
 }
 
 func testWebhooks(t *testing.T, h *harness) {
-	_, err := h.eng.CreateWebhook(h.ctx, h.alice, core.WebhookInput{URL: "https://hooks.example.net/x"})
+	_, err := h.eng.CreateWebhook(h.ctx, h.alice, engine.WebhookInput{URL: "https://hooks.example.net/x"})
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
-	for _, bad := range []core.WebhookInput{{URL: "ftp://x"}, {URL: "/relative"}, {URL: "https://u:p@host/"},
+	for _, bad := range []engine.WebhookInput{{URL: "ftp://x"}, {URL: "/relative"}, {URL: "https://u:p@host/"},
 		{URL: "https://h/", Events: []string{"ticket.explode"}}, {URL: "https://h/", Secret: "short"}} {
 		_, err := h.eng.CreateWebhook(h.ctx, core.RootID, bad)
 		wantErr(t, err, core.CodeInvalid)
 	}
-	w, err := h.eng.CreateWebhook(h.ctx, core.RootID, core.WebhookInput{URL: "https://hooks.example.net/x",
+	w, err := h.eng.CreateWebhook(h.ctx, core.RootID, engine.WebhookInput{URL: "https://hooks.example.net/x",
 		Events: []string{"ticket.create", "ticket.status"}, Queue: "NOC"})
 	h.must(err)
 	if len(w.Secret) != 64 || w.QueueID != h.noc.ID {
@@ -241,7 +242,7 @@ func testWebhooks(t *testing.T, h *harness) {
 func testRouteAndSend(t *testing.T, h *harness) {
 	s := newRecSender("a", "b")
 	d := h.dispatcher(s, &openLimiter{})
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.Take(h.ctx, h.alice, tk.ID)
 	h.must(err)
 	var n int
@@ -292,7 +293,7 @@ func testRetryAndGiveUp(t *testing.T, h *harness) {
 		return nil
 	}
 	d := h.dispatcher(s, &openLimiter{})
-	h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	for i := 0; i < 10; i++ {
 		drain(t, d)
 		h.clock.Advance(2 * time.Minute) // past any backoff
@@ -323,7 +324,7 @@ func testRetryAfter(t *testing.T, h *harness) {
 	}
 	lim := &openLimiter{}
 	d := h.dispatcher(s, lim)
-	h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	drain(t, d)
 	if dl, _ := s.total(); dl != 0 {
 		t.Fatal("sent despite 429")
@@ -345,7 +346,7 @@ func testRetryAfter(t *testing.T, h *harness) {
 	s.fail = func(d *core.Delivery, try int) error {
 		return &core.RetryAfterError{Key: core.RateKey("rec", "chan"), After: time.Hour, Err: errors.New("429")}
 	}
-	h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	for i := 0; i < 30; i++ {
 		drain(t, d)
 		h.clock.Advance(time.Hour + time.Second)
@@ -359,11 +360,11 @@ func testRetryAfter(t *testing.T, h *harness) {
 func testCrashedClaim(t *testing.T, h *harness) {
 	s := newRecSender("x")
 	d := h.dispatcher(s, &openLimiter{})
-	h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	if _, err := d.RunOnce(h.ctx); err != nil { // routes and sends
 		t.Fatal(err)
 	}
-	h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	// Another replica routes and claims the new delivery, then dies.
 	var claimed []*core.Delivery
 	msgs := []*core.OutboxMessage{}
@@ -412,7 +413,7 @@ func testReplicas(t *testing.T, h *harness) {
 	go func() {
 		defer wg.Done()
 		for i := 0; i < tickets; i++ {
-			if _, err := h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: fmt.Sprint("t", i)}); err != nil {
+			if _, err := h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: fmt.Sprint("t", i)}); err != nil {
 				errs <- err
 				return
 			}

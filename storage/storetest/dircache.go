@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // DirectoryCache checks that a change to users, groups, members, grants,
@@ -17,8 +18,8 @@ import (
 func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) {
 	ctx := context.Background()
 	clock := NewClock()
-	e1 := core.NewEngine(a, clock, core.Config{}) // the engine whose cache is put to the test
-	e2 := core.NewEngine(b, clock, core.Config{}) // another replica
+	e1 := engine.New(a, clock, core.Config{}) // the engine whose cache is put to the test
+	e2 := engine.New(b, clock, core.Config{}) // another replica
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -29,15 +30,15 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	user := func(name string, priv *bool) int64 {
 		t.Helper()
 		email := name + "@example.net"
-		u, err := e2.CreateUser(ctx, core.RootID, core.UserInput{Name: name, Email: &email, Privileged: priv})
+		u, err := e2.CreateUser(ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: priv})
 		must(err)
 		return u.ID
 	}
 	alice, bob, carol := user("alice", &yes), user("bob", &yes), user("carol", &no)
-	_, err := e2.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC"})
+	_, err := e2.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"})
 	must(err)
 	create := func(actor int64) (*core.Ticket, error) {
-		return e1.Create(ctx, actor, core.CreateInput{Queue: "NOC", Subject: "link down on core1",
+		return e1.Create(ctx, actor, engine.CreateInput{Queue: "NOC", Subject: "link down on core1",
 			Content: &core.Content{Body: "since 09:14"}})
 	}
 	// Warm e1's cache: every user acts, the queue is used.
@@ -54,11 +55,11 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	must(take(alice, 0))
 
 	// A right revoked by another replica.
-	must(e2.Revoke(ctx, core.RootID, core.GrantInput{Right: "TakeTicket", Group: "Privileged"}))
-	must(e2.Revoke(ctx, core.RootID, core.GrantInput{Right: "ModifyTicket", Group: "Privileged"}))
+	must(e2.Revoke(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Group: "Privileged"}))
+	must(e2.Revoke(ctx, core.RootID, engine.GrantInput{Right: "ModifyTicket", Group: "Privileged"}))
 	wantErr(t, take(alice, 1), core.CodeForbidden, "TakeTicket or ModifyTicket")
 	// A right granted: usable at once.
-	_, err = e2.Grant(ctx, core.RootID, core.GrantInput{Right: "TakeTicket", User: "alice"})
+	_, err = e2.Grant(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", User: "alice"})
 	must(err)
 	must(take(alice, 1))
 	wantErr(t, take(bob, 2), core.CodeForbidden, "TakeTicket")
@@ -66,7 +67,7 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	// Group membership, both ways.
 	_, err = e2.CreateGroup(ctx, core.RootID, "NetOps", "network team")
 	must(err)
-	_, err = e2.Grant(ctx, core.RootID, core.GrantInput{Right: "TakeTicket", Queue: "NOC", Group: "NetOps"})
+	_, err = e2.Grant(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Queue: "NOC", Group: "NetOps"})
 	must(err)
 	wantErr(t, take(bob, 2), core.CodeForbidden, "TakeTicket")
 	must(e2.SetMember(ctx, core.RootID, "NetOps", "bob", true))
@@ -75,11 +76,11 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	wantErr(t, take(bob, 3), core.CodeForbidden, "TakeTicket")
 
 	// A user disabled by another replica can do nothing more.
-	_, err = e2.UpdateUser(ctx, core.RootID, core.UserInput{Name: "alice", Disabled: &yes})
+	_, err = e2.UpdateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Disabled: &yes})
 	must(err)
 	_, err = create(alice)
 	wantErr(t, err, core.CodeForbidden, "disabled")
-	_, err = e2.UpdateUser(ctx, core.RootID, core.UserInput{Name: "alice", Disabled: &no})
+	_, err = e2.UpdateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Disabled: &no})
 	must(err)
 	_, err = create(alice)
 	must(err)
@@ -97,11 +98,11 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	wantErr(t, err, core.CodeForbidden, "disabled")
 
 	// A queue disabled by another replica takes no more tickets.
-	_, err = e2.UpdateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC", Disabled: &yes})
+	_, err = e2.UpdateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &yes})
 	must(err)
 	_, err = create(bob)
 	wantErr(t, err, core.CodeInvalid, "disabled")
-	_, err = e2.UpdateQueue(ctx, core.RootID, core.QueueInput{Name: "NOC", Disabled: &no})
+	_, err = e2.UpdateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &no})
 	must(err)
 	_, err = create(bob)
 	must(err)
@@ -127,17 +128,17 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	}
 	lifecycle(`"": ["new"], "new": ["open", "resolved"], "open": ["resolved"], "resolved": ["open"]`)
 	short := "short"
-	_, err = e2.CreateQueue(ctx, core.RootID, core.QueueInput{Name: "Short", Lifecycle: &short})
+	_, err = e2.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "Short", Lifecycle: &short})
 	must(err)
 	var short1, short2 *core.Ticket
 	for _, tk := range []**core.Ticket{&short1, &short2} {
-		*tk, err = e1.Create(ctx, core.RootID, core.CreateInput{Queue: "Short", Subject: "x"})
+		*tk, err = e1.Create(ctx, core.RootID, engine.CreateInput{Queue: "Short", Subject: "x"})
 		must(err)
 	}
-	_, err = e1.SetStatus(ctx, core.RootID, short1.ID, "open", core.StatusOptions{})
+	_, err = e1.SetStatus(ctx, core.RootID, short1.ID, "open", engine.StatusOptions{})
 	must(err)
 	lifecycle(`"": ["new"], "new": ["resolved"], "open": ["resolved"], "resolved": ["open"]`)
-	_, err = e1.SetStatus(ctx, core.RootID, short2.ID, "open", core.StatusOptions{})
+	_, err = e1.SetStatus(ctx, core.RootID, short2.ID, "open", engine.StatusOptions{})
 	wantErr(t, err, core.CodeInvalid, "cannot go from new to open")
 }
 

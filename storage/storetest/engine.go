@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // Clock is a settable clock for tests.
@@ -36,7 +37,7 @@ type harness struct {
 	ctx                     context.Context
 	store                   core.Store
 	clock                   *Clock
-	eng                     *core.Engine
+	eng                     *engine.Engine
 	alice, bob, carol, erin int64
 	noc                     *core.Queue
 }
@@ -44,18 +45,18 @@ type harness struct {
 func newHarness(t *testing.T, open func(t *testing.T) core.Store, cfg core.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), store: open(t), clock: NewClock()}
-	h.eng = core.NewEngine(h.store, h.clock, cfg)
+	h.eng = engine.New(h.store, h.clock, cfg)
 	yes, no := true, false
 	mk := func(name string, priv *bool) int64 {
 		email := name + "@example.net"
-		u, err := h.eng.CreateUser(h.ctx, core.RootID, core.UserInput{Name: name, Email: &email, Privileged: priv})
+		u, err := h.eng.CreateUser(h.ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: priv})
 		h.must(err)
 		return u.ID
 	}
 	h.alice, h.bob = mk("alice", &yes), mk("bob", &yes)
 	h.carol, h.erin = mk("carol", &no), mk("erin", &no)
 	addr := "noc@example.net"
-	q, err := h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", CorrespondAddress: &addr})
+	q, err := h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", CorrespondAddress: &addr})
 	h.must(err)
 	h.noc = q
 	return h
@@ -68,7 +69,7 @@ func (h *harness) must(err error) {
 	}
 }
 
-func (h *harness) create(actor int64, in core.CreateInput) *core.Ticket {
+func (h *harness) create(actor int64, in engine.CreateInput) *core.Ticket {
 	h.t.Helper()
 	if in.Subject == "" {
 		in.Subject = "link down on core1"
@@ -197,7 +198,7 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 // takes them (text cleaned, attachment bytes kept as they came).
 func testDirtyText(t *testing.T, h *harness) {
 	raw := []byte("caf\xe9 \x00 bytes")
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", Content: &core.Content{
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Content: &core.Content{
 		Body: "body with \x00 NUL and \xff\xfe broken UTF-8 optic", ContentType: "text/plain;\x00 charset=latin1",
 		Headers: "X-Odd: \x00\xff", Files: []core.File{{Name: "we\x00ird\xff.txt", ContentType: "text/plain", Data: raw}},
 	}})
@@ -215,7 +216,7 @@ func testDirtyText(t *testing.T, h *harness) {
 
 func testCreate(t *testing.T, h *harness) {
 	before := h.counts()
-	tk := h.create(h.carol, core.CreateInput{Queue: "noc", Subject: "  BGP session\n flapping on edge2 ", Priority: 40,
+	tk := h.create(h.carol, engine.CreateInput{Queue: "noc", Subject: "  BGP session\n flapping on edge2 ", Priority: 40,
 		Cc: []string{"Dan <dan@example.org>"}, Content: &core.Content{Body: "since 09:00"}})
 	if tk.ID == 0 || tk.EffectiveID != tk.ID || tk.QueueID != h.noc.ID || tk.Status != "new" || tk.OwnerID != core.NobodyID {
 		t.Fatalf("created ticket %+v", tk)
@@ -252,7 +253,7 @@ func testCreate(t *testing.T, h *harness) {
 	}
 	// General is the default queue; a long subject is cut at 200 characters.
 	long := strings.Repeat("é", 250)
-	tk2 := h.create(h.alice, core.CreateInput{Subject: long})
+	tk2 := h.create(h.alice, engine.CreateInput{Subject: long})
 	if tk2.QueueID != core.GeneralQueueID || len([]rune(tk2.Subject)) != 200 || tk2.ID <= tk.ID {
 		t.Fatalf("second ticket queue %d subject runes %d id %d", tk2.QueueID, len([]rune(tk2.Subject)), tk2.ID)
 	}
@@ -261,25 +262,25 @@ func testCreate(t *testing.T, h *harness) {
 func testCreateBadInput(t *testing.T, h *harness) {
 	before := h.counts()
 	disabled := true
-	_, err := h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "Old", Disabled: &disabled})
+	_, err := h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Old", Disabled: &disabled})
 	h.must(err)
 	cases := []struct {
-		in    core.CreateInput
+		in    engine.CreateInput
 		code  core.Code
 		parts []string
 	}{
-		{core.CreateInput{Subject: "   "}, core.CodeInvalid, []string{"subject is empty"}},
-		{core.CreateInput{Subject: strings.Repeat("x", core.MaxSubjectBytes+1)}, core.CodeInvalid, []string{"too long"}},
-		{core.CreateInput{Subject: "bad \xff"}, core.CodeInvalid, []string{"UTF-8"}},
-		{core.CreateInput{Subject: "s", Queue: "nope"}, core.CodeNotFound, []string{`no queue named "nope"`}},
-		{core.CreateInput{Subject: "s", Queue: "Old"}, core.CodeInvalid, []string{"disabled"}},
-		{core.CreateInput{Subject: "s", Status: "bogus"}, core.CodeInvalid, []string{"unknown status", "new, open"}},
-		{core.CreateInput{Subject: "s", Status: "stalled"}, core.CodeInvalid, []string{"cannot be created as stalled"}},
-		{core.CreateInput{Subject: "s", Priority: 100}, core.CodeInvalid, []string{"between 0 and 99"}},
-		{core.CreateInput{Subject: "s", Priority: -1}, core.CodeInvalid, []string{"between 0 and 99"}},
-		{core.CreateInput{Subject: "s", Owner: "ghost"}, core.CodeNotFound, []string{`no user "ghost"`}},
-		{core.CreateInput{Subject: "s", Owner: "carol"}, core.CodeForbidden, []string{"carol may not own"}},
-		{core.CreateInput{Subject: "s", Requestors: []string{"not an address@"}}, core.CodeInvalid, []string{"not an e-mail address"}},
+		{engine.CreateInput{Subject: "   "}, core.CodeInvalid, []string{"subject is empty"}},
+		{engine.CreateInput{Subject: strings.Repeat("x", core.MaxSubjectBytes+1)}, core.CodeInvalid, []string{"too long"}},
+		{engine.CreateInput{Subject: "bad \xff"}, core.CodeInvalid, []string{"UTF-8"}},
+		{engine.CreateInput{Subject: "s", Queue: "nope"}, core.CodeNotFound, []string{`no queue named "nope"`}},
+		{engine.CreateInput{Subject: "s", Queue: "Old"}, core.CodeInvalid, []string{"disabled"}},
+		{engine.CreateInput{Subject: "s", Status: "bogus"}, core.CodeInvalid, []string{"unknown status", "new, open"}},
+		{engine.CreateInput{Subject: "s", Status: "stalled"}, core.CodeInvalid, []string{"cannot be created as stalled"}},
+		{engine.CreateInput{Subject: "s", Priority: 100}, core.CodeInvalid, []string{"between 0 and 99"}},
+		{engine.CreateInput{Subject: "s", Priority: -1}, core.CodeInvalid, []string{"between 0 and 99"}},
+		{engine.CreateInput{Subject: "s", Owner: "ghost"}, core.CodeNotFound, []string{`no user "ghost"`}},
+		{engine.CreateInput{Subject: "s", Owner: "carol"}, core.CodeForbidden, []string{"carol may not own"}},
+		{engine.CreateInput{Subject: "s", Requestors: []string{"not an address@"}}, core.CodeInvalid, []string{"not an e-mail address"}},
 	}
 	for _, c := range cases {
 		_, err := h.eng.Create(h.ctx, h.alice, c.in)
@@ -291,7 +292,7 @@ func testCreateBadInput(t *testing.T, h *harness) {
 }
 
 func testOwnership(t *testing.T, h *harness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.Untake(h.ctx, h.alice, tk.ID)
 	wantErr(t, err, core.CodeConflict, "has no owner")
 	_, err = h.eng.Steal(h.ctx, h.alice, tk.ID)
@@ -319,7 +320,7 @@ func testOwnership(t *testing.T, h *harness) {
 	_, err = h.eng.Give(h.ctx, h.bob, tk.ID, "bob")
 	wantErr(t, err, core.CodeForbidden, "You can only reassign tickets that you own or that are unowned")
 
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "StealTicket", Queue: "NOC", User: "bob"})
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "StealTicket", Queue: "NOC", User: "bob"})
 	h.must(err)
 	got, err = h.eng.Steal(h.ctx, h.bob, tk.ID)
 	h.must(err)
@@ -354,12 +355,12 @@ func testConcurrentTake(t *testing.T, h *harness) {
 	users := make([]int64, n)
 	yes := true
 	for i := range users {
-		u, err := h.eng.CreateUser(h.ctx, core.RootID, core.UserInput{Name: fmt.Sprintf("eng%d", i), Privileged: &yes})
+		u, err := h.eng.CreateUser(h.ctx, core.RootID, engine.UserInput{Name: fmt.Sprintf("eng%d", i), Privileged: &yes})
 		h.must(err)
 		users[i] = u.ID
 	}
 	for round := 0; round < 3; round++ {
-		tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+		tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		start := make(chan struct{})
@@ -402,32 +403,32 @@ func testConcurrentTake(t *testing.T, h *harness) {
 }
 
 func testLifecycle(t *testing.T, h *harness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	h.clock.Advance(time.Minute)
-	got, err := h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbOpen, core.StatusOptions{})
+	got, err := h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbOpen, engine.StatusOptions{})
 	h.must(err)
 	if got.Status != "open" || !got.Started.Equal(h.clock.Now()) || !got.Resolved.IsZero() {
 		t.Fatalf("after open %+v", got)
 	}
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbOpen, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbOpen, engine.StatusOptions{})
 	wantErr(t, err, core.CodeConflict, "already open")
-	_, err = h.eng.SetStatus(h.ctx, h.alice, tk.ID, "closed", core.StatusOptions{})
+	_, err = h.eng.SetStatus(h.ctx, h.alice, tk.ID, "closed", engine.StatusOptions{})
 	wantErr(t, err, core.CodeInvalid, "unknown status", "resolved")
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbReopen, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbReopen, engine.StatusOptions{})
 	wantErr(t, err, core.CodeConflict, "nothing to reopen")
-	_, err = h.eng.Transition(h.ctx, h.carol, tk.ID, core.VerbResolve, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.carol, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	wantErr(t, err, core.CodeForbidden, "ModifyTicket")
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbDelete, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbDelete, engine.StatusOptions{})
 	wantErr(t, err, core.CodeForbidden, "DeleteTicket")
 
 	// Dependencies block resolving unless forced.
-	dep := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "replace optic"})
+	dep := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "replace optic"})
 	_, err = h.eng.AddLink(h.ctx, h.alice, tk.ID, "depends-on", dep.ID)
 	h.must(err)
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	wantErr(t, err, core.CodeConflict, fmt.Sprintf("depends on #%d (new)", dep.ID))
 	h.clock.Advance(time.Hour)
-	got, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{Force: true, Note: &core.Content{Body: "fixed by reboot"}})
+	got, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{Force: true, Note: &core.Content{Body: "fixed by reboot"}})
 	h.must(err)
 	if got.Status != "resolved" || !got.Resolved.Equal(h.clock.Now()) {
 		t.Fatalf("after resolve %+v", got)
@@ -461,23 +462,23 @@ func testCustomLifecycle(t *testing.T, h *harness) {
 	_, err = h.eng.PutLifecycle(h.ctx, core.RootID, def)
 	h.must(err)
 	lc := "change"
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "Changes", Lifecycle: &lc})
+	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Changes", Lifecycle: &lc})
 	h.must(err)
 	bad := "nosuch"
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "Bad", Lifecycle: &bad})
+	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Bad", Lifecycle: &bad})
 	wantErr(t, err, core.CodeInvalid, `no lifecycle named "nosuch"`)
 
-	tk := h.create(h.alice, core.CreateInput{Queue: "Changes", Subject: "upgrade core1"})
+	tk := h.create(h.alice, engine.CreateInput{Queue: "Changes", Subject: "upgrade core1"})
 	if tk.Status != "requested" {
 		t.Fatalf("created as %s", tk.Status)
 	}
-	_, err = h.eng.SetStatus(h.ctx, h.alice, tk.ID, "done", core.StatusOptions{})
+	_, err = h.eng.SetStatus(h.ctx, h.alice, tk.ID, "done", engine.StatusOptions{})
 	wantErr(t, err, core.CodeInvalid, "cannot go from requested to done", "approved, refused")
-	_, err = h.eng.SetStatus(h.ctx, h.alice, tk.ID, "approved", core.StatusOptions{})
+	_, err = h.eng.SetStatus(h.ctx, h.alice, tk.ID, "approved", engine.StatusOptions{})
 	wantErr(t, err, core.CodeForbidden, "AdminQueue")
-	_, err = h.eng.SetStatus(h.ctx, core.RootID, tk.ID, "approved", core.StatusOptions{})
+	_, err = h.eng.SetStatus(h.ctx, core.RootID, tk.ID, "approved", engine.StatusOptions{})
 	h.must(err)
-	got, err := h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbReject, core.StatusOptions{})
+	got, err := h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbReject, engine.StatusOptions{})
 	h.must(err)
 	if got.Status != "refused" || got.Resolved.IsZero() || got.Started.IsZero() {
 		t.Fatalf("after reject %+v", got)
@@ -491,7 +492,7 @@ func testCustomLifecycle(t *testing.T, h *harness) {
 }
 
 func testReplyComment(t *testing.T, h *harness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	h.clock.Advance(time.Minute)
 	_, err := h.eng.Reply(h.ctx, h.alice, tk.ID, core.Content{Body: "  "})
 	wantErr(t, err, core.CodeInvalid, "empty")
@@ -529,7 +530,7 @@ func testReplyComment(t *testing.T, h *harness) {
 func testAttachments(t *testing.T, h *harness) {
 	bin := []byte{0, 1, 2, 0xff, 0xfe, '\r', '\n', 0}
 	big := bytes.Repeat([]byte("x"), 2048) // over the 1 KiB limit of this harness
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", Content: &core.Content{
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Content: &core.Content{
 		Body: "<p>see attached</p>", ContentType: "text/html; charset=utf-8",
 		Files: []core.File{{Name: "dump.bin", ContentType: "application/octet-stream", Data: bin}, {Name: "huge.log", Data: big}},
 	}})
@@ -555,8 +556,8 @@ func testAttachments(t *testing.T, h *harness) {
 	}
 
 	h2 := *h
-	h2.eng = core.NewEngine(h.store, h.clock, core.Config{MaxAttachmentSize: 1000, TruncateAttachments: true})
-	tk2 := h2.create(h.carol, core.CreateInput{Queue: "NOC", Content: &core.Content{Files: []core.File{{Name: "huge.log", Data: big}}}})
+	h2.eng = engine.New(h.store, h.clock, core.Config{MaxAttachmentSize: 1000, TruncateAttachments: true})
+	tk2 := h2.create(h.carol, engine.CreateInput{Queue: "NOC", Content: &core.Content{Files: []core.File{{Name: "huge.log", Data: big}}}})
 	txns = h.history(h.alice, tk2.ID)
 	if len(txns[0].Attachments) != 1 || !bytes.Equal(txns[0].Attachments[0].Content, big[:1000]) || !strings.Contains(txns[1].Data, "truncated") {
 		t.Fatalf("truncation: %d attachments, note %q", len(txns[0].Attachments), txns[len(txns)-1].Data)
@@ -564,8 +565,8 @@ func testAttachments(t *testing.T, h *harness) {
 }
 
 func testRights(t *testing.T, h *harness) {
-	mine := h.create(h.carol, core.CreateInput{Queue: "NOC"})
-	theirs := h.create(h.erin, core.CreateInput{Queue: "NOC"})
+	mine := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
+	theirs := h.create(h.erin, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.Show(h.ctx, h.carol, mine.ID)
 	h.must(err)
 	_, err = h.eng.Show(h.ctx, h.carol, theirs.ID)
@@ -579,22 +580,22 @@ func testRights(t *testing.T, h *harness) {
 	}
 	// A disabled user can do nothing.
 	yes := true
-	_, err = h.eng.UpdateUser(h.ctx, core.RootID, core.UserInput{Name: "bob", Disabled: &yes})
+	_, err = h.eng.UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
 	h.must(err)
 	_, err = h.eng.Take(h.ctx, h.bob, mine.ID)
 	wantErr(t, err, core.CodeForbidden, "disabled")
 	// Revoking a group right takes effect at once.
-	h.must(h.eng.Revoke(h.ctx, core.RootID, core.GrantInput{Right: "TakeTicket", Group: "Privileged"}))
-	h.must(h.eng.Revoke(h.ctx, core.RootID, core.GrantInput{Right: "ModifyTicket", Group: "Privileged"}))
+	h.must(h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Group: "Privileged"}))
+	h.must(h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "ModifyTicket", Group: "Privileged"}))
 	_, err = h.eng.Take(h.ctx, h.alice, mine.ID)
 	wantErr(t, err, core.CodeForbidden, "TakeTicket or ModifyTicket")
 	// A group grant on one queue applies there only.
 	g, err := h.eng.CreateGroup(h.ctx, core.RootID, "NetOps", "network team")
 	h.must(err)
 	h.must(h.eng.SetMember(h.ctx, core.RootID, g.Name, "alice", true))
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "TakeTicket", Queue: "NOC", Group: "NetOps"})
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Queue: "NOC", Group: "NetOps"})
 	h.must(err)
-	other := h.create(h.carol, core.CreateInput{})
+	other := h.create(h.carol, engine.CreateInput{})
 	_, err = h.eng.Take(h.ctx, h.alice, mine.ID)
 	h.must(err)
 	_, err = h.eng.Take(h.ctx, h.alice, other.ID)
@@ -604,7 +605,7 @@ func testRights(t *testing.T, h *harness) {
 }
 
 func testUpdate(t *testing.T, h *harness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	subj, prio, due, queue := "edge2 down", 70, h.clock.Now().Add(48*time.Hour), "General"
 	got, err := h.eng.Update(h.ctx, h.alice, tk.ID, core.Changes{Subject: &subj, Priority: &prio, Due: &due, Queue: &queue, IfVersion: tk.Version})
 	h.must(err)
@@ -644,7 +645,7 @@ func testUpdate(t *testing.T, h *harness) {
 }
 
 func testWatchers(t *testing.T, h *harness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.AddWatcher(h.ctx, h.alice, tk.ID, core.RoleAdminCc, "me")
 	h.must(err)
 	_, err = h.eng.AddWatcher(h.ctx, h.alice, tk.ID, core.RoleAdminCc, "alice")
@@ -670,8 +671,8 @@ func testWatchers(t *testing.T, h *harness) {
 }
 
 func testLinks(t *testing.T, h *harness) {
-	a := h.create(h.carol, core.CreateInput{Queue: "NOC"})
-	b := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	a := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
+	b := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.AddLink(h.ctx, h.alice, a.ID, "parent-of", b.ID)
 	h.must(err)
 	_, err = h.eng.AddLink(h.ctx, h.alice, a.ID, "parent-of", b.ID)
@@ -699,9 +700,9 @@ func testLinks(t *testing.T, h *harness) {
 }
 
 func testMerge(t *testing.T, h *harness) {
-	into := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "core1 unreachable", Content: &core.Content{Body: "first"}})
-	dup := h.create(h.erin, core.CreateInput{Queue: "NOC", Subject: "cannot reach core1", Cc: []string{"ops@example.org"}, Content: &core.Content{Body: "second"}})
-	third := h.create(h.erin, core.CreateInput{Queue: "NOC", Subject: "spare optics"})
+	into := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "core1 unreachable", Content: &core.Content{Body: "first"}})
+	dup := h.create(h.erin, engine.CreateInput{Queue: "NOC", Subject: "cannot reach core1", Cc: []string{"ops@example.org"}, Content: &core.Content{Body: "second"}})
+	third := h.create(h.erin, engine.CreateInput{Queue: "NOC", Subject: "spare optics"})
 	_, err := h.eng.AddLink(h.ctx, h.alice, dup.ID, "refers-to", third.ID)
 	h.must(err)
 	_, err = h.eng.AddTimeWorked(h.ctx, h.alice, dup.ID, 15, nil)
@@ -755,16 +756,16 @@ func testMerge(t *testing.T, h *harness) {
 
 func testSearch(t *testing.T, h *harness) {
 	yes := true
-	_, err := h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "Servers"})
+	_, err := h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Servers"})
 	h.must(err)
 	_ = yes
-	a := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "BGP flap on edge1", Priority: 60})
+	a := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "BGP flap on edge1", Priority: 60})
 	h.clock.Advance(time.Hour)
-	b := h.create(h.erin, core.CreateInput{Queue: "NOC", Subject: "flap of the BGP session", Priority: 20, Content: &core.Content{Body: "optics dirty"}})
+	b := h.create(h.erin, engine.CreateInput{Queue: "NOC", Subject: "flap of the BGP session", Priority: 20, Content: &core.Content{Body: "optics dirty"}})
 	h.clock.Advance(time.Hour)
-	c := h.create(h.carol, core.CreateInput{Queue: "Servers", Subject: "disk full on db3", Priority: 80})
-	d := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "old bgp flap"})
-	_, err = h.eng.Transition(h.ctx, h.alice, d.ID, core.VerbResolve, core.StatusOptions{})
+	c := h.create(h.carol, engine.CreateInput{Queue: "Servers", Subject: "disk full on db3", Priority: 80})
+	d := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "old bgp flap"})
+	_, err = h.eng.Transition(h.ctx, h.alice, d.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
 	_, err = h.eng.Take(h.ctx, h.alice, b.ID)
 	h.must(err)
@@ -821,9 +822,9 @@ func testSearch(t *testing.T, h *harness) {
 }
 
 func testSearchRights(t *testing.T, h *harness) {
-	a := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "printer jam"})
-	b := h.create(h.erin, core.CreateInput{Queue: "NOC", Subject: "printer on fire"})
-	c := h.create(h.erin, core.CreateInput{Queue: "General", Subject: "printer toner", Cc: []string{"carol"}})
+	a := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "printer jam"})
+	b := h.create(h.erin, engine.CreateInput{Queue: "NOC", Subject: "printer on fire"})
+	c := h.create(h.erin, engine.CreateInput{Queue: "General", Subject: "printer toner", Cc: []string{"carol"}})
 	if got := h.search(h.alice, "printer"); !sameIDs(got, []int64{c.ID, b.ID, a.ID}) {
 		t.Fatalf("staff see %v", got)
 	}
@@ -831,14 +832,14 @@ func testSearchRights(t *testing.T, h *harness) {
 		t.Fatalf("requester carol sees %v", got)
 	}
 	// Cc may see when granted; then carol sees c too.
-	_, err := h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "ShowTicket", Role: "Cc"})
+	_, err := h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Role: "Cc"})
 	h.must(err)
 	if got := h.search(h.carol, "printer"); !sameIDs(got, []int64{c.ID, a.ID}) {
 		t.Fatalf("requester carol with Cc right sees %v", got)
 	}
 	// A staff member limited to one queue sees only that queue.
-	h.must(h.eng.Revoke(h.ctx, core.RootID, core.GrantInput{Right: "ShowTicket", Group: "Privileged"}))
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "ShowTicket", Queue: "General", User: "bob"})
+	h.must(h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Group: "Privileged"}))
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Queue: "General", User: "bob"})
 	h.must(err)
 	if got := h.search(h.bob, "printer"); !sameIDs(got, []int64{c.ID}) {
 		t.Fatalf("bob with General only sees %v", got)
@@ -875,20 +876,20 @@ func testSearchBadInput(t *testing.T, h *harness) {
 		_, err := h.eng.Search(h.ctx, h.alice, c.q, 10, 0)
 		wantErr(t, err, c.code, c.parts...)
 	}
-	_, err := h.eng.Search(h.ctx, h.alice, "", core.MaxSearchLimit+1, 0)
+	_, err := h.eng.Search(h.ctx, h.alice, "", engine.MaxSearchLimit+1, 0)
 	wantErr(t, err, core.CodeInvalid, "too large")
 }
 
 func testOutboxOrder(t *testing.T, h *harness) {
 	start := len(h.outbox())
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.Take(h.ctx, h.alice, tk.ID)
 	h.must(err)
 	_, err = h.eng.Reply(h.ctx, h.alice, tk.ID, core.Content{Body: "looking"})
 	h.must(err)
 	_, err = h.eng.Comment(h.ctx, h.alice, tk.ID, core.Content{Body: "note"})
 	h.must(err)
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
 	ob := h.outbox()[start:]
 	var kinds []string
@@ -955,13 +956,13 @@ func (t failingTx) RepointMerged(ctx context.Context, from, to int64) error {
 }
 
 func testFailureMidway(t *testing.T, h *harness, _ func(t *testing.T) core.Store) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", Cc: []string{"x@example.org"}})
-	other := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Cc: []string{"x@example.org"}})
+	other := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	before := h.counts()
 	beforeHist := types(h.history(h.alice, tk.ID))
 
-	bad := core.NewEngine(failingStore{h.store, "outbox"}, h.clock, core.Config{})
-	_, err := bad.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "lost", Cc: []string{"new@example.org"}})
+	bad := engine.New(failingStore{h.store, "outbox"}, h.clock, core.Config{})
+	_, err := bad.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "lost", Cc: []string{"new@example.org"}})
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("create with failing outbox: %v", err)
 	}
@@ -969,7 +970,7 @@ func testFailureMidway(t *testing.T, h *harness, _ func(t *testing.T) core.Store
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("take with failing outbox: %v", err)
 	}
-	bad = core.NewEngine(failingStore{h.store, "merge"}, h.clock, core.Config{})
+	bad = engine.New(failingStore{h.store, "merge"}, h.clock, core.Config{})
 	_, err = bad.Merge(h.ctx, h.alice, other.ID, tk.ID)
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("merge with failing store: %v", err)
@@ -994,37 +995,37 @@ func testFailureMidway(t *testing.T, h *harness, _ func(t *testing.T) core.Store
 }
 
 func testAdmin(t *testing.T, h *harness) {
-	_, err := h.eng.CreateQueue(h.ctx, h.alice, core.QueueInput{Name: "Mine"})
+	_, err := h.eng.CreateQueue(h.ctx, h.alice, engine.QueueInput{Name: "Mine"})
 	wantErr(t, err, core.CodeForbidden, "AdminQueue")
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "noc"})
+	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "noc"})
 	wantErr(t, err, core.CodeConflict, "already exists")
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: " "})
+	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: " "})
 	wantErr(t, err, core.CodeInvalid, "empty")
 	bad := "not-an-address"
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "X", CorrespondAddress: &bad})
+	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "X", CorrespondAddress: &bad})
 	wantErr(t, err, core.CodeInvalid, "not an e-mail address")
-	_, err = h.eng.CreateUser(h.ctx, h.alice, core.UserInput{Name: "mallory"})
+	_, err = h.eng.CreateUser(h.ctx, h.alice, engine.UserInput{Name: "mallory"})
 	wantErr(t, err, core.CodeForbidden, "AdminUsers")
 	dup := "ALICE@example.net"
-	_, err = h.eng.CreateUser(h.ctx, core.RootID, core.UserInput{Name: "alice2", Email: &dup})
+	_, err = h.eng.CreateUser(h.ctx, core.RootID, engine.UserInput{Name: "alice2", Email: &dup})
 	wantErr(t, err, core.CodeConflict, "already exists")
-	_, err = h.eng.Grant(h.ctx, h.alice, core.GrantInput{Right: "SuperUser", User: "alice"})
+	_, err = h.eng.Grant(h.ctx, h.alice, engine.GrantInput{Right: "SuperUser", User: "alice"})
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "Fly", User: "alice"})
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "Fly", User: "alice"})
 	wantErr(t, err, core.CodeInvalid, "unknown right")
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "ShowTicket"})
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket"})
 	wantErr(t, err, core.CodeInvalid, "exactly one user, group or role")
-	err = h.eng.Revoke(h.ctx, core.RootID, core.GrantInput{Right: "SuperUser", User: "root"})
+	err = h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "SuperUser", User: "root"})
 	wantErr(t, err, core.CodeInvalid, "root keeps SuperUser")
 	// AdminQueue on a queue lets alice grant there, and only there.
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "alice"})
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "alice"})
 	h.must(err)
-	_, err = h.eng.Grant(h.ctx, h.alice, core.GrantInput{Right: "StealTicket", Queue: "NOC", User: "bob"})
+	_, err = h.eng.Grant(h.ctx, h.alice, engine.GrantInput{Right: "StealTicket", Queue: "NOC", User: "bob"})
 	h.must(err)
-	_, err = h.eng.Grant(h.ctx, h.alice, core.GrantInput{Right: "StealTicket", Queue: "General", User: "bob"})
+	_, err = h.eng.Grant(h.ctx, h.alice, engine.GrantInput{Right: "StealTicket", Queue: "General", User: "bob"})
 	wantErr(t, err, core.CodeForbidden, "queue General")
 	desc := "network operations"
-	q, err := h.eng.UpdateQueue(h.ctx, h.alice, core.QueueInput{Name: "NOC", Description: &desc})
+	q, err := h.eng.UpdateQueue(h.ctx, h.alice, engine.QueueInput{Name: "NOC", Description: &desc})
 	h.must(err)
 	if q.Description != desc {
 		t.Fatalf("queue %+v", q)
@@ -1042,7 +1043,7 @@ func testAdmin(t *testing.T, h *harness) {
 }
 
 func testTimeWorked(t *testing.T, h *harness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", TimeEstimated: 60})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", TimeEstimated: 60})
 	_, err := h.eng.AddTimeWorked(h.ctx, h.alice, tk.ID, 0, nil)
 	wantErr(t, err, core.CodeInvalid, "between 1 and")
 	got, err := h.eng.AddTimeWorked(h.ctx, h.alice, tk.ID, 25, &core.Content{Body: "traced the fibre"})

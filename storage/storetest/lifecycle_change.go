@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // The engine behaviour of issue 11's data integrity part, on every store:
@@ -95,20 +96,20 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 	_, err = h.eng.PutLifecycle(h.ctx, core.RootID, []byte(xLifecycle))
 	h.must(err)
 	intake, x := "intake", "x"
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", Lifecycle: &intake})
+	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &intake})
 	h.must(err)
 	var triaged []int64
 	for range 3 {
-		triaged = append(triaged, h.create(h.alice, core.CreateInput{Queue: "NOC", Status: "triage"}).ID)
+		triaged = append(triaged, h.create(h.alice, engine.CreateInput{Queue: "NOC", Status: "triage"}).ID)
 	}
-	waiting := h.create(h.alice, core.CreateInput{Queue: "NOC", Status: "triage"})
-	_, err = h.eng.SetStatus(h.ctx, h.alice, waiting.ID, "waiting", core.StatusOptions{})
+	waiting := h.create(h.alice, engine.CreateInput{Queue: "NOC", Status: "triage"})
+	_, err = h.eng.SetStatus(h.ctx, h.alice, waiting.ID, "waiting", engine.StatusOptions{})
 	h.must(err)
-	fresh := h.create(h.alice, core.CreateInput{Queue: "NOC"})
+	fresh := h.create(h.alice, engine.CreateInput{Queue: "NOC"})
 	before, outbox := h.counts(), len(h.outbox())
 	history := len(h.history(core.RootID, fresh.ID))
 
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", Lifecycle: &x})
+	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x})
 	wantErr(t, err, core.CodeConflict, "queue NOC holds 3 tickets in status 'triage' and 1 in 'waiting', which lifecycle 'x' lacks; "+
 		"say where each goes with --map triage=new,waiting=open")
 	var need *core.StatusMapNeeded
@@ -125,7 +126,7 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 		{core.StatusMap{"triage": "open", "waiting": "open", "open": "resolved"}, core.CodeInvalid, "status 'open' is in lifecycle 'x'"},
 		{core.StatusMap{"triage": "", "waiting": "open"}, core.CodeInvalid, "old=new"},
 	} {
-		_, err = h.eng.UpdateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", Lifecycle: &x, StatusMap: c.moves})
+		_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x, StatusMap: c.moves})
 		wantErr(t, err, c.code, c.says)
 	}
 	if after := h.counts(); after != before || len(h.outbox()) != outbox || h.queueLifecycle("NOC") != "intake" {
@@ -137,10 +138,10 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 
 	// alice, given AdminQueue on NOC, says where each goes: she is the
 	// actor of every move.
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "alice"})
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "alice"})
 	h.must(err)
 	h.clock.Advance(1)
-	_, err = h.eng.UpdateQueue(h.ctx, h.alice, core.QueueInput{Name: "NOC", Lifecycle: &x,
+	_, err = h.eng.UpdateQueue(h.ctx, h.alice, engine.QueueInput{Name: "NOC", Lifecycle: &x,
 		StatusMap: core.StatusMap{" Triage ": "OPEN", "waiting": "resolved"}})
 	h.must(err)
 	if lc := h.queueLifecycle("NOC"); lc != "x" {
@@ -166,7 +167,7 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 		t.Errorf("a ticket in a status x has was touched: %d history rows, %s", n, h.ticket(fresh.ID).Status)
 	}
 	// They can go on from there.
-	_, err = h.eng.Transition(h.ctx, h.alice, triaged[0], core.VerbResolve, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, triaged[0], engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
 
 	// A map without a lifecycle mends tickets already stranded (as the bug
@@ -180,16 +181,16 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 		return tx.UpdateTicket(h.ctx, tk)
 	}))
 	disabled := false
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", Disabled: &disabled})
+	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &disabled})
 	h.must(err) // other changes are not held up by it
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", Lifecycle: &x, StatusMap: core.StatusMap{"nowhere": "open"}})
+	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x, StatusMap: core.StatusMap{"nowhere": "open"}})
 	wantErr(t, err, core.CodeConflict, "queue NOC holds 1 ticket in status 'limbo', which lifecycle 'x' lacks; say where each goes with --map limbo=open")
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", StatusMap: core.StatusMap{"limbo": "open"}})
+	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", StatusMap: core.StatusMap{"limbo": "open"}})
 	h.must(err)
 	if tk := h.ticket(fresh.ID); tk.Status != "open" {
 		t.Fatalf("stranded ticket after the map: %s", tk.Status)
 	}
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: "Empty", StatusMap: core.StatusMap{"a": "b"}})
+	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Empty", StatusMap: core.StatusMap{"a": "b"}})
 	wantErr(t, err, core.CodeInvalid, "a new queue holds no tickets")
 }
 
@@ -201,12 +202,12 @@ func testPutLifecycleChange(t *testing.T, h *harness) {
 	h.must(err)
 	intake := "intake"
 	for _, q := range []string{"Desk", "Field"} {
-		_, err = h.eng.CreateQueue(h.ctx, core.RootID, core.QueueInput{Name: q, Lifecycle: &intake})
+		_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: q, Lifecycle: &intake})
 		h.must(err)
 	}
-	a := h.create(h.alice, core.CreateInput{Queue: "Desk", Status: "triage"})
-	b := h.create(h.alice, core.CreateInput{Queue: "Desk", Status: "triage"})
-	c := h.create(h.alice, core.CreateInput{Queue: "Field", Status: "triage"})
+	a := h.create(h.alice, engine.CreateInput{Queue: "Desk", Status: "triage"})
+	b := h.create(h.alice, engine.CreateInput{Queue: "Desk", Status: "triage"})
+	c := h.create(h.alice, engine.CreateInput{Queue: "Field", Status: "triage"})
 	_, err = h.eng.Merge(h.ctx, h.alice, b.ID, a.ID)
 	h.must(err)
 	before, outbox := h.counts(), len(h.outbox())
@@ -226,7 +227,7 @@ func testPutLifecycleChange(t *testing.T, h *harness) {
 		t.Fatalf("refused puts wrote: %+v -> %+v", before, after)
 	}
 	// The old definition stands: a ticket can still go to waiting.
-	_, err = h.eng.SetStatus(h.ctx, h.alice, c.ID, "waiting", core.StatusOptions{})
+	_, err = h.eng.SetStatus(h.ctx, h.alice, c.ID, "waiting", engine.StatusOptions{})
 	h.must(err)
 	_, err = h.eng.PutLifecycleMapped(h.ctx, core.RootID, smaller, core.StatusMap{"triage": "open", "waiting": "open"})
 	h.must(err)
@@ -242,7 +243,7 @@ func testPutLifecycleChange(t *testing.T, h *harness) {
 	if got := len(h.outbox()) - outbox; got != 1+3 { // waiting, then the three moves
 		t.Errorf("%d outbox messages", got)
 	}
-	_, err = h.eng.SetStatus(h.ctx, h.alice, c.ID, "waiting", core.StatusOptions{})
+	_, err = h.eng.SetStatus(h.ctx, h.alice, c.ID, "waiting", engine.StatusOptions{})
 	wantErr(t, err, core.CodeInvalid, "unknown status")
 }
 
@@ -252,13 +253,13 @@ func testPutLifecycleChange(t *testing.T, h *harness) {
 func testQueueInSubject(t *testing.T, h *harness) {
 	// Requesters may create tickets in General and NOC only; Closed is disabled.
 	yes := true
-	for _, q := range []core.QueueInput{{Name: "Hidden"}, {Name: "Closed", Disabled: &yes}} {
+	for _, q := range []engine.QueueInput{{Name: "Hidden"}, {Name: "Closed", Disabled: &yes}} {
 		_, err := h.eng.CreateQueue(h.ctx, core.RootID, q)
 		h.must(err)
 	}
-	h.must(h.eng.Revoke(h.ctx, core.RootID, core.GrantInput{Right: "CreateTicket", Group: "Everyone"}))
+	h.must(h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "CreateTicket", Group: "Everyone"}))
 	for _, q := range []string{"General", "NOC"} {
-		_, err := h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: "CreateTicket", Group: "Everyone", Queue: q})
+		_, err := h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "CreateTicket", Group: "Everyone", Queue: q})
 		h.must(err)
 	}
 	for _, c := range []struct {
@@ -280,7 +281,7 @@ func testQueueInSubject(t *testing.T, h *harness) {
 		{h.carol, "noc printer on fire", "", "printer on fire", "NOC", ""},
 		{h.alice, "printer", "", "printer", "General", ""},
 	} {
-		tk, info, err := h.eng.CreateShown(h.ctx, c.actor, core.CreateInput{Subject: c.subject, Queue: c.queue, QueueInSubject: true})
+		tk, info, err := h.eng.CreateShown(h.ctx, c.actor, engine.CreateInput{Subject: c.subject, Queue: c.queue, QueueInSubject: true})
 		h.must(err)
 		notice := ""
 		if info != nil {
@@ -293,7 +294,7 @@ func testQueueInSubject(t *testing.T, h *harness) {
 		}
 	}
 	// Without QueueInSubject the subject is the subject.
-	tk, info, err := h.eng.CreateShown(h.ctx, h.alice, core.CreateInput{Subject: "noc core1 unreachable"})
+	tk, info, err := h.eng.CreateShown(h.ctx, h.alice, engine.CreateInput{Subject: "noc core1 unreachable"})
 	h.must(err)
 	if tk.Subject != "noc core1 unreachable" || info.Queue.Name != "General" || info.Notice != "" {
 		t.Fatalf("plain create: %+v %+v", tk, info)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -92,9 +93,9 @@ func testLimitTenThousandCc(t *testing.T, h *limitsHarness) {
 	cc := addresses("victim", 10_000)
 	before := h.counts()
 	start := time.Now()
-	_, err := h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "hello", Cc: cc})
+	_, err := h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "hello", Cc: cc})
 	wantErr(t, err, core.CodeInvalid, "at most 20 watchers", "names 10000")
-	_, _, err = h.eng.CreateShown(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "hello", Requestors: cc[:5000], Cc: cc[5000:]})
+	_, _, err = h.eng.CreateShown(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "hello", Requestors: cc[:5000], Cc: cc[5000:]})
 	wantErr(t, err, core.CodeInvalid, "at most 20 watchers", "names 10000")
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("refusing took %v: the addresses were looked at", took)
@@ -106,8 +107,8 @@ func testLimitTenThousandCc(t *testing.T, h *limitsHarness) {
 
 	// Without a limiter (new users unlimited), the transaction refuses the
 	// same and rolls back.
-	plain := core.NewEngine(h.store, h.clock, core.Config{})
-	_, err = plain.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "hello", Cc: cc})
+	plain := engine.New(h.store, h.clock, core.Config{})
+	_, err = plain.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "hello", Cc: cc})
 	wantErr(t, err, core.CodeInvalid, "at most 20 watchers")
 	h.unchanged("10,000 Cc without a limiter", before, 0)
 }
@@ -116,7 +117,7 @@ func testLimitTenThousandCc(t *testing.T, h *limitsHarness) {
 // change, whoever they are; staff are not limited.
 func testLimitWatchers(t *testing.T, h *limitsHarness) {
 	before := h.counts()
-	in := core.CreateInput{Queue: "NOC", Subject: "x", Requestors: []string{"carol"}, Cc: addresses("cc", 10), AdminCc: addresses("admincc", 10)}
+	in := engine.CreateInput{Queue: "NOC", Subject: "x", Requestors: []string{"carol"}, Cc: addresses("cc", 10), AdminCc: addresses("admincc", 10)}
 	_, err := h.eng.Create(h.ctx, h.carol, in)
 	wantErr(t, err, core.CodeInvalid, "at most 20 watchers", "names 21")
 	// Known users count the same: it is the change that is limited.
@@ -124,7 +125,7 @@ func testLimitWatchers(t *testing.T, h *limitsHarness) {
 	for i := range known {
 		known[i] = []string{"alice", "bob", "erin"}[i%3]
 	}
-	_, err = h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "x", Cc: known})
+	_, err = h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "x", Cc: known})
 	wantErr(t, err, core.CodeInvalid, "at most 20 watchers", "names 21")
 	h.unchanged("21 watchers", before, 0)
 
@@ -136,12 +137,12 @@ func testLimitWatchers(t *testing.T, h *limitsHarness) {
 	same(t, "new users reserved", h.lim.events(), 19)
 
 	// Staff may name as many as they like, and create as many users.
-	h.create(h.alice, core.CreateInput{Queue: "NOC", Cc: addresses("staffcc", 30)})
+	h.create(h.alice, engine.CreateInput{Queue: "NOC", Cc: addresses("staffcc", 30)})
 	same(t, "new users reserved for staff", h.lim.events(), 19)
 
 	// One watcher at a time (the watchers action) is within the limit; its
 	// new user counts.
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: string(core.RightModifyTicket), Queue: "NOC", User: "carol"})
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: string(core.RightModifyTicket), Queue: "NOC", User: "carol"})
 	h.must(err)
 	_, err = h.eng.AddWatcher(h.ctx, h.carol, tk.ID, core.RoleCc, "one-more@example.org")
 	h.must(err)
@@ -152,17 +153,17 @@ func testLimitWatchers(t *testing.T, h *limitsHarness) {
 func testLimitWatchersSetting(t *testing.T, s core.Store) {
 	h := newLimitsHarness(t, s, core.Config{MaxWatchersPerChange: 3})
 	before := h.counts()
-	_, err := h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"alice", "bob", "erin", "carol"}})
+	_, err := h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"alice", "bob", "erin", "carol"}})
 	wantErr(t, err, core.CodeInvalid, "at most 3 watchers", "names 4")
 	h.unchanged("4 watchers of 3", before, 0)
-	h.create(h.carol, core.CreateInput{Queue: "NOC", Cc: []string{"alice", "bob", "erin"}})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC", Cc: []string{"alice", "bob", "erin"}})
 
-	open := core.NewEngine(h.store, h.clock, core.Config{MaxWatchersPerChange: -1})
+	open := engine.New(h.store, h.clock, core.Config{MaxWatchersPerChange: -1})
 	known := make([]string, 40)
 	for i := range known {
 		known[i] = []string{"alice", "bob", "erin", "carol"}[i%4]
 	}
-	_, err = open.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "many", Cc: known})
+	_, err = open.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "many", Cc: known})
 	h.must(err)
 }
 
@@ -173,18 +174,18 @@ func testLimitWatchersSetting(t *testing.T, s core.Store) {
 // counted.
 func testLimitNewUsers(t *testing.T, h *limitsHarness) {
 	first := addresses("first", 20)
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", Cc: first[:19], AdminCc: first[19:]})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Cc: first[:19], AdminCc: first[19:]})
 	same(t, "reserved", h.lim.events(), 20)
 
 	before := h.counts()
-	_, err := h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"dave@example.org"}})
+	_, err := h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"dave@example.org"}})
 	wantErr(t, err, core.CodeRateLimited, "at most 20 people ticketd does not know an hour", "would add 1", "try again in")
 	h.unchanged("a new ticket naming a new user past the limit", before, 20)
 	var ce *core.Error
 	if !errors.As(err, &ce) || ce.RetryAfter <= 0 || ce.RetryAfter > time.Hour {
 		t.Errorf("RetryAfter of %v", err)
 	}
-	_, err = h.eng.Grant(h.ctx, core.RootID, core.GrantInput{Right: string(core.RightModifyTicket), Queue: "NOC", User: "carol"})
+	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: string(core.RightModifyTicket), Queue: "NOC", User: "carol"})
 	h.must(err)
 	before = h.counts()
 	_, err = h.eng.AddWatcher(h.ctx, h.carol, tk.ID, core.RoleCc, "dave@example.org")
@@ -192,22 +193,22 @@ func testLimitNewUsers(t *testing.T, h *limitsHarness) {
 	h.unchanged("a new user past the limit", before, 20)
 
 	// Addresses that have a user (in any case) create nobody and pass.
-	h.create(h.carol, core.CreateInput{Queue: "NOC", Cc: []string{"FIRST1@example.org", "Alice <alice@example.net>", "bob"}})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC", Cc: []string{"FIRST1@example.org", "Alice <alice@example.net>", "bob"}})
 	_, err = h.eng.AddWatcher(h.ctx, h.carol, tk.ID, core.RoleCc, "erin@example.net")
 	h.must(err)
 
 	// Each actor has their own count; the same address named twice is one.
-	h.create(h.erin, core.CreateInput{Queue: "NOC", Requestors: []string{"x@example.org"}, Cc: []string{"X@Example.org", "x@example.org"}})
+	h.create(h.erin, engine.CreateInput{Queue: "NOC", Requestors: []string{"x@example.org"}, Cc: []string{"X@Example.org", "x@example.org"}})
 	same(t, "reserved for erin", h.lim.events(), 21)
 
 	// Staff are not limited.
-	h.create(h.alice, core.CreateInput{Queue: "NOC", Cc: addresses("staff", 20)})
-	h.create(h.alice, core.CreateInput{Queue: "NOC", Cc: addresses("more", 20)})
+	h.create(h.alice, engine.CreateInput{Queue: "NOC", Cc: addresses("staff", 20)})
+	h.create(h.alice, engine.CreateInput{Queue: "NOC", Cc: addresses("more", 20)})
 	same(t, "reserved for staff", h.lim.events(), 21)
 
 	// A mail from an unknown sender creates that sender's user: not counted.
 	for i := 0; i < 3; i++ {
-		_, err := h.eng.ReceiveMail(h.ctx, core.MailInput{QueueID: h.noc.ID, Action: core.MailCorrespond, From: fmt.Sprintf("sender%d@example.org", i),
+		_, err := h.eng.ReceiveMail(h.ctx, engine.MailInput{QueueID: h.noc.ID, Action: core.MailCorrespond, From: fmt.Sprintf("sender%d@example.org", i),
 			MessageID: fmt.Sprintf("s%d@example.org", i), Subject: "hello", Content: &core.Content{Body: "hi"}}, core.DefaultAutoreplyPolicy)
 		h.must(err)
 	}
@@ -215,7 +216,7 @@ func testLimitNewUsers(t *testing.T, h *limitsHarness) {
 
 	// An hour on, carol may again.
 	h.clock.Advance(time.Hour)
-	h.create(h.carol, core.CreateInput{Queue: "NOC", Cc: addresses("later", 20)})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC", Cc: addresses("later", 20)})
 	same(t, "reserved an hour on", h.lim.events(), 41)
 }
 
@@ -224,12 +225,12 @@ func testLimitNewUsers(t *testing.T, h *limitsHarness) {
 // side), and its users are not created.
 func testLimitNewUsersRolledBack(t *testing.T, h *limitsHarness) {
 	before := h.counts()
-	_, err := h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "x", Status: "bogus", Cc: addresses("a", 2)})
+	_, err := h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "x", Status: "bogus", Cc: addresses("a", 2)})
 	wantErr(t, err, core.CodeInvalid, "unknown status")
 	h.unchanged("a refused create", before, 2)
-	_, err = h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "x", Cc: addresses("b", 19)})
+	_, err = h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "x", Cc: addresses("b", 19)})
 	wantErr(t, err, core.CodeRateLimited, "would add 19")
-	h.create(h.carol, core.CreateInput{Queue: "NOC", Cc: addresses("b", 18)})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC", Cc: addresses("b", 18)})
 }
 
 // testLimitNewUsersNone: a limit of none refuses every new user, naming
@@ -237,29 +238,29 @@ func testLimitNewUsersRolledBack(t *testing.T, h *limitsHarness) {
 func testLimitNewUsersNone(t *testing.T, s core.Store) {
 	h := newLimitsHarness(t, s, core.Config{NewUsers: core.Limit{Events: 0, Per: time.Hour}})
 	before := h.counts()
-	_, err := h.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"alice", "dave@example.org"}})
+	_, err := h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"alice", "dave@example.org"}})
 	wantErr(t, err, core.CodeForbidden, "dave@example.org", "ask staff")
 	h.unchanged("no new users allowed", before, 0)
-	h.create(h.carol, core.CreateInput{Queue: "NOC", Cc: []string{"alice", "bob@example.net"}})
-	h.create(h.alice, core.CreateInput{Queue: "NOC", Cc: []string{"dave@example.org"}})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC", Cc: []string{"alice", "bob@example.net"}})
+	h.create(h.alice, engine.CreateInput{Queue: "NOC", Cc: []string{"dave@example.org"}})
 }
 
 // testLimitAutoreplies: a new ticket's autoreply goes to its requesters
 // when staff opened it, but when an unprivileged actor did, only to that
 // actor: never to the requestors or Cc they named (nor to Cc ever).
 func testLimitAutoreplies(t *testing.T, h *limitsHarness) {
-	h.create(h.carol, core.CreateInput{Queue: "NOC", Requestors: []string{"me", "victim1@example.org"}, Cc: []string{"victim2@example.org"}})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC", Requestors: []string{"me", "victim1@example.org"}, Cc: []string{"victim2@example.org"}})
 	same(t, "requester's ticket naming others", recipients(h.harness, lastOfKind(h.harness, "ticket.create")), "autoreply:carol@example.net")
-	h.create(h.carol, core.CreateInput{Queue: "NOC", Requestors: []string{"victim3@example.org", "erin"}})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC", Requestors: []string{"victim3@example.org", "erin"}})
 	same(t, "requester's ticket for others only", recipients(h.harness, lastOfKind(h.harness, "ticket.create")), "")
 
 	// Staff opening a ticket for a customer: the customer is autoreplied,
 	// as in RT; Cc is not.
-	h.create(h.alice, core.CreateInput{Queue: "NOC", Requestors: []string{"dave@example.org"}, Cc: []string{"frank@example.org"}})
+	h.create(h.alice, engine.CreateInput{Queue: "NOC", Requestors: []string{"dave@example.org"}, Cc: []string{"frank@example.org"}})
 	same(t, "staff's ticket for a customer", recipients(h.harness, lastOfKind(h.harness, "ticket.create")), "autoreply:dave@example.org")
 
 	// A mail's sender is autoreplied; nobody else is named by a mail.
-	_, err := h.eng.ReceiveMail(h.ctx, core.MailInput{QueueID: h.noc.ID, Action: core.MailCorrespond, From: "grace@example.org",
+	_, err := h.eng.ReceiveMail(h.ctx, engine.MailInput{QueueID: h.noc.ID, Action: core.MailCorrespond, From: "grace@example.org",
 		MessageID: "g1@example.org", Subject: "hello", Content: &core.Content{Body: "hi"}}, core.DefaultAutoreplyPolicy)
 	h.must(err)
 	same(t, "mailed ticket", recipients(h.harness, lastOfKind(h.harness, "ticket.create")), "autoreply:grace@example.org")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 var _ = addCases(
@@ -29,7 +30,7 @@ var _ = addCases(
 func storeMailMessages(t *testing.T, s core.Store) {
 	update(t, s, func(ctx context.Context, tx core.Tx) error {
 		a, b := insertTicket(ctx, t, tx, "a"), insertTicket(ctx, t, tx, "b")
-		in := &core.MailMessage{MessageID: "m1@example.org", TicketID: a.ID, TransactionID: 7, Direction: core.MailIn,
+		in := &core.MailMessage{MessageID: "m1@example.org", TicketID: a.ID, TransactionID: 7, Direction: engine.MailIn,
 			Action: core.MailCorrespond, Address: "carol@example.org", Auto: "", Autoreply: true, Created: t0}
 		ok(t, "InsertMailMessage", tx.InsertMailMessage(ctx, in))
 		if in.ID == 0 {
@@ -40,14 +41,14 @@ func storeMailMessages(t *testing.T, s core.Store) {
 		other := *in
 		other.ID, other.Action = 0, core.MailComment
 		ok(t, "same Message-ID, other action", tx.InsertMailMessage(ctx, &other))
-		out := &core.MailMessage{MessageID: "ticketd.1.8.x@example.net", TicketID: a.ID, TransactionID: 8, Direction: core.MailOut,
-			Action: core.MailKindCorrespond, Address: "carol@example.org", Created: day(1)}
+		out := &core.MailMessage{MessageID: "ticketd.1.8.x@example.net", TicketID: a.ID, TransactionID: 8, Direction: engine.MailOut,
+			Action: engine.MailKindCorrespond, Address: "carol@example.org", Created: day(1)}
 		ok(t, "InsertMailMessage out", tx.InsertMailMessage(ctx, out))
 		for i := 0; i < 5; i++ {
 			ok(t, "InsertMailMessage b", tx.InsertMailMessage(ctx, &core.MailMessage{MessageID: "b" + strconv.Itoa(i), TicketID: b.ID,
-				Direction: core.MailOut, Created: day(i)}))
+				Direction: engine.MailOut, Created: day(i)}))
 		}
-		none := &core.MailMessage{MessageID: "m1@example.org", Direction: core.MailIn, Action: "refused", Address: "x@example.org"}
+		none := &core.MailMessage{MessageID: "m1@example.org", Direction: engine.MailIn, Action: "refused", Address: "x@example.org"}
 		ok(t, "InsertMailMessage without a ticket", tx.InsertMailMessage(ctx, none))
 
 		got, err := tx.MailMessages(ctx, []string{"m1@example.org", "nope", "ticketd.1.8.x@example.net"})
@@ -105,8 +106,8 @@ func storeMailAutoreplies(t *testing.T, s core.Store) {
 
 func storeMailTemplates(t *testing.T, s core.Store) {
 	update(t, s, func(ctx context.Context, tx core.Tx) error {
-		g := &core.MailTemplate{QueueID: 0, Kind: core.MailKindAutoreply, Text: "Subject: hi\n\nbody", Updated: t0}
-		q := &core.MailTemplate{QueueID: core.GeneralQueueID, Kind: core.MailKindAutoreply, Text: "Subject: q\n\nq", Updated: t0}
+		g := &core.MailTemplate{QueueID: 0, Kind: engine.MailKindAutoreply, Text: "Subject: hi\n\nbody", Updated: t0}
+		q := &core.MailTemplate{QueueID: core.GeneralQueueID, Kind: engine.MailKindAutoreply, Text: "Subject: q\n\nq", Updated: t0}
 		ok(t, "PutMailTemplate", tx.PutMailTemplate(ctx, g))
 		ok(t, "PutMailTemplate queue", tx.PutMailTemplate(ctx, q))
 		g2 := *g
@@ -115,8 +116,8 @@ func storeMailTemplates(t *testing.T, s core.Store) {
 		ts, err := tx.MailTemplates(ctx)
 		ok(t, "MailTemplates", err)
 		same(t, "MailTemplates", ts, []*core.MailTemplate{&g2, q})
-		ok(t, "DeleteMailTemplate", tx.DeleteMailTemplate(ctx, core.GeneralQueueID, core.MailKindAutoreply))
-		wantCode(t, "DeleteMailTemplate twice", tx.DeleteMailTemplate(ctx, core.GeneralQueueID, core.MailKindAutoreply), core.CodeNotFound)
+		ok(t, "DeleteMailTemplate", tx.DeleteMailTemplate(ctx, core.GeneralQueueID, engine.MailKindAutoreply))
+		wantCode(t, "DeleteMailTemplate twice", tx.DeleteMailTemplate(ctx, core.GeneralQueueID, engine.MailKindAutoreply), core.CodeNotFound)
 
 		prefs, err := tx.MailNotify(ctx, []int64{core.RootID})
 		ok(t, "MailNotify", err)
@@ -137,7 +138,7 @@ func mailEngine(fn func(t *testing.T, h *harness)) func(t *testing.T, s core.Sto
 	return func(t *testing.T, s core.Store) {
 		h := newHarness(t, func(*testing.T) core.Store { return s }, core.Config{MaxAttachmentSize: 1024})
 		addr := "noc-comment@example.net"
-		_, err := h.eng.UpdateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", CommentAddress: &addr})
+		_, err := h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", CommentAddress: &addr})
 		h.must(err)
 		fn(t, h)
 	}
@@ -145,14 +146,14 @@ func mailEngine(fn func(t *testing.T, h *harness)) func(t *testing.T, s core.Sto
 
 var mailPolicy = core.AutoreplyPolicy{Max: 2, Per: time.Hour}
 
-func (h *harness) mail(in core.MailInput) *core.MailResult {
+func (h *harness) mail(in engine.MailInput) *engine.MailResult {
 	h.t.Helper()
 	res, err := h.receive(in)
 	h.must(err)
 	return res
 }
 
-func (h *harness) receive(in core.MailInput) (*core.MailResult, error) {
+func (h *harness) receive(in engine.MailInput) (*engine.MailResult, error) {
 	if in.QueueID == 0 {
 		in.QueueID = h.noc.ID
 	}
@@ -167,14 +168,14 @@ func (h *harness) receive(in core.MailInput) (*core.MailResult, error) {
 
 func (h *harness) sent(ticketID int64, messageID string) {
 	h.t.Helper()
-	h.must(h.eng.RecordMailSent(h.ctx, core.MailMessage{MessageID: messageID, TicketID: ticketID, Action: core.MailKindCorrespond,
+	h.must(h.eng.RecordMailSent(h.ctx, core.MailMessage{MessageID: messageID, TicketID: ticketID, Action: engine.MailKindCorrespond,
 		Address: "carol@example.net"}))
 }
 
 func testMailCreateAndReply(t *testing.T, h *harness) {
-	res := h.mail(core.MailInput{From: "dave@example.org", FromName: "Dave Dial", MessageID: "d1@example.org",
+	res := h.mail(engine.MailInput{From: "dave@example.org", FromName: "Dave Dial", MessageID: "d1@example.org",
 		Subject: "core1 down", Content: &core.Content{Body: "core1 is down", Files: []core.File{{Name: "a.txt", Data: []byte("x")}}}})
-	if res.Outcome != core.MailCreated || res.Ticket == nil || res.TransactionID == 0 || res.Actor == nil {
+	if res.Outcome != engine.MailCreated || res.Ticket == nil || res.TransactionID == 0 || res.Actor == nil {
 		t.Fatalf("first mail: %+v", res)
 	}
 	tk := res.Ticket
@@ -193,14 +194,14 @@ func testMailCreateAndReply(t *testing.T, h *harness) {
 		t.Errorf("history: %s %+v", types(txns), txns)
 	}
 	// The same delivery again: nothing new.
-	again := h.mail(core.MailInput{From: "dave@example.org", MessageID: "d1@example.org", Subject: "core1 down"})
-	if again.Outcome != core.MailDuplicate || again.Ticket.ID != tk.ID {
+	again := h.mail(engine.MailInput{From: "dave@example.org", MessageID: "d1@example.org", Subject: "core1 down"})
+	if again.Outcome != engine.MailDuplicate || again.Ticket.ID != tk.ID {
 		t.Errorf("a retried delivery: %+v", again)
 	}
 	// The same mail to the comment address as well: recorded once more, as a comment.
 	// (Dave, a requester, may not comment: rights decide.)
-	cc := h.mail(core.MailInput{From: "dave@example.org", MessageID: "d1@example.org", Subject: "core1 down", Action: core.MailComment})
-	if cc.Outcome != core.MailRefused {
+	cc := h.mail(engine.MailInput{From: "dave@example.org", MessageID: "d1@example.org", Subject: "core1 down", Action: core.MailComment})
+	if cc.Outcome != engine.MailRefused {
 		t.Errorf("the same mail to the comment address: %+v", cc)
 	}
 
@@ -209,9 +210,9 @@ func testMailCreateAndReply(t *testing.T, h *harness) {
 	h.must(err)
 	h.sent(tk.ID, "ticketd.1.2.abc@example.net")
 	h.clock.Advance(time.Minute)
-	re := h.mail(core.MailInput{From: "Dave@Example.org", MessageID: "d2@example.org", Subject: "Re: something else",
+	re := h.mail(engine.MailInput{From: "Dave@Example.org", MessageID: "d2@example.org", Subject: "Re: something else",
 		References: []string{"ticketd.1.2.abc@example.net", "unknown@elsewhere"}})
-	if re.Outcome != core.MailAdded || re.Ticket.ID != tk.ID || re.Actor.ID != res.Actor.ID {
+	if re.Outcome != engine.MailAdded || re.Ticket.ID != tk.ID || re.Actor.ID != res.Actor.ID {
 		t.Fatalf("reply by Message-ID: %+v", re)
 	}
 	last := h.history(core.RootID, tk.ID)
@@ -219,17 +220,17 @@ func testMailCreateAndReply(t *testing.T, h *harness) {
 		t.Errorf("the reply is a correspondence by the requester: %+v", l)
 	}
 	// A reply to a resolved ticket reopens it, as replies do.
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
-	re3 := h.mail(core.MailInput{From: "dave@example.org", MessageID: "d3@example.org", Subject: "Re: [NOC #1] core1 down"})
-	if re3.Outcome != core.MailAdded || re3.Ticket.Status != "open" {
+	re3 := h.mail(engine.MailInput{From: "dave@example.org", MessageID: "d3@example.org", Subject: "Re: [NOC #1] core1 down"})
+	if re3.Outcome != engine.MailAdded || re3.Ticket.Status != "open" {
 		t.Errorf("reply to a resolved ticket: %+v", re3.Ticket)
 	}
 	// Staff mail to the comment address is a comment (when the mail
 	// connector proved it is theirs: see connectors/email's auth tests).
-	com := h.mail(core.MailInput{From: "alice@example.net", MessageID: "a1@example.net", Subject: "[NOC #1]", Action: core.MailComment,
-		Auth: core.MailAuth{Verified: true, How: "dmarc"}})
-	if com.Outcome != core.MailAdded || !com.Actor.Privileged {
+	com := h.mail(engine.MailInput{From: "alice@example.net", MessageID: "a1@example.net", Subject: "[NOC #1]", Action: core.MailComment,
+		Auth: engine.MailAuth{Verified: true, How: "dmarc"}})
+	if com.Outcome != engine.MailAdded || !com.Actor.Privileged {
 		t.Errorf("staff comment: %+v", com)
 	}
 	if l := h.history(core.RootID, tk.ID); l[len(l)-1].Type != core.TxnComment {
@@ -238,30 +239,30 @@ func testMailCreateAndReply(t *testing.T, h *harness) {
 }
 
 func testMailMatching(t *testing.T, h *harness) {
-	t1 := h.mail(core.MailInput{From: "carol@example.net", MessageID: "c1@x", Subject: "one"}).Ticket
-	t2 := h.mail(core.MailInput{From: "carol@example.net", MessageID: "c2@x", Subject: "two"}).Ticket
+	t1 := h.mail(engine.MailInput{From: "carol@example.net", MessageID: "c1@x", Subject: "one"}).Ticket
+	t2 := h.mail(engine.MailInput{From: "carol@example.net", MessageID: "c2@x", Subject: "two"}).Ticket
 	h.sent(t1.ID, "out-1@example.net")
 	for _, c := range []struct {
 		name string
-		in   core.MailInput
+		in   engine.MailInput
 		want int64
 	}{
-		{"plus address wins over everything", core.MailInput{Ticket: t2.ID, References: []string{"out-1@example.net"}, Subject: "[NOC #1]"}, t2.ID},
-		{"our Message-ID wins over the tag", core.MailInput{References: []string{"nope@x", "out-1@example.net"}, Subject: "[NOC #2]"}, t1.ID},
-		{"a received Message-ID threads too", core.MailInput{References: []string{"c2@x"}}, t2.ID},
-		{"subject tag", core.MailInput{Subject: "Re: [NOC #2] two"}, t2.ID},
-		{"tag in any case", core.MailInput{Subject: "AW: [noc #2] two"}, t2.ID},
-		{"tag made a link", core.MailInput{Subject: "RE: [http://NOC #1] one"}, t1.ID},
-		{"tag of another queue's name", core.MailInput{Subject: "[General #2]"}, t2.ID},
+		{"plus address wins over everything", engine.MailInput{Ticket: t2.ID, References: []string{"out-1@example.net"}, Subject: "[NOC #1]"}, t2.ID},
+		{"our Message-ID wins over the tag", engine.MailInput{References: []string{"nope@x", "out-1@example.net"}, Subject: "[NOC #2]"}, t1.ID},
+		{"a received Message-ID threads too", engine.MailInput{References: []string{"c2@x"}}, t2.ID},
+		{"subject tag", engine.MailInput{Subject: "Re: [NOC #2] two"}, t2.ID},
+		{"tag in any case", engine.MailInput{Subject: "AW: [noc #2] two"}, t2.ID},
+		{"tag made a link", engine.MailInput{Subject: "RE: [http://NOC #1] one"}, t1.ID},
+		{"tag of another queue's name", engine.MailInput{Subject: "[General #2]"}, t2.ID},
 	} {
 		c.in.From, c.in.MessageID = "carol@example.net", "m-"+c.name
 		res := h.mail(c.in)
-		if res.Outcome != core.MailAdded || res.Ticket.ID != c.want {
+		if res.Outcome != engine.MailAdded || res.Ticket.ID != c.want {
 			t.Errorf("%s: %s to #%d, want #%d", c.name, res.Outcome, res.Ticket.ID, c.want)
 		}
 	}
 	before := h.counts()
-	for _, in := range []core.MailInput{{Subject: "Re: [NOC #999] gone"}, {Ticket: 999}} {
+	for _, in := range []engine.MailInput{{Subject: "Re: [NOC #999] gone"}, {Ticket: 999}} {
 		in.From, in.MessageID = "carol@example.net", "m-gone"
 		_, err := h.receive(in)
 		wantErr(t, err, core.CodeNotFound, "#999")
@@ -270,16 +271,16 @@ func testMailMatching(t *testing.T, h *harness) {
 		t.Errorf("a mail naming a ticket that does not exist changed something")
 	}
 	// An unknown tag is no tag: a new ticket.
-	res := h.mail(core.MailInput{From: "carol@example.net", MessageID: "m-other", Subject: "[Other #1] hi"})
-	same(t, "unknown tag opens a ticket", res.Outcome, core.MailCreated)
+	res := h.mail(engine.MailInput{From: "carol@example.net", MessageID: "m-other", Subject: "[Other #1] hi"})
+	same(t, "unknown tag opens a ticket", res.Outcome, engine.MailCreated)
 }
 
 func testMailRefused(t *testing.T, h *harness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	before := h.counts()
 	// A stranger replying to someone else's ticket.
-	res := h.mail(core.MailInput{From: "mallory@example.org", MessageID: "x1@x", Subject: "Re: [NOC #1]"})
-	if res.Outcome != core.MailRefused || !res.Told || !strings.Contains(res.Reason, "#1") || res.Ticket != nil {
+	res := h.mail(engine.MailInput{From: "mallory@example.org", MessageID: "x1@x", Subject: "Re: [NOC #1]"})
+	if res.Outcome != engine.MailRefused || !res.Told || !strings.Contains(res.Reason, "#1") || res.Ticket != nil {
 		t.Fatalf("refused: %+v", res)
 	}
 	after := h.counts()
@@ -287,43 +288,43 @@ func testMailRefused(t *testing.T, h *harness) {
 		t.Errorf("a refusal writes one notice and nothing else: %+v -> %+v", before, after)
 	}
 	ob := h.outbox()
-	n, err := core.DecodeMailNotice(ob[len(ob)-1])
+	n, err := engine.DecodeMailNotice(ob[len(ob)-1])
 	h.must(err)
-	if ob[len(ob)-1].Kind != core.OutboxMailRefused || ob[len(ob)-1].TicketID != 0 || n.To != "mallory@example.org" ||
-		n.InReplyTo != "x1@x" || n.Kind != core.MailKindRefused {
+	if ob[len(ob)-1].Kind != engine.OutboxMailRefused || ob[len(ob)-1].TicketID != 0 || n.To != "mallory@example.org" ||
+		n.InReplyTo != "x1@x" || n.Kind != engine.MailKindRefused {
 		t.Errorf("refusal notice: %+v %+v", ob[len(ob)-1], n)
 	}
 	// The same delivery again is not refused twice.
-	again := h.mail(core.MailInput{From: "mallory@example.org", MessageID: "x1@x", Subject: "Re: [NOC #1]"})
-	if again.Outcome != core.MailRefused || again.Told || h.counts() != after {
+	again := h.mail(engine.MailInput{From: "mallory@example.org", MessageID: "x1@x", Subject: "Re: [NOC #1]"})
+	if again.Outcome != engine.MailRefused || again.Told || h.counts() != after {
 		t.Errorf("a retried refusal: %+v", again)
 	}
 	// Autoreplies per sender are limited (2 an hour here).
 	told := 0
 	for i := 0; i < 4; i++ {
-		r := h.mail(core.MailInput{From: "mallory@example.org", MessageID: "x2-" + strconv.Itoa(i), Subject: "[NOC #1]"})
+		r := h.mail(engine.MailInput{From: "mallory@example.org", MessageID: "x2-" + strconv.Itoa(i), Subject: "[NOC #1]"})
 		if r.Told {
 			told++
 		}
 	}
 	same(t, "refusals told within the limit", told, 1) // the first refusal counted too
 	h.clock.Advance(2 * time.Hour)
-	if r := h.mail(core.MailInput{From: "mallory@example.org", MessageID: "x3@x", Subject: "[NOC #1]"}); !r.Told {
+	if r := h.mail(engine.MailInput{From: "mallory@example.org", MessageID: "x3@x", Subject: "[NOC #1]"}); !r.Told {
 		t.Errorf("the limit's window passed: %+v", r)
 	}
 	// A machine is never told.
-	if r := h.mail(core.MailInput{From: "robot@example.org", MessageID: "r1@x", Subject: "[NOC #1]", Auto: "Precedence: bulk"}); r.Outcome != core.MailRefused || r.Told {
+	if r := h.mail(engine.MailInput{From: "robot@example.org", MessageID: "r1@x", Subject: "[NOC #1]", Auto: "Precedence: bulk"}); r.Outcome != engine.MailRefused || r.Told {
 		t.Errorf("machine refused: %+v", r)
 	}
 	// A disabled user is refused.
 	yes := true
-	_, err = h.eng.UpdateUser(h.ctx, core.RootID, core.UserInput{Name: "erin", Disabled: &yes})
+	_, err = h.eng.UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "erin", Disabled: &yes})
 	h.must(err)
-	if r := h.mail(core.MailInput{From: "erin@example.net", MessageID: "e1@x", Subject: "hello"}); r.Outcome != core.MailRefused {
+	if r := h.mail(engine.MailInput{From: "erin@example.net", MessageID: "e1@x", Subject: "hello"}); r.Outcome != engine.MailRefused {
 		t.Errorf("disabled sender: %+v", r)
 	}
 	// A requester may not comment (by default); refused, polite.
-	if r := h.mail(core.MailInput{From: "carol@example.net", MessageID: "c9@x", Subject: "[NOC #1]", Action: core.MailComment}); r.Outcome != core.MailRefused ||
+	if r := h.mail(engine.MailInput{From: "carol@example.net", MessageID: "c9@x", Subject: "[NOC #1]", Action: core.MailComment}); r.Outcome != engine.MailRefused ||
 		!strings.Contains(r.Reason, "CommentOnTicket") {
 		t.Errorf("requester commenting: %+v", r)
 	}
@@ -331,8 +332,8 @@ func testMailRefused(t *testing.T, h *harness) {
 }
 
 func testMailAutoAndLoops(t *testing.T, h *harness) {
-	res := h.mail(core.MailInput{From: "nagios@example.org", MessageID: "n1@x", Subject: "PROBLEM: disk", Auto: "Auto-Submitted: auto-generated"})
-	if res.Outcome != core.MailCreated {
+	res := h.mail(engine.MailInput{From: "nagios@example.org", MessageID: "n1@x", Subject: "PROBLEM: disk", Auto: "Auto-Submitted: auto-generated"})
+	if res.Outcome != engine.MailCreated {
 		t.Fatalf("machine mail opens a ticket: %+v", res)
 	}
 	recs, err := h.eng.MailRecipients(h.ctx, h.outbox()[len(h.outbox())-1])
@@ -340,11 +341,11 @@ func testMailAutoAndLoops(t *testing.T, h *harness) {
 	if len(recs) != 0 {
 		t.Errorf("no autoreply to a machine: %+v", recs)
 	}
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
-	vac := h.mail(core.MailInput{From: "carol@example.net", MessageID: "v1@x", Subject: "Out of office: [NOC #2]", Auto: "Auto-Submitted: auto-replied"})
-	if vac.Outcome != core.MailAdded || vac.Ticket.Status != "resolved" {
+	vac := h.mail(engine.MailInput{From: "carol@example.net", MessageID: "v1@x", Subject: "Out of office: [NOC #2]", Auto: "Auto-Submitted: auto-replied"})
+	if vac.Outcome != engine.MailAdded || vac.Ticket.Status != "resolved" {
 		t.Errorf("an autoreply is recorded without reopening: %+v", vac.Ticket)
 	}
 	if l := h.history(core.RootID, tk.ID); l[len(l)-1].Type != core.TxnComment {
@@ -352,21 +353,21 @@ func testMailAutoAndLoops(t *testing.T, h *harness) {
 	}
 	// A bounce of a mail we sent lands on its ticket, from whoever.
 	h.sent(tk.ID, "bounced@example.net")
-	b := h.mail(core.MailInput{From: "MAILER-DAEMON@mx.example.org", MessageID: "b1@x", Subject: "Undelivered Mail",
+	b := h.mail(engine.MailInput{From: "MAILER-DAEMON@mx.example.org", MessageID: "b1@x", Subject: "Undelivered Mail",
 		References: []string{"bounced@example.net"}, Auto: "empty Return-Path"})
-	if b.Outcome != core.MailAdded || b.Ticket.ID != tk.ID {
+	if b.Outcome != engine.MailAdded || b.Ticket.ID != tk.ID {
 		t.Errorf("bounce: %+v", b)
 	}
 	// Not when it only names the ticket.
-	if b := h.mail(core.MailInput{From: "MAILER-DAEMON@mx.example.org", MessageID: "b2@x", Subject: "[NOC #2]", Auto: "x"}); b.Outcome != core.MailRefused {
+	if b := h.mail(engine.MailInput{From: "MAILER-DAEMON@mx.example.org", MessageID: "b2@x", Subject: "[NOC #2]", Auto: "x"}); b.Outcome != engine.MailRefused {
 		t.Errorf("machine naming a ticket: %+v", b)
 	}
 	before := h.counts()
 	h.sent(tk.ID, "ours@example.net")
-	if r := h.mail(core.MailInput{From: "someone@example.org", MessageID: "ours@example.net", Subject: "[NOC #2]"}); r.Outcome != core.MailLooped {
+	if r := h.mail(engine.MailInput{From: "someone@example.org", MessageID: "ours@example.net", Subject: "[NOC #2]"}); r.Outcome != engine.MailLooped {
 		t.Errorf("our own Message-ID back: %+v", r)
 	}
-	if r := h.mail(core.MailInput{From: "NOC+2@example.net", MessageID: "z@x", Subject: "hi"}); r.Outcome != core.MailLooped {
+	if r := h.mail(engine.MailInput{From: "NOC+2@example.net", MessageID: "z@x", Subject: "hi"}); r.Outcome != engine.MailLooped {
 		t.Errorf("mail from our own address: %+v", r)
 	}
 	if h.counts() != before {
@@ -375,10 +376,10 @@ func testMailAutoAndLoops(t *testing.T, h *harness) {
 	// Autoreplies to a person are limited too.
 	var allowed []bool
 	for i := 0; i < 3; i++ {
-		h.mail(core.MailInput{From: "frank@example.org", MessageID: "f" + strconv.Itoa(i) + "@x", Subject: "new " + strconv.Itoa(i)})
+		h.mail(engine.MailInput{From: "frank@example.org", MessageID: "f" + strconv.Itoa(i) + "@x", Subject: "new " + strconv.Itoa(i)})
 		recs, err := h.eng.MailRecipients(h.ctx, lastOfKind(h, "ticket.create"))
 		h.must(err)
-		allowed = append(allowed, len(recs) == 1 && recs[0].Kind == core.MailKindAutoreply)
+		allowed = append(allowed, len(recs) == 1 && recs[0].Kind == engine.MailKindAutoreply)
 	}
 	same(t, "autoreplies allowed", allowed, []bool{true, true, false})
 }
@@ -406,7 +407,7 @@ func recipients(h *harness, m *core.OutboxMessage) string {
 }
 
 func testMailRecipients(t *testing.T, h *harness) {
-	res := h.mail(core.MailInput{From: "dave@example.org", MessageID: "d1@x", Subject: "hello"})
+	res := h.mail(engine.MailInput{From: "dave@example.org", MessageID: "d1@x", Subject: "hello"})
 	tk := res.Ticket
 	same(t, "create", recipients(h, lastOfKind(h, "ticket.create")), "autoreply:dave@example.org")
 	_, err := h.eng.AddWatcher(h.ctx, h.alice, tk.ID, core.RoleAdminCc, "bob")
@@ -423,7 +424,7 @@ func testMailRecipients(t *testing.T, h *harness) {
 	h.must(err)
 	same(t, "staff reply", recipients(h, lastOfKind(h, "ticket.correspond")),
 		"correspond:bob@example.net correspond:carol@example.net correspond:dave@example.org")
-	h.mail(core.MailInput{From: "dave@example.org", MessageID: "d2@x", Subject: "[NOC #1] thanks"})
+	h.mail(engine.MailInput{From: "dave@example.org", MessageID: "d2@x", Subject: "[NOC #1] thanks"})
 	same(t, "requester reply", recipients(h, lastOfKind(h, "ticket.correspond")),
 		"correspond:alice@example.net correspond:bob@example.net correspond:carol@example.net")
 	_, err = h.eng.Comment(h.ctx, h.bob, tk.ID, core.Content{Body: "note"})
@@ -435,23 +436,23 @@ func testMailRecipients(t *testing.T, h *harness) {
 	same(t, "comment to staff who want no mail", recipients(h, lastOfKind(h, "ticket.comment")), "")
 	wantErr(t, h.eng.SetMailNotify(h.ctx, h.carol, "alice", true), core.CodeForbidden)
 	// Staff opening their own ticket get no autoreply; a status change no mail.
-	h.create(h.alice, core.CreateInput{Queue: "NOC"})
+	h.create(h.alice, engine.CreateInput{Queue: "NOC"})
 	same(t, "staff's own ticket", recipients(h, lastOfKind(h, "ticket.create")), "")
 	same(t, "status change", recipients(h, lastOfKind(h, "ticket.take")), "")
 	// Notices go to their recipient.
-	h.must(h.eng.MailNotice(h.ctx, "d2@x", core.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
-	h.must(h.eng.MailNotice(h.ctx, "d2@x", core.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
-	same(t, "notice", recipients(h, lastOfKind(h, core.OutboxMailNotice)), "notice:dave@example.org")
+	h.must(h.eng.MailNotice(h.ctx, "d2@x", engine.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
+	h.must(h.eng.MailNotice(h.ctx, "d2@x", engine.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
+	same(t, "notice", recipients(h, lastOfKind(h, engine.OutboxMailNotice)), "notice:dave@example.org")
 	n := 0
 	for _, m := range h.outbox() {
-		if m.Kind == core.OutboxMailNotice {
+		if m.Kind == engine.OutboxMailNotice {
 			n++
 		}
 	}
 	same(t, "one notice per message", n, 1)
 
 	// What the sender reads to write the mail.
-	mc, err := h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.correspond"), core.MailKindCorrespond)
+	mc, err := h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.correspond"), engine.MailKindCorrespond)
 	h.must(err)
 	if mc.Inbound == nil || mc.Inbound.MessageID != "d2@x" || mc.Queue.ID != h.noc.ID || mc.Actor.Email != "dave@example.org" ||
 		mc.Transaction.Type != core.TxnCorrespond || mc.Owner.ID != h.alice || mc.Template != nil {
@@ -467,33 +468,33 @@ func testMailRecipients(t *testing.T, h *harness) {
 
 func testMailAdmin(t *testing.T, h *harness) {
 	tpl := "Subject: {{.Tag}} Thanks: {{.Ticket.Subject}}\nX-Team: NOC\n\nHello,\n{{.Text}}\n"
-	_, err := h.eng.SetMailTemplate(h.ctx, core.RootID, "NOC", core.MailKindAutoreply, tpl)
+	_, err := h.eng.SetMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply, tpl)
 	h.must(err)
-	_, err = h.eng.SetMailTemplate(h.ctx, core.RootID, "", core.MailKindAutoreply, "Subject: global\n\nglobal")
+	_, err = h.eng.SetMailTemplate(h.ctx, core.RootID, "", engine.MailKindAutoreply, "Subject: global\n\nglobal")
 	h.must(err)
 	for _, bad := range []string{"no subject\n\nbody", "Subject: {{.Nope}}\n\nx", "Subject: x\n\n{{if}}", "Subject: x\nFrom: me\n\nx"} {
-		_, err := h.eng.SetMailTemplate(h.ctx, core.RootID, "NOC", core.MailKindAutoreply, bad)
+		_, err := h.eng.SetMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply, bad)
 		wantErr(t, err, core.CodeInvalid)
 	}
 	_, err = h.eng.SetMailTemplate(h.ctx, core.RootID, "NOC", "postcard", tpl)
 	wantErr(t, err, core.CodeInvalid, "autoreply")
-	_, err = h.eng.SetMailTemplate(h.ctx, h.alice, "NOC", core.MailKindAutoreply, tpl)
+	_, err = h.eng.SetMailTemplate(h.ctx, h.alice, "NOC", engine.MailKindAutoreply, tpl)
 	wantErr(t, err, core.CodeForbidden, "AdminQueue")
-	_, err = h.eng.SetMailTemplate(h.ctx, h.alice, "", core.MailKindAutoreply, tpl)
+	_, err = h.eng.SetMailTemplate(h.ctx, h.alice, "", engine.MailKindAutoreply, tpl)
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
 	ts, err := h.eng.MailTemplates(h.ctx, core.RootID)
 	h.must(err)
 	same(t, "templates", len(ts), 2)
 
-	res := h.mail(core.MailInput{From: "dave@example.org", MessageID: "d1@x", Subject: "hello"})
-	mc, err := h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), core.MailKindAutoreply)
+	res := h.mail(engine.MailInput{From: "dave@example.org", MessageID: "d1@x", Subject: "hello"})
+	mc, err := h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), engine.MailKindAutoreply)
 	h.must(err)
 	if mc.Template == nil || mc.Template.QueueID != h.noc.ID {
 		t.Errorf("the queue's template wins: %+v", mc.Template)
 	}
-	h.must(h.eng.DeleteMailTemplate(h.ctx, core.RootID, "NOC", core.MailKindAutoreply))
-	wantErr(t, h.eng.DeleteMailTemplate(h.ctx, core.RootID, "NOC", core.MailKindAutoreply), core.CodeNotFound)
-	mc, err = h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), core.MailKindAutoreply)
+	h.must(h.eng.DeleteMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply))
+	wantErr(t, h.eng.DeleteMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply), core.CodeNotFound)
+	mc, err = h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), engine.MailKindAutoreply)
 	h.must(err)
 	if mc.Template == nil || mc.Template.QueueID != 0 {
 		t.Errorf("then the global one: %+v", mc.Template)
@@ -504,7 +505,7 @@ func testMailAdmin(t *testing.T, h *harness) {
 // testMailConcurrent: deliveries of replies to one ticket at once are all
 // recorded, and retries of them are recognised, however they interleave.
 func testMailConcurrent(t *testing.T, h *harness) {
-	tk := h.mail(core.MailInput{From: "dave@example.org", MessageID: "root@x", Subject: "busy"}).Ticket
+	tk := h.mail(engine.MailInput{From: "dave@example.org", MessageID: "root@x", Subject: "busy"}).Ticket
 	var wg sync.WaitGroup
 	const n = 8
 	errs := make([]error, 2*n)
@@ -512,7 +513,7 @@ func testMailConcurrent(t *testing.T, h *harness) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			_, errs[i] = h.receive(core.MailInput{From: "dave@example.org", MessageID: "r" + strconv.Itoa(i%n) + "@x",
+			_, errs[i] = h.receive(engine.MailInput{From: "dave@example.org", MessageID: "r" + strconv.Itoa(i%n) + "@x",
 				References: []string{"root@x"}})
 		}(i)
 	}
@@ -541,7 +542,7 @@ func testMailConcurrentNew(t *testing.T, h *harness) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			res, err := h.receive(core.MailInput{From: "erin@example.org", MessageID: "new-racing@x", Subject: "wifi down"})
+			res, err := h.receive(engine.MailInput{From: "erin@example.org", MessageID: "new-racing@x", Subject: "wifi down"})
 			if errs[i] = err; err == nil && res.Ticket != nil {
 				ids[i] = res.Ticket.ID
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 var _ = addCases(
@@ -25,12 +26,12 @@ func storeChatIdentitiesOf(t *testing.T, s core.Store) {
 			ok(t, "PutChatIdentity "+chatUser, tx.PutChatIdentity(ctx, c))
 			return c
 		}
-		aliceOld := put("slack", "T1", "UALICE", alice, core.ChatVerifiedEmail, 1)
-		aliceNew := put("slack", "T1", "UALICE2", alice, core.ChatVerifiedCode, 2)
-		put("slack", "T2", "UALICE3", alice, core.ChatVerifiedCode, 3) // another workspace
-		put("discord", "T1", "1234", alice, core.ChatVerifiedCode, 3)  // another platform
-		put("slack", "T1", "UBOB", bob, core.ChatUnverified, 1)        // not linked: made for an unknown chat user
-		carlC := put("slack", "T1", "UCARL", carl, core.ChatVerifiedEmail, 1)
+		aliceOld := put("slack", "T1", "UALICE", alice, engine.ChatVerifiedEmail, 1)
+		aliceNew := put("slack", "T1", "UALICE2", alice, engine.ChatVerifiedCode, 2)
+		put("slack", "T2", "UALICE3", alice, engine.ChatVerifiedCode, 3) // another workspace
+		put("discord", "T1", "1234", alice, engine.ChatVerifiedCode, 3)  // another platform
+		put("slack", "T1", "UBOB", bob, core.ChatUnverified, 1)          // not linked: made for an unknown chat user
+		carlC := put("slack", "T1", "UCARL", carl, engine.ChatVerifiedEmail, 1)
 
 		got, err := tx.ChatIdentitiesOf(ctx, "slack", "T1", []int64{carl, bob, alice})
 		ok(t, "ChatIdentitiesOf", err)
@@ -68,7 +69,7 @@ func storeChatIdentitiesOf(t *testing.T, s core.Store) {
 // which of them can be pinged on a platform.
 func storeChatMentions(t *testing.T, s core.Store) {
 	ctx := context.Background()
-	eng := core.NewEngine(s, NewClock(), core.Config{})
+	eng := engine.New(s, NewClock(), core.Config{})
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -79,7 +80,7 @@ func storeChatMentions(t *testing.T, s core.Store) {
 	ids := map[string]int64{}
 	for _, n := range []string{"carl", "alice", "bob", "dora"} {
 		addr := n + "@example.net"
-		u, err := eng.CreateUser(ctx, core.RootID, core.UserInput{Name: n, Email: &addr})
+		u, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: n, Email: &addr})
 		must(err)
 		ids[n] = u.ID
 	}
@@ -89,7 +90,7 @@ func storeChatMentions(t *testing.T, s core.Store) {
 		must(eng.SetMember(ctx, core.RootID, "NetOps", n, true))
 	}
 	must(eng.SetMember(ctx, core.RootID, "NetOps", "dora", false))
-	_, err = eng.UpdateUser(ctx, core.RootID, core.UserInput{Name: "bob", Disabled: &yes})
+	_, err = eng.UpdateUser(ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
 	must(err)
 	// alice linked her Slack account by e-mail; carl is on Slack only
 	// through the user made for him (not linked).

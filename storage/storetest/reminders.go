@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -203,13 +204,13 @@ func runReminderTests(t *testing.T, open func(t *testing.T) core.Store) {
 type remHarness struct {
 	*harness
 	sched  *memory.Scheduler
-	runner *core.ReminderRunner
+	runner *engine.ReminderRunner
 }
 
 func newRemHarness(t *testing.T, open func(t *testing.T) core.Store) *remHarness {
 	h := &remHarness{harness: newHarness(t, open, core.Config{}), sched: memory.NewScheduler()}
 	h.eng.SetScheduler(h.sched, func(err error) { t.Errorf("index: %v", err) })
-	h.runner = core.NewReminderRunner(h.eng, h.sched, h.clock, nil, core.ReminderRunnerConfig{})
+	h.runner = engine.NewReminderRunner(h.eng, h.sched, h.clock, nil, engine.ReminderRunnerConfig{})
 	return h
 }
 
@@ -231,7 +232,7 @@ func (h *remHarness) reminders(id int64) []*core.Transaction {
 	h.t.Helper()
 	var out []*core.Transaction
 	for _, txn := range h.history(core.RootID, id) {
-		if txn.Type == core.TxnReminder {
+		if txn.Type == engine.TxnReminder {
 			out = append(out, txn)
 		}
 	}
@@ -245,7 +246,7 @@ func (h *remHarness) rows(id int64) []*core.Reminder {
 	return rs
 }
 
-func (h *remHarness) policy(queue string, in core.ReminderPolicyInput) {
+func (h *remHarness) policy(queue string, in engine.ReminderPolicyInput) {
 	h.t.Helper()
 	_, err := h.eng.SetReminderPolicy(h.ctx, core.RootID, queue, in)
 	h.must(err)
@@ -256,9 +257,9 @@ func dur(d time.Duration) *time.Duration { return &d }
 func testRemindUntaken(t *testing.T, h *remHarness) {
 	g, err := h.eng.CreateGroup(h.ctx, core.RootID, "NetOps", "network team")
 	h.must(err)
-	h.policy("NOC", core.ReminderPolicyInput{UntakenAfter: dur(15 * time.Minute), UntakenEvery: dur(10 * time.Minute),
+	h.policy("NOC", engine.ReminderPolicyInput{UntakenAfter: dur(15 * time.Minute), UntakenEvery: dur(10 * time.Minute),
 		OnDutyGroup: &g.Name})
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "core1 unreachable"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "core1 unreachable"})
 	h.tick(14 * time.Minute)
 	if rs := h.reminders(tk.ID); len(rs) != 0 {
 		t.Fatalf("announced after 14 minutes: %+v", rs[0])
@@ -308,7 +309,7 @@ func testRemindUntaken(t *testing.T, h *remHarness) {
 	if n := len(h.reminders(tk.ID)); n != 3 {
 		t.Errorf("%d announcements 15 minutes after release, want 3", n)
 	}
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
 	h.tick(time.Hour)
 	if n := len(h.reminders(tk.ID)); n != 3 {
@@ -320,7 +321,7 @@ func testRemindUntaken(t *testing.T, h *remHarness) {
 }
 
 func testRemindUntakenOff(t *testing.T, h *remHarness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	if rows := h.rows(tk.ID); len(rows) != 0 {
 		t.Errorf("a queue without a policy got reminders: %+v", rows[0])
 	}
@@ -329,8 +330,8 @@ func testRemindUntakenOff(t *testing.T, h *remHarness) {
 		t.Errorf("%d announcements without a policy", n)
 	}
 	// Owned at creation: nothing to announce.
-	h.policy("NOC", core.ReminderPolicyInput{UntakenAfter: dur(time.Minute)})
-	owned := h.create(h.alice, core.CreateInput{Queue: "NOC", Owner: "alice"})
+	h.policy("NOC", engine.ReminderPolicyInput{UntakenAfter: dur(time.Minute)})
+	owned := h.create(h.alice, engine.CreateInput{Queue: "NOC", Owner: "alice"})
 	h.tick(time.Hour)
 	if n := len(h.reminders(owned.ID)); n != 0 {
 		t.Errorf("an owned ticket was announced as untaken")
@@ -338,11 +339,11 @@ func testRemindUntakenOff(t *testing.T, h *remHarness) {
 }
 
 func testRemindStalled(t *testing.T, h *remHarness) {
-	h.policy("NOC", core.ReminderPolicyInput{StalledAfter: dur(72 * time.Hour)})
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.policy("NOC", engine.ReminderPolicyInput{StalledAfter: dur(72 * time.Hour)})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.Take(h.ctx, h.alice, tk.ID)
 	h.must(err)
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbStall, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbStall, engine.StatusOptions{})
 	h.must(err)
 	h.tick(71 * time.Hour)
 	if info, _ := h.eng.Show(h.ctx, h.alice, tk.ID); info.Ticket.Status != "stalled" {
@@ -359,10 +360,10 @@ func testRemindStalled(t *testing.T, h *remHarness) {
 		t.Errorf("reminder history: %+v", rs)
 	}
 	// Stalled again and reopened by hand before the time: nothing fires.
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbStall, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbStall, engine.StatusOptions{})
 	h.must(err)
 	h.tick(24 * time.Hour)
-	_, err = h.eng.SetStatus(h.ctx, h.alice, tk.ID, "open", core.StatusOptions{})
+	_, err = h.eng.SetStatus(h.ctx, h.alice, tk.ID, "open", engine.StatusOptions{})
 	h.must(err)
 	h.tick(96 * time.Hour)
 	if n := len(h.reminders(tk.ID)); n != 1 {
@@ -371,7 +372,7 @@ func testRemindStalled(t *testing.T, h *remHarness) {
 }
 
 func testRemindUser(t *testing.T, h *remHarness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	before := h.counts()
 	_, err := h.eng.Remind(h.ctx, h.alice, tk.ID, h.clock.Now().Add(-time.Minute), "too late")
 	wantErr(t, err, core.CodeInvalid, "in the past")
@@ -417,7 +418,7 @@ func testRemindUser(t *testing.T, h *remHarness) {
 	}
 	h.tick(time.Hour)
 	for _, txn := range h.history(h.carol, tk.ID) {
-		if txn.Type == core.TxnReminder {
+		if txn.Type == engine.TxnReminder {
 			t.Errorf("the requester sees a reminder in the history: %+v", txn)
 		}
 	}
@@ -425,7 +426,7 @@ func testRemindUser(t *testing.T, h *remHarness) {
 
 func testRemindEscalation(t *testing.T, h *remHarness) {
 	start := h.clock.Now()
-	tk := h.create(h.alice, core.CreateInput{Queue: "NOC", Priority: 10, FinalPriority: 90, Due: start.Add(80 * time.Hour)})
+	tk := h.create(h.alice, engine.CreateInput{Queue: "NOC", Priority: 10, FinalPriority: 90, Due: start.Add(80 * time.Hour)})
 	prio := func() int {
 		info, err := h.eng.Show(h.ctx, h.alice, tk.ID)
 		h.must(err)
@@ -459,7 +460,7 @@ func testRemindEscalation(t *testing.T, h *remHarness) {
 		t.Errorf("escalation done, reminders left: %+v", rows[0])
 	}
 	// Setting a final priority later starts escalating then.
-	tk2 := h.create(h.alice, core.CreateInput{Queue: "NOC", Priority: 20, Due: h.clock.Now().Add(10 * time.Hour)})
+	tk2 := h.create(h.alice, engine.CreateInput{Queue: "NOC", Priority: 20, Due: h.clock.Now().Add(10 * time.Hour)})
 	if len(h.rows(tk2.ID)) != 0 {
 		t.Errorf("a ticket without a final priority escalates")
 	}
@@ -476,27 +477,27 @@ func testRemindEscalation(t *testing.T, h *remHarness) {
 
 func testRemindDigestMail(t *testing.T, h *remHarness) {
 	// 09:00 UTC now; the digest at 08:00 comes tomorrow.
-	a := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "BGP flap on edge2", Priority: 40})
-	b := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "optic errors on core1", Priority: 70})
-	c := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "already done"})
+	a := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "BGP flap on edge2", Priority: 40})
+	b := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "optic errors on core1", Priority: 70})
+	c := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "already done"})
 	for _, id := range []int64{a.ID, b.ID, c.ID} {
 		_, err := h.eng.Take(h.ctx, h.alice, id)
 		h.must(err)
 	}
-	_, err := h.eng.Transition(h.ctx, h.alice, c.ID, core.VerbResolve, core.StatusOptions{})
+	_, err := h.eng.Transition(h.ctx, h.alice, c.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", core.DigestInput{Via: "mail", At: "8am"})
+	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "8am"})
 	wantErr(t, err, core.CodeInvalid, "HH:MM")
-	_, err = h.eng.SetDigest(h.ctx, h.bob, "alice", core.DigestInput{Via: "mail", At: "08:00"})
+	_, err = h.eng.SetDigest(h.ctx, h.bob, "alice", engine.DigestInput{Via: "mail", At: "08:00"})
 	wantErr(t, err, core.CodeForbidden, "AdminUsers")
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", core.DigestInput{Via: "mail", At: "08:00", TimeZone: "Mars/Olympus"})
+	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "08:00", TimeZone: "Mars/Olympus"})
 	wantErr(t, err, core.CodeInvalid, "time zone")
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", core.DigestInput{Via: "mail", At: "08:00"})
+	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "08:00"})
 	h.must(err)
 	digests := func() []*core.OutboxMessage {
 		var out []*core.OutboxMessage
 		for _, m := range h.outbox() {
-			if m.Kind == core.OutboxMailDigest {
+			if m.Kind == engine.OutboxMailDigest {
 				out = append(out, m)
 			}
 		}
@@ -511,9 +512,9 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	if len(ds) != 1 {
 		t.Fatalf("%d digests at 08:00, want 1", len(ds))
 	}
-	n, err := core.DecodeMailNotice(ds[0])
+	n, err := engine.DecodeMailNotice(ds[0])
 	h.must(err)
-	if n.To != "alice@example.net" || n.Kind != core.MailKindDigest || n.Subject != "Your open tickets: 2" {
+	if n.To != "alice@example.net" || n.Kind != engine.MailKindDigest || n.Subject != "Your open tickets: 2" {
 		t.Errorf("digest notice: %+v", n)
 	}
 	// Highest priority first; the resolved ticket is not in it.
@@ -523,14 +524,14 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	}
 	rcpts, err := h.eng.MailRecipients(h.ctx, ds[0])
 	h.must(err)
-	if len(rcpts) != 1 || rcpts[0].Kind != core.MailKindDigest || rcpts[0].Address != "alice@example.net" {
+	if len(rcpts) != 1 || rcpts[0].Kind != engine.MailKindDigest || rcpts[0].Address != "alice@example.net" {
 		t.Errorf("mail recipients of the digest: %+v", rcpts)
 	}
 	h.tick(24 * time.Hour)
 	if n := len(digests()); n != 2 {
 		t.Errorf("%d digests after two days, want 2", n)
 	}
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", core.DigestInput{Via: "off"})
+	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "off"})
 	h.must(err)
 	h.tick(48 * time.Hour)
 	if n := len(digests()); n != 2 {
@@ -539,15 +540,15 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 }
 
 func testRemindDigestChat(t *testing.T, h *remHarness) {
-	a := h.create(h.carol, core.CreateInput{Queue: "NOC", Subject: "BGP flap on edge2"})
+	a := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "BGP flap on edge2"})
 	_, err := h.eng.Take(h.ctx, h.alice, a.ID)
 	h.must(err)
-	in := core.DigestInput{Via: "chat", At: "10:00", TimeZone: "Europe/Berlin", Platform: "slack", Workspace: "T1", ChatUser: "U1"}
+	in := engine.DigestInput{Via: "chat", At: "10:00", TimeZone: "Europe/Berlin", Platform: "slack", Workspace: "T1", ChatUser: "U1"}
 	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", in)
 	wantErr(t, err, core.CodeInvalid, "not linked")
 	update(t, h.store, func(ctx context.Context, tx core.Tx) error {
 		return tx.PutChatIdentity(ctx, &core.ChatIdentity{Platform: "slack", Workspace: "T1", ChatUser: "U1", UserID: h.alice,
-			Verified: core.ChatVerifiedEmail, Created: t0, Updated: t0})
+			Verified: engine.ChatVerifiedEmail, Created: t0, Updated: t0})
 	})
 	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", in)
 	h.must(err)
@@ -556,7 +557,7 @@ func testRemindDigestChat(t *testing.T, h *remHarness) {
 	h.tick(time.Minute)
 	var ds []*core.ChatDigest
 	for _, m := range h.outbox() {
-		if m.Kind == core.OutboxChatDigest {
+		if m.Kind == engine.OutboxChatDigest {
 			d, err := core.DecodeChatDigest(m)
 			h.must(err)
 			ds = append(ds, d)
@@ -570,14 +571,14 @@ func testRemindDigestChat(t *testing.T, h *remHarness) {
 // testRemindRebuild: the index is rebuilt from the rows; a replica
 // starting later fires what another wrote.
 func testRemindRebuild(t *testing.T, h *remHarness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.Remind(h.ctx, h.alice, tk.ID, h.clock.Now().Add(time.Hour), "look again")
 	h.must(err)
 	// Another replica, with an empty index of its own.
 	other := memory.NewScheduler()
-	eng2 := core.NewEngine(h.store, h.clock, core.Config{})
+	eng2 := engine.New(h.store, h.clock, core.Config{})
 	eng2.SetScheduler(other, nil)
-	r2 := core.NewReminderRunner(eng2, other, h.clock, nil, core.ReminderRunnerConfig{})
+	r2 := engine.NewReminderRunner(eng2, other, h.clock, nil, engine.ReminderRunnerConfig{})
 	h.clock.Advance(time.Hour)
 	if n, _ := r2.RunOnce(h.ctx); n != 0 {
 		t.Fatalf("an empty index claimed %d", n)
@@ -601,14 +602,14 @@ func testRemindRebuild(t *testing.T, h *remHarness) {
 }
 
 func testRemindPolicy(t *testing.T, h *remHarness) {
-	_, err := h.eng.SetReminderPolicy(h.ctx, h.alice, "NOC", core.ReminderPolicyInput{UntakenAfter: dur(time.Minute)})
+	_, err := h.eng.SetReminderPolicy(h.ctx, h.alice, "NOC", engine.ReminderPolicyInput{UntakenAfter: dur(time.Minute)})
 	wantErr(t, err, core.CodeForbidden, "AdminQueue")
-	_, err = h.eng.SetReminderPolicy(h.ctx, core.RootID, "NOC", core.ReminderPolicyInput{UntakenAfter: dur(time.Second)})
+	_, err = h.eng.SetReminderPolicy(h.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: dur(time.Second)})
 	wantErr(t, err, core.CodeInvalid, "at least a minute")
 	missing := "NoSuchGroup"
-	_, err = h.eng.SetReminderPolicy(h.ctx, core.RootID, "NOC", core.ReminderPolicyInput{OnDutyGroup: &missing})
+	_, err = h.eng.SetReminderPolicy(h.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{OnDutyGroup: &missing})
 	wantErr(t, err, core.CodeNotFound, "NoSuchGroup")
-	p, err := h.eng.SetReminderPolicy(h.ctx, core.RootID, "noc", core.ReminderPolicyInput{UntakenAfter: dur(20 * time.Minute),
+	p, err := h.eng.SetReminderPolicy(h.ctx, core.RootID, "noc", engine.ReminderPolicyInput{UntakenAfter: dur(20 * time.Minute),
 		StalledAfter: dur(48 * time.Hour)})
 	h.must(err)
 	got, err := h.eng.ReminderPolicyOf(h.ctx, h.alice, "NOC")
@@ -618,11 +619,11 @@ func testRemindPolicy(t *testing.T, h *remHarness) {
 		t.Errorf("policy: %+v", got)
 	}
 	// Turned off: tickets that already had a reminder are not announced.
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	if len(h.rows(tk.ID)) != 1 {
 		t.Fatalf("no untaken reminder under the policy")
 	}
-	h.policy("NOC", core.ReminderPolicyInput{UntakenAfter: dur(0)})
+	h.policy("NOC", engine.ReminderPolicyInput{UntakenAfter: dur(0)})
 	h.tick(time.Hour)
 	if n := len(h.reminders(tk.ID)); n != 0 {
 		t.Errorf("announced after the policy was turned off")
@@ -642,8 +643,8 @@ func RunReminderReplicas(t *testing.T, open func(t *testing.T) core.Store, sched
 	h := newHarness(t, open, core.Config{})
 	const replicas, tickets = 3, 60
 	type replica struct {
-		eng    *core.Engine
-		runner *core.ReminderRunner
+		eng    *engine.Engine
+		runner *engine.ReminderRunner
 	}
 	var rs []replica
 	for i := 0; i <= replicas; i++ {
@@ -654,16 +655,16 @@ func RunReminderReplicas(t *testing.T, open func(t *testing.T) core.Store, sched
 		if i < replicas {
 			sc = sched(t)
 		}
-		eng := core.NewEngine(h.store, h.clock, core.Config{})
+		eng := engine.New(h.store, h.clock, core.Config{})
 		eng.SetScheduler(sc, func(err error) { t.Errorf("index: %v", err) })
-		rs = append(rs, replica{eng, core.NewReminderRunner(eng, sc, h.clock, nil,
-			core.ReminderRunnerConfig{Batch: 5, Lease: time.Minute})})
+		rs = append(rs, replica{eng, engine.NewReminderRunner(eng, sc, h.clock, nil,
+			engine.ReminderRunnerConfig{Batch: 5, Lease: time.Minute})})
 	}
 	// Reminders set through every replica, due over the next hour.
 	var ids []int64
 	for i := 0; i < tickets; i++ {
 		r := rs[i%replicas]
-		tk, err := r.eng.Create(h.ctx, h.carol, core.CreateInput{Queue: "NOC", Subject: fmt.Sprintf("ticket %d", i)})
+		tk, err := r.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: fmt.Sprintf("ticket %d", i)})
 		h.must(err)
 		_, err = r.eng.Remind(h.ctx, h.alice, tk.ID, h.clock.Now().Add(time.Duration(i)*time.Minute+time.Second), "look")
 		h.must(err)
@@ -707,7 +708,7 @@ func RunReminderReplicas(t *testing.T, open func(t *testing.T) core.Store, sched
 	for _, id := range ids {
 		n := 0
 		for _, txn := range h.history(core.RootID, id) {
-			if txn.Type == core.TxnReminder {
+			if txn.Type == engine.TxnReminder {
 				n++
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 var _ = addCases(storeCase{"SLA", storeSLA})
@@ -94,7 +95,7 @@ func runSLATests(t *testing.T, open func(t *testing.T) core.Store) {
 var officeCal = core.CalendarDef{Name: "office", TimeZone: "Europe/Berlin",
 	Hours: map[string][]string{"mon-fri": {"09:00-17:00"}}, Holidays: []string{"2026-03-09", "2026-04-06"}}
 
-func (h *remHarness) slaSetup(in core.SLAPolicyInput) {
+func (h *remHarness) slaSetup(in engine.SLAPolicyInput) {
 	h.t.Helper()
 	_, err := h.eng.PutCalendar(h.ctx, core.RootID, officeCal)
 	h.must(err)
@@ -149,7 +150,7 @@ func (h *remHarness) slaHistory(id int64) []*core.Transaction {
 	h.t.Helper()
 	var out []*core.Transaction
 	for _, txn := range h.history(core.RootID, id) {
-		if txn.Type == core.TxnSLA {
+		if txn.Type == engine.TxnSLA {
 			out = append(out, txn)
 		}
 	}
@@ -164,10 +165,10 @@ func wantTime(t *testing.T, what string, got, want time.Time) {
 }
 
 func testSLADeadlines(t *testing.T, h *remHarness) {
-	h.slaSetup(core.SLAPolicyInput{Response: "4h", Resolution: "16h"})
+	h.slaSetup(engine.SLAPolicyInput{Response: "4h", Resolution: "16h"})
 	// Monday 10:00: response by 14:00; resolution 7h Monday + 8h Tuesday
 	// + 1h Wednesday.
-	a := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	a := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	st := h.sla(a.ID)
 	wantTime(t, "response due", st.Response.Due, berlin(t, "2026-03-02 14:00"))
 	wantTime(t, "resolution due", st.Resolution.Due, berlin(t, "2026-03-04 10:00"))
@@ -175,7 +176,7 @@ func testSLADeadlines(t *testing.T, h *remHarness) {
 	// The reminders are rows, one per running clock, due at its warning.
 	due := map[string]time.Time{}
 	for _, r := range h.rows(a.ID) {
-		if r.Kind == core.ReminderSLA && r.Key == core.SLAReminderKey(r.Text, a.ID) {
+		if r.Kind == engine.ReminderSLA && r.Key == engine.SLAReminderKey(r.Text, a.ID) {
 			due[r.Text] = r.Due
 		}
 	}
@@ -186,33 +187,33 @@ func testSLADeadlines(t *testing.T, h *remHarness) {
 	// Friday 16:00: one hour on Friday, the weekend and the holiday
 	// Monday do not count, three hours on Tuesday.
 	h.until(berlin(t, "2026-03-06 16:00"))
-	b := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	b := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	wantTime(t, "response due over a weekend and a holiday", h.sla(b.ID).Response.Due, berlin(t, "2026-03-10 12:00"))
 
 	// Friday before the clocks go forward in Berlin: 15:00 CET plus four
 	// hours is Monday 11:00 CEST, 09:00 UTC.
 	h.until(berlin(t, "2026-03-27 15:00"))
-	c := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	c := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	wantTime(t, "response due across spring forward", h.sla(c.ID).Response.Due,
 		time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC))
 
 	// On a Saturday the clock starts on Monday morning.
 	h.until(berlin(t, "2026-03-28 11:00"))
-	d := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	d := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	wantTime(t, "response due from a Saturday", h.sla(d.ID).Response.Due, berlin(t, "2026-03-30 13:00"))
 
 	// Another queue: no SLA.
-	e := h.create(h.carol, core.CreateInput{})
+	e := h.create(h.carol, engine.CreateInput{})
 	if st, v, err := h.eng.TicketSLA(h.ctx, core.RootID, e.ID); err != nil || st != nil || v != nil {
 		t.Errorf("a ticket of a queue without a policy has an SLA: %+v, %v", st, err)
 	}
 }
 
 func testSLAPause(t *testing.T, h *remHarness) {
-	h.slaSetup(core.SLAPolicyInput{Response: "4h", Resolution: "16h"})
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.slaSetup(engine.SLAPolicyInput{Response: "4h", Resolution: "16h"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	h.tick(time.Hour) // 11:00: 3h of the response left
-	_, err := h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbStall, core.StatusOptions{})
+	_, err := h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbStall, engine.StatusOptions{})
 	h.must(err)
 	st := h.sla(tk.ID)
 	if !st.Paused || st.Response.Running || st.Response.Left != 3*time.Hour || st.Resolution.Left != 15*time.Hour {
@@ -222,7 +223,7 @@ func testSLAPause(t *testing.T, h *remHarness) {
 		t.Errorf("view while stalled: %+v", v)
 	}
 	for _, r := range h.rows(tk.ID) {
-		if r.Kind == core.ReminderSLA {
+		if r.Kind == engine.ReminderSLA {
 			t.Errorf("a stalled ticket kept an SLA reminder: %+v", r)
 		}
 	}
@@ -232,7 +233,7 @@ func testSLAPause(t *testing.T, h *remHarness) {
 		t.Fatalf("a stalled ticket's SLA fired: %+v", h.slaHistory(tk.ID)[0])
 	}
 	// Open again on Tuesday 16:00: 1h today, 2h on Wednesday.
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbOpen, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbOpen, engine.StatusOptions{})
 	h.must(err)
 	st = h.sla(tk.ID)
 	wantTime(t, "response due after the pause", st.Response.Due, berlin(t, "2026-03-04 11:00"))
@@ -240,7 +241,7 @@ func testSLAPause(t *testing.T, h *remHarness) {
 		t.Error("still paused after it was opened")
 	}
 	// A policy naming its own pause status: "open" waits on the requester.
-	h.slaSetup(core.SLAPolicyInput{Response: "4h", Resolution: "16h", PauseStatuses: []string{"open"}})
+	h.slaSetup(engine.SLAPolicyInput{Response: "4h", Resolution: "16h", PauseStatuses: []string{"open"}})
 	h.sla(tk.ID) // the policy changed, but the ticket did not yet
 	_, err = h.eng.Comment(h.ctx, h.alice, tk.ID, core.Content{Body: "waiting for the customer"})
 	h.must(err)
@@ -250,8 +251,8 @@ func testSLAPause(t *testing.T, h *remHarness) {
 }
 
 func testSLAResponseMet(t *testing.T, h *remHarness) {
-	h.slaSetup(core.SLAPolicyInput{Response: "4h", Resolution: "16h"})
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.slaSetup(engine.SLAPolicyInput{Response: "4h", Resolution: "16h"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	h.tick(30 * time.Minute)
 	// The requester writing again is no response; a comment is not either.
 	_, err := h.eng.Reply(h.ctx, h.carol, tk.ID, core.Content{Body: "any news?"})
@@ -288,16 +289,16 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 	g, err := h.eng.CreateGroup(h.ctx, core.RootID, "duty", "")
 	h.must(err)
 	h.must(h.eng.SetMember(h.ctx, core.RootID, "duty", "bob", true))
-	h.slaSetup(core.SLAPolicyInput{Response: "4h", Resolution: "16h",
+	h.slaSetup(engine.SLAPolicyInput{Response: "4h", Resolution: "16h",
 		Escalation: core.SLAEscalation{Group: g.Name, Priority: 80, Channels: []string{"slack:T1/CESC"}}})
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", Priority: 10})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Priority: 10})
 	h.until(berlin(t, "2026-03-02 13:11"))
 	if n := len(h.slaHistory(tk.ID)); n != 0 {
 		t.Fatalf("%d SLA rows before the warning is due", n)
 	}
 	h.tick(time.Minute) // 13:12: 80% of 4h
 	hist := h.slaHistory(tk.ID)
-	if len(hist) != 1 || hist[0].Field != core.SLAWarning || hist[0].OldValue != core.SLAResponse || hist[0].Data != "standard" {
+	if len(hist) != 1 || hist[0].Field != engine.SLAWarning || hist[0].OldValue != core.SLAResponse || hist[0].Data != "standard" {
 		t.Fatalf("SLA history at 80%%: %+v", hist)
 	}
 	if _, v, _ := h.eng.TicketSLA(h.ctx, core.RootID, tk.ID); v == nil || !v.Warned || v.Left != 48*time.Minute {
@@ -305,7 +306,7 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 	}
 	h.until(berlin(t, "2026-03-02 14:00"))
 	hist = h.slaHistory(tk.ID)
-	if len(hist) != 2 || hist[1].Field != core.SLABreach || hist[1].OldValue != core.SLAResponse {
+	if len(hist) != 2 || hist[1].Field != engine.SLABreach || hist[1].OldValue != core.SLAResponse {
 		t.Fatalf("SLA history at the deadline: %+v", hist)
 	}
 	info, err := h.eng.Show(h.ctx, core.RootID, tk.ID)
@@ -317,15 +318,15 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 	// and the escalation channel.
 	var warned, breached bool
 	for _, m := range h.outbox() {
-		if m.Kind != core.OutboxNotify || m.TicketID != tk.ID {
+		if m.Kind != engine.OutboxNotify || m.TicketID != tk.ID {
 			continue
 		}
 		var p core.OutboxPayload
 		h.must(json.Unmarshal(m.Payload, &p))
 		switch p.Notice.Event {
-		case core.EventSLAWarning:
+		case engine.EventSLAWarning:
 			warned = strings.Contains(p.Notice.Text, "due in 48m")
-		case core.EventSLABreach:
+		case engine.EventSLABreach:
 			breached = p.Notice.Group == "duty" && len(p.Notice.Members) == 1 && p.Notice.Members[0] == "bob" &&
 				len(p.Notice.Channels) == 1 && p.Notice.Channels[0] == "slack:T1/CESC" &&
 				strings.Contains(p.Notice.Text, "Priority raised to 80") && strings.HasSuffix(p.Notice.Text, " @duty (bob)")
@@ -344,7 +345,7 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 	if _, v, _ := h.eng.TicketSLA(h.ctx, core.RootID, tk.ID); v == nil || v.Left != -10*time.Minute {
 		t.Errorf("view 10 minutes after the breach: %+v", v)
 	}
-	card, err := h.eng.Card(h.ctx, core.StaffViewer, tk.ID)
+	card, err := h.eng.Card(h.ctx, engine.StaffViewer, tk.ID)
 	h.must(err)
 	if card.SLA == nil || card.SLA.Clock != core.SLAResponse || card.SLA.Left != -10*time.Minute {
 		t.Errorf("card SLA: %+v", card.SLA)
@@ -363,10 +364,10 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 }
 
 func testSLAResolved(t *testing.T, h *remHarness) {
-	h.slaSetup(core.SLAPolicyInput{Response: "4h", Resolution: "16h"})
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.slaSetup(engine.SLAPolicyInput{Response: "4h", Resolution: "16h"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	h.tick(2 * time.Hour)
-	_, err := h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{})
+	_, err := h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
 	st := h.sla(tk.ID)
 	if st.Resolution.Met.IsZero() || st.Response.Met.IsZero() || st.Resolution.Left != 14*time.Hour {
@@ -384,7 +385,7 @@ func testSLAResolved(t *testing.T, h *remHarness) {
 	}
 	// Reopened on Thursday 12:00, the resolution clock goes on with its
 	// 14h: 5h on Thursday, 8h on Friday, Monday is a holiday, 1h on Tuesday.
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbReopen, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbReopen, engine.StatusOptions{})
 	h.must(err)
 	wantTime(t, "resolution due after reopening", h.sla(tk.ID).Resolution.Due, berlin(t, "2026-03-10 10:00"))
 }
@@ -392,14 +393,14 @@ func testSLAResolved(t *testing.T, h *remHarness) {
 func testSLAPriorityChange(t *testing.T, h *remHarness) {
 	_, err := h.eng.PutCalendar(h.ctx, core.RootID, officeCal)
 	h.must(err)
-	for _, in := range []core.SLAPolicyInput{
+	for _, in := range []engine.SLAPolicyInput{
 		{Name: "normal", Queue: "NOC", Response: "8h", Calendar: "office"},
 		{Name: "urgent", Queue: "NOC", Priority: "50-99", Response: "2h", Calendar: "office"},
 	} {
 		_, err := h.eng.PutSLAPolicy(h.ctx, core.RootID, in)
 		h.must(err)
 	}
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", Priority: 10})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Priority: 10})
 	if st := h.sla(tk.ID); st.Policy != "normal" {
 		t.Fatalf("policy of a priority 10 ticket: %s", st.Policy)
 	}
@@ -419,22 +420,22 @@ func testSLAAdminErrors(t *testing.T, h *remHarness) {
 	_, err := h.eng.PutCalendar(h.ctx, core.RootID, officeCal)
 	h.must(err)
 	cases := []struct {
-		in   core.SLAPolicyInput
+		in   engine.SLAPolicyInput
 		want string
 	}{
-		{core.SLAPolicyInput{Name: "x", Queue: "NOPE", Response: "1h"}, `no queue named "NOPE"`},
-		{core.SLAPolicyInput{Name: "x", Response: "1h"}, "the queue is missing"},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC"}, "needs a response target, a resolution target, or both"},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "soon"}, `"soon" is not a duration`},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "4h", Resolution: "1h"}, "shorter than the response target"},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Calendar: "nope"}, `no calendar named "nope"`},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Priority: "90-10"}, "not a priority range"},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", WarnAt: intp(100)}, "warn-at must be a percentage"},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", PauseStatuses: []string{"waiting"}}, `no status "waiting"`},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", PauseStatuses: []string{"resolved"}}, "inactive status"},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Escalation: core.SLAEscalation{Group: "ghosts"}}, `no group named "ghosts"`},
-		{core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Escalation: core.SLAEscalation{Channels: []string{"#noc"}}}, "platform:workspace/channel"},
-		{core.SLAPolicyInput{Name: "bad name", Queue: "NOC", Response: "1h"}, "must be 1 to 64 letters"},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOPE", Response: "1h"}, `no queue named "NOPE"`},
+		{engine.SLAPolicyInput{Name: "x", Response: "1h"}, "the queue is missing"},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC"}, "needs a response target, a resolution target, or both"},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "soon"}, `"soon" is not a duration`},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "4h", Resolution: "1h"}, "shorter than the response target"},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Calendar: "nope"}, `no calendar named "nope"`},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Priority: "90-10"}, "not a priority range"},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", WarnAt: intp(100)}, "warn-at must be a percentage"},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", PauseStatuses: []string{"waiting"}}, `no status "waiting"`},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", PauseStatuses: []string{"resolved"}}, "inactive status"},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Escalation: core.SLAEscalation{Group: "ghosts"}}, `no group named "ghosts"`},
+		{engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Escalation: core.SLAEscalation{Channels: []string{"#noc"}}}, "platform:workspace/channel"},
+		{engine.SLAPolicyInput{Name: "bad name", Queue: "NOC", Response: "1h"}, "must be 1 to 64 letters"},
 	}
 	for _, c := range cases {
 		_, err := h.eng.PutSLAPolicy(h.ctx, core.RootID, c.in)
@@ -445,10 +446,10 @@ func testSLAAdminErrors(t *testing.T, h *remHarness) {
 	if ps, err := h.eng.SLAPolicies(h.ctx, core.RootID); err != nil || len(ps) != 0 {
 		t.Errorf("bad policies were stored: %v, %v", ps, err)
 	}
-	if _, err := h.eng.PutSLAPolicy(h.ctx, h.alice, core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h"}); !core.IsCode(err, core.CodeForbidden) {
+	if _, err := h.eng.PutSLAPolicy(h.ctx, h.alice, engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h"}); !core.IsCode(err, core.CodeForbidden) {
 		t.Errorf("staff defined a policy: %v", err)
 	}
-	_, err = h.eng.PutSLAPolicy(h.ctx, core.RootID, core.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Calendar: "Office"})
+	_, err = h.eng.PutSLAPolicy(h.ctx, core.RootID, engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Calendar: "Office"})
 	h.must(err)
 	if err := h.eng.DeleteCalendar(h.ctx, core.RootID, "office"); !core.IsCode(err, core.CodeConflict) {
 		t.Errorf("deleting a calendar in use: %v", err)
@@ -477,7 +478,7 @@ func (h *remHarness) status(id int64) string {
 }
 
 func testRulesDefaults(t *testing.T, h *remHarness) {
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	// A requester's reply takes nothing; a staff comment neither.
 	_, err := h.eng.Reply(h.ctx, h.carol, tk.ID, core.Content{Body: "hello?"})
 	h.must(err)
@@ -507,7 +508,7 @@ func testRulesDefaults(t *testing.T, h *remHarness) {
 		t.Errorf("owner after bob's reply: %d", o)
 	}
 	// The default lifecycle reopens on reply already: one status change.
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
 	_, err = h.eng.Reply(h.ctx, h.carol, tk.ID, core.Content{Body: "broken again"})
 	h.must(err)
@@ -526,7 +527,7 @@ func testRulesDefaults(t *testing.T, h *remHarness) {
 	// Turned off, the ownership rule does nothing.
 	_, err = h.eng.LoadRules(h.ctx, core.RootID, "rules.json", []byte(`{"defaults": {"take-on-staff-reply": false}}`))
 	h.must(err)
-	tk2 := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk2 := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err = h.eng.Reply(h.ctx, h.alice, tk2.ID, core.Content{Body: "hi"})
 	h.must(err)
 	if o := h.owner(tk2.ID); o != core.NobodyID {
@@ -544,10 +545,10 @@ func testRulesReopen(t *testing.T, h *remHarness) {
 	_, err = h.eng.PutLifecycle(h.ctx, core.RootID, def)
 	h.must(err)
 	quiet := "quiet"
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, core.QueueInput{Name: "NOC", Lifecycle: &quiet})
+	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &quiet})
 	h.must(err)
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
-	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, core.VerbResolve, core.StatusOptions{})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
+	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
 	_, err = h.eng.Reply(h.ctx, h.alice, tk.ID, core.Content{Body: "closing note"})
 	h.must(err)
@@ -565,7 +566,7 @@ func testRulesFire(t *testing.T, h *remHarness) {
 	_, err := h.eng.CreateGroup(h.ctx, core.RootID, "oncall", "")
 	h.must(err)
 	h.must(h.eng.SetMember(h.ctx, core.RootID, "oncall", "bob", true))
-	wh, err := h.eng.CreateWebhook(h.ctx, core.RootID, core.WebhookInput{URL: "https://hooks.example.net/rules"})
+	wh, err := h.eng.CreateWebhook(h.ctx, core.RootID, engine.WebhookInput{URL: "https://hooks.example.net/rules"})
 	h.must(err)
 	rules := `{
   "rules": [
@@ -585,11 +586,11 @@ func testRulesFire(t *testing.T, h *remHarness) {
 	if got := strings.Join(rs.Rules(), ","); got != "take-on-staff-reply,reopen-on-requester-reply,vip,stall-bumps" {
 		t.Errorf("rules in force: %s", got)
 	}
-	low := h.create(h.carol, core.CreateInput{Queue: "NOC", Priority: 10})
+	low := h.create(h.carol, engine.CreateInput{Queue: "NOC", Priority: 10})
 	if o := h.owner(low.ID); o != core.NobodyID {
 		t.Errorf("a priority 10 ticket matched the vip rule: owner %d", o)
 	}
-	vip := h.create(h.carol, core.CreateInput{Queue: "NOC", Priority: 60})
+	vip := h.create(h.carol, engine.CreateInput{Queue: "NOC", Priority: 60})
 	info, err := h.eng.Show(h.ctx, core.RootID, vip.ID)
 	h.must(err)
 	if info.Ticket.OwnerID != h.bob || info.Ticket.Status != "open" {
@@ -610,11 +611,11 @@ func testRulesFire(t *testing.T, h *remHarness) {
 		var p core.OutboxPayload
 		h.must(json.Unmarshal(m.Payload, &p))
 		switch {
-		case m.Kind == core.OutboxNotify && p.Notice.Group == "oncall":
+		case m.Kind == engine.OutboxNotify && p.Notice.Group == "oncall":
 			group = len(p.Notice.Members) == 1 && p.Notice.Members[0] == "bob"
-		case m.Kind == core.OutboxNotify && len(p.Notice.Channels) == 1:
+		case m.Kind == engine.OutboxNotify && len(p.Notice.Channels) == 1:
 			channel = p.Notice.Channels[0] == "slack:T1/CVIP"
-		case m.Kind == core.OutboxRuleWebhook:
+		case m.Kind == engine.OutboxRuleWebhook:
 			hook = p.Notice.Webhook == wh.ID && p.Notice.Rule == "vip"
 		}
 	}
@@ -622,15 +623,15 @@ func testRulesFire(t *testing.T, h *remHarness) {
 		t.Errorf("outbox of the vip rule: group %v, channel %v, webhook %v", group, channel, hook)
 	}
 	// Only alice stalling bumps the priority.
-	_, err = h.eng.Transition(h.ctx, h.bob, vip.ID, core.VerbStall, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.bob, vip.ID, engine.VerbStall, engine.StatusOptions{})
 	h.must(err)
 	info, _ = h.eng.Show(h.ctx, core.RootID, vip.ID)
 	if info.Ticket.Priority != 60 {
 		t.Errorf("bob's stall bumped the priority to %d", info.Ticket.Priority)
 	}
-	_, err = h.eng.Transition(h.ctx, h.alice, vip.ID, core.VerbOpen, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, vip.ID, engine.VerbOpen, engine.StatusOptions{})
 	h.must(err)
-	_, err = h.eng.Transition(h.ctx, h.alice, vip.ID, core.VerbStall, core.StatusOptions{})
+	_, err = h.eng.Transition(h.ctx, h.alice, vip.ID, engine.VerbStall, engine.StatusOptions{})
 	h.must(err)
 	info, _ = h.eng.Show(h.ctx, core.RootID, vip.ID)
 	if info.Ticket.Priority != 70 {
@@ -649,7 +650,7 @@ func testRulesLoop(t *testing.T, h *remHarness) {
 ]}`
 	_, err := h.eng.LoadRules(h.ctx, core.RootID, "loop.json", []byte(rules))
 	h.must(err)
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC", Priority: 10})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Priority: 10})
 	p := 20
 	_, err = h.eng.Update(h.ctx, h.alice, tk.ID, core.Changes{Priority: &p})
 	h.must(err)
@@ -713,11 +714,11 @@ func testRulesValidation(t *testing.T, h *remHarness) {
 
 // A rule on an SLA breach, fired through the reminder runner.
 func testRulesOnBreach(t *testing.T, h *remHarness) {
-	h.slaSetup(core.SLAPolicyInput{Response: "1h"})
+	h.slaSetup(engine.SLAPolicyInput{Response: "1h"})
 	_, err := h.eng.LoadRules(h.ctx, core.RootID, "rules.json", []byte(
 		`{"rules": [{"name": "breach-to-bob", "on": ["sla_breach"], "if": {"unowned": true}, "do": [{"set_owner": "bob"}]}]}`))
 	h.must(err)
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	h.tick(59 * time.Minute)
 	if o := h.owner(tk.ID); o != core.NobodyID {
 		t.Fatalf("owner before the breach: %d", o)
@@ -753,7 +754,7 @@ func testRulesOnAlerts(t *testing.T, h *alertHarness) {
 		ms, err := tx.Outbox(ctx, 0, 1000)
 		ok(t, "Outbox", err)
 		for _, m := range ms {
-			if m.Kind != core.OutboxNotify || m.TicketID != cpu {
+			if m.Kind != engine.OutboxNotify || m.TicketID != cpu {
 				continue
 			}
 			var p core.OutboxPayload
@@ -791,10 +792,10 @@ func testRulesOnAlerts(t *testing.T, h *alertHarness) {
 // A ticket merged into another leaves its clocks behind: the survivor
 // keeps its own, and nothing fires for the merged one.
 func testSLAMerge(t *testing.T, h *remHarness) {
-	h.slaSetup(core.SLAPolicyInput{Response: "1h"})
-	a := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	h.slaSetup(engine.SLAPolicyInput{Response: "1h"})
+	a := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	h.tick(30 * time.Minute)
-	b := h.create(h.carol, core.CreateInput{Queue: "NOC"})
+	b := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err := h.eng.Merge(h.ctx, h.alice, a.ID, b.ID)
 	h.must(err)
 	h.must(h.store.View(h.ctx, func(tx core.Tx) error {
@@ -812,12 +813,12 @@ func testSLAMerge(t *testing.T, h *remHarness) {
 		t.Errorf("%d SLA rows on the survivor when only the merged ticket was due, want 0", n)
 	}
 	h.tick(3 * time.Minute) // b's warning
-	if hist := h.slaHistory(b.ID); len(hist) != 1 || hist[0].Field != core.SLAWarning {
+	if hist := h.slaHistory(b.ID); len(hist) != 1 || hist[0].Field != engine.SLAWarning {
 		t.Errorf("survivor's SLA history at its warning: %+v", hist)
 	}
 	h.tick(12 * time.Minute)
 	hist := h.slaHistory(b.ID)
-	if len(hist) != 2 || hist[1].Field != core.SLABreach {
+	if len(hist) != 2 || hist[1].Field != engine.SLABreach {
 		t.Errorf("survivor's SLA history: %+v", hist)
 	}
 }
@@ -825,16 +826,16 @@ func testSLAMerge(t *testing.T, h *remHarness) {
 // A runner that was away past both the warning and the deadline records
 // the breach only, once.
 func testSLALateRunner(t *testing.T, h *remHarness) {
-	h.slaSetup(core.SLAPolicyInput{Response: "1h", Resolution: "4h"})
-	tk := h.create(h.carol, core.CreateInput{Queue: "NOC"}) // Monday 10:00 in Berlin
+	h.slaSetup(engine.SLAPolicyInput{Response: "1h", Resolution: "4h"})
+	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"}) // Monday 10:00 in Berlin
 	h.tick(2 * time.Hour)
 	hist := h.slaHistory(tk.ID)
-	if len(hist) != 1 || hist[0].Field != core.SLABreach || hist[0].OldValue != core.SLAResponse {
+	if len(hist) != 1 || hist[0].Field != engine.SLABreach || hist[0].OldValue != core.SLAResponse {
 		t.Fatalf("SLA history at 12:00: %+v", hist)
 	}
 	h.tick(3 * time.Hour) // 15:00: the resolution's warning (13:12) and deadline (14:00) passed
 	hist = h.slaHistory(tk.ID)
-	if len(hist) != 2 || hist[1].Field != core.SLABreach || hist[1].OldValue != core.SLAResolution {
+	if len(hist) != 2 || hist[1].Field != engine.SLABreach || hist[1].OldValue != core.SLAResolution {
 		t.Fatalf("SLA history at 15:00: %+v", hist)
 	}
 	h.tick(24 * time.Hour)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // BenchCreateSLA is BenchCreate with an SLA policy on the tickets' queue:
@@ -16,7 +17,7 @@ func BenchCreateSLA(b *testing.B, st core.Store) {
 	if _, err := e.eng.PutCalendar(e.ctx, core.RootID, officeCal); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, core.SLAPolicyInput{Name: "bench", Queue: "General",
+	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "bench", Queue: "General",
 		Response: "4h", Resolution: "2d", Calendar: officeCal.Name}); err != nil && !core.IsCode(err, core.CodeConflict) {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"context"
@@ -7,12 +7,14 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // ReminderSLA is the reminder of a running SLA clock, one per clock,
 // keyed by SLAReminderKey: due at the warning, then (rescheduled by its
 // firing) at the deadline.
-const ReminderSLA ReminderKind = "sla"
+const ReminderSLA core.ReminderKind = "sla"
 
 var _ = registerReminder(ReminderSLA, fireSLA)
 
@@ -34,16 +36,16 @@ func (s *session) slaConfig() (*slaConfig, error) {
 	}
 	ps, err := s.tx.SLAPolicies(s.ctx)
 	if err != nil {
-		return nil, Internal(err, "load SLA policies")
+		return nil, core.Internal(err, "load SLA policies")
 	}
-	c = &slaConfig{policies: ps, calendars: map[string]*Calendar{}, read: time.Now()}
+	c = &slaConfig{policies: ps, calendars: map[string]*core.Calendar{}, read: time.Now()}
 	if len(ps) > 0 {
 		defs, err := s.tx.Calendars(s.ctx)
 		if err != nil {
-			return nil, Internal(err, "load calendars")
+			return nil, core.Internal(err, "load calendars")
 		}
 		for _, def := range defs {
-			if cal, err := ParseCalendar(def); err == nil {
+			if cal, err := core.ParseCalendar(def); err == nil {
 				c.calendars[strings.ToLower(cal.Name)] = cal
 			}
 		}
@@ -65,21 +67,21 @@ func (e *Engine) forgetSLAConfig() {
 // to date, with its reminders.
 func (s *session) settleSLA() error {
 	a := s.auto
-	var order []*Ticket
-	facts := map[int64]*slaFacts{}
+	var order []*core.Ticket
+	facts := map[int64]*core.SlaFacts{}
 	for _, ev := range a.events {
 		t := ev.t
 		f := facts[t.ID]
 		if f == nil {
-			f = &slaFacts{}
+			f = &core.SlaFacts{}
 			facts[t.ID] = f
 			order = append(order, t)
 		}
-		if ev.txn.Type == TxnCorrespond && s.actor.Privileged {
-			f.replied = true
+		if ev.txn.Type == core.TxnCorrespond && s.actor.Privileged {
+			f.Replied = true
 		}
-		if ev.txn.Type == TxnCreate {
-			f.created = true
+		if ev.txn.Type == core.TxnCreate {
+			f.Created = true
 		}
 	}
 	cfg, err := s.slaConfig()
@@ -96,7 +98,7 @@ func (s *session) settleSLA() error {
 				return err
 			}
 			if err := s.tx.DeleteTicketSLA(s.ctx, t.ID); err != nil {
-				return Internal(err, "delete SLA state")
+				return core.Internal(err, "delete SLA state")
 			}
 			continue
 		}
@@ -107,7 +109,7 @@ func (s *session) settleSLA() error {
 	return nil
 }
 
-func (s *session) updateSLA(cfg *slaConfig, t *Ticket, f slaFacts) error {
+func (s *session) updateSLA(cfg *slaConfig, t *core.Ticket, f core.SlaFacts) error {
 	q, err := s.queue(t.QueueID)
 	if err != nil {
 		return err
@@ -116,27 +118,27 @@ func (s *session) updateSLA(cfg *slaConfig, t *Ticket, f slaFacts) error {
 	if err != nil {
 		return err
 	}
-	var prev *TicketSLA
-	if !f.created { // a ticket this transaction created has no state yet
+	var prev *core.TicketSLA
+	if !f.Created { // a ticket this transaction created has no state yet
 		prev, err = s.tx.TicketSLA(s.ctx, t.ID)
-		if IsCode(err, CodeNotFound) {
+		if core.IsCode(err, core.CodeNotFound) {
 			prev, err = nil, nil
 		}
 		if err != nil {
-			return Internal(err, "load SLA state")
+			return core.Internal(err, "load SLA state")
 		}
 	}
-	pol := matchSLAPolicy(cfg.policies, t.QueueID, t.Priority)
+	pol := core.MatchSLAPolicy(cfg.policies, t.QueueID, t.Priority)
 	if pol == nil && prev == nil {
 		return nil
 	}
-	var cal *Calendar
+	var cal *core.Calendar
 	if pol != nil {
 		cal = cfg.calendar(pol.Calendar)
-		f.paused = slaPaused(pol, lc, t.Status)
+		f.Paused = slaPaused(pol, lc, t.Status)
 	}
-	f.inactive = lc.IsInactive(t.Status)
-	next, changed, err := stepSLA(prev, pol, cal, f, s.now)
+	f.Inactive = lc.IsInactive(t.Status)
+	next, changed, err := core.StepSLA(prev, pol, cal, f, s.now)
 	if err != nil || !changed {
 		return err
 	}
@@ -146,21 +148,21 @@ func (s *session) updateSLA(cfg *slaConfig, t *Ticket, f slaFacts) error {
 		}
 	}
 	if next == nil {
-		return Internal(s.tx.DeleteTicketSLA(s.ctx, t.ID), "delete SLA state")
+		return core.Internal(s.tx.DeleteTicketSLA(s.ctx, t.ID), "delete SLA state")
 	}
 	next.TicketID, next.Updated = t.ID, s.now
 	if err := s.tx.PutTicketSLA(s.ctx, next); err != nil {
-		return Internal(err, "save SLA state")
+		return core.Internal(err, "save SLA state")
 	}
 	return s.slaReminders(next)
 }
 
 // slaReminders writes the reminders of a state's running clocks.
-func (s *session) slaReminders(st *TicketSLA) error {
-	for _, name := range []string{SLAResponse, SLAResolution} {
+func (s *session) slaReminders(st *core.TicketSLA) error {
+	for _, name := range []string{core.SLAResponse, core.SLAResolution} {
 		c := st.Clock(name)
 		if due := nextSLAEvent(c); !due.IsZero() {
-			if err := s.putReminder(&Reminder{Kind: ReminderSLA, Key: SLAReminderKey(name, st.TicketID),
+			if err := s.putReminder(&core.Reminder{Kind: ReminderSLA, Key: SLAReminderKey(name, st.TicketID),
 				TicketID: st.TicketID, Due: due, Text: name}); err != nil {
 				return err
 			}
@@ -170,7 +172,7 @@ func (s *session) slaReminders(st *TicketSLA) error {
 }
 
 // nextSLAEvent is when a clock next warns or breaches (zero: never).
-func nextSLAEvent(c *SLAClock) time.Time {
+func nextSLAEvent(c *core.SLAClock) time.Time {
 	switch {
 	case !c.Running || !c.Met.IsZero() || !c.Breached.IsZero():
 		return time.Time{}
@@ -184,20 +186,20 @@ func nextSLAEvent(c *SLAClock) time.Time {
 // breach as the ticket's policy says; after a warning the reminder comes
 // back at the deadline. A reminder that no longer matches the ticket's
 // clock (met, paused, moved) does nothing.
-func fireSLA(s *session, r *Reminder) (time.Time, error) {
+func fireSLA(s *session, r *core.Reminder) (time.Time, error) {
 	st, err := s.remindTicket(r)
 	if err != nil || st == nil {
 		return time.Time{}, err
 	}
 	state, err := s.tx.TicketSLA(s.ctx, st.t.ID)
-	if IsCode(err, CodeNotFound) {
+	if core.IsCode(err, core.CodeNotFound) {
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, Internal(err, "load SLA state")
+		return time.Time{}, core.Internal(err, "load SLA state")
 	}
 	name := r.Text
-	if name != SLAResponse && name != SLAResolution {
+	if name != core.SLAResponse && name != core.SLAResolution {
 		return time.Time{}, nil
 	}
 	c := state.Clock(name)
@@ -208,7 +210,7 @@ func fireSLA(s *session, r *Reminder) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	var pol *SLAPolicy
+	var pol *core.SLAPolicy
 	for _, p := range cfg.policies {
 		if strings.EqualFold(p.Name, state.Policy) {
 			pol = p
@@ -234,20 +236,19 @@ func fireSLA(s *session, r *Reminder) (time.Time, error) {
 	}
 	state.Updated = s.now
 	if err := s.tx.PutTicketSLA(s.ctx, state); err != nil {
-		return time.Time{}, Internal(err, "save SLA state")
+		return time.Time{}, core.Internal(err, "save SLA state")
 	}
 	t := st.t
-	label := map[string]string{SLAResponse: "first response", SLAResolution: "resolution"}[name]
-	txn := &Transaction{Type: TxnSLA, Field: what, OldValue: name, NewValue: c.Due.UTC().Format(time.RFC3339), Data: pol.Name}
+	label := map[string]string{core.SLAResponse: "first response", core.SLAResolution: "resolution"}[name]
+	txn := &core.Transaction{Type: TxnSLA, Field: what, OldValue: name, NewValue: c.Due.UTC().Format(time.RFC3339), Data: pol.Name}
 	if err := s.record(t, txn); err != nil {
 		return time.Time{}, err
 	}
-	n := &OutboxNotice{Kind: "sla", Event: EventSLAWarning}
+	n := &core.OutboxNotice{Kind: "sla", Event: EventSLAWarning}
 	cal := cfg.calendar(pol.Calendar)
 	if what == SLAWarning {
-		n.Text = fmt.Sprintf("SLA %s: %s of ticket #%d is due in %s (%s).", pol.Name, label, t.ID,
-			FormatLeft(cal.Between(s.now, c.Due)), c.Due.UTC().Format("2006-01-02 15:04 UTC"))
-		return next, s.notice(t, txn, "sla", n, []string{string(RoleOwner), string(RoleAdminCc)})
+		n.Text = fmt.Sprintf("SLA %s: %s of ticket #%d is due in %s (%s).", pol.Name, label, t.ID, core.FormatLeft(cal.Between(s.now, c.Due)), c.Due.UTC().Format("2006-01-02 15:04 UTC"))
+		return next, s.notice(t, txn, "sla", n, []string{string(core.RoleOwner), string(core.RoleAdminCc)})
 	}
 	n.Event = EventSLABreach
 	n.Text = fmt.Sprintf("SLA %s breached: %s of ticket #%d was due %s.", pol.Name, label, t.ID,
@@ -259,7 +260,7 @@ func fireSLA(s *session, r *Reminder) (time.Time, error) {
 		if err := s.save(t); err != nil {
 			return time.Time{}, err
 		}
-		if err := s.record(t, &Transaction{Type: TxnSet, Field: "Priority", OldValue: fmt.Sprint(old),
+		if err := s.record(t, &core.Transaction{Type: core.TxnSet, Field: "Priority", OldValue: fmt.Sprint(old),
 			NewValue: fmt.Sprint(esc.Priority), Data: "SLA " + pol.Name + " breached"}); err != nil {
 			return time.Time{}, err
 		}
@@ -272,72 +273,48 @@ func fireSLA(s *session, r *Reminder) (time.Time, error) {
 				return time.Time{}, err
 			}
 			n.Text += " " + mentionText(n)
-		} else if !IsCode(err, CodeNotFound) {
-			return time.Time{}, Internal(err, "load group")
+		} else if !core.IsCode(err, core.CodeNotFound) {
+			return time.Time{}, core.Internal(err, "load group")
 		}
 	}
 	n.Channels = slices.Clone(esc.Channels)
-	return time.Time{}, s.notice(t, txn, "sla", n, []string{string(RoleOwner), string(RoleAdminCc)})
+	return time.Time{}, s.notice(t, txn, "sla", n, []string{string(core.RoleOwner), string(core.RoleAdminCc)})
 }
-
-// FormatLeft says a duration the way a card does: "1h 20m", "3d 2h", "45s".
-func FormatLeft(d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	d = d.Round(time.Second)
-	days, h, m := d/(24*time.Hour), d/time.Hour%24, d/time.Minute%60
-	switch {
-	case days > 0 && h > 0:
-		return fmt.Sprintf("%dd %dh", days, h)
-	case days > 0:
-		return fmt.Sprintf("%dd", days)
-	case h > 0 && m > 0:
-		return fmt.Sprintf("%dh %dm", h, m)
-	case h > 0:
-		return fmt.Sprintf("%dh", h)
-	case m > 0:
-		return fmt.Sprintf("%dm", m)
-	}
-	return fmt.Sprintf("%ds", d/time.Second)
-}
-
-// ---- reading ----
 
 // ticketSLAView returns a ticket's SLA view at now for its card (nil: no
 // SLA applies, or every clock is met).
-func (s *session) ticketSLAView(t *Ticket) (*SLAView, error) {
+func (s *session) ticketSLAView(t *core.Ticket) (*core.SLAView, error) {
 	cfg, err := s.slaConfig()
 	if err != nil || len(cfg.policies) == 0 {
 		return nil, err
 	}
 	state, err := s.tx.TicketSLA(s.ctx, t.ID)
-	if IsCode(err, CodeNotFound) {
+	if core.IsCode(err, core.CodeNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, Internal(err, "load SLA state")
+		return nil, core.Internal(err, "load SLA state")
 	}
 	return state.View(cfg.calendar(state.Calendar), s.now), nil
 }
 
 // TicketSLA returns the SLA state of a ticket the actor may see, and its
 // view at now (both nil when no SLA applies).
-func (e *Engine) TicketSLA(ctx context.Context, actorID, ticketID int64) (*TicketSLA, *SLAView, error) {
-	var state *TicketSLA
-	var view *SLAView
+func (e *Engine) TicketSLA(ctx context.Context, actorID, ticketID int64) (*core.TicketSLA, *core.SLAView, error) {
+	var state *core.TicketSLA
+	var view *core.SLAView
 	err := e.view(ctx, actorID, func(s *session) error {
 		st, err := s.load(ticketID, false)
 		if err != nil {
 			return err
 		}
 		state, err = s.tx.TicketSLA(s.ctx, st.t.ID)
-		if IsCode(err, CodeNotFound) {
+		if core.IsCode(err, core.CodeNotFound) {
 			state = nil
 			return nil
 		}
 		if err != nil {
-			return Internal(err, "load SLA state")
+			return core.Internal(err, "load SLA state")
 		}
 		cfg, err := s.slaConfig()
 		if err != nil {
@@ -349,31 +326,29 @@ func (e *Engine) TicketSLA(ctx context.Context, actorID, ticketID int64) (*Ticke
 	return state, view, err
 }
 
-// ---- administration ----
-
 func (s *session) needSLAAdmin() error {
 	if !s.rights.SuperUser() {
-		return Errorf(CodeForbidden, "You may not manage SLA policies and calendars: that needs the SuperUser right")
+		return core.Errorf(core.CodeForbidden, "You may not manage SLA policies and calendars: that needs the SuperUser right")
 	}
 	return nil
 }
 
 // PutCalendar defines or replaces a business-hours calendar. It needs
 // SuperUser.
-func (e *Engine) PutCalendar(ctx context.Context, actorID int64, def CalendarDef) (*Calendar, error) {
-	cal, err := CompileCalendar(def)
+func (e *Engine) PutCalendar(ctx context.Context, actorID int64, def core.CalendarDef) (*core.Calendar, error) {
+	cal, err := core.CompileCalendar(def)
 	if err != nil {
 		return nil, err
 	}
 	data, err := json.Marshal(cal.Def())
 	if err != nil {
-		return nil, Internal(err, "encode calendar")
+		return nil, core.Internal(err, "encode calendar")
 	}
 	err = e.update(ctx, actorID, func(s *session) error {
 		if err := s.needSLAAdmin(); err != nil {
 			return err
 		}
-		return Internal(s.tx.PutCalendar(s.ctx, cal.Name, data, s.now), "store calendar")
+		return core.Internal(s.tx.PutCalendar(s.ctx, cal.Name, data, s.now), "store calendar")
 	})
 	if err != nil {
 		return nil, err
@@ -383,15 +358,15 @@ func (e *Engine) PutCalendar(ctx context.Context, actorID int64, def CalendarDef
 }
 
 // Calendars lists the stored calendars (the built-in 24x7 first).
-func (e *Engine) Calendars(ctx context.Context, actorID int64) ([]*Calendar, error) {
-	out := []*Calendar{Always24x7()}
+func (e *Engine) Calendars(ctx context.Context, actorID int64) ([]*core.Calendar, error) {
+	out := []*core.Calendar{core.Always24x7()}
 	err := e.view(ctx, actorID, func(s *session) error {
 		if err := s.needSLAAdmin(); err != nil {
 			return err
 		}
 		defs, err := s.tx.Calendars(s.ctx)
 		if err != nil {
-			return Internal(err, "list calendars")
+			return core.Internal(err, "list calendars")
 		}
 		names := make([]string, 0, len(defs))
 		for n := range defs {
@@ -399,9 +374,9 @@ func (e *Engine) Calendars(ctx context.Context, actorID int64) ([]*Calendar, err
 		}
 		slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 		for _, n := range names {
-			cal, err := ParseCalendar(defs[n])
+			cal, err := core.ParseCalendar(defs[n])
 			if err != nil {
-				return Errorf(CodeInternal, "stored calendar %s: %s", n, ErrorMessage(err))
+				return core.Errorf(core.CodeInternal, "stored calendar %s: %s", n, ErrorMessage(err))
 			}
 			out = append(out, cal)
 		}
@@ -418,7 +393,7 @@ func (e *Engine) DeleteCalendar(ctx context.Context, actorID int64, name string)
 		}
 		ps, err := s.tx.SLAPolicies(s.ctx)
 		if err != nil {
-			return Internal(err, "list SLA policies")
+			return core.Internal(err, "list SLA policies")
 		}
 		var users []string
 		for _, p := range ps {
@@ -427,13 +402,13 @@ func (e *Engine) DeleteCalendar(ctx context.Context, actorID int64, name string)
 			}
 		}
 		if len(users) > 0 {
-			return Errorf(CodeConflict, "calendar %s is used by SLA policies %s: change them first", name, strings.Join(users, ", "))
+			return core.Errorf(core.CodeConflict, "calendar %s is used by SLA policies %s: change them first", name, strings.Join(users, ", "))
 		}
 		err = s.tx.DeleteCalendar(s.ctx, name)
-		if IsCode(err, CodeNotFound) {
-			return Errorf(CodeNotFound, "no calendar named %q", name)
+		if core.IsCode(err, core.CodeNotFound) {
+			return core.Errorf(core.CodeNotFound, "no calendar named %q", name)
 		}
-		return Internal(err, "delete calendar")
+		return core.Internal(err, "delete calendar")
 	})
 	e.forgetSLAConfig()
 	return err
@@ -451,35 +426,35 @@ type SLAPolicyInput struct {
 	// percent; nil: DefaultSLAWarnAt; 0: none.
 	WarnAt        *int
 	PauseStatuses []string
-	Escalation    SLAEscalation
+	Escalation    core.SLAEscalation
 	Disabled      bool
 }
 
 // PutSLAPolicy defines or replaces (by name) an SLA policy. It needs
 // SuperUser. Tickets pick it up at their next change.
-func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyInput) (*SLAPolicy, error) {
-	p := &SLAPolicy{Name: strings.TrimSpace(in.Name), Calendar: strings.TrimSpace(in.Calendar), WarnAt: DefaultSLAWarnAt,
+func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyInput) (*core.SLAPolicy, error) {
+	p := &core.SLAPolicy{Name: strings.TrimSpace(in.Name), Calendar: strings.TrimSpace(in.Calendar), WarnAt: DefaultSLAWarnAt,
 		PauseStatuses: slices.Clone(in.PauseStatuses), Escalation: in.Escalation, Disabled: in.Disabled}
 	if in.WarnAt != nil {
 		p.WarnAt = *in.WarnAt
 	}
 	if p.Calendar == "" {
-		p.Calendar = Calendar24x7
+		p.Calendar = core.Calendar24x7
 	}
 	var err error
-	p.PriorityMin, p.PriorityMax = 0, MaxPriority
+	p.PriorityMin, p.PriorityMax = 0, core.MaxPriority
 	if strings.TrimSpace(in.Priority) != "" {
-		if p.PriorityMin, p.PriorityMax, err = ParsePriorityRange(in.Priority); err != nil {
-			return nil, Errorf(CodeInvalid, "SLA policy %s: %s", p.Name, ErrorMessage(err))
+		if p.PriorityMin, p.PriorityMax, err = core.ParsePriorityRange(in.Priority); err != nil {
+			return nil, core.Errorf(core.CodeInvalid, "SLA policy %s: %s", p.Name, ErrorMessage(err))
 		}
 	}
 	for what, v := range map[string]string{"response": in.Response, "resolution": in.Resolution} {
 		if strings.TrimSpace(v) == "" {
 			continue
 		}
-		d, err := ParseBusinessDuration(v)
+		d, err := core.ParseBusinessDuration(v)
 		if err != nil {
-			return nil, Errorf(CodeInvalid, "SLA policy %s: %s target: %s", p.Name, what, ErrorMessage(err))
+			return nil, core.Errorf(core.CodeInvalid, "SLA policy %s: %s target: %s", p.Name, what, ErrorMessage(err))
 		}
 		if what == "response" {
 			p.Response = d
@@ -495,17 +470,17 @@ func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyIn
 			return err
 		}
 		if strings.TrimSpace(in.Queue) == "" {
-			return Errorf(CodeInvalid, "SLA policy %s: the queue is missing", p.Name)
+			return core.Errorf(core.CodeInvalid, "SLA policy %s: the queue is missing", p.Name)
 		}
 		q, err := s.queueByName(in.Queue)
 		if err != nil {
-			return Errorf(ErrorCode(err), "SLA policy %s: %s", p.Name, ErrorMessage(err))
+			return core.Errorf(core.ErrorCode(err), "SLA policy %s: %s", p.Name, ErrorMessage(err))
 		}
 		p.QueueID = q.ID
-		if !strings.EqualFold(p.Calendar, Calendar24x7) {
+		if !strings.EqualFold(p.Calendar, core.Calendar24x7) {
 			defs, err := s.tx.Calendars(s.ctx)
 			if err != nil {
-				return Internal(err, "list calendars")
+				return core.Internal(err, "list calendars")
 			}
 			found := false
 			for n := range defs {
@@ -514,10 +489,10 @@ func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyIn
 				}
 			}
 			if !found {
-				return Errorf(CodeInvalid, "SLA policy %s: no calendar named %q (ticketd admin sla calendar list)", p.Name, p.Calendar)
+				return core.Errorf(core.CodeInvalid, "SLA policy %s: no calendar named %q (ticketd admin sla calendar list)", p.Name, p.Calendar)
 			}
 		} else {
-			p.Calendar = Calendar24x7
+			p.Calendar = core.Calendar24x7
 		}
 		lc, err := s.lifecycle(q.Lifecycle)
 		if err != nil {
@@ -525,22 +500,22 @@ func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyIn
 		}
 		for _, st := range p.PauseStatuses {
 			if !lc.Valid(st) {
-				return Errorf(CodeInvalid, "SLA policy %s: queue %s has no status %q to pause in (it has: %s)",
+				return core.Errorf(core.CodeInvalid, "SLA policy %s: queue %s has no status %q to pause in (it has: %s)",
 					p.Name, q.Name, st, strings.Join(lc.Statuses(), ", "))
 			}
 			if lc.IsInactive(st) {
-				return Errorf(CodeInvalid, "SLA policy %s: %s is an inactive status: the clocks stop there anyway", p.Name, st)
+				return core.Errorf(core.CodeInvalid, "SLA policy %s: %s is an inactive status: the clocks stop there anyway", p.Name, st)
 			}
 		}
 		if g := strings.TrimSpace(p.Escalation.Group); g != "" {
 			grp, err := s.group(g)
 			if err != nil {
-				return Errorf(ErrorCode(err), "SLA policy %s: escalation: %s", p.Name, ErrorMessage(err))
+				return core.Errorf(core.ErrorCode(err), "SLA policy %s: escalation: %s", p.Name, ErrorMessage(err))
 			}
 			p.Escalation.Group = grp.Name
 		}
 		p.Updated = s.now
-		return Internal(s.tx.PutSLAPolicy(s.ctx, p), "store SLA policy")
+		return core.Internal(s.tx.PutSLAPolicy(s.ctx, p), "store SLA policy")
 	})
 	if err != nil {
 		return nil, err
@@ -550,15 +525,15 @@ func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyIn
 }
 
 // SLAPolicies lists the policies. It needs SuperUser.
-func (e *Engine) SLAPolicies(ctx context.Context, actorID int64) ([]*SLAPolicy, error) {
-	var out []*SLAPolicy
+func (e *Engine) SLAPolicies(ctx context.Context, actorID int64) ([]*core.SLAPolicy, error) {
+	var out []*core.SLAPolicy
 	err := e.view(ctx, actorID, func(s *session) error {
 		if err := s.needSLAAdmin(); err != nil {
 			return err
 		}
 		var err error
 		out, err = s.tx.SLAPolicies(s.ctx)
-		return Internal(err, "list SLA policies")
+		return core.Internal(err, "list SLA policies")
 	})
 	return out, err
 }
@@ -571,10 +546,10 @@ func (e *Engine) DeleteSLAPolicy(ctx context.Context, actorID int64, name string
 			return err
 		}
 		err := s.tx.DeleteSLAPolicy(s.ctx, name)
-		if IsCode(err, CodeNotFound) {
-			return Errorf(CodeNotFound, "no SLA policy named %q", name)
+		if core.IsCode(err, core.CodeNotFound) {
+			return core.Errorf(core.CodeNotFound, "no SLA policy named %q", name)
 		}
-		return Internal(err, "delete SLA policy")
+		return core.Internal(err, "delete SLA policy")
 	})
 	e.forgetSLAConfig()
 	return err

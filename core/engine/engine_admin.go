@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"cmp"
@@ -7,24 +7,26 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // checkName validates a name for a queue, user or group.
 func checkName(what, name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", Errorf(CodeInvalid, "%s name is empty", what)
+		return "", core.Errorf(core.CodeInvalid, "%s name is empty", what)
 	}
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 200 {
-		return "", Errorf(CodeInvalid, "%s name must be valid text of at most 200 characters", what)
+		return "", core.Errorf(core.CodeInvalid, "%s name must be valid text of at most 200 characters", what)
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
-			return "", Errorf(CodeInvalid, "%s name must not contain control characters", what)
+			return "", core.Errorf(core.CodeInvalid, "%s name must not contain control characters", what)
 		}
 	}
 	if what != "user" && strings.ContainsAny(name, ",:\"") {
-		return "", Errorf(CodeInvalid, "%s name must not contain commas, colons or quotes", what)
+		return "", core.Errorf(core.CodeInvalid, "%s name must not contain commas, colons or quotes", what)
 	}
 	return name, nil
 }
@@ -36,14 +38,14 @@ func checkAddress(what, addr string) (string, error) {
 	}
 	a, err := mail.ParseAddress(addr)
 	if err != nil || a.Name != "" {
-		return "", Errorf(CodeInvalid, "%s %q is not an e-mail address", what, addr)
+		return "", core.Errorf(core.CodeInvalid, "%s %q is not an e-mail address", what, addr)
 	}
 	return a.Address, nil
 }
 
-func (s *session) needGlobal(what string, r Right) error {
+func (s *session) needGlobal(what string, r core.Right) error {
 	if !s.rights.Has(r, 0, nil) {
-		return Errorf(CodeForbidden, "You may not %s: that needs the %s right", what, r)
+		return core.Errorf(core.CodeForbidden, "You may not %s: that needs the %s right", what, r)
 	}
 	return nil
 }
@@ -60,13 +62,13 @@ type QueueInput struct {
 	// StatusMap says where the queue's tickets in statuses its new
 	// lifecycle lacks go (lifecycle_change.go); given without Lifecycle,
 	// it moves those the current lifecycle lacks.
-	StatusMap StatusMap
+	StatusMap core.StatusMap
 }
 
-func (s *session) applyQueue(q *Queue, in QueueInput) error {
+func (s *session) applyQueue(q *core.Queue, in QueueInput) error {
 	var err error
 	if in.Description != nil {
-		q.Description = strings.TrimSpace(CleanText(*in.Description))
+		q.Description = strings.TrimSpace(core.CleanText(*in.Description))
 	}
 	if in.CorrespondAddress != nil {
 		if q.CorrespondAddress, err = checkAddress("correspond address", *in.CorrespondAddress); err != nil {
@@ -81,18 +83,18 @@ func (s *session) applyQueue(q *Queue, in QueueInput) error {
 	if in.SubjectTag != nil {
 		tag := strings.TrimSpace(*in.SubjectTag)
 		if strings.ContainsAny(tag, "[]#") || utf8.RuneCountInString(tag) > 60 {
-			return Errorf(CodeInvalid, "subject tag %q must be at most 60 characters without [, ] or #", tag)
+			return core.Errorf(core.CodeInvalid, "subject tag %q must be at most 60 characters without [, ] or #", tag)
 		}
 		q.SubjectTag = tag
 	}
 	if in.Lifecycle != nil {
 		name := strings.TrimSpace(*in.Lifecycle)
 		if name == "" {
-			name = DefaultLifecycleName
+			name = core.DefaultLifecycleName
 		}
 		if _, err := s.lifecycle(name); err != nil {
-			if IsCode(err, CodeInternal) {
-				return Errorf(CodeInvalid, "no lifecycle named %q", name)
+			if core.IsCode(err, core.CodeInternal) {
+				return core.Errorf(core.CodeInvalid, "no lifecycle named %q", name)
 			}
 			return err
 		}
@@ -105,28 +107,28 @@ func (s *session) applyQueue(q *Queue, in QueueInput) error {
 }
 
 // CreateQueue creates a queue. It needs AdminQueue globally.
-func (e *Engine) CreateQueue(ctx context.Context, actorID int64, in QueueInput) (*Queue, error) {
+func (e *Engine) CreateQueue(ctx context.Context, actorID int64, in QueueInput) (*core.Queue, error) {
 	name, err := checkName("queue", in.Name)
 	if err != nil {
 		return nil, err
 	}
 	if len(in.StatusMap) > 0 {
-		return nil, Errorf(CodeInvalid, "a new queue holds no tickets: a status map is for changing a queue's lifecycle")
+		return nil, core.Errorf(core.CodeInvalid, "a new queue holds no tickets: a status map is for changing a queue's lifecycle")
 	}
-	var out *Queue
+	var out *core.Queue
 	err = e.update(ctx, actorID, func(s *session) error {
-		if err := s.needGlobal("create queues", RightAdminQueue); err != nil {
+		if err := s.needGlobal("create queues", core.RightAdminQueue); err != nil {
 			return err
 		}
-		q := &Queue{Name: name, Lifecycle: DefaultLifecycleName, SubjectTag: name, Created: s.now}
+		q := &core.Queue{Name: name, Lifecycle: core.DefaultLifecycleName, SubjectTag: name, Created: s.now}
 		if err := s.applyQueue(q, in); err != nil {
 			return err
 		}
 		if err := s.tx.InsertQueue(s.ctx, q); err != nil {
-			if IsCode(err, CodeConflict) {
-				return Errorf(CodeConflict, "a queue named %q already exists", name)
+			if core.IsCode(err, core.CodeConflict) {
+				return core.Errorf(core.CodeConflict, "a queue named %q already exists", name)
 			}
-			return Internal(err, "create queue")
+			return core.Internal(err, "create queue")
 		}
 		out = q
 		return nil
@@ -135,33 +137,33 @@ func (e *Engine) CreateQueue(ctx context.Context, actorID int64, in QueueInput) 
 }
 
 // UpdateQueue changes a queue named in.Name. It needs AdminQueue on it.
-func (e *Engine) UpdateQueue(ctx context.Context, actorID int64, in QueueInput) (*Queue, error) {
-	var out *Queue
+func (e *Engine) UpdateQueue(ctx context.Context, actorID int64, in QueueInput) (*core.Queue, error) {
+	var out *core.Queue
 	err := e.update(ctx, actorID, func(s *session) error {
 		q, err := s.queueByName(in.Name)
 		if err != nil {
 			return err
 		}
-		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
-			return Errorf(CodeForbidden, "You may not change queue %s: that needs the AdminQueue right", q.Name)
+		if !s.rights.Has(core.RightAdminQueue, q.ID, nil) {
+			return core.Errorf(core.CodeForbidden, "You may not change queue %s: that needs the AdminQueue right", q.Name)
 		}
-		before := cmp.Or(q.Lifecycle, DefaultLifecycleName)
+		before := cmp.Or(q.Lifecycle, core.DefaultLifecycleName)
 		if err := s.applyQueue(q, in); err != nil {
 			return err
 		}
-		var lc *Lifecycle
+		var lc *core.Lifecycle
 		var plan []statusMove
-		if cmp.Or(q.Lifecycle, DefaultLifecycleName) != before || len(in.StatusMap) > 0 {
+		if cmp.Or(q.Lifecycle, core.DefaultLifecycleName) != before || len(in.StatusMap) > 0 {
 			if lc, err = s.lifecycle(q.Lifecycle); err != nil {
 				return err
 			}
 			old, _ := s.lifecycle(before)
-			if plan, err = s.planStatusMoves([]*Queue{q}, lc, old, in.StatusMap); err != nil {
+			if plan, err = s.planStatusMoves([]*core.Queue{q}, lc, old, in.StatusMap); err != nil {
 				return err
 			}
 		}
 		if err := s.tx.UpdateQueue(s.ctx, q); err != nil {
-			return Internal(err, "update queue")
+			return core.Internal(err, "update queue")
 		}
 		if err := s.moveStatuses(plan, lc); err != nil {
 			return err
@@ -173,15 +175,15 @@ func (e *Engine) UpdateQueue(ctx context.Context, actorID int64, in QueueInput) 
 }
 
 // Queues lists the queues the actor may see.
-func (e *Engine) Queues(ctx context.Context, actorID int64) ([]*Queue, error) {
-	var out []*Queue
+func (e *Engine) Queues(ctx context.Context, actorID int64) ([]*core.Queue, error) {
+	var out []*core.Queue
 	err := e.view(ctx, actorID, func(s *session) error {
 		qs, err := s.tx.Queues(s.ctx)
 		if err != nil {
-			return Internal(err, "list queues")
+			return core.Internal(err, "list queues")
 		}
 		for _, q := range qs {
-			if s.rights.Has(RightSeeQueue, q.ID, nil) || s.rights.Has(RightAdminQueue, q.ID, nil) {
+			if s.rights.Has(core.RightSeeQueue, q.ID, nil) || s.rights.Has(core.RightAdminQueue, q.ID, nil) {
 				out = append(out, q)
 			}
 		}
@@ -200,25 +202,25 @@ type UserInput struct {
 }
 
 // CreateUser creates a user. It needs AdminUsers.
-func (e *Engine) CreateUser(ctx context.Context, actorID int64, in UserInput) (*User, error) {
+func (e *Engine) CreateUser(ctx context.Context, actorID int64, in UserInput) (*core.User, error) {
 	name, err := checkName("user", in.Name)
 	if err != nil {
 		return nil, err
 	}
-	var out *User
+	var out *core.User
 	err = e.update(ctx, actorID, func(s *session) error {
-		if err := s.needGlobal("create users", RightAdminUsers); err != nil {
+		if err := s.needGlobal("create users", core.RightAdminUsers); err != nil {
 			return err
 		}
-		u := &User{Name: name, Created: s.now}
+		u := &core.User{Name: name, Created: s.now}
 		if err := applyUser(u, in); err != nil {
 			return err
 		}
 		if err := s.tx.InsertUser(s.ctx, u); err != nil {
-			if IsCode(err, CodeConflict) {
-				return Errorf(CodeConflict, "a user named %q or with the address %q already exists", u.Name, u.Email)
+			if core.IsCode(err, core.CodeConflict) {
+				return core.Errorf(core.CodeConflict, "a user named %q or with the address %q already exists", u.Name, u.Email)
 			}
-			return Internal(err, "create user")
+			return core.Internal(err, "create user")
 		}
 		out = u
 		return nil
@@ -226,7 +228,7 @@ func (e *Engine) CreateUser(ctx context.Context, actorID int64, in UserInput) (*
 	return out, err
 }
 
-func applyUser(u *User, in UserInput) error {
+func applyUser(u *core.User, in UserInput) error {
 	var err error
 	if in.Email != nil {
 		if u.Email, err = checkAddress("e-mail", *in.Email); err != nil {
@@ -234,7 +236,7 @@ func applyUser(u *User, in UserInput) error {
 		}
 	}
 	if in.RealName != nil {
-		u.RealName = cleanLine(*in.RealName)
+		u.RealName = core.CleanLine(*in.RealName)
 	}
 	if in.Privileged != nil {
 		u.Privileged = *in.Privileged
@@ -246,29 +248,29 @@ func applyUser(u *User, in UserInput) error {
 }
 
 // UpdateUser changes the user named in.Name. It needs AdminUsers.
-func (e *Engine) UpdateUser(ctx context.Context, actorID int64, in UserInput) (*User, error) {
-	var out *User
+func (e *Engine) UpdateUser(ctx context.Context, actorID int64, in UserInput) (*core.User, error) {
+	var out *core.User
 	err := e.update(ctx, actorID, func(s *session) error {
-		if err := s.needGlobal("change users", RightAdminUsers); err != nil {
+		if err := s.needGlobal("change users", core.RightAdminUsers); err != nil {
 			return err
 		}
 		u, err := s.user(in.Name, false)
 		if err != nil {
 			return err
 		}
-		if u.ID == NobodyID || u.ID == RootID {
+		if u.ID == core.NobodyID || u.ID == core.RootID {
 			if in.Disabled != nil || in.Privileged != nil {
-				return Errorf(CodeInvalid, "the system user %s cannot be disabled or have its privilege changed", u.Name)
+				return core.Errorf(core.CodeInvalid, "the system user %s cannot be disabled or have its privilege changed", u.Name)
 			}
 		}
 		if err := applyUser(u, in); err != nil {
 			return err
 		}
 		if err := s.tx.UpdateUser(s.ctx, u); err != nil {
-			if IsCode(err, CodeConflict) {
-				return Errorf(CodeConflict, "another user already has the address %q", u.Email)
+			if core.IsCode(err, core.CodeConflict) {
+				return core.Errorf(core.CodeConflict, "another user already has the address %q", u.Email)
 			}
-			return Internal(err, "update user")
+			return core.Internal(err, "update user")
 		}
 		out = u
 		return nil
@@ -277,29 +279,29 @@ func (e *Engine) UpdateUser(ctx context.Context, actorID int64, in UserInput) (*
 }
 
 // Users lists every user. It needs AdminUsers.
-func (e *Engine) Users(ctx context.Context, actorID int64) ([]*User, error) {
-	var out []*User
+func (e *Engine) Users(ctx context.Context, actorID int64) ([]*core.User, error) {
+	var out []*core.User
 	err := e.view(ctx, actorID, func(s *session) error {
-		if err := s.needGlobal("list users", RightAdminUsers); err != nil {
+		if err := s.needGlobal("list users", core.RightAdminUsers); err != nil {
 			return err
 		}
 		var err error
 		out, err = s.tx.Users(s.ctx)
-		return Internal(err, "list users")
+		return core.Internal(err, "list users")
 	})
 	return out, err
 }
 
 // User returns one user by reference (id, name or address).
-func (e *Engine) User(ctx context.Context, actorID int64, ref string) (*User, error) {
-	var out *User
+func (e *Engine) User(ctx context.Context, actorID int64, ref string) (*core.User, error) {
+	var out *core.User
 	err := e.view(ctx, actorID, func(s *session) error {
 		u, err := s.user(ref, false)
 		if err != nil {
 			return err
 		}
-		if u.ID != s.actor.ID && !s.rights.Has(RightAdminUsers, 0, nil) && !s.actor.Privileged {
-			return Errorf(CodeNotFound, "no user %q", ref)
+		if u.ID != s.actor.ID && !s.rights.Has(core.RightAdminUsers, 0, nil) && !s.actor.Privileged {
+			return core.Errorf(core.CodeNotFound, "no user %q", ref)
 		}
 		out = u
 		return nil
@@ -308,22 +310,22 @@ func (e *Engine) User(ctx context.Context, actorID int64, ref string) (*User, er
 }
 
 // CreateGroup creates a group. It needs AdminUsers.
-func (e *Engine) CreateGroup(ctx context.Context, actorID int64, name, description string) (*Group, error) {
+func (e *Engine) CreateGroup(ctx context.Context, actorID int64, name, description string) (*core.Group, error) {
 	name, err := checkName("group", name)
 	if err != nil {
 		return nil, err
 	}
-	var out *Group
+	var out *core.Group
 	err = e.update(ctx, actorID, func(s *session) error {
-		if err := s.needGlobal("create groups", RightAdminUsers); err != nil {
+		if err := s.needGlobal("create groups", core.RightAdminUsers); err != nil {
 			return err
 		}
-		g := &Group{Name: name, Description: strings.TrimSpace(CleanText(description))}
+		g := &core.Group{Name: name, Description: strings.TrimSpace(core.CleanText(description))}
 		if err := s.tx.InsertGroup(s.ctx, g); err != nil {
-			if IsCode(err, CodeConflict) {
-				return Errorf(CodeConflict, "a group named %q already exists", name)
+			if core.IsCode(err, core.CodeConflict) {
+				return core.Errorf(core.CodeConflict, "a group named %q already exists", name)
 			}
-			return Internal(err, "create group")
+			return core.Internal(err, "create group")
 		}
 		out = g
 		return nil
@@ -331,21 +333,21 @@ func (e *Engine) CreateGroup(ctx context.Context, actorID int64, name, descripti
 	return out, err
 }
 
-func (s *session) group(name string) (*Group, error) {
-	if !cleanRef(name) {
-		return nil, Errorf(CodeInvalid, "%q is not a group name", name)
+func (s *session) group(name string) (*core.Group, error) {
+	if !core.CleanRef(name) {
+		return nil, core.Errorf(core.CodeInvalid, "%q is not a group name", name)
 	}
 	g, err := s.tx.GroupByName(s.ctx, strings.TrimSpace(name))
-	if IsCode(err, CodeNotFound) {
-		return nil, Errorf(CodeNotFound, "no group named %q", name)
+	if core.IsCode(err, core.CodeNotFound) {
+		return nil, core.Errorf(core.CodeNotFound, "no group named %q", name)
 	}
-	return g, Internal(err, "load group")
+	return g, core.Internal(err, "load group")
 }
 
 // SetMember adds (or removes) a user to (from) a group. It needs AdminUsers.
 func (e *Engine) SetMember(ctx context.Context, actorID int64, group, user string, member bool) error {
 	return e.update(ctx, actorID, func(s *session) error {
-		if err := s.needGlobal("change group members", RightAdminUsers); err != nil {
+		if err := s.needGlobal("change group members", core.RightAdminUsers); err != nil {
 			return err
 		}
 		g, err := s.group(group)
@@ -353,7 +355,7 @@ func (e *Engine) SetMember(ctx context.Context, actorID int64, group, user strin
 			return err
 		}
 		if g.System {
-			return Errorf(CodeInvalid, "membership of the system group %s follows from each user's privileged flag", g.Name)
+			return core.Errorf(core.CodeInvalid, "membership of the system group %s follows from each user's privileged flag", g.Name)
 		}
 		u, err := s.user(user, false)
 		if err != nil {
@@ -361,29 +363,29 @@ func (e *Engine) SetMember(ctx context.Context, actorID int64, group, user strin
 		}
 		if member {
 			err = s.tx.AddMember(s.ctx, g.ID, u.ID)
-			if IsCode(err, CodeConflict) {
-				return Errorf(CodeConflict, "%s is already a member of %s", u.Name, g.Name)
+			if core.IsCode(err, core.CodeConflict) {
+				return core.Errorf(core.CodeConflict, "%s is already a member of %s", u.Name, g.Name)
 			}
 		} else {
 			err = s.tx.RemoveMember(s.ctx, g.ID, u.ID)
-			if IsCode(err, CodeNotFound) {
-				return Errorf(CodeNotFound, "%s is not a member of %s", u.Name, g.Name)
+			if core.IsCode(err, core.CodeNotFound) {
+				return core.Errorf(core.CodeNotFound, "%s is not a member of %s", u.Name, g.Name)
 			}
 		}
-		return Internal(err, "change members")
+		return core.Internal(err, "change members")
 	})
 }
 
 // Groups lists groups. It needs AdminUsers.
-func (e *Engine) Groups(ctx context.Context, actorID int64) ([]*Group, error) {
-	var out []*Group
+func (e *Engine) Groups(ctx context.Context, actorID int64) ([]*core.Group, error) {
+	var out []*core.Group
 	err := e.view(ctx, actorID, func(s *session) error {
-		if err := s.needGlobal("list groups", RightAdminUsers); err != nil {
+		if err := s.needGlobal("list groups", core.RightAdminUsers); err != nil {
 			return err
 		}
 		var err error
 		out, err = s.tx.Groups(s.ctx)
-		return Internal(err, "list groups")
+		return core.Internal(err, "list groups")
 	})
 	return out, err
 }
@@ -398,26 +400,26 @@ type GrantInput struct {
 	Role  string
 }
 
-func (s *session) resolveGrant(in GrantInput) (*Grant, error) {
-	r, err := ParseRight(in.Right)
+func (s *session) resolveGrant(in GrantInput) (*core.Grant, error) {
+	r, err := core.ParseRight(in.Right)
 	if err != nil {
 		return nil, err
 	}
-	g := &Grant{Right: r}
+	g := &core.Grant{Right: r}
 	if strings.TrimSpace(in.Queue) != "" {
 		q, err := s.queueByName(in.Queue)
 		if err != nil {
 			return nil, err
 		}
-		if r == RightSuperUser || r == RightAdminUsers {
-			return nil, Errorf(CodeInvalid, "%s can only be granted globally", r)
+		if r == core.RightSuperUser || r == core.RightAdminUsers {
+			return nil, core.Errorf(core.CodeInvalid, "%s can only be granted globally", r)
 		}
 		g.QueueID = q.ID
-		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
-			return nil, Errorf(CodeForbidden, "You may not change rights in queue %s: that needs the AdminQueue right", q.Name)
+		if !s.rights.Has(core.RightAdminQueue, q.ID, nil) {
+			return nil, core.Errorf(core.CodeForbidden, "You may not change rights in queue %s: that needs the AdminQueue right", q.Name)
 		}
 	} else if !s.rights.SuperUser() {
-		return nil, Errorf(CodeForbidden, "You may not change global rights: that needs the SuperUser right")
+		return nil, core.Errorf(core.CodeForbidden, "You may not change global rights: that needs the SuperUser right")
 	}
 	n := 0
 	if in.User != "" {
@@ -426,7 +428,7 @@ func (s *session) resolveGrant(in GrantInput) (*Grant, error) {
 		if err != nil {
 			return nil, err
 		}
-		g.PrincipalType, g.PrincipalID = PrincipalUser, u.ID
+		g.PrincipalType, g.PrincipalID = core.PrincipalUser, u.ID
 	}
 	if in.Group != "" {
 		n++
@@ -434,35 +436,35 @@ func (s *session) resolveGrant(in GrantInput) (*Grant, error) {
 		if err != nil {
 			return nil, err
 		}
-		g.PrincipalType, g.PrincipalID = PrincipalGroup, gr.ID
+		g.PrincipalType, g.PrincipalID = core.PrincipalGroup, gr.ID
 	}
 	if in.Role != "" {
 		n++
-		role, err := ParseRole(in.Role)
+		role, err := core.ParseRole(in.Role)
 		if err != nil {
 			return nil, err
 		}
-		g.PrincipalType, g.Role = PrincipalRole, role
+		g.PrincipalType, g.Role = core.PrincipalRole, role
 	}
 	if n != 1 {
-		return nil, Errorf(CodeInvalid, "say whom the right is for: exactly one user, group or role")
+		return nil, core.Errorf(core.CodeInvalid, "say whom the right is for: exactly one user, group or role")
 	}
 	return g, nil
 }
 
 // Grant gives a right. Global grants need SuperUser; queue grants AdminQueue.
-func (e *Engine) Grant(ctx context.Context, actorID int64, in GrantInput) (*Grant, error) {
-	var out *Grant
+func (e *Engine) Grant(ctx context.Context, actorID int64, in GrantInput) (*core.Grant, error) {
+	var out *core.Grant
 	err := e.update(ctx, actorID, func(s *session) error {
 		g, err := s.resolveGrant(in)
 		if err != nil {
 			return err
 		}
 		if err := s.tx.InsertGrant(s.ctx, g); err != nil {
-			if IsCode(err, CodeConflict) {
-				return Errorf(CodeConflict, "that right is already granted")
+			if core.IsCode(err, core.CodeConflict) {
+				return core.Errorf(core.CodeConflict, "that right is already granted")
 			}
-			return Internal(err, "grant")
+			return core.Internal(err, "grant")
 		}
 		out = g
 		return nil
@@ -477,27 +479,27 @@ func (e *Engine) Revoke(ctx context.Context, actorID int64, in GrantInput) error
 		if err != nil {
 			return err
 		}
-		if g.PrincipalType == PrincipalUser && g.PrincipalID == RootID && g.Right == RightSuperUser && g.QueueID == 0 {
-			return Errorf(CodeInvalid, "root keeps SuperUser: it is how a locked-out installation is recovered")
+		if g.PrincipalType == core.PrincipalUser && g.PrincipalID == core.RootID && g.Right == core.RightSuperUser && g.QueueID == 0 {
+			return core.Errorf(core.CodeInvalid, "root keeps SuperUser: it is how a locked-out installation is recovered")
 		}
 		err = s.tx.DeleteGrant(s.ctx, *g)
-		if IsCode(err, CodeNotFound) {
-			return Errorf(CodeNotFound, "that right is not granted")
+		if core.IsCode(err, core.CodeNotFound) {
+			return core.Errorf(core.CodeNotFound, "that right is not granted")
 		}
-		return Internal(err, "revoke")
+		return core.Internal(err, "revoke")
 	})
 }
 
 // Grants lists every grant. It needs AdminQueue globally or SuperUser.
-func (e *Engine) Grants(ctx context.Context, actorID int64) ([]Grant, error) {
-	var out []Grant
+func (e *Engine) Grants(ctx context.Context, actorID int64) ([]core.Grant, error) {
+	var out []core.Grant
 	err := e.view(ctx, actorID, func(s *session) error {
-		if err := s.needGlobal("list rights", RightAdminQueue); err != nil {
+		if err := s.needGlobal("list rights", core.RightAdminQueue); err != nil {
 			return err
 		}
 		var err error
 		out, err = s.tx.Grants(s.ctx)
-		return Internal(err, "list grants")
+		return core.Internal(err, "list grants")
 	})
 	return out, err
 }
@@ -505,29 +507,29 @@ func (e *Engine) Grants(ctx context.Context, actorID int64) ([]Grant, error) {
 // PutLifecycle stores a custom lifecycle (JSON). It needs SuperUser. A
 // lifecycle replaced by one that lacks statuses tickets of the queues
 // following it are in is refused: PutLifecycleMapped says where they go.
-func (e *Engine) PutLifecycle(ctx context.Context, actorID int64, definition []byte) (*Lifecycle, error) {
+func (e *Engine) PutLifecycle(ctx context.Context, actorID int64, definition []byte) (*core.Lifecycle, error) {
 	return e.PutLifecycleMapped(ctx, actorID, definition, nil)
 }
 
 // PutLifecycleMapped is PutLifecycle moving the tickets in statuses the new
 // definition lacks as moves says (lifecycle_change.go).
-func (e *Engine) PutLifecycleMapped(ctx context.Context, actorID int64, definition []byte, moves StatusMap) (*Lifecycle, error) {
-	l, err := ParseLifecycle(definition)
+func (e *Engine) PutLifecycleMapped(ctx context.Context, actorID int64, definition []byte, moves core.StatusMap) (*core.Lifecycle, error) {
+	l, err := core.ParseLifecycle(definition)
 	if err != nil {
 		return nil, err
 	}
-	if l.Name == DefaultLifecycleName {
-		return nil, Errorf(CodeInvalid, "the default lifecycle is built in; give yours another name")
+	if l.Name == core.DefaultLifecycleName {
+		return nil, core.Errorf(core.CodeInvalid, "the default lifecycle is built in; give yours another name")
 	}
 	err = e.update(ctx, actorID, func(s *session) error {
 		if !s.rights.SuperUser() {
-			return Errorf(CodeForbidden, "You may not define lifecycles: that needs the SuperUser right")
+			return core.Errorf(core.CodeForbidden, "You may not define lifecycles: that needs the SuperUser right")
 		}
 		qs, err := s.tx.Queues(s.ctx)
 		if err != nil {
-			return Internal(err, "list queues")
+			return core.Internal(err, "list queues")
 		}
-		var following []*Queue
+		var following []*core.Queue
 		for _, q := range qs {
 			if q.Lifecycle == l.Name {
 				following = append(following, q)
@@ -539,7 +541,7 @@ func (e *Engine) PutLifecycleMapped(ctx context.Context, actorID int64, definiti
 			return err
 		}
 		if err := s.tx.PutLifecycle(s.ctx, l.Name, definition); err != nil {
-			return Internal(err, "store lifecycle")
+			return core.Internal(err, "store lifecycle")
 		}
 		s.lcs[l.Name] = l
 		return s.moveStatuses(plan, l)

@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// ---- integrations (administrators) ----
+	"github.com/ticketd/ticketd/core"
+)
 
 // IntegrationInput describes a new integration.
 type IntegrationInput struct {
@@ -20,27 +20,27 @@ type IntegrationInput struct {
 	Type  string // one of IntegrationTypes
 	Queue string // name or id of the queue its tickets go to
 	// Config is how its alerts are handled; nil: DefaultIntegrationConfig.
-	Config *IntegrationConfig
+	Config *core.IntegrationConfig
 }
 
 // CheckIntegrationName validates the name of an integration, which is part
 // of its URL.
 func CheckIntegrationName(name string) error {
 	if name == "" || len(name) > 64 {
-		return Errorf(CodeInvalid, "integration name must be 1 to 64 characters")
+		return core.Errorf(core.CodeInvalid, "integration name must be 1 to 64 characters")
 	}
 	for i, r := range name {
 		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || (i > 0 && (r == '-' || r == '_'))
 		if !ok {
-			return Errorf(CodeInvalid, "integration name %q: use lower-case letters, digits, - and _ (and begin with a letter or digit)", name)
+			return core.Errorf(core.CodeInvalid, "integration name %q: use lower-case letters, digits, - and _ (and begin with a letter or digit)", name)
 		}
 	}
 	return nil
 }
 
 func (s *session) needIntegrationAdmin(queueID int64) error {
-	if !s.rights.Has(RightAdminQueue, queueID, nil) {
-		return Errorf(CodeForbidden, "You may not manage alert integrations of this queue: that needs the AdminQueue right")
+	if !s.rights.Has(core.RightAdminQueue, queueID, nil) {
+		return core.Errorf(core.CodeForbidden, "You may not manage alert integrations of this queue: that needs the AdminQueue right")
 	}
 	return nil
 }
@@ -48,16 +48,16 @@ func (s *session) needIntegrationAdmin(queueID int64) error {
 // CreateIntegration creates an integration and the user it acts as. It
 // needs AdminQueue on the queue. The token is returned once: only its hash
 // is stored.
-func (e *Engine) CreateIntegration(ctx context.Context, actorID int64, in IntegrationInput) (*Integration, string, error) {
+func (e *Engine) CreateIntegration(ctx context.Context, actorID int64, in IntegrationInput) (*core.Integration, string, error) {
 	name := strings.TrimSpace(in.Name)
 	if err := CheckIntegrationName(name); err != nil {
 		return nil, "", err
 	}
 	typ := strings.ToLower(strings.TrimSpace(in.Type))
 	if !slices.Contains(IntegrationTypes, typ) {
-		return nil, "", Errorf(CodeInvalid, "unknown integration type %q; types are: %s", in.Type, strings.Join(IntegrationTypes, ", "))
+		return nil, "", core.Errorf(core.CodeInvalid, "unknown integration type %q; types are: %s", in.Type, strings.Join(IntegrationTypes, ", "))
 	}
-	cfg := DefaultIntegrationConfig()
+	cfg := core.DefaultIntegrationConfig()
 	if in.Config != nil {
 		cfg = *in.Config
 	}
@@ -66,9 +66,9 @@ func (e *Engine) CreateIntegration(ctx context.Context, actorID int64, in Integr
 	}
 	token, err := newSecret()
 	if err != nil {
-		return nil, "", Internal(err, "generate token")
+		return nil, "", core.Internal(err, "generate token")
 	}
-	var out *Integration
+	var out *core.Integration
 	err = e.update(ctx, actorID, func(s *session) error {
 		q, err := s.queueByName(in.Queue)
 		if err != nil {
@@ -78,26 +78,26 @@ func (e *Engine) CreateIntegration(ctx context.Context, actorID int64, in Integr
 			return err
 		}
 		if _, err := s.tx.IntegrationByName(s.ctx, name); err == nil {
-			return Errorf(CodeConflict, "an integration named %q already exists", name)
-		} else if !IsCode(err, CodeNotFound) {
-			return Internal(err, "find integration")
+			return core.Errorf(core.CodeConflict, "an integration named %q already exists", name)
+		} else if !core.IsCode(err, core.CodeNotFound) {
+			return core.Internal(err, "find integration")
 		}
-		u := &User{Name: AlertUserPrefix + name, RealName: fmt.Sprintf("%s alerts (%s)", name, typ), Created: s.now}
-		if err := s.tx.InsertUser(s.ctx, u); IsCode(err, CodeConflict) {
+		u := &core.User{Name: AlertUserPrefix + name, RealName: fmt.Sprintf("%s alerts (%s)", name, typ), Created: s.now}
+		if err := s.tx.InsertUser(s.ctx, u); core.IsCode(err, core.CodeConflict) {
 			// Left by an integration of that name that was removed.
 			if u, err = s.tx.UserByName(s.ctx, AlertUserPrefix+name); err != nil {
-				return Internal(err, "find integration user")
+				return core.Internal(err, "find integration user")
 			}
 		} else if err != nil {
-			return Internal(err, "create integration user")
+			return core.Internal(err, "create integration user")
 		}
-		it := &Integration{Name: name, Type: typ, QueueID: q.ID, UserID: u.ID, TokenHash: HashToken(token),
+		it := &core.Integration{Name: name, Type: typ, QueueID: q.ID, UserID: u.ID, TokenHash: HashToken(token),
 			TokenHint: token[len(token)-4:], Config: cfg, Created: s.now}
 		if err := s.tx.InsertIntegration(s.ctx, it); err != nil {
-			if IsCode(err, CodeConflict) {
-				return Errorf(CodeConflict, "an integration named %q already exists", name)
+			if core.IsCode(err, core.CodeConflict) {
+				return core.Errorf(core.CodeConflict, "an integration named %q already exists", name)
 			}
-			return Internal(err, "store integration")
+			return core.Internal(err, "store integration")
 		}
 		out = it
 		return nil
@@ -109,15 +109,15 @@ func (e *Engine) CreateIntegration(ctx context.Context, actorID int64, in Integr
 }
 
 // Integrations lists the integrations of the queues the actor administers.
-func (e *Engine) Integrations(ctx context.Context, actorID int64) ([]*Integration, error) {
-	var out []*Integration
+func (e *Engine) Integrations(ctx context.Context, actorID int64) ([]*core.Integration, error) {
+	var out []*core.Integration
 	err := e.view(ctx, actorID, func(s *session) error {
 		all, err := s.tx.Integrations(s.ctx)
 		if err != nil {
-			return Internal(err, "list integrations")
+			return core.Internal(err, "list integrations")
 		}
 		for _, it := range all {
-			if s.rights.Has(RightAdminQueue, it.QueueID, nil) {
+			if s.rights.Has(core.RightAdminQueue, it.QueueID, nil) {
 				out = append(out, it)
 			}
 		}
@@ -127,13 +127,13 @@ func (e *Engine) Integrations(ctx context.Context, actorID int64) ([]*Integratio
 }
 
 // adminIntegration loads an integration by name for an administrator.
-func (s *session) adminIntegration(name string) (*Integration, error) {
+func (s *session) adminIntegration(name string) (*core.Integration, error) {
 	it, err := s.tx.IntegrationByName(s.ctx, strings.TrimSpace(name))
-	if IsCode(err, CodeNotFound) || (err == nil && !s.rights.Has(RightAdminQueue, it.QueueID, nil)) {
-		return nil, Errorf(CodeNotFound, "no integration named %q that you may change", name)
+	if core.IsCode(err, core.CodeNotFound) || (err == nil && !s.rights.Has(core.RightAdminQueue, it.QueueID, nil)) {
+		return nil, core.Errorf(core.CodeNotFound, "no integration named %q that you may change", name)
 	}
 	if err != nil {
-		return nil, Internal(err, "find integration")
+		return nil, core.Internal(err, "find integration")
 	}
 	return it, nil
 }
@@ -146,18 +146,18 @@ func (e *Engine) DeleteIntegration(ctx context.Context, actorID int64, name stri
 		if err != nil {
 			return err
 		}
-		return Internal(s.tx.DeleteIntegration(s.ctx, it.ID), "delete integration")
+		return core.Internal(s.tx.DeleteIntegration(s.ctx, it.ID), "delete integration")
 	})
 }
 
 // RotateIntegrationToken gives an integration a new token (returned once);
 // the old one stops working.
-func (e *Engine) RotateIntegrationToken(ctx context.Context, actorID int64, name string) (*Integration, string, error) {
+func (e *Engine) RotateIntegrationToken(ctx context.Context, actorID int64, name string) (*core.Integration, string, error) {
 	token, err := newSecret()
 	if err != nil {
-		return nil, "", Internal(err, "generate token")
+		return nil, "", core.Internal(err, "generate token")
 	}
-	var out *Integration
+	var out *core.Integration
 	err = e.update(ctx, actorID, func(s *session) error {
 		it, err := s.adminIntegration(name)
 		if err != nil {
@@ -165,7 +165,7 @@ func (e *Engine) RotateIntegrationToken(ctx context.Context, actorID int64, name
 		}
 		it.TokenHash, it.TokenHint = HashToken(token), token[len(token)-4:]
 		out = it
-		return Internal(s.tx.UpdateIntegration(s.ctx, it), "update integration")
+		return core.Internal(s.tx.UpdateIntegration(s.ctx, it), "update integration")
 	})
 	if err != nil {
 		return nil, "", err
@@ -176,20 +176,18 @@ func (e *Engine) RotateIntegrationToken(ctx context.Context, actorID int64, name
 // IntegrationByName returns an integration for the intake that checks a
 // request against it (system read: no actor). CodeNotFound when there is
 // none.
-func (e *Engine) IntegrationByName(ctx context.Context, name string) (*Integration, error) {
-	var out *Integration
-	err := e.store.View(ctx, func(tx Tx) error {
+func (e *Engine) IntegrationByName(ctx context.Context, name string) (*core.Integration, error) {
+	var out *core.Integration
+	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
 		out, err = tx.IntegrationByName(ctx, name)
-		if IsCode(err, CodeNotFound) {
-			return Errorf(CodeNotFound, "no integration named %q", name)
+		if core.IsCode(err, core.CodeNotFound) {
+			return core.Errorf(core.CodeNotFound, "no integration named %q", name)
 		}
-		return Internal(err, "find integration")
+		return core.Internal(err, "find integration")
 	})
 	return out, err
 }
-
-// ---- intake ----
 
 // IngestResult says what a batch of alerts did.
 type IngestResult struct {
@@ -205,26 +203,26 @@ type IngestResult struct {
 
 // AlertHistory is the Data of a TxnAlert history row.
 type AlertHistory struct {
-	Key         string      `json:"key"`
-	Name        string      `json:"name,omitempty"`
-	Host        string      `json:"host,omitempty"`
-	Severity    string      `json:"severity,omitempty"`
-	Status      AlertStatus `json:"status"`
-	Firings     int         `json:"firings"`     // firings this row records
-	Resolutions int         `json:"resolutions"` // recoveries this row records
-	Count       int64       `json:"count"`       // firings on the ticket in all
-	FirstSeen   time.Time   `json:"first_seen"`
-	LastSeen    time.Time   `json:"last_seen"`
-	Opened      bool        `json:"opened,omitempty"` // the ticket was opened by these events
-	Flapping    bool        `json:"flapping,omitempty"`
-	FlapStart   bool        `json:"flap_start,omitempty"`
-	FlapEnd     bool        `json:"flap_end,omitempty"`
-	Kept        string      `json:"kept,omitempty"` // why a recovery left the ticket open
-	Summary     string      `json:"summary,omitempty"`
+	Key         string           `json:"key"`
+	Name        string           `json:"name,omitempty"`
+	Host        string           `json:"host,omitempty"`
+	Severity    string           `json:"severity,omitempty"`
+	Status      core.AlertStatus `json:"status"`
+	Firings     int              `json:"firings"`     // firings this row records
+	Resolutions int              `json:"resolutions"` // recoveries this row records
+	Count       int64            `json:"count"`       // firings on the ticket in all
+	FirstSeen   time.Time        `json:"first_seen"`
+	LastSeen    time.Time        `json:"last_seen"`
+	Opened      bool             `json:"opened,omitempty"` // the ticket was opened by these events
+	Flapping    bool             `json:"flapping,omitempty"`
+	FlapStart   bool             `json:"flap_start,omitempty"`
+	FlapEnd     bool             `json:"flap_end,omitempty"`
+	Kept        string           `json:"kept,omitempty"` // why a recovery left the ticket open
+	Summary     string           `json:"summary,omitempty"`
 }
 
 // eventID is the alert's event id, or one derived from what it says.
-func eventID(a *Alert) string {
+func eventID(a *core.Alert) string {
 	if a.EventID != "" {
 		return a.EventID
 	}
@@ -237,8 +235,8 @@ func eventID(a *Alert) string {
 	return "content:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func eventTime(a *Alert) time.Time {
-	if a.Status == AlertResolved && !a.EndsAt.IsZero() {
+func eventTime(a *core.Alert) time.Time {
+	if a.Status == core.AlertResolved && !a.EndsAt.IsZero() {
 		return a.EndsAt
 	}
 	return a.StartsAt
@@ -249,26 +247,26 @@ func eventTime(a *Alert) time.Time {
 // opening, reopening or resolving it as the integration's policy says;
 // events recorded before (a sender's retry) change nothing. The caller has
 // checked that the request comes from the integration.
-func (e *Engine) IngestAlerts(ctx context.Context, integrationID int64, alerts []Alert) (*IngestResult, error) {
+func (e *Engine) IngestAlerts(ctx context.Context, integrationID int64, alerts []core.Alert) (*IngestResult, error) {
 	start := time.Now()
 	res, err := e.ingestAlerts(ctx, integrationID, alerts)
 	e.observed(start, err)
 	return res, err
 }
 
-func (e *Engine) ingestAlerts(ctx context.Context, integrationID int64, alerts []Alert) (*IngestResult, error) {
+func (e *Engine) ingestAlerts(ctx context.Context, integrationID int64, alerts []core.Alert) (*IngestResult, error) {
 	if len(alerts) > MaxAlertsPerBatch {
-		return nil, Errorf(CodeInvalid, "alerts: %d alerts in one request; the limit is %d", len(alerts), MaxAlertsPerBatch)
+		return nil, core.Errorf(core.CodeInvalid, "alerts: %d alerts in one request; the limit is %d", len(alerts), MaxAlertsPerBatch)
 	}
-	as := make([]Alert, len(alerts))
+	as := make([]core.Alert, len(alerts))
 	copy(as, alerts)
 	for i := range as {
-		if err := cleanAlert(&as[i], fmt.Sprintf("alerts[%d]", i)); err != nil {
+		if err := core.CleanAlert(&as[i], fmt.Sprintf("alerts[%d]", i)); err != nil {
 			return nil, err
 		}
 	}
 	var res *IngestResult
-	err := e.store.Update(ctx, func(tx Tx) error {
+	err := e.store.Update(ctx, func(tx core.Tx) error {
 		r, err := e.ingest(ctx, tx, integrationID, as)
 		res = r
 		return err
@@ -279,9 +277,9 @@ func (e *Engine) ingestAlerts(ctx context.Context, integrationID int64, alerts [
 // alertRun is one batch of alerts being recorded.
 type alertRun struct {
 	s      *session
-	in     *Integration
-	queue  *Queue
-	lc     *Lifecycle
+	in     *core.Integration
+	queue  *core.Queue
+	lc     *core.Lifecycle
 	res    *IngestResult
 	states map[int64]*alertTicket     // the tickets of the batch, by id
 	hist   map[int64]*alertHistoryRow // one history row per ticket
@@ -298,22 +296,22 @@ type alertHistoryRow struct {
 	h         AlertHistory
 	before    int64
 	announce  bool
-	recovered *Alert // the batch's last recovery of the ticket's alert (rules see it)
+	recovered *core.Alert // the batch's last recovery of the ticket's alert (rules see it)
 }
 
-func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Alert) (*IngestResult, error) {
+func (e *Engine) ingest(ctx context.Context, tx core.Tx, integrationID int64, as []core.Alert) (*IngestResult, error) {
 	in, u, q, err := tx.IntegrationForIngest(ctx, integrationID)
-	if IsCode(err, CodeNotFound) {
-		return nil, Errorf(CodeNotFound, "no integration %d", integrationID)
+	if core.IsCode(err, core.CodeNotFound) {
+		return nil, core.Errorf(core.CodeNotFound, "no integration %d", integrationID)
 	}
 	if err != nil {
-		return nil, Internal(err, "load integration")
+		return nil, core.Internal(err, "load integration")
 	}
 	if in.Disabled {
-		return nil, Errorf(CodeForbidden, "integration %s is disabled", in.Name)
+		return nil, core.Errorf(core.CodeForbidden, "integration %s is disabled", in.Name)
 	}
-	s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), actor: u, rights: NewRights(u, nil, nil),
-		lcs: map[string]*Lifecycle{}, queues: map[int64]*Queue{q.ID: q}}
+	s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), actor: u, rights: core.NewRights(u, nil, nil),
+		lcs: map[string]*core.Lifecycle{}, queues: map[int64]*core.Queue{q.ID: q}}
 	r := &alertRun{s: s, in: in, queue: q, res: &IngestResult{Received: len(as), Tickets: make([]int64, len(as))},
 		states: map[int64]*alertTicket{}, hist: map[int64]*alertHistoryRow{}}
 	if r.lc, err = s.lifecycle(r.queue.Lifecycle); err != nil {
@@ -327,12 +325,12 @@ func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Al
 	// wait for each other instead of deadlocking), then find the events
 	// already recorded and read the keys' tickets.
 	keys := make([]string, len(as))
-	refs := make([]AlertEventRef, len(as))
+	refs := make([]core.AlertEventRef, len(as))
 	var uniq []string
 	seenKey := map[string]bool{}
 	for i := range as {
-		keys[i] = AlertKeyFor(in.Config.Dedup, &as[i])
-		refs[i] = AlertEventRef{Key: keys[i], EventID: eventID(&as[i])}
+		keys[i] = core.AlertKeyFor(in.Config.Dedup, &as[i])
+		refs[i] = core.AlertEventRef{Key: keys[i], EventID: eventID(&as[i])}
 		if !seenKey[keys[i]] {
 			seenKey[keys[i]] = true
 			uniq = append(uniq, keys[i])
@@ -341,16 +339,16 @@ func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Al
 	slices.Sort(uniq)
 	batch, err := tx.LoadAlertBatch(ctx, in.ID, uniq, s.now.Add(-AlertRetryWindow), refs)
 	if err != nil {
-		return nil, Internal(err, "load alert keys")
+		return nil, core.Internal(err, "load alert keys")
 	}
 	ks := batch.Keys
-	byKey := make(map[string]*AlertKey, len(ks))
+	byKey := make(map[string]*core.AlertKey, len(ks))
 	was := make(map[string]int64, len(ks)) // each key's ticket before the batch
 	for _, k := range ks {
 		byKey[k.Key] = k
 		was[k.Key] = k.TicketID
 	}
-	done := make(map[AlertEventRef]bool, len(batch.Seen))
+	done := make(map[core.AlertEventRef]bool, len(batch.Seen))
 	for _, ref := range batch.Seen {
 		done[ref] = true
 	}
@@ -359,12 +357,12 @@ func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Al
 	}
 
 	dirty := map[string]bool{}
-	var occ []*AlertOccurrence
+	var occ []*core.AlertOccurrence
 	for i := range as {
 		a := &as[i]
 		k := byKey[keys[i]]
 		if k == nil {
-			return nil, Errorf(CodeInternal, "alert key %q was not locked", keys[i])
+			return nil, core.Errorf(core.CodeInternal, "alert key %q was not locked", keys[i])
 		}
 		if done[refs[i]] {
 			r.res.Duplicates++
@@ -376,7 +374,7 @@ func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Al
 			return nil, err
 		}
 		dirty[k.Key] = true
-		occ = append(occ, &AlertOccurrence{IntegrationID: in.ID, Key: k.Key, EventID: refs[i].EventID,
+		occ = append(occ, &core.AlertOccurrence{IntegrationID: in.ID, Key: k.Key, EventID: refs[i].EventID,
 			TicketID: k.TicketID, Status: a.Status, At: eventTime(a), Received: s.now})
 		r.res.Recorded++
 		r.res.Tickets[i] = k.TicketID
@@ -384,7 +382,7 @@ func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Al
 	if err := r.writeHistory(); err != nil {
 		return nil, err
 	}
-	var put []*AlertKey
+	var put []*core.AlertKey
 	for _, k := range ks {
 		if dirty[k.Key] {
 			if k.TicketID != was[k.Key] {
@@ -395,12 +393,12 @@ func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Al
 	}
 	if len(put) > 0 {
 		if err := tx.PutAlertKeys(ctx, put); err != nil {
-			return nil, Internal(err, "save alert keys")
+			return nil, core.Internal(err, "save alert keys")
 		}
 	}
 	if len(occ) > 0 {
 		if err := tx.InsertAlertOccurrences(ctx, occ); err != nil {
-			return nil, Internal(err, "record alert occurrences")
+			return nil, core.Internal(err, "record alert occurrences")
 		}
 	}
 	if err := s.settle(); err != nil { // rules and SLA clocks (automation.go)
@@ -413,9 +411,9 @@ func (e *Engine) ingest(ctx context.Context, tx Tx, integrationID int64, as []Al
 // following merges, and points each key at the ticket that survives. They
 // are read, not locked: most events only count on their ticket, which they
 // do not write; a ticket is locked (and read again) before it changes.
-func (r *alertRun) loadTickets(ks []*AlertKey, read []*Ticket) error {
+func (r *alertRun) loadTickets(ks []*core.AlertKey, read []*core.Ticket) error {
 	s := r.s
-	byID := make(map[int64]*Ticket, len(read))
+	byID := make(map[int64]*core.Ticket, len(read))
 	for _, t := range read {
 		byID[t.ID] = t
 	}
@@ -449,7 +447,7 @@ func (r *alertRun) loadTickets(ks []*AlertKey, read []*Ticket) error {
 		}
 		tks, err := s.tx.AlertTickets(s.ctx, ids, false)
 		if err != nil {
-			return Internal(err, "load alert tickets")
+			return core.Internal(err, "load alert tickets")
 		}
 		for _, t := range tks {
 			byID[t.ID] = t
@@ -481,15 +479,15 @@ func (r *alertRun) loadTickets(ks []*AlertKey, read []*Ticket) error {
 	return nil
 }
 
-func (r *alertRun) view(k *AlertKey) AlertTicket {
+func (r *alertRun) view(k *core.AlertKey) core.AlertTicket {
 	st := r.states[k.TicketID]
 	if st == nil {
-		return AlertTicket{}
+		return core.AlertTicket{}
 	}
 	t := st.t
-	return AlertTicket{Exists: true, Inactive: st.lc.IsInactive(t.Status),
+	return core.AlertTicket{Exists: true, Inactive: st.lc.IsInactive(t.Status),
 		Resolved:   st.lc.IsInactive(t.Status) && t.Status == st.lc.Defaults.Resolve,
-		ResolvedAt: t.Resolved, Owned: t.OwnerID != NobodyID}
+		ResolvedAt: t.Resolved, Owned: t.OwnerID != core.NobodyID}
 }
 
 // lock locks a ticket before it changes, and reads it again.
@@ -499,14 +497,14 @@ func (r *alertRun) lock(st *alertTicket) error {
 	}
 	t, err := r.s.tx.Ticket(r.s.ctx, st.t.ID, true)
 	if err != nil {
-		return Internal(err, "lock alert ticket")
+		return core.Internal(err, "lock alert ticket")
 	}
 	st.t, st.locked = t, true
 	return nil
 }
 
 // apply decides what one new event does and does it.
-func (r *alertRun) apply(k *AlertKey, a *Alert) error {
+func (r *alertRun) apply(k *core.AlertKey, a *core.Alert) error {
 	s := r.s
 	view := r.view(k)
 	before := *k
@@ -514,7 +512,7 @@ func (r *alertRun) apply(k *AlertKey, a *Alert) error {
 		// What the ticket becomes depends on its state: decide on what
 		// it is under the lock when this event may change it.
 		probe := before
-		d := DecideAlert(&r.in.Config, &probe, view, a.Status, s.now)
+		d := core.DecideAlert(&r.in.Config, &probe, view, a.Status, s.now)
 		if d.Reopen || d.Resolve || (d.Counted && !d.Open && r.in.Config.Priority(a.Severity) > st.t.Priority) {
 			if err := r.lock(st); err != nil {
 				return err
@@ -522,7 +520,7 @@ func (r *alertRun) apply(k *AlertKey, a *Alert) error {
 			view = r.view(k)
 		}
 	}
-	d := DecideAlert(&r.in.Config, k, view, a.Status, s.now)
+	d := core.DecideAlert(&r.in.Config, k, view, a.Status, s.now)
 	if d.Reopen {
 		st := r.states[k.TicketID]
 		to := st.lc.Defaults.Reopen
@@ -530,7 +528,7 @@ func (r *alertRun) apply(k *AlertKey, a *Alert) error {
 			// The ticket's lifecycle cannot reopen it: a new ticket, then.
 			*k = before
 			view.Resolved = false
-			d = DecideAlert(&r.in.Config, k, view, a.Status, s.now)
+			d = core.DecideAlert(&r.in.Config, k, view, a.Status, s.now)
 		}
 	}
 	k.Alert = a
@@ -576,7 +574,7 @@ func (r *alertRun) apply(k *AlertKey, a *Alert) error {
 			if err := s.save(st.t); err != nil {
 				return err
 			}
-			if err := s.record(st.t, &Transaction{Type: TxnSet, Field: "Priority", OldValue: strconv.Itoa(old),
+			if err := s.record(st.t, &core.Transaction{Type: core.TxnSet, Field: "Priority", OldValue: strconv.Itoa(old),
 				NewValue: strconv.Itoa(p)}); err != nil {
 				return err
 			}
@@ -594,7 +592,7 @@ func (r *alertRun) apply(k *AlertKey, a *Alert) error {
 	h := &row.h
 	h.Key, h.Name, h.Host, h.Severity, h.Summary = k.Key, a.Name, a.Host, a.Severity, a.Summary
 	h.Status, h.Count, h.FirstSeen, h.LastSeen, h.Flapping = k.Status, k.Count, k.FirstSeen, k.LastSeen, k.Flapping
-	if a.Status == AlertFiring {
+	if a.Status == core.AlertFiring {
 		h.Firings++
 	} else {
 		h.Resolutions++
@@ -612,15 +610,15 @@ func (r *alertRun) apply(k *AlertKey, a *Alert) error {
 }
 
 // open opens the ticket of an alert key.
-func (r *alertRun) open(k *AlertKey, a *Alert) (*alertTicket, error) {
+func (r *alertRun) open(k *core.AlertKey, a *core.Alert) (*alertTicket, error) {
 	s := r.s
-	subject, err := CleanSubject(alertSubject(a))
+	subject, err := core.CleanSubject(core.AlertSubject(a))
 	if err != nil {
 		subject = "Alert from " + r.in.Name
 	}
 	lc := r.lc
 	status := lc.Defaults.OnCreate
-	t := &Ticket{QueueID: r.queue.ID, Subject: subject, Status: status, OwnerID: NobodyID,
+	t := &core.Ticket{QueueID: r.queue.ID, Subject: subject, Status: status, OwnerID: core.NobodyID,
 		Priority: r.in.Config.Priority(a.Severity), Created: s.now, LastUpdated: s.now, LastUpdatedBy: s.actor.ID,
 		CreatorID: s.actor.ID, DedupKey: fmt.Sprintf("%s%d:%s", AlertDedupPrefix, r.in.ID, k.Key), Version: 1}
 	if !lc.IsInitial(status) {
@@ -631,16 +629,16 @@ func (r *alertRun) open(k *AlertKey, a *Alert) (*alertTicket, error) {
 	}
 	t.InitialPriority = t.Priority
 	if err := s.tx.InsertTicket(s.ctx, t); err != nil {
-		return nil, Internal(err, "insert ticket")
+		return nil, core.Internal(err, "insert ticket")
 	}
 	if err := s.ticketSaved(t, true); err != nil {
 		return nil, err
 	}
-	if err := s.tx.AddWatcher(s.ctx, Watcher{TicketID: t.ID, Role: RoleRequestor, UserID: s.actor.ID}); err != nil &&
-		!IsCode(err, CodeConflict) {
-		return nil, Internal(err, "add requestor")
+	if err := s.tx.AddWatcher(s.ctx, core.Watcher{TicketID: t.ID, Role: core.RoleRequestor, UserID: s.actor.ID}); err != nil &&
+		!core.IsCode(err, core.CodeConflict) {
+		return nil, core.Internal(err, "add requestor")
 	}
-	if err := s.recordContent(t, &Transaction{Type: TxnCreate, NewValue: status}, &Content{Body: alertBody(a)}); err != nil {
+	if err := s.recordContent(t, &core.Transaction{Type: core.TxnCreate, NewValue: status}, &core.Content{Body: alertBody(a)}); err != nil {
 		return nil, err
 	}
 	st := &alertTicket{ticketState: &ticketState{t: t, queue: r.queue, lc: lc}, locked: true}
@@ -655,19 +653,19 @@ func (r *alertRun) writeHistory() error {
 	if len(r.order) == 0 {
 		return nil
 	}
-	txns := make([]*Transaction, 0, len(r.order))
+	txns := make([]*core.Transaction, 0, len(r.order))
 	for _, id := range r.order {
 		row := r.hist[id]
 		data, err := json.Marshal(row.h)
 		if err != nil {
-			return Internal(err, "encode alert history")
+			return core.Internal(err, "encode alert history")
 		}
-		txns = append(txns, &Transaction{TicketID: id, Type: TxnAlert, Field: string(row.h.Status),
+		txns = append(txns, &core.Transaction{TicketID: id, Type: TxnAlert, Field: string(row.h.Status),
 			OldValue: strconv.FormatInt(row.before, 10), NewValue: strconv.FormatInt(row.h.Count, 10),
 			Data: string(data), ActorID: s.actor.ID, Created: s.now})
 	}
 	if err := s.tx.InsertAlertTransactions(s.ctx, txns); err != nil {
-		return Internal(err, "record alert history")
+		return core.Internal(err, "record alert history")
 	}
 	if s.e.hasRules(EventAlertRecovered) {
 		for i, id := range r.order {
@@ -696,22 +694,21 @@ func (r *alertRun) writeHistory() error {
 	if len(out.ms) == 0 {
 		return nil
 	}
-	return Internal(s.tx.InsertAlertOutbox(s.ctx, out.ms), "write outbox")
+	return core.Internal(s.tx.InsertAlertOutbox(s.ctx, out.ms), "write outbox")
 }
 
 // outboxBatch is a Tx that keeps the outbox messages written through it,
 // to write them in one statement.
 type outboxBatch struct {
-	Tx
-	ms []*OutboxMessage
+	core.Tx
+
+	ms []*core.OutboxMessage
 }
 
-func (o *outboxBatch) InsertOutbox(_ context.Context, m *OutboxMessage) error {
+func (o *outboxBatch) InsertOutbox(_ context.Context, m *core.OutboxMessage) error {
 	o.ms = append(o.ms, m)
 	return nil
 }
-
-// ---- flapping keys that settled ----
 
 // SettleAlerts ends the flapping of keys whose state has not changed for
 // their integration's flapping window, and brings their tickets to the
@@ -719,42 +716,42 @@ func (o *outboxBatch) InsertOutbox(_ context.Context, m *OutboxMessage) error {
 // it now and then.
 func (e *Engine) SettleAlerts(ctx context.Context) (int, error) {
 	now := e.now()
-	var cands []*AlertKey
-	if err := e.store.View(ctx, func(tx Tx) error {
+	var cands []*core.AlertKey
+	if err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
 		cands, err = tx.FlappingAlertKeys(ctx, now.Add(-time.Minute), 100)
-		return Internal(err, "list flapping alert keys")
+		return core.Internal(err, "list flapping alert keys")
 	}); err != nil || len(cands) == 0 {
 		return 0, err
 	}
 	n := 0
 	for _, c := range cands {
 		settled := false
-		err := e.store.Update(ctx, func(tx Tx) error {
+		err := e.store.Update(ctx, func(tx core.Tx) error {
 			in, err := tx.Integration(ctx, c.IntegrationID)
-			if IsCode(err, CodeNotFound) {
+			if core.IsCode(err, core.CodeNotFound) {
 				return nil
 			}
 			if err != nil {
-				return Internal(err, "load integration")
+				return core.Internal(err, "load integration")
 			}
 			u, err := tx.User(ctx, in.UserID)
 			if err != nil {
-				return Internal(err, "load integration user")
+				return core.Internal(err, "load integration user")
 			}
-			s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), actor: u, rights: NewRights(u, nil, nil),
-				lcs: map[string]*Lifecycle{}, queues: map[int64]*Queue{}}
+			s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), actor: u, rights: core.NewRights(u, nil, nil),
+				lcs: map[string]*core.Lifecycle{}, queues: map[int64]*core.Queue{}}
 			r := &alertRun{s: s, in: in, res: &IngestResult{}, states: map[int64]*alertTicket{},
 				hist: map[int64]*alertHistoryRow{}}
 			ks, err := tx.LockAlertKeys(ctx, in.ID, []string{c.Key})
 			if err != nil || len(ks) != 1 {
-				return Internal(err, "lock alert key")
+				return core.Internal(err, "lock alert key")
 			}
 			k := ks[0]
 			if err := r.loadTickets(ks, nil); err != nil {
 				return err
 			}
-			d, ok := SettleAlert(&in.Config, k, r.view(k), s.now)
+			d, ok := core.SettleAlert(&in.Config, k, r.view(k), s.now)
 			if !ok {
 				return nil
 			}
@@ -781,7 +778,7 @@ func (e *Engine) SettleAlerts(ctx context.Context) (int, error) {
 					return err
 				}
 			}
-			return Internal(tx.PutAlertKeys(ctx, []*AlertKey{k}), "save alert key")
+			return core.Internal(tx.PutAlertKeys(ctx, []*core.AlertKey{k}), "save alert key")
 		})
 		if err != nil {
 			return n, err
@@ -793,26 +790,24 @@ func (e *Engine) SettleAlerts(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// ---- what cards and people read ----
-
 // AlertInfo is the alert behind a ticket, as its card shows it.
 type AlertInfo struct {
 	Integration string
 	Type        string
 	Key         string
-	Status      AlertStatus
+	Status      core.AlertStatus
 	Count       int64
 	FirstSeen   time.Time
 	LastSeen    time.Time
 	Flapping    bool
-	Alert       *Alert // the last report of the alert
+	Alert       *core.Alert // the last report of the alert
 }
 
 // AlertInfo returns the alert behind a ticket (system read, for cards);
 // CodeNotFound when no alert opened it.
 func (e *Engine) AlertInfo(ctx context.Context, ticketID int64) (*AlertInfo, error) {
 	var out *AlertInfo
-	err := e.store.View(ctx, func(tx Tx) error {
+	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
 		out, err = alertInfo(ctx, tx, ticketID)
 		return err
@@ -820,13 +815,13 @@ func (e *Engine) AlertInfo(ctx context.Context, ticketID int64) (*AlertInfo, err
 	return out, err
 }
 
-func alertInfo(ctx context.Context, tx Tx, ticketID int64) (*AlertInfo, error) {
+func alertInfo(ctx context.Context, tx core.Tx, ticketID int64) (*AlertInfo, error) {
 	ks, err := tx.AlertKeysOfTicket(ctx, ticketID)
 	if err != nil {
-		return nil, Internal(err, "find alert keys")
+		return nil, core.Internal(err, "find alert keys")
 	}
 	if len(ks) == 0 {
-		return nil, Errorf(CodeNotFound, "no alert is on ticket #%d", ticketID)
+		return nil, core.Errorf(core.CodeNotFound, "no alert is on ticket #%d", ticketID)
 	}
 	k := ks[0]
 	out := &AlertInfo{Key: k.Key, Status: k.Status, Count: k.Count, FirstSeen: k.FirstSeen, LastSeen: k.LastSeen,
@@ -839,18 +834,18 @@ func alertInfo(ctx context.Context, tx Tx, ticketID int64) (*AlertInfo, error) {
 
 // AlertOccurrences lists the latest occurrences (up to limit) of the alerts
 // on a ticket the actor may see, newest first.
-func (e *Engine) AlertOccurrences(ctx context.Context, actorID, ticketID int64, limit int) ([]*AlertOccurrence, error) {
+func (e *Engine) AlertOccurrences(ctx context.Context, actorID, ticketID int64, limit int) ([]*core.AlertOccurrence, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	var out []*AlertOccurrence
+	var out []*core.AlertOccurrence
 	err := e.view(ctx, actorID, func(s *session) error {
 		st, err := s.load(ticketID, false)
 		if err != nil {
 			return err
 		}
 		out, err = s.tx.AlertOccurrences(s.ctx, st.t.ID, limit)
-		return Internal(err, "list alert occurrences")
+		return core.Internal(err, "list alert occurrences")
 	})
 	return out, err
 }
@@ -859,10 +854,10 @@ func (e *Engine) AlertOccurrences(ctx context.Context, actorID, ticketID int64, 
 // (0: all of them); system read, for operators and benchmarks.
 func (e *Engine) CountAlertOccurrences(ctx context.Context, integrationID int64) (int64, error) {
 	var n int64
-	err := e.store.View(ctx, func(tx Tx) error {
+	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
 		n, err = tx.CountAlertOccurrences(ctx, integrationID)
-		return Internal(err, "count alert occurrences")
+		return core.Internal(err, "count alert occurrences")
 	})
 	return n, err
 }
@@ -871,10 +866,10 @@ func (e *Engine) CountAlertOccurrences(ctx context.Context, integrationID int64)
 // read, for the chat layer's storm detection).
 func (e *Engine) ChannelBacklog(ctx context.Context, sender, target string) (int, error) {
 	var n int
-	err := e.store.View(ctx, func(tx Tx) error {
+	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
 		n, err = tx.ChannelBacklog(ctx, sender, target)
-		return Internal(err, "count channel backlog")
+		return core.Internal(err, "count channel backlog")
 	})
 	return n, err
 }

@@ -1,21 +1,26 @@
-package core
+package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/ticketd/ticketd/core"
+)
 
 // outboxTx is the engine's write transaction as the outbox sees it: it
 // notes whether the transaction wrote outbox rows, so that the engine's
 // store calls Config.Committed once it has committed (remindingStore.Update).
 type outboxTx struct {
-	Tx
+	core.Tx
+
 	wrote bool
 }
 
-func (o *outboxTx) InsertOutbox(ctx context.Context, m *OutboxMessage) error {
+func (o *outboxTx) InsertOutbox(ctx context.Context, m *core.OutboxMessage) error {
 	o.wrote = true
 	return o.Tx.InsertOutbox(ctx, m)
 }
 
-func (o *outboxTx) InsertAlertOutbox(ctx context.Context, ms []*OutboxMessage) error {
+func (o *outboxTx) InsertAlertOutbox(ctx context.Context, ms []*core.OutboxMessage) error {
 	o.wrote = o.wrote || len(ms) > 0
 	return o.Tx.InsertAlertOutbox(ctx, ms)
 }

@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // ReminderRunnerConfig tunes the runner. Zero fields take the defaults.
@@ -40,7 +42,7 @@ func (c *ReminderRunnerConfig) defaults() {
 
 // ReminderObserver is told what the runner does, for metrics.
 type ReminderObserver interface {
-	ReminderFired(kind ReminderKind)
+	ReminderFired(kind core.ReminderKind)
 }
 
 // ReminderRunner fires due reminders: it claims due entries from the
@@ -51,8 +53,8 @@ type ReminderObserver interface {
 // loses nothing: they are due again when their lease ends.
 type ReminderRunner struct {
 	eng   *Engine
-	sched Scheduler
-	clock Clock
+	sched core.Scheduler
+	clock core.Clock
 	log   *slog.Logger
 	cfg   ReminderRunnerConfig
 	obs   ReminderObserver
@@ -65,10 +67,10 @@ type ReminderRunner struct {
 
 // NewReminderRunner returns a runner; Start runs it. The engine should
 // index what it writes in the same scheduler (Engine.SetScheduler).
-func NewReminderRunner(eng *Engine, sched Scheduler, clock Clock, log *slog.Logger, cfg ReminderRunnerConfig) *ReminderRunner {
+func NewReminderRunner(eng *Engine, sched core.Scheduler, clock core.Clock, log *slog.Logger, cfg ReminderRunnerConfig) *ReminderRunner {
 	cfg.defaults()
 	if clock == nil {
-		clock = SystemClock{}
+		clock = core.SystemClock{}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -84,9 +86,9 @@ func (r *ReminderRunner) SetObserver(o ReminderObserver) { r.obs = o }
 func (r *ReminderRunner) Rebuild(ctx context.Context) (int, error) {
 	var after int64
 	n := 0
-	err := r.sched.Rebuild(ctx, func() ([]ScheduleEntry, error) {
-		var rs []*Reminder
-		err := r.eng.store.View(ctx, func(tx Tx) error {
+	err := r.sched.Rebuild(ctx, func() ([]core.ScheduleEntry, error) {
+		var rs []*core.Reminder
+		err := r.eng.store.View(ctx, func(tx core.Tx) error {
 			var err error
 			rs, err = tx.ListReminders(ctx, after, r.cfg.RebuildPage)
 			return err
@@ -98,7 +100,7 @@ func (r *ReminderRunner) Rebuild(ctx context.Context) (int, error) {
 			after = rs[len(rs)-1].ID
 		}
 		n += len(rs)
-		return ScheduleEntries(rs), nil
+		return core.ScheduleEntries(rs), nil
 	})
 	return n, err
 }
@@ -184,7 +186,7 @@ func (r *ReminderRunner) RunOnce(ctx context.Context) (int, error) {
 		}
 		if !res.Fired && !res.Next.IsZero() {
 			// Not due after all (its row moved): index it where it is.
-			if err := r.sched.Add(ctx, ScheduleEntry{ID: id, Due: res.Next}); err != nil {
+			if err := r.sched.Add(ctx, core.ScheduleEntry{ID: id, Due: res.Next}); err != nil {
 				errs = append(errs, err)
 				continue
 			}

@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // CreateInput is a new ticket. Queue, users and statuses are given as people
@@ -24,7 +26,7 @@ type CreateInput struct {
 	Due           time.Time
 	TimeEstimated int
 	DedupKey      string
-	Content       *Content
+	Content       *core.Content
 	// FinalPriority is where the priority escalates to as Due nears (0:
 	// it does not).
 	FinalPriority int
@@ -37,7 +39,7 @@ type CreateInput struct {
 }
 
 // Create opens a ticket.
-func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*Ticket, error) {
+func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*core.Ticket, error) {
 	subject, err := checkCreate(in)
 	if err != nil {
 		return nil, err
@@ -46,7 +48,7 @@ func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*Ti
 	if err != nil {
 		return nil, err
 	}
-	var out *Ticket
+	var out *core.Ticket
 	err = e.updateTrustingCache(ctx, actorID, func(s *session) error {
 		s.newUsers = reserved
 		var err error
@@ -60,7 +62,7 @@ func (e *Engine) Create(ctx context.Context, actorID int64, in CreateInput) (*Ti
 // would right after, from what the transaction that created it knows
 // (rules and SLA clocks included), so that no second transaction reads it
 // again. The TicketInfo is nil when the actor may not see the ticket.
-func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput) (*Ticket, *TicketInfo, error) {
+func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput) (*core.Ticket, *TicketInfo, error) {
 	subject, err := checkCreate(in)
 	if err != nil {
 		return nil, nil, err
@@ -69,7 +71,7 @@ func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out *Ticket
+	var out *core.Ticket
 	var info *TicketInfo
 	err = e.updateTrustingCache(ctx, actorID, func(s *session) error {
 		s.newUsers = reserved
@@ -85,10 +87,10 @@ func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput)
 			}
 			st := &ticketState{t: t, queue: q}
 			if st.watchers, err = s.tx.Watchers(s.ctx, t.ID); err != nil {
-				return Internal(err, "load watchers")
+				return core.Internal(err, "load watchers")
 			}
 			st.roles = rolesOf(s.actor.ID, t, st.watchers)
-			if s.has(st, RightShowTicket) {
+			if s.has(st, core.RightShowTicket) {
 				if info, err = s.info(st); err == nil && s.queueWord != "" {
 					info.Notice = fmt.Sprintf("Ticket #%d created in %s (%s)", t.ID, q.Name, s.queueWord)
 				}
@@ -108,21 +110,21 @@ func (in CreateInput) watchers() []string {
 // checkCreate checks what can be checked of a new ticket before a
 // transaction begins, and returns its cleaned subject.
 func checkCreate(in CreateInput) (string, error) {
-	subject, err := CleanSubject(in.Subject)
+	subject, err := core.CleanSubject(in.Subject)
 	if err != nil {
 		return "", err
 	}
-	if err := checkPriority(in.Priority); err != nil {
+	if err := core.CheckPriority(in.Priority); err != nil {
 		return "", err
 	}
-	if err := checkPriority(in.FinalPriority); err != nil {
+	if err := core.CheckPriority(in.FinalPriority); err != nil {
 		return "", err
 	}
 	if err := checkMinutes("time estimated", in.TimeEstimated); err != nil {
 		return "", err
 	}
 	if len(in.DedupKey) > 512 {
-		return "", Errorf(CodeInvalid, "dedup key is too long (%d bytes; the limit is 512)", len(in.DedupKey))
+		return "", core.Errorf(core.CodeInvalid, "dedup key is too long (%d bytes; the limit is 512)", len(in.DedupKey))
 	}
 	return subject, nil
 }
@@ -130,8 +132,8 @@ func checkCreate(in CreateInput) (string, error) {
 // create opens a ticket as the session's actor; in was checked by
 // checkCreate, which gave subject. It returns the ticket and the id of its
 // Create transaction.
-func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error) {
-	var out *Ticket
+func (s *session) create(in CreateInput, subject string) (*core.Ticket, int64, error) {
+	var out *core.Ticket
 	var txnID int64
 	err := func() error {
 		if in.QueueInSubject {
@@ -142,21 +144,21 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 		}
 		qname := in.Queue
 		if strings.TrimSpace(qname) == "" {
-			qname = strconv.FormatInt(GeneralQueueID, 10)
+			qname = strconv.FormatInt(core.GeneralQueueID, 10)
 		}
 		q, err := s.queueByName(qname)
 		if err != nil {
 			return err
 		}
 		if q.Disabled {
-			return Errorf(CodeInvalid, "queue %s is disabled: choose another queue", q.Name)
+			return core.Errorf(core.CodeInvalid, "queue %s is disabled: choose another queue", q.Name)
 		}
 		lc, err := s.lifecycle(q.Lifecycle)
 		if err != nil {
 			return err
 		}
-		if !s.rights.Has(RightCreateTicket, q.ID, []Role{RoleRequestor}) && !s.rights.Has(RightCreateTicket, q.ID, nil) {
-			return Errorf(CodeForbidden, "You may not create tickets in queue %s: that needs the CreateTicket right", q.Name)
+		if !s.rights.Has(core.RightCreateTicket, q.ID, []core.Role{core.RoleRequestor}) && !s.rights.Has(core.RightCreateTicket, q.ID, nil) {
+			return core.Errorf(core.CodeForbidden, "You may not create tickets in queue %s: that needs the CreateTicket right", q.Name)
 		}
 		if err := s.checkWatchers(len(in.Requestors) + len(in.Cc) + len(in.AdminCc)); err != nil {
 			return err
@@ -166,16 +168,16 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 			status = lc.Defaults.OnCreate
 		}
 		if !lc.Valid(status) {
-			return Errorf(CodeInvalid, "unknown status %q; tickets in queue %s can be: %s", in.Status, q.Name, strings.Join(lc.Statuses(), ", "))
+			return core.Errorf(core.CodeInvalid, "unknown status %q; tickets in queue %s can be: %s", in.Status, q.Name, strings.Join(lc.Statuses(), ", "))
 		}
 		if !lc.CanTransition("", status) {
-			return Errorf(CodeInvalid, "tickets cannot be created as %s; they can start as: %s", status, strings.Join(lc.Transitions[""], ", "))
+			return core.Errorf(core.CodeInvalid, "tickets cannot be created as %s; they can start as: %s", status, strings.Join(lc.Transitions[""], ", "))
 		}
-		t := &Ticket{
-			QueueID: q.ID, Subject: subject, Status: status, OwnerID: NobodyID, Priority: in.Priority,
+		t := &core.Ticket{
+			QueueID: q.ID, Subject: subject, Status: status, OwnerID: core.NobodyID, Priority: in.Priority,
 			Due: in.Due.UTC().Truncate(time.Microsecond), Created: s.now, LastUpdated: s.now, LastUpdatedBy: s.actor.ID,
 			CreatorID: s.actor.ID, TimeEstimated: in.TimeEstimated, TimeLeft: in.TimeEstimated,
-			DedupKey: CleanText(in.DedupKey), Version: 1, InitialPriority: in.Priority, FinalPriority: in.FinalPriority,
+			DedupKey: core.CleanText(in.DedupKey), Version: 1, InitialPriority: in.Priority, FinalPriority: in.FinalPriority,
 		}
 		if in.Due.IsZero() {
 			t.Due = time.Time{}
@@ -191,25 +193,25 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 			if err != nil {
 				return err
 			}
-			if owner.ID != NobodyID {
+			if owner.ID != core.NobodyID {
 				if err := s.canOwn(owner, q); err != nil {
 					return err
 				}
-				if owner.ID != s.actor.ID && !s.rights.Has(RightReassignTicket, q.ID, nil) && !s.rights.Has(RightModifyTicket, q.ID, nil) {
-					return Errorf(CodeForbidden, "You may not give new tickets in queue %s to someone else: that needs the ReassignTicket right", q.Name)
+				if owner.ID != s.actor.ID && !s.rights.Has(core.RightReassignTicket, q.ID, nil) && !s.rights.Has(core.RightModifyTicket, q.ID, nil) {
+					return core.Errorf(core.CodeForbidden, "You may not give new tickets in queue %s to someone else: that needs the ReassignTicket right", q.Name)
 				}
 				t.OwnerID = owner.ID
 			}
 		}
 		if err := s.tx.InsertTicket(s.ctx, t); err != nil {
-			return Internal(err, "insert ticket")
+			return core.Internal(err, "insert ticket")
 		}
 		if err := s.ticketSaved(t, true); err != nil {
 			return err
 		}
 		if !indexable(in.Content) { // else recording the content indexes it
 			if err := s.tx.IndexText(s.ctx, t.ID, t.Subject, ""); err != nil {
-				return Internal(err, "index ticket")
+				return core.Internal(err, "index ticket")
 			}
 		}
 		requestors := in.Requestors
@@ -217,21 +219,21 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 			requestors = []string{"me"}
 		}
 		for _, group := range []struct {
-			role Role
+			role core.Role
 			refs []string
-		}{{RoleRequestor, requestors}, {RoleCc, in.Cc}, {RoleAdminCc, in.AdminCc}} {
+		}{{core.RoleRequestor, requestors}, {core.RoleCc, in.Cc}, {core.RoleAdminCc, in.AdminCc}} {
 			for _, ref := range group.refs {
 				u, err := s.user(ref, true)
 				if err != nil {
 					return err
 				}
-				err = s.tx.AddWatcher(s.ctx, Watcher{TicketID: t.ID, Role: group.role, UserID: u.ID})
-				if err != nil && !IsCode(err, CodeConflict) {
-					return Internal(err, "add watcher")
+				err = s.tx.AddWatcher(s.ctx, core.Watcher{TicketID: t.ID, Role: group.role, UserID: u.ID})
+				if err != nil && !core.IsCode(err, core.CodeConflict) {
+					return core.Internal(err, "add watcher")
 				}
 			}
 		}
-		txn := &Transaction{Type: TxnCreate, NewValue: status}
+		txn := &core.Transaction{Type: core.TxnCreate, NewValue: status}
 		if err := s.recordContent(t, txn, in.Content); err != nil {
 			return err
 		}
@@ -244,53 +246,53 @@ func (s *session) create(in CreateInput, subject string) (*Ticket, int64, error)
 // user resolves a reference typed by a person: a number, a name or an e-mail
 // address. With create, an unknown address becomes a new unprivileged user,
 // as RT does for requesters.
-func (s *session) user(ref string, create bool) (*User, error) {
+func (s *session) user(ref string, create bool) (*core.User, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
-		return nil, Errorf(CodeInvalid, "user name is empty")
+		return nil, core.Errorf(core.CodeInvalid, "user name is empty")
 	}
-	if !cleanRef(ref) {
-		return nil, Errorf(CodeInvalid, "%q is not a user name or address", ref)
+	if !core.CleanRef(ref) {
+		return nil, core.Errorf(core.CodeInvalid, "%q is not a user name or address", ref)
 	}
 	if strings.EqualFold(ref, "me") {
 		return s.actor, nil
 	}
-	var u *User
+	var u *core.User
 	var err error
 	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
 		u, err = s.tx.User(s.ctx, id)
 	} else if strings.Contains(ref, "@") {
 		addr, perr := mail.ParseAddress(ref)
 		if perr != nil {
-			return nil, Errorf(CodeInvalid, "%q is not an e-mail address", ref)
+			return nil, core.Errorf(core.CodeInvalid, "%q is not an e-mail address", ref)
 		}
 		u, err = s.tx.UserByEmail(s.ctx, addr.Address)
-		if IsCode(err, CodeNotFound) && create {
+		if core.IsCode(err, core.CodeNotFound) && create {
 			if err := s.spendNewUser(addr.Address); err != nil {
 				return nil, err
 			}
-			u = &User{Name: addr.Address, Email: addr.Address, RealName: cleanLine(addr.Name), Created: s.now}
+			u = &core.User{Name: addr.Address, Email: addr.Address, RealName: core.CleanLine(addr.Name), Created: s.now}
 			if err := s.tx.InsertUser(s.ctx, u); err != nil {
-				return nil, Internal(err, "create user")
+				return nil, core.Internal(err, "create user")
 			}
 			return u, nil
 		}
 	} else {
 		u, err = s.tx.UserByName(s.ctx, ref)
 	}
-	if IsCode(err, CodeNotFound) {
-		return nil, Errorf(CodeNotFound, "no user %q", ref)
+	if core.IsCode(err, core.CodeNotFound) {
+		return nil, core.Errorf(core.CodeNotFound, "no user %q", ref)
 	}
 	if err != nil {
-		return nil, Internal(err, "load user")
+		return nil, core.Internal(err, "load user")
 	}
 	return u, nil
 }
 
 // canOwn checks that u may own tickets in q.
-func (s *session) canOwn(u *User, q *Queue) error {
+func (s *session) canOwn(u *core.User, q *core.Queue) error {
 	if u.Disabled {
-		return Errorf(CodeInvalid, "user %s is disabled and cannot own tickets", u.Name)
+		return core.Errorf(core.CodeInvalid, "user %s is disabled and cannot own tickets", u.Name)
 	}
 	r := s.rights
 	if u.ID != s.actor.ID {
@@ -299,37 +301,26 @@ func (s *session) canOwn(u *User, q *Queue) error {
 			return err
 		}
 	}
-	if !r.Has(RightOwnTicket, q.ID, nil) {
+	if !r.Has(core.RightOwnTicket, q.ID, nil) {
 		if u.ID == s.actor.ID {
-			return Errorf(CodeForbidden, "You may not own tickets in queue %s: that needs the OwnTicket right", q.Name)
+			return core.Errorf(core.CodeForbidden, "You may not own tickets in queue %s: that needs the OwnTicket right", q.Name)
 		}
-		return Errorf(CodeForbidden, "%s may not own tickets in queue %s: they need the OwnTicket right", u.Name, q.Name)
+		return core.Errorf(core.CodeForbidden, "%s may not own tickets in queue %s: they need the OwnTicket right", u.Name, q.Name)
 	}
 	return nil
 }
 
-type ifVersionKey struct{}
-
-// IfVersion returns a context under which ticket actions (take, resolve,
-// reply, update, ...) refuse with CodePrecondition unless the ticket is still
-// at version v: the check runs under the row lock, so two clients acting on
-// what they last read cannot overwrite each other. It is a precondition of
-// the request, like HTTP's If-Match, which is why it travels with the request.
-func IfVersion(ctx context.Context, v int64) context.Context {
-	return context.WithValue(ctx, ifVersionKey{}, v)
-}
-
 // act loads and locks a ticket, runs fn, and saves the ticket when fn
 // reports a change.
-func (e *Engine) act(ctx context.Context, actorID, id int64, fn func(s *session, st *ticketState) (changed bool, err error)) (*Ticket, error) {
-	var out *Ticket
+func (e *Engine) act(ctx context.Context, actorID, id int64, fn func(s *session, st *ticketState) (changed bool, err error)) (*core.Ticket, error) {
+	var out *core.Ticket
 	err := e.updateTrustingCache(ctx, actorID, func(s *session) error {
 		st, err := s.load(id, true)
 		if err != nil {
 			return err
 		}
-		if v, ok := ctx.Value(ifVersionKey{}).(int64); ok && v != st.t.Version {
-			return Errorf(CodePrecondition, "Ticket #%d has changed since you read it (version %d, now %d): reload it and try again",
+		if v, ok := ctx.Value(core.IfVersionKey{}).(int64); ok && v != st.t.Version {
+			return core.Errorf(core.CodePrecondition, "Ticket #%d has changed since you read it (version %d, now %d): reload it and try again",
 				st.t.ID, v, st.t.Version)
 		}
 		changed, err := fn(s, st)
@@ -360,73 +351,73 @@ func (s *session) userName(id int64) string {
 
 // setOwner changes the owner and records it. The ticket is saved before the
 // history row so that the outbox payload carries the new state.
-func (s *session) setOwner(st *ticketState, to int64, tt TxnType) (bool, error) {
+func (s *session) setOwner(st *ticketState, to int64, tt core.TxnType) (bool, error) {
 	old := st.t.OwnerID
 	st.t.OwnerID = to
 	if err := s.save(st.t); err != nil {
 		return false, err
 	}
-	return false, s.record(st.t, &Transaction{Type: tt, Field: "Owner",
+	return false, s.record(st.t, &core.Transaction{Type: tt, Field: "Owner",
 		OldValue: strconv.FormatInt(old, 10), NewValue: strconv.FormatInt(to, 10)})
 }
 
 // Take makes the actor the owner of an unowned ticket.
-func (e *Engine) Take(ctx context.Context, actorID, id int64) (*Ticket, error) {
+func (e *Engine) Take(ctx context.Context, actorID, id int64) (*core.Ticket, error) {
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
 		t := st.t
 		if t.OwnerID == s.actor.ID {
-			return false, Errorf(CodeConflict, "You already own ticket #%d", t.ID)
+			return false, core.Errorf(core.CodeConflict, "You already own ticket #%d", t.ID)
 		}
-		if t.OwnerID != NobodyID {
-			return false, Errorf(CodeConflict, "You can only take tickets that are unowned: ticket #%d is owned by %s (ask them, or `steal %d`)",
+		if t.OwnerID != core.NobodyID {
+			return false, core.Errorf(core.CodeConflict, "You can only take tickets that are unowned: ticket #%d is owned by %s (ask them, or `steal %d`)",
 				t.ID, s.userName(t.OwnerID), t.ID)
 		}
-		if err := s.need(st, "take", RightTakeTicket, RightModifyTicket); err != nil {
+		if err := s.need(st, "take", core.RightTakeTicket, core.RightModifyTicket); err != nil {
 			return false, err
 		}
 		if err := s.canOwn(s.actor, st.queue); err != nil {
 			return false, err
 		}
-		return s.setOwner(st, s.actor.ID, TxnTake)
+		return s.setOwner(st, s.actor.ID, core.TxnTake)
 	})
 }
 
 // Untake gives a ticket the actor owns back to Nobody.
-func (e *Engine) Untake(ctx context.Context, actorID, id int64) (*Ticket, error) {
+func (e *Engine) Untake(ctx context.Context, actorID, id int64) (*core.Ticket, error) {
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
 		t := st.t
-		if t.OwnerID == NobodyID {
-			return false, Errorf(CodeConflict, "Ticket #%d has no owner", t.ID)
+		if t.OwnerID == core.NobodyID {
+			return false, core.Errorf(core.CodeConflict, "Ticket #%d has no owner", t.ID)
 		}
-		if t.OwnerID != s.actor.ID && !s.has(st, RightReassignTicket) {
-			return false, Errorf(CodeForbidden, "You can only untake tickets you own: ticket #%d is owned by %s", t.ID, s.userName(t.OwnerID))
+		if t.OwnerID != s.actor.ID && !s.has(st, core.RightReassignTicket) {
+			return false, core.Errorf(core.CodeForbidden, "You can only untake tickets you own: ticket #%d is owned by %s", t.ID, s.userName(t.OwnerID))
 		}
-		return s.setOwner(st, NobodyID, TxnUntake)
+		return s.setOwner(st, core.NobodyID, core.TxnUntake)
 	})
 }
 
 // Steal takes a ticket owned by someone else.
-func (e *Engine) Steal(ctx context.Context, actorID, id int64) (*Ticket, error) {
+func (e *Engine) Steal(ctx context.Context, actorID, id int64) (*core.Ticket, error) {
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
 		t := st.t
 		if t.OwnerID == s.actor.ID {
-			return false, Errorf(CodeConflict, "You already own ticket #%d", t.ID)
+			return false, core.Errorf(core.CodeConflict, "You already own ticket #%d", t.ID)
 		}
-		if t.OwnerID == NobodyID {
-			return false, Errorf(CodeConflict, "You can only steal a ticket owned by someone else: ticket #%d is unowned, `take %d` instead", t.ID, t.ID)
+		if t.OwnerID == core.NobodyID {
+			return false, core.Errorf(core.CodeConflict, "You can only steal a ticket owned by someone else: ticket #%d is unowned, `take %d` instead", t.ID, t.ID)
 		}
-		if err := s.need(st, "steal", RightStealTicket); err != nil {
+		if err := s.need(st, "steal", core.RightStealTicket); err != nil {
 			return false, err
 		}
 		if err := s.canOwn(s.actor, st.queue); err != nil {
 			return false, err
 		}
-		return s.setOwner(st, s.actor.ID, TxnSteal)
+		return s.setOwner(st, s.actor.ID, core.TxnSteal)
 	})
 }
 
 // Give makes another user (or Nobody) the owner.
-func (e *Engine) Give(ctx context.Context, actorID, id int64, to string) (*Ticket, error) {
+func (e *Engine) Give(ctx context.Context, actorID, id int64, to string) (*core.Ticket, error) {
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
 		t := st.t
 		u, err := s.user(to, false)
@@ -434,28 +425,28 @@ func (e *Engine) Give(ctx context.Context, actorID, id int64, to string) (*Ticke
 			return false, err
 		}
 		if u.ID == t.OwnerID {
-			return false, Errorf(CodeConflict, "Ticket #%d is already owned by %s", t.ID, u.Name)
+			return false, core.Errorf(core.CodeConflict, "Ticket #%d is already owned by %s", t.ID, u.Name)
 		}
-		if err := s.need(st, "reassign", RightModifyTicket, RightReassignTicket); err != nil {
+		if err := s.need(st, "reassign", core.RightModifyTicket, core.RightReassignTicket); err != nil {
 			return false, err
 		}
-		if t.OwnerID != NobodyID && t.OwnerID != s.actor.ID && !s.has(st, RightReassignTicket) {
-			return false, Errorf(CodeForbidden, "You can only reassign tickets that you own or that are unowned: ticket #%d is owned by %s (that needs the ReassignTicket right)",
+		if t.OwnerID != core.NobodyID && t.OwnerID != s.actor.ID && !s.has(st, core.RightReassignTicket) {
+			return false, core.Errorf(core.CodeForbidden, "You can only reassign tickets that you own or that are unowned: ticket #%d is owned by %s (that needs the ReassignTicket right)",
 				t.ID, s.userName(t.OwnerID))
 		}
-		if u.ID != NobodyID {
+		if u.ID != core.NobodyID {
 			if err := s.canOwn(u, st.queue); err != nil {
 				return false, err
 			}
 		}
-		return s.setOwner(st, u.ID, TxnGive)
+		return s.setOwner(st, u.ID, core.TxnGive)
 	})
 }
 
 // StatusOptions modify a status change.
 type StatusOptions struct {
-	Force bool     // resolve even with unresolved dependencies
-	Note  *Content // a comment recorded with the change
+	Force bool          // resolve even with unresolved dependencies
+	Note  *core.Content // a comment recorded with the change
 }
 
 // Status verbs people type, mapped to lifecycle defaults.
@@ -470,23 +461,23 @@ const (
 
 // Transition applies a lifecycle verb (open, stall, resolve, reject, reopen,
 // delete) using the statuses the queue's lifecycle names for them.
-func (e *Engine) Transition(ctx context.Context, actorID, id int64, verb string, opts StatusOptions) (*Ticket, error) {
+func (e *Engine) Transition(ctx context.Context, actorID, id int64, verb string, opts StatusOptions) (*core.Ticket, error) {
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
 		d := st.lc.Defaults
 		to := map[string]string{VerbOpen: d.Open, VerbStall: d.Stall, VerbResolve: d.Resolve, VerbReject: d.Reject,
 			VerbReopen: d.Reopen, VerbDelete: d.Delete}[verb]
 		if to == "" {
-			return false, Errorf(CodeInvalid, "queue %s has no status for %q", st.queue.Name, verb)
+			return false, core.Errorf(core.CodeInvalid, "queue %s has no status for %q", st.queue.Name, verb)
 		}
 		if verb == VerbReopen && !st.lc.IsInactive(st.t.Status) {
-			return false, Errorf(CodeConflict, "Ticket #%d is %s, not closed: nothing to reopen", st.t.ID, st.t.Status)
+			return false, core.Errorf(core.CodeConflict, "Ticket #%d is %s, not closed: nothing to reopen", st.t.ID, st.t.Status)
 		}
 		return false, s.setStatus(st, to, opts)
 	})
 }
 
 // SetStatus moves a ticket to a named status.
-func (e *Engine) SetStatus(ctx context.Context, actorID, id int64, status string, opts StatusOptions) (*Ticket, error) {
+func (e *Engine) SetStatus(ctx context.Context, actorID, id int64, status string, opts StatusOptions) (*core.Ticket, error) {
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
 		return false, s.setStatus(st, strings.ToLower(strings.TrimSpace(status)), opts)
 	})
@@ -496,13 +487,13 @@ func (s *session) setStatus(st *ticketState, to string, opts StatusOptions) erro
 	t, lc := st.t, st.lc
 	from := t.Status
 	if !lc.Valid(to) {
-		return Errorf(CodeInvalid, "unknown status %q; tickets in queue %s can be: %s", to, st.queue.Name, strings.Join(lc.Statuses(), ", "))
+		return core.Errorf(core.CodeInvalid, "unknown status %q; tickets in queue %s can be: %s", to, st.queue.Name, strings.Join(lc.Statuses(), ", "))
 	}
 	if from == to {
-		return Errorf(CodeConflict, "Ticket #%d is already %s", t.ID, to)
+		return core.Errorf(core.CodeConflict, "Ticket #%d is already %s", t.ID, to)
 	}
 	if !lc.CanTransition(from, to) {
-		return Errorf(CodeInvalid, "Ticket #%d cannot go from %s to %s; from %s it can go to: %s",
+		return core.Errorf(core.CodeInvalid, "Ticket #%d cannot go from %s to %s; from %s it can go to: %s",
 			t.ID, from, to, from, strings.Join(lc.Transitions[from], ", "))
 	}
 	if err := s.need(st, fmt.Sprintf("change the status of (%s to %s)", from, to), lc.RightFor(from, to)); err != nil {
@@ -514,7 +505,7 @@ func (s *session) setStatus(st *ticketState, to string, opts StatusOptions) erro
 			return err
 		}
 		if len(open) > 0 {
-			return Errorf(CodeConflict, "Ticket #%d depends on %s, still unresolved: resolve those first, or force it",
+			return core.Errorf(core.CodeConflict, "Ticket #%d depends on %s, still unresolved: resolve those first, or force it",
 				t.ID, strings.Join(open, ", "))
 		}
 	}
@@ -522,7 +513,7 @@ func (s *session) setStatus(st *ticketState, to string, opts StatusOptions) erro
 }
 
 // applyStatus changes status without checking rights (callers did).
-func (s *session) applyStatus(st *ticketState, to string, note *Content) error {
+func (s *session) applyStatus(st *ticketState, to string, note *core.Content) error {
 	t, lc := st.t, st.lc
 	from := t.Status
 	t.Status = to
@@ -535,11 +526,11 @@ func (s *session) applyStatus(st *ticketState, to string, note *Content) error {
 	if err := s.save(t); err != nil {
 		return err
 	}
-	if err := s.record(t, &Transaction{Type: TxnStatus, Field: "Status", OldValue: from, NewValue: to}); err != nil {
+	if err := s.record(t, &core.Transaction{Type: core.TxnStatus, Field: "Status", OldValue: from, NewValue: to}); err != nil {
 		return err
 	}
-	if !note.empty() {
-		return s.recordContent(t, &Transaction{Type: TxnComment}, note)
+	if !note.Empty() {
+		return s.recordContent(t, &core.Transaction{Type: core.TxnComment}, note)
 	}
 	return nil
 }
@@ -548,16 +539,16 @@ func (s *session) applyStatus(st *ticketState, to string, note *Content) error {
 func (s *session) unresolvedDependencies(id int64) ([]string, error) {
 	links, err := s.tx.Links(s.ctx, id)
 	if err != nil {
-		return nil, Internal(err, "load links")
+		return nil, core.Internal(err, "load links")
 	}
 	var open []string
 	for _, l := range links {
-		if l.Type != LinkDependsOn || l.Base != id {
+		if l.Type != core.LinkDependsOn || l.Base != id {
 			continue
 		}
 		dep, err := s.tx.Ticket(s.ctx, l.Target, false)
 		if err != nil {
-			return nil, Internal(err, "load dependency")
+			return nil, core.Internal(err, "load dependency")
 		}
 		q, err := s.queue(dep.QueueID)
 		if err != nil {
@@ -576,25 +567,25 @@ func (s *session) unresolvedDependencies(id int64) ([]string, error) {
 
 // Reply writes to the requesters and Cc. A reply to a closed ticket reopens
 // it when the lifecycle says so.
-func (e *Engine) Reply(ctx context.Context, actorID, id int64, c Content) (*Ticket, error) {
-	return e.write(ctx, actorID, id, c, TxnCorrespond)
+func (e *Engine) Reply(ctx context.Context, actorID, id int64, c core.Content) (*core.Ticket, error) {
+	return e.write(ctx, actorID, id, c, core.TxnCorrespond)
 }
 
 // Comment writes an internal note for staff.
-func (e *Engine) Comment(ctx context.Context, actorID, id int64, c Content) (*Ticket, error) {
-	return e.write(ctx, actorID, id, c, TxnComment)
+func (e *Engine) Comment(ctx context.Context, actorID, id int64, c core.Content) (*core.Ticket, error) {
+	return e.write(ctx, actorID, id, c, core.TxnComment)
 }
 
-func (e *Engine) write(ctx context.Context, actorID, id int64, c Content, tt TxnType) (*Ticket, error) {
-	if c.empty() {
-		return nil, Errorf(CodeInvalid, "the message is empty: write something to send")
+func (e *Engine) write(ctx context.Context, actorID, id int64, c core.Content, tt core.TxnType) (*core.Ticket, error) {
+	if c.Empty() {
+		return nil, core.Errorf(core.CodeInvalid, "the message is empty: write something to send")
 	}
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
-		if tt == TxnCorrespond {
-			if err := s.need(st, "reply to", RightReplyToTicket); err != nil {
+		if tt == core.TxnCorrespond {
+			if err := s.need(st, "reply to", core.RightReplyToTicket); err != nil {
 				return false, err
 			}
-		} else if err := s.need(st, "comment on", RightCommentOnTicket); err != nil {
+		} else if err := s.need(st, "comment on", core.RightCommentOnTicket); err != nil {
 			return false, err
 		}
 		_, err := s.write(st, &c, tt)
@@ -604,19 +595,19 @@ func (e *Engine) write(ctx context.Context, actorID, id int64, c Content, tt Txn
 
 // write records a reply or a comment on a loaded, locked ticket whose
 // rights the caller checked, and returns the id of its transaction.
-func (s *session) write(st *ticketState, c *Content, tt TxnType) (int64, error) {
+func (s *session) write(st *ticketState, c *core.Content, tt core.TxnType) (int64, error) {
 	t := st.t
-	if tt == TxnCorrespond && !slices.Contains(st.roles, RoleRequestor) {
+	if tt == core.TxnCorrespond && !slices.Contains(st.roles, core.RoleRequestor) {
 		t.Told = s.now
 	}
 	if err := s.save(t); err != nil {
 		return 0, err
 	}
-	txn := &Transaction{Type: tt}
+	txn := &core.Transaction{Type: tt}
 	if err := s.recordContent(t, txn, c); err != nil {
 		return 0, err
 	}
-	if tt == TxnCorrespond && st.lc.IsInactive(t.Status) && st.lc.Defaults.OnReply != "" && t.Status != st.lc.Defaults.OnReply &&
+	if tt == core.TxnCorrespond && st.lc.IsInactive(t.Status) && st.lc.Defaults.OnReply != "" && t.Status != st.lc.Defaults.OnReply &&
 		st.lc.CanTransition(t.Status, st.lc.Defaults.OnReply) {
 		if err := s.applyStatus(st, st.lc.Defaults.OnReply, nil); err != nil {
 			return 0, err
@@ -625,38 +616,22 @@ func (s *session) write(st *ticketState, c *Content, tt TxnType) (int64, error) 
 	return txn.ID, nil
 }
 
-// Changes are field updates; nil fields stay as they are.
-type Changes struct {
-	Subject       *string
-	Priority      *int
-	Due           *time.Time // zero time clears
-	Queue         *string
-	TimeEstimated *int
-	TimeLeft      *int
-	// FinalPriority is where the priority escalates to as the due date
-	// nears (0: it does not escalate).
-	FinalPriority *int
-	// IfVersion, when not zero, refuses the change if the ticket has changed
-	// since the caller read it.
-	IfVersion int64
-}
-
 // Update sets fields, one history row per field that changed.
-func (e *Engine) Update(ctx context.Context, actorID, id int64, ch Changes) (*Ticket, error) {
+func (e *Engine) Update(ctx context.Context, actorID, id int64, ch core.Changes) (*core.Ticket, error) {
 	var subject string
 	if ch.Subject != nil {
 		var err error
-		if subject, err = CleanSubject(*ch.Subject); err != nil {
+		if subject, err = core.CleanSubject(*ch.Subject); err != nil {
 			return nil, err
 		}
 	}
 	if ch.Priority != nil {
-		if err := checkPriority(*ch.Priority); err != nil {
+		if err := core.CheckPriority(*ch.Priority); err != nil {
 			return nil, err
 		}
 	}
 	if ch.FinalPriority != nil {
-		if err := checkPriority(*ch.FinalPriority); err != nil {
+		if err := core.CheckPriority(*ch.FinalPriority); err != nil {
 			return nil, err
 		}
 	}
@@ -670,16 +645,16 @@ func (e *Engine) Update(ctx context.Context, actorID, id int64, ch Changes) (*Ti
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
 		t := st.t
 		if ch.IfVersion != 0 && ch.IfVersion != t.Version {
-			return false, Errorf(CodeConflict, "Ticket #%d has changed since you read it (version %d, now %d): reload it and try again",
+			return false, core.Errorf(core.CodeConflict, "Ticket #%d has changed since you read it (version %d, now %d): reload it and try again",
 				t.ID, ch.IfVersion, t.Version)
 		}
-		if err := s.need(st, "modify", RightModifyTicket); err != nil {
+		if err := s.need(st, "modify", core.RightModifyTicket); err != nil {
 			return false, err
 		}
-		var txns []*Transaction
+		var txns []*core.Transaction
 		set := func(field, old, new string) {
 			if old != new {
-				txns = append(txns, &Transaction{Type: TxnSet, Field: field, OldValue: old, NewValue: new})
+				txns = append(txns, &core.Transaction{Type: core.TxnSet, Field: field, OldValue: old, NewValue: new})
 			}
 		}
 		if ch.Subject != nil {
@@ -721,17 +696,17 @@ func (e *Engine) Update(ctx context.Context, actorID, id int64, ch Changes) (*Ti
 			}
 			if q.ID != t.QueueID {
 				if q.Disabled {
-					return false, Errorf(CodeInvalid, "queue %s is disabled", q.Name)
+					return false, core.Errorf(core.CodeInvalid, "queue %s is disabled", q.Name)
 				}
-				if !s.rights.Has(RightCreateTicket, q.ID, st.roles) {
-					return false, Errorf(CodeForbidden, "You may not move tickets into queue %s: that needs the CreateTicket right there", q.Name)
+				if !s.rights.Has(core.RightCreateTicket, q.ID, st.roles) {
+					return false, core.Errorf(core.CodeForbidden, "You may not move tickets into queue %s: that needs the CreateTicket right there", q.Name)
 				}
 				lc, err := s.lifecycle(q.Lifecycle)
 				if err != nil {
 					return false, err
 				}
 				if !lc.Valid(t.Status) {
-					return false, Errorf(CodeInvalid, "queue %s has no status %q: change the status first (it has: %s)",
+					return false, core.Errorf(core.CodeInvalid, "queue %s has no status %q: change the status first (it has: %s)",
 						q.Name, t.Status, strings.Join(lc.Statuses(), ", "))
 				}
 				set("Queue", strconv.FormatInt(t.QueueID, 10), strconv.FormatInt(q.ID, 10))
@@ -746,7 +721,7 @@ func (e *Engine) Update(ctx context.Context, actorID, id int64, ch Changes) (*Ti
 		}
 		if ch.Subject != nil {
 			if err := s.tx.IndexText(s.ctx, t.ID, t.Subject, ""); err != nil {
-				return false, Internal(err, "index subject")
+				return false, core.Internal(err, "index subject")
 			}
 		}
 		for _, txn := range txns {
@@ -766,26 +741,26 @@ func formatTime(t time.Time) string {
 }
 
 // AddTimeWorked records minutes worked on a ticket.
-func (e *Engine) AddTimeWorked(ctx context.Context, actorID, id int64, minutes int, note *Content) (*Ticket, error) {
+func (e *Engine) AddTimeWorked(ctx context.Context, actorID, id int64, minutes int, note *core.Content) (*core.Ticket, error) {
 	if minutes <= 0 || minutes > MaxTimeMinutes {
-		return nil, Errorf(CodeInvalid, "time worked must be between 1 and %d minutes, not %d", MaxTimeMinutes, minutes)
+		return nil, core.Errorf(core.CodeInvalid, "time worked must be between 1 and %d minutes, not %d", MaxTimeMinutes, minutes)
 	}
 	return e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
-		if err := s.need(st, "record time on", RightModifyTicket); err != nil {
+		if err := s.need(st, "record time on", core.RightModifyTicket); err != nil {
 			return false, err
 		}
 		t := st.t
 		old := t.TimeWorked
 		t.TimeWorked += minutes
 		if t.TimeWorked > MaxTimeMinutes {
-			return false, Errorf(CodeInvalid, "time worked on ticket #%d would exceed %d minutes", t.ID, MaxTimeMinutes)
+			return false, core.Errorf(core.CodeInvalid, "time worked on ticket #%d would exceed %d minutes", t.ID, MaxTimeMinutes)
 		}
 		if err := s.save(t); err != nil {
 			return false, err
 		}
-		txn := &Transaction{Type: TxnTimeWorked, Field: "TimeWorked", OldValue: strconv.Itoa(old),
+		txn := &core.Transaction{Type: core.TxnTimeWorked, Field: "TimeWorked", OldValue: strconv.Itoa(old),
 			NewValue: strconv.Itoa(t.TimeWorked), TimeTaken: minutes}
-		if !note.empty() {
+		if !note.Empty() {
 			return false, s.recordContent(t, txn, note)
 		}
 		return false, s.record(t, txn)
@@ -793,20 +768,20 @@ func (e *Engine) AddTimeWorked(ctx context.Context, actorID, id int64, minutes i
 }
 
 // AddWatcher adds a user to a ticket in a role (Requestor, Cc, AdminCc).
-func (e *Engine) AddWatcher(ctx context.Context, actorID, id int64, role Role, who string) (*Ticket, error) {
+func (e *Engine) AddWatcher(ctx context.Context, actorID, id int64, role core.Role, who string) (*core.Ticket, error) {
 	return e.watch(ctx, actorID, id, role, who, true)
 }
 
 // RemoveWatcher removes a user from a role on a ticket.
-func (e *Engine) RemoveWatcher(ctx context.Context, actorID, id int64, role Role, who string) (*Ticket, error) {
+func (e *Engine) RemoveWatcher(ctx context.Context, actorID, id int64, role core.Role, who string) (*core.Ticket, error) {
 	return e.watch(ctx, actorID, id, role, who, false)
 }
 
-func (e *Engine) watch(ctx context.Context, actorID, id int64, role Role, who string, add bool) (*Ticket, error) {
-	if role == RoleOwner {
-		return nil, Errorf(CodeInvalid, "the owner is not a watcher: use take, give or untake")
+func (e *Engine) watch(ctx context.Context, actorID, id int64, role core.Role, who string, add bool) (*core.Ticket, error) {
+	if role == core.RoleOwner {
+		return nil, core.Errorf(core.CodeInvalid, "the owner is not a watcher: use take, give or untake")
 	}
-	role, err := ParseRole(string(role))
+	role, err := core.ParseRole(string(role))
 	if err != nil {
 		return nil, err
 	}
@@ -822,36 +797,36 @@ func (e *Engine) watch(ctx context.Context, actorID, id int64, role Role, who st
 		if err != nil {
 			return false, err
 		}
-		if u.ID == NobodyID {
-			return false, Errorf(CodeInvalid, "Nobody cannot watch tickets")
+		if u.ID == core.NobodyID {
+			return false, core.Errorf(core.CodeInvalid, "Nobody cannot watch tickets")
 		}
-		self := u.ID == s.actor.ID && role != RoleRequestor
-		if !(self && s.has(st, RightWatch)) {
-			if err := s.need(st, "change the watchers of", RightModifyTicket); err != nil {
+		self := u.ID == s.actor.ID && role != core.RoleRequestor
+		if !(self && s.has(st, core.RightWatch)) {
+			if err := s.need(st, "change the watchers of", core.RightModifyTicket); err != nil {
 				return false, err
 			}
 		}
-		w := Watcher{TicketID: st.t.ID, Role: role, UserID: u.ID}
-		tt := TxnAddWatcher
+		w := core.Watcher{TicketID: st.t.ID, Role: role, UserID: u.ID}
+		tt := core.TxnAddWatcher
 		if add {
 			err = s.tx.AddWatcher(s.ctx, w)
-			if IsCode(err, CodeConflict) {
-				return false, Errorf(CodeConflict, "%s is already %s on ticket #%d", u.Name, role, st.t.ID)
+			if core.IsCode(err, core.CodeConflict) {
+				return false, core.Errorf(core.CodeConflict, "%s is already %s on ticket #%d", u.Name, role, st.t.ID)
 			}
 		} else {
-			tt = TxnDelWatcher
+			tt = core.TxnDelWatcher
 			err = s.tx.RemoveWatcher(s.ctx, w)
-			if IsCode(err, CodeNotFound) {
-				return false, Errorf(CodeNotFound, "%s is not %s on ticket #%d", u.Name, role, st.t.ID)
+			if core.IsCode(err, core.CodeNotFound) {
+				return false, core.Errorf(core.CodeNotFound, "%s is not %s on ticket #%d", u.Name, role, st.t.ID)
 			}
 		}
 		if err != nil {
-			return false, Internal(err, "change watchers")
+			return false, core.Internal(err, "change watchers")
 		}
 		if err := s.save(st.t); err != nil {
 			return false, err
 		}
-		return false, s.record(st.t, &Transaction{Type: tt, Field: string(role), NewValue: strconv.FormatInt(u.ID, 10), Data: u.Name})
+		return false, s.record(st.t, &core.Transaction{Type: tt, Field: string(role), NewValue: strconv.FormatInt(u.ID, 10), Data: u.Name})
 	})
 }
 
@@ -860,35 +835,35 @@ func (e *Engine) watch(ctx context.Context, actorID, id int64, role Role, who st
 var LinkKinds = []string{"depends-on", "depended-on-by", "refers-to", "referred-to-by", "parent-of", "child-of"}
 
 // ParseLinkKind turns a typed link name into a stored link between id and other.
-func ParseLinkKind(kind string, id, other int64) (Link, error) {
+func ParseLinkKind(kind string, id, other int64) (core.Link, error) {
 	switch strings.ToLower(strings.TrimSpace(kind)) {
 	case "depends-on", "dependson":
-		return Link{Type: LinkDependsOn, Base: id, Target: other}, nil
+		return core.Link{Type: core.LinkDependsOn, Base: id, Target: other}, nil
 	case "depended-on-by", "dependedonby":
-		return Link{Type: LinkDependsOn, Base: other, Target: id}, nil
+		return core.Link{Type: core.LinkDependsOn, Base: other, Target: id}, nil
 	case "refers-to", "refersto":
-		return Link{Type: LinkRefersTo, Base: id, Target: other}, nil
+		return core.Link{Type: core.LinkRefersTo, Base: id, Target: other}, nil
 	case "referred-to-by", "referredtoby":
-		return Link{Type: LinkRefersTo, Base: other, Target: id}, nil
+		return core.Link{Type: core.LinkRefersTo, Base: other, Target: id}, nil
 	case "parent-of", "parent":
-		return Link{Type: LinkMemberOf, Base: other, Target: id}, nil
+		return core.Link{Type: core.LinkMemberOf, Base: other, Target: id}, nil
 	case "child-of", "member-of", "child", "memberof":
-		return Link{Type: LinkMemberOf, Base: id, Target: other}, nil
+		return core.Link{Type: core.LinkMemberOf, Base: id, Target: other}, nil
 	}
-	return Link{}, Errorf(CodeInvalid, "unknown link %q; links are: %s", kind, strings.Join(LinkKinds, ", "))
+	return core.Link{}, core.Errorf(core.CodeInvalid, "unknown link %q; links are: %s", kind, strings.Join(LinkKinds, ", "))
 }
 
 // AddLink relates ticket id to ticket other.
-func (e *Engine) AddLink(ctx context.Context, actorID, id int64, kind string, other int64) (*Ticket, error) {
+func (e *Engine) AddLink(ctx context.Context, actorID, id int64, kind string, other int64) (*core.Ticket, error) {
 	return e.link(ctx, actorID, id, kind, other, true)
 }
 
 // RemoveLink removes a relation.
-func (e *Engine) RemoveLink(ctx context.Context, actorID, id int64, kind string, other int64) (*Ticket, error) {
+func (e *Engine) RemoveLink(ctx context.Context, actorID, id int64, kind string, other int64) (*core.Ticket, error) {
 	return e.link(ctx, actorID, id, kind, other, false)
 }
 
-func (e *Engine) link(ctx context.Context, actorID, id int64, kind string, other int64, add bool) (*Ticket, error) {
+func (e *Engine) link(ctx context.Context, actorID, id int64, kind string, other int64, add bool) (*core.Ticket, error) {
 	if _, err := ParseLinkKind(kind, id, other); err != nil {
 		return nil, err
 	}
@@ -898,32 +873,32 @@ func (e *Engine) link(ctx context.Context, actorID, id int64, kind string, other
 			return false, err
 		}
 		if ot.t.ID == st.t.ID {
-			return false, Errorf(CodeInvalid, "a ticket cannot be linked to itself")
+			return false, core.Errorf(core.CodeInvalid, "a ticket cannot be linked to itself")
 		}
-		if err := s.need(st, "link", RightModifyTicket); err != nil {
+		if err := s.need(st, "link", core.RightModifyTicket); err != nil {
 			return false, err
 		}
 		l, _ := ParseLinkKind(kind, st.t.ID, ot.t.ID)
-		tt := TxnAddLink
+		tt := core.TxnAddLink
 		if add {
 			err = s.tx.AddLink(s.ctx, l)
-			if IsCode(err, CodeConflict) {
-				return false, Errorf(CodeConflict, "ticket #%d already %s #%d", st.t.ID, kind, ot.t.ID)
+			if core.IsCode(err, core.CodeConflict) {
+				return false, core.Errorf(core.CodeConflict, "ticket #%d already %s #%d", st.t.ID, kind, ot.t.ID)
 			}
 		} else {
-			tt = TxnDeleteLink
+			tt = core.TxnDeleteLink
 			err = s.tx.RemoveLink(s.ctx, l)
-			if IsCode(err, CodeNotFound) {
-				return false, Errorf(CodeNotFound, "ticket #%d has no %s link to #%d", st.t.ID, kind, ot.t.ID)
+			if core.IsCode(err, core.CodeNotFound) {
+				return false, core.Errorf(core.CodeNotFound, "ticket #%d has no %s link to #%d", st.t.ID, kind, ot.t.ID)
 			}
 		}
 		if err != nil {
-			return false, Internal(err, "change links")
+			return false, core.Internal(err, "change links")
 		}
 		if err := s.save(st.t); err != nil {
 			return false, err
 		}
-		return false, s.record(st.t, &Transaction{Type: tt, Field: string(l.Type),
+		return false, s.record(st.t, &core.Transaction{Type: tt, Field: string(l.Type),
 			OldValue: strconv.FormatInt(l.Base, 10), NewValue: strconv.FormatInt(l.Target, 10)})
 	})
 }
@@ -931,11 +906,11 @@ func (e *Engine) link(ctx context.Context, actorID, id int64, kind string, other
 // Merge merges ticket id into ticket into. The old number keeps working and
 // leads to the surviving ticket; watchers, links and history come along and
 // times add up.
-func (e *Engine) Merge(ctx context.Context, actorID, id, into int64) (*Ticket, error) {
+func (e *Engine) Merge(ctx context.Context, actorID, id, into int64) (*core.Ticket, error) {
 	if id == into {
-		return nil, Errorf(CodeInvalid, "a ticket cannot be merged into itself")
+		return nil, core.Errorf(core.CodeInvalid, "a ticket cannot be merged into itself")
 	}
-	var out *Ticket
+	var out *core.Ticket
 	err := e.update(ctx, actorID, func(s *session) error {
 		// Lock in id order so that two opposite merges cannot deadlock.
 		first, second := id, into
@@ -955,30 +930,30 @@ func (e *Engine) Merge(ctx context.Context, actorID, id, into int64) (*Ticket, e
 			src, dst = b, a
 		}
 		if src.t.ID == dst.t.ID {
-			return Errorf(CodeInvalid, "ticket #%d is already merged into #%d", id, dst.t.ID)
+			return core.Errorf(core.CodeInvalid, "ticket #%d is already merged into #%d", id, dst.t.ID)
 		}
-		if err := s.need(src, "merge", RightModifyTicket); err != nil {
+		if err := s.need(src, "merge", core.RightModifyTicket); err != nil {
 			return err
 		}
-		if err := s.need(dst, "merge into", RightModifyTicket); err != nil {
+		if err := s.need(dst, "merge into", core.RightModifyTicket); err != nil {
 			return err
 		}
 		if err := s.tx.RepointMerged(s.ctx, src.t.ID, dst.t.ID); err != nil {
-			return Internal(err, "repoint merged tickets")
+			return core.Internal(err, "repoint merged tickets")
 		}
 		for _, w := range src.watchers {
-			err := s.tx.AddWatcher(s.ctx, Watcher{TicketID: dst.t.ID, Role: w.Role, UserID: w.UserID})
-			if err != nil && !IsCode(err, CodeConflict) {
-				return Internal(err, "copy watchers")
+			err := s.tx.AddWatcher(s.ctx, core.Watcher{TicketID: dst.t.ID, Role: w.Role, UserID: w.UserID})
+			if err != nil && !core.IsCode(err, core.CodeConflict) {
+				return core.Internal(err, "copy watchers")
 			}
 		}
 		links, err := s.tx.Links(s.ctx, src.t.ID)
 		if err != nil {
-			return Internal(err, "load links")
+			return core.Internal(err, "load links")
 		}
 		for _, l := range links {
 			if err := s.tx.RemoveLink(s.ctx, l); err != nil {
-				return Internal(err, "move links")
+				return core.Internal(err, "move links")
 			}
 			if l.Base == src.t.ID {
 				l.Base = dst.t.ID
@@ -989,8 +964,8 @@ func (e *Engine) Merge(ctx context.Context, actorID, id, into int64) (*Ticket, e
 			if l.Base == l.Target {
 				continue
 			}
-			if err := s.tx.AddLink(s.ctx, l); err != nil && !IsCode(err, CodeConflict) {
-				return Internal(err, "move links")
+			if err := s.tx.AddLink(s.ctx, l); err != nil && !core.IsCode(err, core.CodeConflict) {
+				return core.Internal(err, "move links")
 			}
 		}
 		dst.t.TimeWorked += src.t.TimeWorked
@@ -1004,13 +979,13 @@ func (e *Engine) Merge(ctx context.Context, actorID, id, into int64) (*Ticket, e
 			return err
 		}
 		if err := s.tx.IndexText(s.ctx, dst.t.ID, dst.t.Subject, src.t.Subject); err != nil {
-			return Internal(err, "index merged subject")
+			return core.Internal(err, "index merged subject")
 		}
 		from, to := strconv.FormatInt(src.t.ID, 10), strconv.FormatInt(dst.t.ID, 10)
-		if err := s.record(src.t, &Transaction{Type: TxnMerge, OldValue: from, NewValue: to}); err != nil {
+		if err := s.record(src.t, &core.Transaction{Type: core.TxnMerge, OldValue: from, NewValue: to}); err != nil {
 			return err
 		}
-		if err := s.record(dst.t, &Transaction{Type: TxnMerge, OldValue: from, NewValue: to}); err != nil {
+		if err := s.record(dst.t, &core.Transaction{Type: core.TxnMerge, OldValue: from, NewValue: to}); err != nil {
 			return err
 		}
 		out = dst.t
@@ -1021,13 +996,13 @@ func (e *Engine) Merge(ctx context.Context, actorID, id, into int64) (*Ticket, e
 
 // TicketInfo is a ticket with what a person reading it needs.
 type TicketInfo struct {
-	Ticket   *Ticket
-	Queue    *Queue
-	Owner    *User
-	Watchers []Watcher
-	Links    []Link
+	Ticket   *core.Ticket
+	Queue    *core.Queue
+	Owner    *core.User
+	Watchers []core.Watcher
+	Links    []core.Link
 	// Rights the viewer holds on this ticket, for deciding which actions to offer.
-	Can map[Right]bool
+	Can map[core.Right]bool
 	// Notice is what the person who just created the ticket must be told
 	// about it, such as where it went and why (CreateInput.QueueInSubject).
 	Notice string
@@ -1049,15 +1024,15 @@ func (e *Engine) Show(ctx context.Context, actorID, id int64) (*TicketInfo, erro
 
 // info is what Show returns of a ticket the actor may see.
 func (s *session) info(st *ticketState) (*TicketInfo, error) {
-	info := &TicketInfo{Ticket: st.t, Queue: st.queue, Watchers: st.watchers, Can: map[Right]bool{}}
+	info := &TicketInfo{Ticket: st.t, Queue: st.queue, Watchers: st.watchers, Can: map[core.Right]bool{}}
 	var err error
 	if info.Owner, err = s.userByID(st.t.OwnerID); err != nil {
-		return nil, Internal(err, "load owner")
+		return nil, core.Internal(err, "load owner")
 	}
 	if info.Links, err = s.tx.Links(s.ctx, st.t.ID); err != nil {
-		return nil, Internal(err, "load links")
+		return nil, core.Internal(err, "load links")
 	}
-	for _, r := range AllRights {
+	for _, r := range core.AllRights {
 		info.Can[r] = s.has(st, r)
 	}
 	return info, nil
@@ -1065,8 +1040,8 @@ func (s *session) info(st *ticketState) (*TicketInfo, error) {
 
 // History returns a ticket's history (and that of tickets merged into it).
 // Comments are left out for those without ShowTicketComments.
-func (e *Engine) History(ctx context.Context, actorID, id int64) ([]*Transaction, error) {
-	var out []*Transaction
+func (e *Engine) History(ctx context.Context, actorID, id int64) ([]*core.Transaction, error) {
+	var out []*core.Transaction
 	err := e.view(ctx, actorID, func(s *session) error {
 		st, err := s.load(id, false)
 		if err != nil {
@@ -1074,11 +1049,11 @@ func (e *Engine) History(ctx context.Context, actorID, id int64) ([]*Transaction
 		}
 		txns, err := s.tx.Transactions(s.ctx, st.t.ID)
 		if err != nil {
-			return Internal(err, "load history")
+			return core.Internal(err, "load history")
 		}
-		comments := s.has(st, RightShowTicketComments)
+		comments := s.has(st, core.RightShowTicketComments)
 		for _, t := range txns {
-			if !comments && (t.Type == TxnComment || t.Type == TxnAttachmentLimits || t.Type == TxnReminder) {
+			if !comments && (t.Type == core.TxnComment || t.Type == core.TxnAttachmentLimits || t.Type == TxnReminder) {
 				continue
 			}
 			out = append(out, t)

@@ -1,10 +1,12 @@
-package core
+package engine
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // queueInSubject reads the first word of a new ticket's subject (cleaned:
@@ -21,14 +23,14 @@ func (s *session) queueInSubject(fallback, subject string) (string, string, erro
 	}
 	q, err := s.queueByName(word)
 	switch {
-	case IsCode(err, CodeNotFound) || IsCode(err, CodeInvalid):
+	case core.IsCode(err, core.CodeNotFound) || core.IsCode(err, core.CodeInvalid):
 		q = nil
 	case err != nil:
 		return "", "", err
 	}
 	// A number names a queue by id elsewhere; here only a name does.
 	if q != nil && strings.EqualFold(q.Name, word) && !q.Disabled &&
-		(s.rights.Has(RightCreateTicket, q.ID, []Role{RoleRequestor}) || s.rights.Has(RightCreateTicket, q.ID, nil)) {
+		(s.rights.Has(core.RightCreateTicket, q.ID, []core.Role{core.RoleRequestor}) || s.rights.Has(core.RightCreateTicket, q.ID, nil)) {
 		return strconv.FormatInt(q.ID, 10), rest, nil
 	}
 	s.queueWord = QueueWordKept(word)

@@ -1,13 +1,12 @@
-package core
+package engine
 
 import (
 	"errors"
 	"strings"
 	"sync"
-)
 
-// The directory cache keeps what every action reads first (actor, groups,
-// grants, queues, lifecycles) under the directory version: docs/directory-cache.md.
+	"github.com/ticketd/ticketd/core"
+)
 
 // dirUse says how a session uses the directory cache.
 type dirUse int
@@ -58,7 +57,7 @@ func (s *session) confirmed(err error) error {
 	case verr != nil && err != nil:
 		return err
 	case verr != nil:
-		return Internal(verr, "read directory version")
+		return core.Internal(verr, "read directory version")
 	case v != s.dirv:
 		s.e.dir.invalidate(v)
 		return errStaleDirectory
@@ -71,11 +70,11 @@ func (s *session) confirmed(err error) error {
 type dirCache struct {
 	mu      sync.Mutex
 	version int64 // of everything below; 0: empty
-	rights  map[int64]*Rights
-	users   map[int64]*User // users who have not acted, such as Nobody
-	queues  map[int64]*Queue
-	byName  map[string]*Queue // lower-case name
-	lcs     map[string]*Lifecycle
+	rights  map[int64]*core.Rights
+	users   map[int64]*core.User // users who have not acted, such as Nobody
+	queues  map[int64]*core.Queue
+	byName  map[string]*core.Queue // lower-case name
+	lcs     map[string]*core.Lifecycle
 }
 
 // current is the version of what the cache holds; 0: nothing.
@@ -113,36 +112,32 @@ func (c *dirCache) at(v int64) bool {
 	return true
 }
 
-// Reads return copies (a session may change what it gets: an admin action
-// edits the queue or user it loaded), or nothing when the cache holds
-// another version than v.
-
-func (c *dirCache) getRights(v, userID int64) *Rights {
+func (c *dirCache) getRights(v, userID int64) *core.Rights {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v == 0 || v != c.version {
 		return nil
 	}
 	if r := c.rights[userID]; r != nil {
-		return r.clone()
+		return r.Clone()
 	}
 	return nil
 }
 
-func (c *dirCache) putRights(v int64, r *Rights) {
+func (c *dirCache) putRights(v int64, r *core.Rights) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at(v) {
 		return
 	}
 	if c.rights == nil {
-		c.rights = map[int64]*Rights{}
+		c.rights = map[int64]*core.Rights{}
 	}
-	c.rights[r.User.ID] = r.clone()
+	c.rights[r.User.ID] = r.Clone()
 }
 
 // getUser returns user id, if the cache holds them or their rights.
-func (c *dirCache) getUser(v, id int64) *User {
+func (c *dirCache) getUser(v, id int64) *core.User {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v == 0 || v != c.version {
@@ -159,21 +154,21 @@ func (c *dirCache) getUser(v, id int64) *User {
 	return &cp
 }
 
-func (c *dirCache) putUser(v int64, u *User) {
+func (c *dirCache) putUser(v int64, u *core.User) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at(v) {
 		return
 	}
 	if c.users == nil {
-		c.users = map[int64]*User{}
+		c.users = map[int64]*core.User{}
 	}
 	cp := *u
 	c.users[u.ID] = &cp
 }
 
 // userByID loads a user by id, through the cache.
-func (s *session) userByID(id int64) (*User, error) {
+func (s *session) userByID(id int64) (*core.User, error) {
 	if u := s.e.dir.getUser(s.dirUse(), id); u != nil {
 		return u, nil
 	}
@@ -185,7 +180,7 @@ func (s *session) userByID(id int64) (*User, error) {
 }
 
 // getQueue returns queue id, or with name != "" the queue of that name.
-func (c *dirCache) getQueue(v, id int64, name string) *Queue {
+func (c *dirCache) getQueue(v, id int64, name string) *core.Queue {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v == 0 || v != c.version {
@@ -202,14 +197,14 @@ func (c *dirCache) getQueue(v, id int64, name string) *Queue {
 	return &cp
 }
 
-func (c *dirCache) putQueue(v int64, q *Queue) {
+func (c *dirCache) putQueue(v int64, q *core.Queue) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at(v) {
 		return
 	}
 	if c.queues == nil {
-		c.queues, c.byName = map[int64]*Queue{}, map[string]*Queue{}
+		c.queues, c.byName = map[int64]*core.Queue{}, map[string]*core.Queue{}
 	}
 	cp := *q
 	c.queues[q.ID] = &cp
@@ -217,7 +212,7 @@ func (c *dirCache) putQueue(v int64, q *Queue) {
 }
 
 // Lifecycles are not changed once parsed, so they are shared.
-func (c *dirCache) getLifecycle(v int64, name string) *Lifecycle {
+func (c *dirCache) getLifecycle(v int64, name string) *core.Lifecycle {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v == 0 || v != c.version {
@@ -226,21 +221,14 @@ func (c *dirCache) getLifecycle(v int64, name string) *Lifecycle {
 	return c.lcs[name]
 }
 
-func (c *dirCache) putLifecycle(v int64, name string, l *Lifecycle) {
+func (c *dirCache) putLifecycle(v int64, name string, l *core.Lifecycle) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at(v) {
 		return
 	}
 	if c.lcs == nil {
-		c.lcs = map[string]*Lifecycle{}
+		c.lcs = map[string]*core.Lifecycle{}
 	}
 	c.lcs[name] = l
-}
-
-// clone copies r with its own copy of the user; the grants and groups are
-// never changed and are shared.
-func (r *Rights) clone() *Rights {
-	u := *r.User
-	return &Rights{User: &u, groups: r.groups, grants: r.grants}
 }

@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"context"
@@ -6,25 +6,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 func TestDefaultLifecycleIsRTs(t *testing.T) {
-	l := DefaultLifecycle()
+	l := core.DefaultLifecycle()
 	if err := l.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		from, to string
 		ok       bool
-		right    Right
+		right    core.Right
 	}{
-		{"", "new", true, RightModifyTicket},
-		{"", "stalled", false, RightModifyTicket},
-		{"new", "open", true, RightModifyTicket},
-		{"open", "deleted", true, RightDeleteTicket},
-		{"resolved", "open", true, RightModifyTicket},
-		{"deleted", "new", true, RightModifyTicket},
-		{"open", "open", false, RightModifyTicket},
+		{"", "new", true, core.RightModifyTicket},
+		{"", "stalled", false, core.RightModifyTicket},
+		{"new", "open", true, core.RightModifyTicket},
+		{"open", "deleted", true, core.RightDeleteTicket},
+		{"resolved", "open", true, core.RightModifyTicket},
+		{"deleted", "new", true, core.RightModifyTicket},
+		{"open", "open", false, core.RightModifyTicket},
 	}
 	for _, c := range cases {
 		if got := l.CanTransition(c.from, c.to); got != c.ok {
@@ -54,47 +56,44 @@ func TestLifecycleValidation(t *testing.T) {
 		{`{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"":["a"]},"defaults":{"on_create":"b","resolve":"b","reopen":"a"}}`, "not a status tickets may be created in"},
 	}
 	for _, c := range cases {
-		_, err := ParseLifecycle([]byte(c.json))
-		if err == nil || !strings.Contains(err.Error(), c.want) || ErrorCode(err) != CodeInvalid {
+		_, err := core.ParseLifecycle([]byte(c.json))
+		if err == nil || !strings.Contains(err.Error(), c.want) || core.ErrorCode(err) != core.CodeInvalid {
 			t.Errorf("%s: got %v, want invalid %q", c.json, err, c.want)
 		}
 	}
 	ok := `{"name":"x","initial":["a"],"inactive":["b"],"transitions":{"":["a"],"a":["b"]},"defaults":{"on_create":"a","resolve":"b","reopen":"a"}}`
-	if _, err := ParseLifecycle([]byte(ok)); err != nil {
+	if _, err := core.ParseLifecycle([]byte(ok)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestRights(t *testing.T) {
-	staff := &User{ID: 10, Name: "alice", Privileged: true}
-	req := &User{ID: 11, Name: "carol"}
-	grants := append(DefaultGrants(),
-		Grant{Right: RightStealTicket, QueueID: 5, PrincipalType: PrincipalGroup, PrincipalID: 42},
-		Grant{Right: RightSuperUser, QueueID: 5, PrincipalType: PrincipalUser, PrincipalID: 10},
-	)
-	rs := NewRights(staff, []int64{42}, grants)
-	if !rs.Has(RightTakeTicket, 7, nil) || rs.Has(RightStealTicket, 7, nil) || !rs.Has(RightStealTicket, 5, nil) {
+	staff := &core.User{ID: 10, Name: "alice", Privileged: true}
+	req := &core.User{ID: 11, Name: "carol"}
+	grants := append(core.DefaultGrants(), core.Grant{Right: core.RightStealTicket, QueueID: 5, PrincipalType: core.PrincipalGroup, PrincipalID: 42}, core.Grant{Right: core.RightSuperUser, QueueID: 5, PrincipalType: core.PrincipalUser, PrincipalID: 10})
+	rs := core.NewRights(staff, []int64{42}, grants)
+	if !rs.Has(core.RightTakeTicket, 7, nil) || rs.Has(core.RightStealTicket, 7, nil) || !rs.Has(core.RightStealTicket, 5, nil) {
 		t.Error("staff rights wrong")
 	}
-	if rs.SuperUser() || rs.Has(RightDeleteTicket, 5, nil) {
+	if rs.SuperUser() || rs.Has(core.RightDeleteTicket, 5, nil) {
 		t.Error("a queue-scoped SuperUser grant must not count")
 	}
-	rr := NewRights(req, nil, grants)
-	if rr.Has(RightShowTicket, 1, nil) || !rr.Has(RightShowTicket, 1, []Role{RoleRequestor}) || !rr.Has(RightCreateTicket, 3, nil) {
+	rr := core.NewRights(req, nil, grants)
+	if rr.Has(core.RightShowTicket, 1, nil) || !rr.Has(core.RightShowTicket, 1, []core.Role{core.RoleRequestor}) || !rr.Has(core.RightCreateTicket, 3, nil) {
 		t.Error("requester rights wrong")
 	}
-	if v := rr.Visibility(); v == nil || v.AllQueues || len(v.Roles) != 1 || v.Roles[0].Role != RoleRequestor || !v.Roles[0].AllQueues {
+	if v := rr.Visibility(); v == nil || v.AllQueues || len(v.Roles) != 1 || v.Roles[0].Role != core.RoleRequestor || !v.Roles[0].AllQueues {
 		t.Errorf("requester visibility %+v", v)
 	}
 	if v := rs.Visibility(); v == nil || !v.AllQueues {
 		t.Errorf("staff visibility %+v", v)
 	}
-	root := NewRights(&User{ID: RootID, Privileged: true}, nil, grants)
-	if !root.SuperUser() || root.Visibility() != nil || !root.Has(RightDeleteTicket, 9, nil) {
+	root := core.NewRights(&core.User{ID: core.RootID, Privileged: true}, nil, grants)
+	if !root.SuperUser() || root.Visibility() != nil || !root.Has(core.RightDeleteTicket, 9, nil) {
 		t.Error("root is not all-powerful")
 	}
-	disabled := NewRights(&User{ID: RootID, Disabled: true}, nil, grants)
-	if disabled.Has(RightShowTicket, 1, nil) || disabled.SuperUser() {
+	disabled := core.NewRights(&core.User{ID: core.RootID, Disabled: true}, nil, grants)
+	if disabled.Has(core.RightShowTicket, 1, nil) || disabled.SuperUser() {
 		t.Error("a disabled user holds rights")
 	}
 }
@@ -106,10 +105,10 @@ func TestCleanSubject(t *testing.T) {
 		{"\x00\x01", "", "empty"},
 		{"a\xffb", "", "UTF-8"},
 		{strings.Repeat("ä", 300), strings.Repeat("ä", 200), ""},
-		{strings.Repeat("x", MaxSubjectBytes+1), "", "too long"},
+		{strings.Repeat("x", core.MaxSubjectBytes+1), "", "too long"},
 	}
 	for _, c := range cases {
-		got, err := CleanSubject(c.in)
+		got, err := core.CleanSubject(c.in)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("CleanSubject(%.20q) = %q, %v; want error %q", c.in, got, err, c.err)
@@ -124,7 +123,7 @@ func TestCleanSubject(t *testing.T) {
 
 func TestParseQuery(t *testing.T) {
 	now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
-	q, err := ParseQuery(`queue:noc,"Network Ops" status:open owner:me priority>50 requester:bob@example.net "bgp  flap" edge1 created>7d due<2d sort:-priority,id`, now)
+	q, err := core.ParseQuery(`queue:noc,"Network Ops" status:open owner:me priority>50 requester:bob@example.net "bgp  flap" edge1 created>7d due<2d sort:-priority,id`, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,14 +134,14 @@ func TestParseQuery(t *testing.T) {
 	if !q.Created[0].After || !q.Created[0].T.Equal(now.AddDate(0, 0, -7)) || q.Due[0].After || !q.Due[0].T.Equal(now.AddDate(0, 0, 2)) {
 		t.Fatalf("times %+v %+v", q.Created, q.Due)
 	}
-	if len(q.Sort) != 2 || q.Sort[0] != (SortKey{"priority", true}) || q.Sort[1] != (SortKey{"id", false}) {
+	if len(q.Sort) != 2 || q.Sort[0] != (core.SortKey{Field: "priority", Desc: true}) || q.Sort[1] != (core.SortKey{Field: "id", Desc: false}) {
 		t.Fatalf("sort %+v", q.Sort)
 	}
-	q, err = ParseQuery(`"queue:noc" status:any`, now)
+	q, err = core.ParseQuery(`"queue:noc" status:any`, now)
 	if err != nil || len(q.Queues) != 0 || strings.Join(q.Phrases, ",") != "queue noc" || q.Class != "any" {
 		t.Fatalf("quoted field syntax is text: %+v %v", q, err)
 	}
-	q, err = ParseQuery(`http://example.net/x 10:00`, now)
+	q, err = core.ParseQuery(`http://example.net/x 10:00`, now)
 	if err != nil || len(q.Words) == 0 {
 		t.Fatalf("urls and times are text: %+v %v", q, err)
 	}
@@ -155,10 +154,10 @@ func FuzzParseQuery(f *testing.F) {
 	}
 	now := time.Unix(1_700_000_000, 0).UTC()
 	f.Fuzz(func(t *testing.T, s string) {
-		q, err := ParseQuery(s, now)
+		q, err := core.ParseQuery(s, now)
 		if err != nil {
-			if ErrorCode(err) != CodeInvalid {
-				t.Fatalf("error %v has code %s, want invalid", err, ErrorCode(err))
+			if core.ErrorCode(err) != core.CodeInvalid {
+				t.Fatalf("error %v has code %s, want invalid", err, core.ErrorCode(err))
 			}
 			return
 		}
@@ -168,7 +167,7 @@ func FuzzParseQuery(f *testing.F) {
 			}
 		}
 		for _, n := range q.PriorityGT {
-			if n < -1 || n > MaxPriority {
+			if n < -1 || n > core.MaxPriority {
 				t.Fatalf("priority bound %d", n)
 			}
 		}
@@ -179,11 +178,11 @@ func FuzzCleanSubject(f *testing.F) {
 	f.Add("hello")
 	f.Add("a\x00b\nc")
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := CleanSubject(s)
+		got, err := core.CleanSubject(s)
 		if err != nil {
 			return
 		}
-		if got == "" || len([]rune(got)) > MaxSubjectRunes || strings.ContainsAny(got, "\r\n\t\x00") {
+		if got == "" || len([]rune(got)) > core.MaxSubjectRunes || strings.ContainsAny(got, "\r\n\t\x00") {
 			t.Fatalf("CleanSubject(%q) = %q", s, got)
 		}
 	})
@@ -194,9 +193,9 @@ func TestActionName(t *testing.T) {
 	var got []string
 	e.SetObserver(func(action, outcome string, took time.Duration) { got = append(got, action+":"+outcome) })
 	e.store = failStore{}
-	e.clock = SystemClock{}
+	e.clock = core.SystemClock{}
 	e.Take(context.Background(), 1, 1)
-	e.Reply(context.Background(), 1, 1, Content{Body: "x"})
+	e.Reply(context.Background(), 1, 1, core.Content{Body: "x"})
 	e.Search(context.Background(), 1, "", 10, 0)
 	e.Take(context.Background(), 1, 1)
 	if strings.Join(got, ",") != "Take:internal,Reply:internal,Search:internal,Take:internal" {
@@ -204,7 +203,10 @@ func TestActionName(t *testing.T) {
 	}
 }
 
-type failStore struct{ Store }
+type failStore struct{ core.Store }
 
-func (failStore) Update(ctx context.Context, fn func(Tx) error) error { return errors.New("down") }
-func (failStore) View(ctx context.Context, fn func(Tx) error) error   { return errors.New("down") }
+func (failStore) Update(ctx context.Context, fn func(core.Tx) error) error {
+	return errors.New("down")
+}
+
+func (failStore) View(ctx context.Context, fn func(core.Tx) error) error { return errors.New("down") }

@@ -1,18 +1,12 @@
-package core
+package engine
 
 import (
 	"context"
 	"strings"
 	"sync"
-)
 
-// Token checks folded into the action: an API request costs a read of its
-// token before its action, a round trip of its own. AuthenticateInAction
-// spares it for a token this engine has seen before: it names the token's
-// user from memory and leaves the check to the action the request runs,
-// which reads the token along with its first statement and, before its
-// transaction ends, refuses (CodeUnauthorized, nothing written) unless the
-// token still exists and belongs to that user, enabled.
+	"github.com/ticketd/ticketd/core"
+)
 
 // tokenCache maps token hashes to the user id they belonged to when last
 // checked. It only saves a read: every use is checked again.
@@ -54,7 +48,7 @@ type tokenCheck struct {
 }
 
 func denyToken() error {
-	return Errorf(CodeUnauthorized, "missing or invalid token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)")
+	return core.Errorf(core.CodeUnauthorized, "missing or invalid token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)")
 }
 
 // AuthenticateInAction is Authenticate for a request that runs one engine
@@ -62,7 +56,7 @@ func denyToken() error {
 // action such as Take): when this engine has seen the token before and
 // knows its user, it returns them without a read, and the action checks the
 // token in its own transaction. Otherwise it is Authenticate.
-func (e *Engine) AuthenticateInAction(ctx context.Context, secret string) (context.Context, *User, error) {
+func (e *Engine) AuthenticateInAction(ctx context.Context, secret string) (context.Context, *core.User, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
 		return ctx, nil, denyToken()
 	}
@@ -97,13 +91,13 @@ func (s *session) tokenChecked(err error) error {
 	}
 	u, terr := s.tx.TokenUser(s.ctx, tc.hash)
 	switch {
-	case IsCode(terr, CodeNotFound) || (terr == nil && (u.ID != tc.userID || u.Disabled)):
+	case core.IsCode(terr, core.CodeNotFound) || (terr == nil && (u.ID != tc.userID || u.Disabled)):
 		s.e.tokens.drop(tc.hash)
 		return denyToken()
 	case terr != nil && err != nil:
 		return err
 	case terr != nil:
-		return Internal(terr, "look up token")
+		return core.Internal(terr, "look up token")
 	}
 	return err
 }

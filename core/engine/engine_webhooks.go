@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // WebhookInput describes a webhook subscription.
@@ -21,41 +23,40 @@ type WebhookInput struct {
 // EventKinds are the outbox kinds a webhook may subscribe to.
 var EventKinds = func() []string {
 	var out []string
-	for _, t := range []TxnType{TxnCreate, TxnStatus, TxnTake, TxnUntake, TxnSteal, TxnGive, TxnCorrespond, TxnComment,
-		TxnSet, TxnAddWatcher, TxnDelWatcher, TxnAddLink, TxnDeleteLink, TxnMerge, TxnTimeWorked, TxnAttachmentLimits, TxnSLA} {
+	for _, t := range []core.TxnType{core.TxnCreate, core.TxnStatus, core.TxnTake, core.TxnUntake, core.TxnSteal, core.TxnGive, core.TxnCorrespond, core.TxnComment, core.TxnSet, core.TxnAddWatcher, core.TxnDelWatcher, core.TxnAddLink, core.TxnDeleteLink, core.TxnMerge, core.TxnTimeWorked, core.TxnAttachmentLimits, TxnSLA} {
 		out = append(out, "ticket."+strings.ToLower(string(t)))
 	}
 	return append(out, OutboxNotify)
 }()
 
 // CreateWebhook subscribes a URL to ticket events. It needs SuperUser.
-func (e *Engine) CreateWebhook(ctx context.Context, actorID int64, in WebhookInput) (*Webhook, error) {
+func (e *Engine) CreateWebhook(ctx context.Context, actorID int64, in WebhookInput) (*core.Webhook, error) {
 	u, err := url.Parse(strings.TrimSpace(in.URL))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return nil, Errorf(CodeInvalid, "webhook URL %q must be an absolute http or https URL without credentials", in.URL)
+		return nil, core.Errorf(core.CodeInvalid, "webhook URL %q must be an absolute http or https URL without credentials", in.URL)
 	}
 	for _, ev := range in.Events {
 		if !slices.Contains(EventKinds, ev) {
-			return nil, Errorf(CodeInvalid, "unknown event %q; events are: %s", ev, strings.Join(EventKinds, ", "))
+			return nil, core.Errorf(core.CodeInvalid, "unknown event %q; events are: %s", ev, strings.Join(EventKinds, ", "))
 		}
 	}
 	secret := in.Secret
 	if secret == "" {
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
-			return nil, Internal(err, "generate secret")
+			return nil, core.Internal(err, "generate secret")
 		}
 		secret = hex.EncodeToString(b)
 	}
 	if len(secret) < 16 {
-		return nil, Errorf(CodeInvalid, "webhook secret must be at least 16 characters")
+		return nil, core.Errorf(core.CodeInvalid, "webhook secret must be at least 16 characters")
 	}
-	var out *Webhook
+	var out *core.Webhook
 	err = e.update(ctx, actorID, func(s *session) error {
 		if !s.rights.SuperUser() {
-			return Errorf(CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
+			return core.Errorf(core.CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
 		}
-		w := &Webhook{URL: u.String(), Secret: secret, Events: in.Events, AllowPrivate: in.AllowPrivate, Created: s.now}
+		w := &core.Webhook{URL: u.String(), Secret: secret, Events: in.Events, AllowPrivate: in.AllowPrivate, Created: s.now}
 		if strings.TrimSpace(in.Queue) != "" {
 			q, err := s.queueByName(in.Queue)
 			if err != nil {
@@ -64,7 +65,7 @@ func (e *Engine) CreateWebhook(ctx context.Context, actorID int64, in WebhookInp
 			w.QueueID = q.ID
 		}
 		if err := s.tx.InsertWebhook(s.ctx, w); err != nil {
-			return Internal(err, "store webhook")
+			return core.Internal(err, "store webhook")
 		}
 		out = w
 		return nil
@@ -73,15 +74,15 @@ func (e *Engine) CreateWebhook(ctx context.Context, actorID int64, in WebhookInp
 }
 
 // Webhooks lists subscriptions (with secrets). It needs SuperUser.
-func (e *Engine) Webhooks(ctx context.Context, actorID int64) ([]*Webhook, error) {
-	var out []*Webhook
+func (e *Engine) Webhooks(ctx context.Context, actorID int64) ([]*core.Webhook, error) {
+	var out []*core.Webhook
 	err := e.view(ctx, actorID, func(s *session) error {
 		if !s.rights.SuperUser() {
-			return Errorf(CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
+			return core.Errorf(core.CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
 		}
 		var err error
 		out, err = s.tx.Webhooks(s.ctx)
-		return Internal(err, "list webhooks")
+		return core.Internal(err, "list webhooks")
 	})
 	return out, err
 }
@@ -90,42 +91,42 @@ func (e *Engine) Webhooks(ctx context.Context, actorID int64) ([]*Webhook, error
 func (e *Engine) DeleteWebhook(ctx context.Context, actorID, id int64) error {
 	return e.update(ctx, actorID, func(s *session) error {
 		if !s.rights.SuperUser() {
-			return Errorf(CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
+			return core.Errorf(core.CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
 		}
 		err := s.tx.DeleteWebhook(s.ctx, id)
-		if IsCode(err, CodeNotFound) {
-			return Errorf(CodeNotFound, "no webhook %d", id)
+		if core.IsCode(err, core.CodeNotFound) {
+			return core.Errorf(core.CodeNotFound, "no webhook %d", id)
 		}
-		return Internal(err, "delete webhook")
+		return core.Internal(err, "delete webhook")
 	})
 }
 
 // Subscriptions lists enabled webhooks for the sender that delivers them. It
 // is the system reading its own configuration: no actor, no rights.
-func (e *Engine) Subscriptions(ctx context.Context) ([]*Webhook, error) {
-	var out []*Webhook
-	err := e.store.View(ctx, func(tx Tx) error {
+func (e *Engine) Subscriptions(ctx context.Context) ([]*core.Webhook, error) {
+	var out []*core.Webhook
+	err := e.store.View(ctx, func(tx core.Tx) error {
 		ws, err := tx.Webhooks(ctx)
 		for _, w := range ws {
 			if !w.Disabled {
 				out = append(out, w)
 			}
 		}
-		return Internal(err, "list webhooks")
+		return core.Internal(err, "list webhooks")
 	})
 	return out, err
 }
 
 // Deliveries lists deliveries for operators. It needs SuperUser.
-func (e *Engine) Deliveries(ctx context.Context, actorID int64, f DeliveryFilter) ([]*Delivery, error) {
-	var out []*Delivery
+func (e *Engine) Deliveries(ctx context.Context, actorID int64, f core.DeliveryFilter) ([]*core.Delivery, error) {
+	var out []*core.Delivery
 	err := e.view(ctx, actorID, func(s *session) error {
 		if !s.rights.SuperUser() {
-			return Errorf(CodeForbidden, "You may not read deliveries: that needs the SuperUser right")
+			return core.Errorf(core.CodeForbidden, "You may not read deliveries: that needs the SuperUser right")
 		}
 		var err error
 		out, err = s.tx.Deliveries(s.ctx, f)
-		return Internal(err, "list deliveries")
+		return core.Internal(err, "list deliveries")
 	})
 	return out, err
 }

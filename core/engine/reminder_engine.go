@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"context"
@@ -7,20 +7,21 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // TxnReminder is the history row of a reminder that fired. Field is its
 // kind; NewValue whom it is for (the on-duty group's name for untaken, a
 // user id for the others); Data what it says.
-const TxnReminder TxnType = "Reminder"
-
-// ---- rows written with the change that causes them ----
+const TxnReminder core.TxnType = "Reminder"
 
 // remindingStore is the engine's store: every write transaction carries a
 // reminderTx, which collects the reminders the transaction wrote, to index
 // them in the Scheduler once it has committed.
 type remindingStore struct {
-	Store
+	core.Store
+
 	e *Engine
 	// policies caches the queues' reminder policies (queue id ->
 	// cachedPolicy) for policyTTL, so that a new ticket does not read its
@@ -30,17 +31,17 @@ type remindingStore struct {
 }
 
 type cachedPolicy struct {
-	p    *ReminderPolicy
+	p    *core.ReminderPolicy
 	read time.Time
 }
 
 // policyTTL is how long a cached reminder policy is used.
 const policyTTL = 10 * time.Second
 
-func (r *remindingStore) Update(ctx context.Context, fn func(Tx) error) error {
+func (r *remindingStore) Update(ctx context.Context, fn func(core.Tx) error) error {
 	var w *reminderTx
 	var o *outboxTx
-	err := r.Store.Update(ctx, func(tx Tx) error {
+	err := r.Store.Update(ctx, func(tx core.Tx) error {
 		o = &outboxTx{Tx: tx}
 		w = &reminderTx{Tx: o}
 		return fn(w)
@@ -56,33 +57,34 @@ func (r *remindingStore) Update(ctx context.Context, fn func(Tx) error) error {
 
 // reminderTx is a write transaction with what the reminders need.
 type reminderTx struct {
-	Tx
-	added []*Reminder // written: indexed after commit
+	core.Tx
+
+	added []*core.Reminder // written: indexed after commit
 	// synced holds the state of each ticket whose reminder rows are known
 	// to match it: as loaded, or as last saved.
-	synced   map[int64]Ticket
-	policies map[int64]*ReminderPolicy
+	synced   map[int64]core.Ticket
+	policies map[int64]*core.ReminderPolicy
 }
 
 // SetScheduler makes the engine index the reminders it writes in sch once
 // their transaction has committed; onError hears about index writes that
 // failed (the runner's next rebuild repairs them). Call it before the
 // engine is used.
-func (e *Engine) SetScheduler(sch Scheduler, onError func(error)) {
+func (e *Engine) SetScheduler(sch core.Scheduler, onError func(error)) {
 	e.sched, e.schedErr = sch, onError
 }
 
 // Scheduler returns the scheduler set with SetScheduler (nil: none).
-func (e *Engine) Scheduler() Scheduler { return e.sched }
+func (e *Engine) Scheduler() core.Scheduler { return e.sched }
 
-func (e *Engine) index(ctx context.Context, rs []*Reminder) {
+func (e *Engine) index(ctx context.Context, rs []*core.Reminder) {
 	if e.sched == nil {
 		return
 	}
-	var es []ScheduleEntry
+	var es []core.ScheduleEntry
 	for _, r := range rs {
 		if r.ID != 0 && !r.Due.IsZero() {
-			es = append(es, ScheduleEntry{ID: r.ID, Due: r.Due})
+			es = append(es, core.ScheduleEntry{ID: r.ID, Due: r.Due})
 		}
 	}
 	if err := e.sched.Add(context.WithoutCancel(ctx), es...); err != nil && e.schedErr != nil {
@@ -97,13 +99,13 @@ func (s *session) rtx() *reminderTx {
 
 // putReminder writes a reminder row in the session's transaction; it is
 // indexed in the Scheduler once the transaction commits.
-func (s *session) putReminder(r *Reminder) error {
+func (s *session) putReminder(r *core.Reminder) error {
 	if r.Created.IsZero() {
 		r.Created = s.now
 	}
 	r.Due = r.Due.UTC().Truncate(time.Microsecond)
 	if err := s.tx.PutReminder(s.ctx, r); err != nil {
-		return Internal(err, "write reminder")
+		return core.Internal(err, "write reminder")
 	}
 	if w := s.rtx(); w != nil {
 		w.added = append(w.added, r)
@@ -113,13 +115,13 @@ func (s *session) putReminder(r *Reminder) error {
 
 // deleteReminders deletes a ticket's reminders of the given kinds. Their
 // index entries stay until they come due, and are dropped then.
-func (s *session) deleteReminders(ticketID int64, kinds ...ReminderKind) error {
-	return Internal(s.tx.DeleteTicketReminders(s.ctx, ticketID, kinds...), "delete reminders")
+func (s *session) deleteReminders(ticketID int64, kinds ...core.ReminderKind) error {
+	return core.Internal(s.tx.DeleteTicketReminders(s.ctx, ticketID, kinds...), "delete reminders")
 }
 
 // reminderPolicy reads a queue's policy once per transaction (the zero
 // policy when it has none).
-func (s *session) reminderPolicy(queueID int64) (*ReminderPolicy, error) {
+func (s *session) reminderPolicy(queueID int64) (*core.ReminderPolicy, error) {
 	w := s.rtx()
 	if w != nil {
 		if p := w.policies[queueID]; p != nil {
@@ -135,18 +137,18 @@ func (s *session) reminderPolicy(queueID int64) (*ReminderPolicy, error) {
 		}
 	}
 	p, err := s.tx.ReminderPolicy(s.ctx, queueID)
-	if IsCode(err, CodeNotFound) {
-		p, err = &ReminderPolicy{QueueID: queueID}, nil
+	if core.IsCode(err, core.CodeNotFound) {
+		p, err = &core.ReminderPolicy{QueueID: queueID}, nil
 	}
 	if err != nil {
-		return nil, Internal(err, "read reminder policy")
+		return nil, core.Internal(err, "read reminder policy")
 	}
 	if rs != nil {
 		rs.policies.Store(queueID, cachedPolicy{p: p, read: s.now})
 	}
 	if w != nil {
 		if w.policies == nil {
-			w.policies = map[int64]*ReminderPolicy{}
+			w.policies = map[int64]*core.ReminderPolicy{}
 		}
 		w.policies[queueID] = p
 	}
@@ -154,10 +156,10 @@ func (s *session) reminderPolicy(queueID int64) (*ReminderPolicy, error) {
 }
 
 // ticketLoaded records that t's reminder rows match it.
-func (s *session) ticketLoaded(t *Ticket) {
+func (s *session) ticketLoaded(t *core.Ticket) {
 	if w := s.rtx(); w != nil {
 		if w.synced == nil {
-			w.synced = map[int64]Ticket{}
+			w.synced = map[int64]core.Ticket{}
 		}
 		if _, ok := w.synced[t.ID]; !ok {
 			w.synced[t.ID] = *t
@@ -167,26 +169,26 @@ func (s *session) ticketLoaded(t *Ticket) {
 
 // ticketRule decides one kind of reminder that follows a ticket's state.
 type ticketRule struct {
-	kind ReminderKind
+	kind core.ReminderKind
 	// affected: a change from prev to t may change whether the reminder is
 	// wanted, or when.
-	affected func(prev, t *Ticket) bool
+	affected func(prev, t *core.Ticket) bool
 	// keep: a reminder wanted both before and after stays as it is.
-	keep func(prev, t *Ticket) bool
+	keep func(prev, t *core.Ticket) bool
 	// want says whether t wants the reminder, due when, repeating how
 	// often; created: t is new (due times count from its creation).
-	want func(s *session, t *Ticket, created bool) (r *Reminder, err error)
+	want func(s *session, t *core.Ticket, created bool) (r *core.Reminder, err error)
 }
 
 var ticketRules = []ticketRule{
 	{
-		kind: ReminderUntaken,
-		affected: func(p, t *Ticket) bool {
+		kind: core.ReminderUntaken,
+		affected: func(p, t *core.Ticket) bool {
 			return p.OwnerID != t.OwnerID || p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
 		},
-		keep: func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
-		want: func(s *session, t *Ticket, created bool) (*Reminder, error) {
-			if t.OwnerID != NobodyID {
+		keep: func(p, t *core.Ticket) bool { return p.QueueID == t.QueueID },
+		want: func(s *session, t *core.Ticket, created bool) (*core.Reminder, error) {
+			if t.OwnerID != core.NobodyID {
 				return nil, nil
 			}
 			active, err := s.ticketActive(t)
@@ -201,16 +203,16 @@ var ticketRules = []ticketRule{
 			if created {
 				base = t.Created
 			}
-			return &Reminder{Due: base.Add(pol.UntakenAfter), Every: pol.UntakenEvery}, nil
+			return &core.Reminder{Due: base.Add(pol.UntakenAfter), Every: pol.UntakenEvery}, nil
 		},
 	},
 	{
-		kind: ReminderStalled,
-		affected: func(p, t *Ticket) bool {
+		kind: core.ReminderStalled,
+		affected: func(p, t *core.Ticket) bool {
 			return p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
 		},
-		keep: func(p, t *Ticket) bool { return p.QueueID == t.QueueID },
-		want: func(s *session, t *Ticket, _ bool) (*Reminder, error) {
+		keep: func(p, t *core.Ticket) bool { return p.QueueID == t.QueueID },
+		want: func(s *session, t *core.Ticket, _ bool) (*core.Reminder, error) {
 			if t.Merged() {
 				return nil, nil
 			}
@@ -229,34 +231,34 @@ var ticketRules = []ticketRule{
 			if err != nil || pol.StalledAfter <= 0 {
 				return nil, err
 			}
-			return &Reminder{Due: s.now.Add(pol.StalledAfter)}, nil
+			return &core.Reminder{Due: s.now.Add(pol.StalledAfter)}, nil
 		},
 	},
 	{
-		kind: ReminderEscalate,
-		affected: func(p, t *Ticket) bool {
+		kind: core.ReminderEscalate,
+		affected: func(p, t *core.Ticket) bool {
 			return !p.Due.Equal(t.Due) || p.FinalPriority != t.FinalPriority || p.InitialPriority != t.InitialPriority ||
 				p.Status != t.Status || p.EffectiveID != t.EffectiveID
 		},
-		keep: func(p, t *Ticket) bool {
+		keep: func(p, t *core.Ticket) bool {
 			return p.Due.Equal(t.Due) && p.FinalPriority == t.FinalPriority && p.InitialPriority == t.InitialPriority
 		},
-		want: func(s *session, t *Ticket, _ bool) (*Reminder, error) {
+		want: func(s *session, t *core.Ticket, _ bool) (*core.Reminder, error) {
 			active, err := s.ticketActive(t)
 			if err != nil || !active {
 				return nil, err
 			}
-			next := NextEscalation(t, s.now)
+			next := core.NextEscalation(t, s.now)
 			if next.IsZero() {
 				return nil, nil
 			}
-			return &Reminder{Due: next}, nil
+			return &core.Reminder{Due: next}, nil
 		},
 	},
 }
 
 // ticketActive: t is not closed and not merged into another ticket.
-func (s *session) ticketActive(t *Ticket) (bool, error) {
+func (s *session) ticketActive(t *core.Ticket) (bool, error) {
 	if t.Merged() {
 		return false, nil
 	}
@@ -274,17 +276,17 @@ func (s *session) ticketActive(t *Ticket) (bool, error) {
 // ticketSaved brings t's reminder rows in line with its state: called
 // whenever the engine writes a ticket (created: it has just been
 // inserted, so it has none yet).
-func (s *session) ticketSaved(t *Ticket, created bool) error {
+func (s *session) ticketSaved(t *core.Ticket, created bool) error {
 	w := s.rtx()
 	if w == nil {
 		return nil
 	}
 	if w.synced == nil {
-		w.synced = map[int64]Ticket{}
+		w.synced = map[int64]core.Ticket{}
 	}
 	prev, known := w.synced[t.ID]
 	w.synced[t.ID] = *t
-	var existing map[ReminderKind]bool // read only when the previous state is unknown
+	var existing map[core.ReminderKind]bool // read only when the previous state is unknown
 	for _, rule := range ticketRules {
 		if known && !created && !rule.affected(&prev, t) {
 			continue
@@ -319,9 +321,9 @@ func (s *session) ticketSaved(t *Ticket, created bool) error {
 			if existing == nil {
 				rs, err := s.tx.TicketReminders(s.ctx, t.ID)
 				if err != nil {
-					return Internal(err, "read reminders")
+					return core.Internal(err, "read reminders")
 				}
-				existing = map[ReminderKind]bool{}
+				existing = map[core.ReminderKind]bool{}
 				for _, x := range rs {
 					existing[x.Kind] = true
 				}
@@ -338,7 +340,7 @@ func (s *session) ticketSaved(t *Ticket, created bool) error {
 			}
 			continue
 		}
-		r.Kind, r.Key, r.TicketID = rule.kind, ReminderKey(rule.kind, t.ID), t.ID
+		r.Kind, r.Key, r.TicketID = rule.kind, core.ReminderKey(rule.kind, t.ID), t.ID
 		if err := s.putReminder(r); err != nil {
 			return err
 		}
@@ -346,79 +348,29 @@ func (s *session) ticketSaved(t *Ticket, created bool) error {
 	return nil
 }
 
-// ---- RT's linear escalation ----
-
-// EscalatedPriority is t's priority at now under linear escalation: on the
-// line from InitialPriority at Created to FinalPriority at Due, never
-// moving back from where Priority already is. t's own Priority when it does
-// not escalate (no due date, or FinalPriority 0 or equal to
-// InitialPriority).
-func EscalatedPriority(t *Ticket, now time.Time) int {
-	delta := t.FinalPriority - t.InitialPriority
-	if t.Due.IsZero() || t.FinalPriority == 0 || delta == 0 || !t.Due.After(t.Created) {
-		return t.Priority
-	}
-	line := t.FinalPriority
-	if now.Before(t.Due) {
-		span, el := t.Due.Sub(t.Created).Microseconds(), max(0, now.Sub(t.Created).Microseconds())
-		line = t.InitialPriority + int(int64(delta)*el/span)
-	}
-	if delta > 0 {
-		return min(max(t.Priority, line), max(t.Priority, t.FinalPriority))
-	}
-	return max(min(t.Priority, line), min(t.Priority, t.FinalPriority))
-}
-
-// NextEscalation is the first instant after now at which EscalatedPriority
-// changes: zero when it never will (no escalation, or Priority has reached
-// FinalPriority).
-func NextEscalation(t *Ticket, now time.Time) time.Time {
-	delta := t.FinalPriority - t.InitialPriority
-	if t.Due.IsZero() || t.FinalPriority == 0 || delta == 0 || !t.Due.After(t.Created) {
-		return time.Time{}
-	}
-	p := EscalatedPriority(t, now)
-	if (delta > 0 && p >= t.FinalPriority) || (delta < 0 && p <= t.FinalPriority) {
-		return time.Time{}
-	}
-	// The line reaches p+1 (p-1 going down) when |delta|*el/span >= k.
-	k, d := int64(p+1-t.InitialPriority), int64(delta)
-	if delta < 0 {
-		k, d = int64(t.InitialPriority-(p-1)), -d
-	}
-	span := t.Due.Sub(t.Created).Microseconds()
-	el := (k*span + d - 1) / d
-	next := t.Created.Add(time.Duration(el) * time.Microsecond)
-	if !next.After(now) {
-		next = now.Add(time.Microsecond)
-	}
-	if next.After(t.Due) {
-		next = t.Due
-	}
-	return next
-}
-
-// ---- firing ----
-
 // reminderFire does what a reminder of one kind does, inside the firing
 // transaction, acting as root. It returns when the reminder fires next
 // (zero: never; its row is deleted).
-type reminderFire func(s *session, r *Reminder) (next time.Time, err error)
+type reminderFire func(s *session, r *core.Reminder) (next time.Time, err error)
 
-var reminderFirers = map[ReminderKind]reminderFire{}
+var reminderFirers = map[core.ReminderKind]reminderFire{}
 
 // registerReminder sets what reminders of kind do when they fire; each file
 // registers its own kinds: var _ = registerReminder(kind, fn).
-func registerReminder(kind ReminderKind, fn reminderFire) bool {
+func registerReminder(kind core.ReminderKind, fn reminderFire) bool {
 	reminderFirers[kind] = fn
 	return true
 }
 
-var _ = registerReminder(ReminderUntaken, fireUntaken)
-var _ = registerReminder(ReminderStalled, fireStalled)
-var _ = registerReminder(ReminderEscalate, fireEscalate)
-var _ = registerReminder(ReminderUser, fireUser)
-var _ = registerReminder(ReminderDigest, fireDigest)
+var _ = registerReminder(core.ReminderUntaken, fireUntaken)
+
+var _ = registerReminder(core.ReminderStalled, fireStalled)
+
+var _ = registerReminder(core.ReminderEscalate, fireEscalate)
+
+var _ = registerReminder(core.ReminderUser, fireUser)
+
+var _ = registerReminder(core.ReminderDigest, fireDigest)
 
 // FireResult says what FireReminder did.
 type FireResult struct {
@@ -426,7 +378,7 @@ type FireResult struct {
 	// Next is when the reminder is due now (zero: its row is gone). When it
 	// did not fire because it is not due, Next is its due time.
 	Next time.Time
-	Kind ReminderKind
+	Kind core.ReminderKind
 }
 
 // unknownKindRetry is how long a reminder of a kind this replica does not
@@ -440,11 +392,11 @@ const unknownKindRetry = time.Hour
 // does nothing.
 func (e *Engine) FireReminder(ctx context.Context, id int64) (FireResult, error) {
 	var res FireResult
-	err := e.update(ctx, RootID, func(s *session) error {
+	err := e.update(ctx, core.RootID, func(s *session) error {
 		res = FireResult{}
 		rs, err := s.tx.Reminders(s.ctx, []int64{id})
 		if err != nil {
-			return Internal(err, "load reminder")
+			return core.Internal(err, "load reminder")
 		}
 		if len(rs) == 0 {
 			return nil
@@ -462,10 +414,10 @@ func (e *Engine) FireReminder(ctx context.Context, id int64) (FireResult, error)
 			r.Fired++
 			r.LastFired = s.now
 		}
-		if err := s.tx.RescheduleReminder(s.ctx, r, was); IsCode(err, CodeNotFound) {
+		if err := s.tx.RescheduleReminder(s.ctx, r, was); core.IsCode(err, core.CodeNotFound) {
 			return nil // fired or changed by someone else meanwhile
 		} else if err != nil {
-			return Internal(err, "claim reminder")
+			return core.Internal(err, "claim reminder")
 		}
 		if fire == nil {
 			res.Next = r.Due
@@ -479,22 +431,22 @@ func (e *Engine) FireReminder(ctx context.Context, id int64) (FireResult, error)
 		}
 		res.Fired = true
 		if next.IsZero() {
-			if err := s.tx.DeleteReminder(s.ctx, r.ID); err != nil && !IsCode(err, CodeNotFound) {
-				return Internal(err, "delete reminder")
+			if err := s.tx.DeleteReminder(s.ctx, r.ID); err != nil && !core.IsCode(err, core.CodeNotFound) {
+				return core.Internal(err, "delete reminder")
 			}
 			return nil
 		}
 		r.Due = next.UTC().Truncate(time.Microsecond)
-		if err := s.tx.RescheduleReminder(s.ctx, r, placeholder); IsCode(err, CodeNotFound) {
+		if err := s.tx.RescheduleReminder(s.ctx, r, placeholder); core.IsCode(err, core.CodeNotFound) {
 			return nil // what it did removed or replaced it
 		} else if err != nil {
-			return Internal(err, "reschedule reminder")
+			return core.Internal(err, "reschedule reminder")
 		}
 		res.Next = r.Due
 		s.indexAfterCommit(r)
 		return nil
 	})
-	if err != nil && ErrorCode(err) != CodeInternal && ErrorCode(err) != CodeRateLimited {
+	if err != nil && core.ErrorCode(err) != core.CodeInternal && core.ErrorCode(err) != core.CodeRateLimited {
 		// What it does was refused (by a rule, a lifecycle): retrying
 		// at once cannot help. Try again later, and say why.
 		if derr := e.postponeReminder(ctx, id, refusedRetry); derr != nil {
@@ -509,16 +461,16 @@ const refusedRetry = time.Hour
 
 // postponeReminder moves a due reminder by d, in a transaction of its own.
 func (e *Engine) postponeReminder(ctx context.Context, id int64, d time.Duration) error {
-	return e.store.Update(ctx, func(tx Tx) error {
+	return e.store.Update(ctx, func(tx core.Tx) error {
 		rs, err := tx.Reminders(ctx, []int64{id})
 		if err != nil || len(rs) == 0 {
-			return Internal(err, "load reminder")
+			return core.Internal(err, "load reminder")
 		}
 		r := rs[0]
 		was := r.Due
 		r.Due = e.now().Add(d)
-		if err := tx.RescheduleReminder(ctx, r, was); err != nil && !IsCode(err, CodeNotFound) {
-			return Internal(err, "postpone reminder")
+		if err := tx.RescheduleReminder(ctx, r, was); err != nil && !core.IsCode(err, core.CodeNotFound) {
+			return core.Internal(err, "postpone reminder")
 		}
 		if w, ok := tx.(*reminderTx); ok {
 			w.added = append(w.added, r)
@@ -527,24 +479,24 @@ func (e *Engine) postponeReminder(ctx context.Context, id int64, d time.Duration
 	})
 }
 
-func (s *session) indexAfterCommit(r *Reminder) {
+func (s *session) indexAfterCommit(r *core.Reminder) {
 	if w := s.rtx(); w != nil {
 		w.added = append(w.added, r)
 	}
 }
 
 // remindTicket loads a reminder's ticket, locked; nil when it is gone.
-func (s *session) remindTicket(r *Reminder) (*ticketState, error) {
+func (s *session) remindTicket(r *core.Reminder) (*ticketState, error) {
 	st, err := s.load(r.TicketID, true)
-	if IsCode(err, CodeNotFound) {
+	if core.IsCode(err, core.CodeNotFound) {
 		return nil, nil
 	}
 	return st, err
 }
 
-func fireUntaken(s *session, r *Reminder) (time.Time, error) {
+func fireUntaken(s *session, r *core.Reminder) (time.Time, error) {
 	st, err := s.remindTicket(r)
-	if err != nil || st == nil || st.t.OwnerID != NobodyID || st.lc.IsInactive(st.t.Status) {
+	if err != nil || st == nil || st.t.OwnerID != core.NobodyID || st.lc.IsInactive(st.t.Status) {
 		return time.Time{}, err
 	}
 	pol, err := s.reminderPolicy(st.t.QueueID)
@@ -558,7 +510,7 @@ func fireUntaken(s *session, r *Reminder) (time.Time, error) {
 		}
 	}
 	text := fmt.Sprintf("Ticket #%d has had no owner for %s.", st.t.ID, humanDuration(s.now.Sub(st.t.Created)))
-	if err := s.record(st.t, &Transaction{Type: TxnReminder, Field: string(ReminderUntaken), NewValue: group, Data: text}); err != nil {
+	if err := s.record(st.t, &core.Transaction{Type: TxnReminder, Field: string(core.ReminderUntaken), NewValue: group, Data: text}); err != nil {
 		return time.Time{}, err
 	}
 	if r.Every <= 0 {
@@ -567,7 +519,7 @@ func fireUntaken(s *session, r *Reminder) (time.Time, error) {
 	return s.now.Add(r.Every), nil
 }
 
-func fireStalled(s *session, r *Reminder) (time.Time, error) {
+func fireStalled(s *session, r *core.Reminder) (time.Time, error) {
 	st, err := s.remindTicket(r)
 	if err != nil || st == nil || st.lc.Defaults.Stall == "" || st.t.Status != st.lc.Defaults.Stall {
 		return time.Time{}, err
@@ -587,37 +539,37 @@ func fireStalled(s *session, r *Reminder) (time.Time, error) {
 		return time.Time{}, err
 	}
 	text := fmt.Sprintf("Ticket #%d was %s for %s: it is %s again.", st.t.ID, from, humanDuration(since), to)
-	return time.Time{}, s.record(st.t, &Transaction{Type: TxnReminder, Field: string(ReminderStalled),
+	return time.Time{}, s.record(st.t, &core.Transaction{Type: TxnReminder, Field: string(core.ReminderStalled),
 		NewValue: strconv.FormatInt(st.t.OwnerID, 10), Data: text})
 }
 
-func fireEscalate(s *session, r *Reminder) (time.Time, error) {
+func fireEscalate(s *session, r *core.Reminder) (time.Time, error) {
 	st, err := s.remindTicket(r)
 	if err != nil || st == nil || st.lc.IsInactive(st.t.Status) {
 		return time.Time{}, err
 	}
 	t := st.t
-	if p := EscalatedPriority(t, s.now); p != t.Priority {
+	if p := core.EscalatedPriority(t, s.now); p != t.Priority {
 		old := t.Priority
 		t.Priority = p
 		if err := s.save(t); err != nil {
 			return time.Time{}, err
 		}
-		if err := s.record(t, &Transaction{Type: TxnSet, Field: "Priority", OldValue: strconv.Itoa(old),
+		if err := s.record(t, &core.Transaction{Type: core.TxnSet, Field: "Priority", OldValue: strconv.Itoa(old),
 			NewValue: strconv.Itoa(p), Data: fmt.Sprintf("escalated towards %d as the due date %s nears", t.FinalPriority,
 				t.Due.UTC().Format("2006-01-02 15:04 MST"))}); err != nil {
 			return time.Time{}, err
 		}
 	}
-	return NextEscalation(t, s.now), nil
+	return core.NextEscalation(t, s.now), nil
 }
 
-func fireUser(s *session, r *Reminder) (time.Time, error) {
+func fireUser(s *session, r *core.Reminder) (time.Time, error) {
 	st, err := s.remindTicket(r)
 	if err != nil || st == nil {
 		return time.Time{}, err
 	}
-	return time.Time{}, s.record(st.t, &Transaction{Type: TxnReminder, Field: string(ReminderUser),
+	return time.Time{}, s.record(st.t, &core.Transaction{Type: TxnReminder, Field: string(core.ReminderUser),
 		NewValue: strconv.FormatInt(r.UserID, 10), Data: r.Text})
 }
 
@@ -645,34 +597,32 @@ func humanDuration(d time.Duration) string {
 	return plural(int64(d/(24*time.Hour)), "day")
 }
 
-// ---- user reminders ----
-
 // MaxReminderText bounds what a reminder says.
 const MaxReminderText = 1000
 
 // Remind sets a reminder on a ticket for the actor: at when, the ticket's
 // threads get text, mentioning them, and its history records it.
-func (e *Engine) Remind(ctx context.Context, actorID, ticketID int64, when time.Time, text string) (*Reminder, error) {
-	text = strings.TrimSpace(CleanText(text))
+func (e *Engine) Remind(ctx context.Context, actorID, ticketID int64, when time.Time, text string) (*core.Reminder, error) {
+	text = strings.TrimSpace(core.CleanText(text))
 	if text == "" {
-		return nil, Errorf(CodeInvalid, "remind of what? e.g. `remind %d tomorrow 09:00 check the BGP session`", ticketID)
+		return nil, core.Errorf(core.CodeInvalid, "remind of what? e.g. `remind %d tomorrow 09:00 check the BGP session`", ticketID)
 	}
 	if len(text) > MaxReminderText {
-		return nil, Errorf(CodeInvalid, "a reminder says at most %d bytes, not %d", MaxReminderText, len(text))
+		return nil, core.Errorf(core.CodeInvalid, "a reminder says at most %d bytes, not %d", MaxReminderText, len(text))
 	}
-	var out *Reminder
+	var out *core.Reminder
 	err := e.update(ctx, actorID, func(s *session) error {
 		if !when.After(s.now) {
-			return Errorf(CodeInvalid, "%s is in the past: a reminder must be due later", when.UTC().Format("2006-01-02 15:04 MST"))
+			return core.Errorf(core.CodeInvalid, "%s is in the past: a reminder must be due later", when.UTC().Format("2006-01-02 15:04 MST"))
 		}
 		st, err := s.load(ticketID, false)
 		if err != nil {
 			return err
 		}
-		if !s.actor.Privileged && !s.has(st, RightReplyToTicket) && !s.has(st, RightCommentOnTicket) {
-			return Errorf(CodeForbidden, "You may not set reminders on ticket #%d", st.t.ID)
+		if !s.actor.Privileged && !s.has(st, core.RightReplyToTicket) && !s.has(st, core.RightCommentOnTicket) {
+			return core.Errorf(core.CodeForbidden, "You may not set reminders on ticket #%d", st.t.ID)
 		}
-		r := &Reminder{Kind: ReminderUser, TicketID: st.t.ID, UserID: s.actor.ID, Due: when, Text: text}
+		r := &core.Reminder{Kind: core.ReminderUser, TicketID: st.t.ID, UserID: s.actor.ID, Due: when, Text: text}
 		if err := s.putReminder(r); err != nil {
 			return err
 		}
@@ -684,8 +634,8 @@ func (e *Engine) Remind(ctx context.Context, actorID, ticketID int64, when time.
 
 // Reminders lists the reminders of a ticket the actor may see: all of them
 // for those who may read comments, else their own.
-func (e *Engine) Reminders(ctx context.Context, actorID, ticketID int64) ([]*Reminder, error) {
-	var out []*Reminder
+func (e *Engine) Reminders(ctx context.Context, actorID, ticketID int64) ([]*core.Reminder, error) {
+	var out []*core.Reminder
 	err := e.view(ctx, actorID, func(s *session) error {
 		st, err := s.load(ticketID, false)
 		if err != nil {
@@ -693,10 +643,10 @@ func (e *Engine) Reminders(ctx context.Context, actorID, ticketID int64) ([]*Rem
 		}
 		rs, err := s.tx.TicketReminders(s.ctx, st.t.ID)
 		if err != nil {
-			return Internal(err, "list reminders")
+			return core.Internal(err, "list reminders")
 		}
 		// Reminders are internal, like comments: others see their own.
-		staff := s.has(st, RightShowTicketComments)
+		staff := s.has(st, core.RightShowTicketComments)
 		for _, r := range rs {
 			if staff || r.UserID == s.actor.ID {
 				out = append(out, r)
@@ -718,25 +668,23 @@ func (e *Engine) CancelReminder(ctx context.Context, actorID, ticketID, reminder
 		}
 		rs, err := s.tx.Reminders(s.ctx, []int64{reminderID})
 		if err != nil {
-			return Internal(err, "load reminder")
+			return core.Internal(err, "load reminder")
 		}
-		if len(rs) == 0 || rs[0].TicketID != st.t.ID || (rs[0].UserID != s.actor.ID && !s.has(st, RightShowTicketComments)) {
-			return Errorf(CodeNotFound, "no reminder %d on ticket #%d", reminderID, st.t.ID)
+		if len(rs) == 0 || rs[0].TicketID != st.t.ID || (rs[0].UserID != s.actor.ID && !s.has(st, core.RightShowTicketComments)) {
+			return core.Errorf(core.CodeNotFound, "no reminder %d on ticket #%d", reminderID, st.t.ID)
 		}
 		r := rs[0]
-		if r.Kind != ReminderUser {
-			return Errorf(CodeInvalid, "the %s reminder follows the ticket and its queue's policy: change those instead", r.Kind)
+		if r.Kind != core.ReminderUser {
+			return core.Errorf(core.CodeInvalid, "the %s reminder follows the ticket and its queue's policy: change those instead", r.Kind)
 		}
 		if r.UserID != s.actor.ID {
-			if err := s.need(st, "cancel others' reminders on", RightModifyTicket); err != nil {
+			if err := s.need(st, "cancel others' reminders on", core.RightModifyTicket); err != nil {
 				return err
 			}
 		}
-		return Internal(s.tx.DeleteReminder(s.ctx, r.ID), "delete reminder")
+		return core.Internal(s.tx.DeleteReminder(s.ctx, r.ID), "delete reminder")
 	})
 }
-
-// ---- policies ----
 
 // ReminderPolicyInput changes a queue's reminder policy; nil fields stay.
 type ReminderPolicyInput struct {
@@ -748,7 +696,8 @@ type ReminderPolicyInput struct {
 
 // QueueReminderPolicy is a queue's policy with the on-duty group's name.
 type QueueReminderPolicy struct {
-	ReminderPolicy
+	core.ReminderPolicy
+
 	Queue       string
 	OnDutyGroup string
 }
@@ -759,10 +708,10 @@ func (e *Engine) SetReminderPolicy(ctx context.Context, actorID int64, queue str
 	for what, d := range map[string]*time.Duration{"untaken after": in.UntakenAfter, "untaken every": in.UntakenEvery,
 		"stalled after": in.StalledAfter} {
 		if d != nil && (*d < 0 || *d > 365*24*time.Hour) {
-			return nil, Errorf(CodeInvalid, "%s must be between 0 (off) and 365 days, not %s", what, *d)
+			return nil, core.Errorf(core.CodeInvalid, "%s must be between 0 (off) and 365 days, not %s", what, *d)
 		}
 		if d != nil && *d > 0 && *d < time.Minute {
-			return nil, Errorf(CodeInvalid, "%s must be at least a minute (or 0: off), not %s", what, *d)
+			return nil, core.Errorf(core.CodeInvalid, "%s must be at least a minute (or 0: off), not %s", what, *d)
 		}
 	}
 	var out *QueueReminderPolicy
@@ -771,15 +720,15 @@ func (e *Engine) SetReminderPolicy(ctx context.Context, actorID int64, queue str
 		if err != nil {
 			return err
 		}
-		if !s.rights.Has(RightAdminQueue, q.ID, nil) {
-			return Errorf(CodeForbidden, "You may not change the reminders of queue %s: that needs the AdminQueue right", q.Name)
+		if !s.rights.Has(core.RightAdminQueue, q.ID, nil) {
+			return core.Errorf(core.CodeForbidden, "You may not change the reminders of queue %s: that needs the AdminQueue right", q.Name)
 		}
 		p, err := s.tx.ReminderPolicy(s.ctx, q.ID)
-		if IsCode(err, CodeNotFound) {
-			p, err = &ReminderPolicy{QueueID: q.ID}, nil
+		if core.IsCode(err, core.CodeNotFound) {
+			p, err = &core.ReminderPolicy{QueueID: q.ID}, nil
 		}
 		if err != nil {
-			return Internal(err, "read reminder policy")
+			return core.Internal(err, "read reminder policy")
 		}
 		np := *p
 		if in.UntakenAfter != nil {
@@ -795,17 +744,17 @@ func (e *Engine) SetReminderPolicy(ctx context.Context, actorID int64, queue str
 			np.OnDutyGroupID = 0
 			if name := strings.TrimSpace(*in.OnDutyGroup); name != "" {
 				g, err := s.tx.GroupByName(s.ctx, name)
-				if IsCode(err, CodeNotFound) {
-					return Errorf(CodeNotFound, "no group %q", name)
+				if core.IsCode(err, core.CodeNotFound) {
+					return core.Errorf(core.CodeNotFound, "no group %q", name)
 				}
 				if err != nil {
-					return Internal(err, "load group")
+					return core.Internal(err, "load group")
 				}
 				np.OnDutyGroupID = g.ID
 			}
 		}
 		if err := s.tx.PutReminderPolicy(s.ctx, &np); err != nil {
-			return Internal(err, "store reminder policy")
+			return core.Internal(err, "store reminder policy")
 		}
 		out, err = s.describePolicy(q, &np)
 		return err
@@ -826,8 +775,8 @@ func (e *Engine) ReminderPolicyOf(ctx context.Context, actorID int64, queue stri
 		if err != nil {
 			return err
 		}
-		if !s.rights.Has(RightSeeQueue, q.ID, nil) && !s.rights.Has(RightAdminQueue, q.ID, nil) {
-			return Errorf(CodeNotFound, "no queue named %q", queue)
+		if !s.rights.Has(core.RightSeeQueue, q.ID, nil) && !s.rights.Has(core.RightAdminQueue, q.ID, nil) {
+			return core.Errorf(core.CodeNotFound, "no queue named %q", queue)
 		}
 		p, err := s.reminderPolicy(q.ID)
 		if err != nil {
@@ -839,13 +788,13 @@ func (e *Engine) ReminderPolicyOf(ctx context.Context, actorID int64, queue stri
 	return out, err
 }
 
-func (s *session) describePolicy(q *Queue, p *ReminderPolicy) (*QueueReminderPolicy, error) {
+func (s *session) describePolicy(q *core.Queue, p *core.ReminderPolicy) (*QueueReminderPolicy, error) {
 	out := &QueueReminderPolicy{ReminderPolicy: *p, Queue: q.Name}
 	out.QueueID = q.ID
 	if p.OnDutyGroupID != 0 {
 		g, err := s.tx.Group(s.ctx, p.OnDutyGroupID)
-		if err != nil && !IsCode(err, CodeNotFound) {
-			return nil, Internal(err, "load group")
+		if err != nil && !core.IsCode(err, core.CodeNotFound) {
+			return nil, core.Internal(err, "load group")
 		}
 		if g != nil {
 			out.OnDutyGroup = g.Name
@@ -856,8 +805,8 @@ func (s *session) describePolicy(q *Queue, p *ReminderPolicy) (*QueueReminderPol
 
 // reminderData is the Data an outbox payload carries: what a reminder says,
 // and why a priority changed by itself.
-func reminderData(txn *Transaction) string {
-	if txn.Type == TxnReminder || (txn.Type == TxnSet && txn.Field == "Priority") {
+func reminderData(txn *core.Transaction) string {
+	if txn.Type == TxnReminder || (txn.Type == core.TxnSet && txn.Field == "Priority") {
 		return txn.Data
 	}
 	return ""

@@ -1,0 +1,27 @@
+// Package core is ticketd's vocabulary and its ports: the model (tickets,
+// history, users, groups, queues, links, watchers), errors with a code,
+// rights, lifecycles, message content, outbox payloads, and what the
+// engine needs from outside: Store and Tx (one port per concern, composed),
+// Clock, RateLimiter, Scheduler. It imports nothing of this module and
+// only the standard library; storage implements its ports, and the engine
+// (core/engine) is written against them.
+//
+// The engine contract: every change to a ticket, whatever the interface it
+// came from, is one call into the engine and one database transaction:
+//
+//  1. check the actor's rights (read with the directory the transaction sees);
+//  2. load the ticket, locked;
+//  3. apply the lifecycle rule: the transition and the right it needs;
+//  4. save the ticket;
+//  5. append history rows: the audit log, never changed;
+//  6. write outbox rows: what must be told to whom (chat cards, mail,
+//     webhooks), drained after the commit by the dispatcher, which a
+//     commit that wrote any wakes;
+//  7. write or clear reminder rows; then the plug-ins settle (automation
+//     rules, SLA clocks), adding history, outbox and reminder rows of
+//     their own to the same transaction.
+//
+// Nothing talks to the network inside the transaction: a crash between
+// the commit and a send loses nothing, and a retried send carries the
+// same idempotency key.
+package core

@@ -1,0 +1,187 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ticketd/ticketd/core"
+)
+
+// SearchResult is one page of tickets.
+type SearchResult struct {
+	Tickets []*core.Ticket
+	More    bool // another page follows
+}
+
+// MaxSearchLimit bounds a page.
+const MaxSearchLimit = 500
+
+// Search runs a query for actor, returning only tickets they may see.
+func (e *Engine) Search(ctx context.Context, actorID int64, query string, limit, offset int) (*SearchResult, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > MaxSearchLimit {
+		return nil, core.Errorf(core.CodeInvalid, "page size %d is too large (the limit is %d)", limit, MaxSearchLimit)
+	}
+	if offset < 0 {
+		return nil, core.Errorf(core.CodeInvalid, "offset must not be negative")
+	}
+	q, err := core.ParseQuery(query, e.now())
+	if err != nil {
+		return nil, err
+	}
+	var out *SearchResult
+	err = e.view(ctx, actorID, func(s *session) error {
+		f, empty, err := s.resolveQuery(q)
+		if err != nil {
+			return err
+		}
+		out = &SearchResult{}
+		if empty {
+			return nil
+		}
+		f.Limit, f.Offset = limit+1, offset
+		ts, err := s.tx.SearchTickets(s.ctx, *f)
+		if err != nil {
+			return core.Internal(err, "search")
+		}
+		if len(ts) > limit {
+			ts, out.More = ts[:limit], true
+		}
+		out.Tickets = ts
+		return nil
+	})
+	return out, err
+}
+
+// resolveQuery turns names into ids and adds the actor's visibility. empty
+// reports a query that cannot match anything (an unknown requester).
+func (s *session) resolveQuery(q *core.Query) (f *core.TicketFilter, empty bool, err error) {
+	f = &core.TicketFilter{IDs: q.IDs, Words: q.Words, Phrases: q.Phrases, Sort: q.Sort, Visibility: s.rights.Visibility()}
+	for _, name := range q.Queues {
+		qu, err := s.queueByName(name)
+		if err != nil {
+			return nil, false, err
+		}
+		f.QueueIDs = append(f.QueueIDs, qu.ID)
+	}
+	lcs, err := s.allLifecycles()
+	if err != nil {
+		return nil, false, err
+	}
+	if len(q.Statuses) > 0 {
+		for _, st := range q.Statuses {
+			known := false
+			for _, l := range lcs {
+				known = known || l.Valid(st)
+			}
+			if !known {
+				return nil, false, core.Errorf(core.CodeInvalid, "unknown status %q; statuses are: %s (or active, inactive, any)", st, strings.Join(knownStatuses(lcs), ", "))
+			}
+		}
+		f.Statuses = q.Statuses
+	} else if q.Class != "any" {
+		for _, l := range lcs {
+			var sts []string
+			if q.Class == "inactive" {
+				sts = l.Inactive
+			} else {
+				sts = append(append([]string{}, l.Initial...), l.Active...)
+			}
+			for _, st := range sts {
+				if !slices.Contains(f.Statuses, st) {
+					f.Statuses = append(f.Statuses, st)
+				}
+			}
+		}
+	}
+	for _, o := range q.Owners {
+		if strings.EqualFold(o, "nobody") {
+			f.OwnerIDs = append(f.OwnerIDs, core.NobodyID)
+			continue
+		}
+		u, err := s.user(o, false)
+		if err != nil {
+			return nil, false, err
+		}
+		f.OwnerIDs = append(f.OwnerIDs, u.ID)
+	}
+	for _, r := range q.Requestors {
+		u, err := s.user(r, false)
+		if core.IsCode(err, core.CodeNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		f.RequestorIDs = append(f.RequestorIDs, u.ID)
+	}
+	if len(q.Requestors) > 0 && len(f.RequestorIDs) == 0 {
+		return f, true, nil
+	}
+	for _, n := range q.PriorityGT {
+		if f.PriorityMin == nil || n+1 > *f.PriorityMin {
+			v := n + 1
+			f.PriorityMin = &v
+		}
+	}
+	for _, n := range q.PriorityLT {
+		if f.PriorityMax == nil || n-1 < *f.PriorityMax {
+			v := n - 1
+			f.PriorityMax = &v
+		}
+	}
+	bound := func(bs []core.TimeBound, after, before *time.Time) {
+		for _, b := range bs {
+			if b.After && (after.IsZero() || b.T.After(*after)) {
+				*after = b.T
+			}
+			if !b.After && (before.IsZero() || b.T.Before(*before)) {
+				*before = b.T
+			}
+		}
+	}
+	bound(q.Created, &f.CreatedAfter, &f.CreatedBefore)
+	bound(q.Updated, &f.UpdatedAfter, &f.UpdatedBefore)
+	bound(q.Due, &f.DueAfter, &f.DueBefore)
+	return f, false, nil
+}
+
+func (s *session) allLifecycles() ([]*core.Lifecycle, error) {
+	out := []*core.Lifecycle{core.DefaultLifecycle()}
+	defs, err := s.tx.Lifecycles(s.ctx)
+	if err != nil {
+		return nil, core.Internal(err, "load lifecycles")
+	}
+	names := make([]string, 0, len(defs))
+	for n := range defs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if n == core.DefaultLifecycleName {
+			continue
+		}
+		l, err := core.ParseLifecycle(defs[n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func knownStatuses(lcs []*core.Lifecycle) []string {
+	var out []string
+	for _, l := range lcs {
+		for _, s := range l.Statuses() {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ticketd/ticketd/core"
+)
+
+// TxnSLA is the history row of an SLA event: Field is "warning" or
+// "breach", OldValue the clock ("response" or "resolution"), NewValue the
+// deadline (RFC 3339), Data the policy name.
+const TxnSLA core.TxnType = "SLA"
+
+// SLA events recorded in history.
+const (
+	SLAWarning = "warning"
+	SLABreach  = "breach"
+)
+
+const DefaultSLAWarnAt = 80 // percent of the target
+
+const maxSLAEscalChannel = 10
+
+// checkSLAPolicy validates a policy (the queue and calendar are checked by
+// the engine, which knows them).
+func checkSLAPolicy(p *core.SLAPolicy) error {
+	if err := core.CheckSLAName("SLA policy", p.Name); err != nil {
+		return err
+	}
+	if p.PriorityMin < 0 || p.PriorityMax > core.MaxPriority || p.PriorityMin > p.PriorityMax {
+		return core.Errorf(core.CodeInvalid, "SLA policy %s: priority range %d-%d must lie within 0-%d, low to high",
+			p.Name, p.PriorityMin, p.PriorityMax, core.MaxPriority)
+	}
+	if p.Response <= 0 && p.Resolution <= 0 {
+		return core.Errorf(core.CodeInvalid, "SLA policy %s needs a response target, a resolution target, or both", p.Name)
+	}
+	for what, d := range map[string]time.Duration{"response": p.Response, "resolution": p.Resolution} {
+		if d < 0 || d > core.MaxSLATarget {
+			return core.Errorf(core.CodeInvalid, "SLA policy %s: %s target must be between 1m and 366d", p.Name, what)
+		}
+		if d > 0 && d < time.Minute {
+			return core.Errorf(core.CodeInvalid, "SLA policy %s: %s target must be at least 1m", p.Name, what)
+		}
+	}
+	if p.Response > 0 && p.Resolution > 0 && p.Resolution < p.Response {
+		return core.Errorf(core.CodeInvalid, "SLA policy %s: the resolution target (%s) is shorter than the response target (%s)",
+			p.Name, core.FormatBusinessDuration(p.Resolution), core.FormatBusinessDuration(p.Response))
+	}
+	if p.WarnAt < 0 || p.WarnAt > 99 {
+		return core.Errorf(core.CodeInvalid, "SLA policy %s: warn-at must be a percentage of the target from 1 to 99 (0: no warning), not %d",
+			p.Name, p.WarnAt)
+	}
+	if p.Escalation.Priority < 0 || p.Escalation.Priority > core.MaxPriority {
+		return core.Errorf(core.CodeInvalid, "SLA policy %s: escalation priority must be between 0 and %d", p.Name, core.MaxPriority)
+	}
+	if len(p.Escalation.Channels) > maxSLAEscalChannel {
+		return core.Errorf(core.CodeInvalid, "SLA policy %s: at most %d escalation channels", p.Name, maxSLAEscalChannel)
+	}
+	for _, c := range p.Escalation.Channels {
+		if _, _, _, err := ParseChannelRef(c); err != nil {
+			return core.Errorf(core.CodeInvalid, "SLA policy %s: %v", p.Name, err)
+		}
+	}
+	for i, st := range p.PauseStatuses {
+		st = strings.ToLower(strings.TrimSpace(st))
+		if st == "" {
+			return core.Errorf(core.CodeInvalid, "SLA policy %s: pause status %d is empty", p.Name, i+1)
+		}
+		p.PauseStatuses[i] = st
+	}
+	return nil
+}
+
+// ParseChannelRef reads "platform:workspace/channel", the way rules and
+// SLA policies name a chat channel to notify.
+func ParseChannelRef(s string) (platform, workspace, channel string, err error) {
+	p, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
+	ws, ch, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || p == "" || ws == "" || ch == "" || strings.ContainsAny(s, " \t\n") {
+		return "", "", "", fmt.Errorf("channel %q must be written platform:workspace/channel (e.g. slack:T0123/C0456)", s)
+	}
+	return strings.ToLower(p), ws, ch, nil
+}
+
+// slaPaused reports whether status stops a policy's clocks for a while.
+func slaPaused(p *core.SLAPolicy, lc *core.Lifecycle, status string) bool {
+	if len(p.PauseStatuses) > 0 {
+		return slices.Contains(p.PauseStatuses, status)
+	}
+	return lc.Defaults.Stall != "" && status == lc.Defaults.Stall
+}
