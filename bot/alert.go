@@ -83,7 +83,7 @@ func (b *Bot) withAlert(ctx context.Context, c *Card, t *core.Ticket) {
 	if t == nil || !strings.HasPrefix(t.DedupKey, engine.AlertDedupPrefix) {
 		return
 	}
-	info, err := b.eng.AlertInfo(ctx, t.ID)
+	info, err := b.eng.System().AlertInfo(ctx, t.ID)
 	if err != nil {
 		if !core.IsCode(err, core.CodeNotFound) {
 			b.log.Warn("cannot read the alert of a ticket", "ticket", t.ID, "err", err)

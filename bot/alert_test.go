@@ -18,7 +18,7 @@ func alertmanagerAlert(key, event string, status core.AlertStatus) core.Alert {
 
 func (e *env) integration(name string) int64 {
 	e.t.Helper()
-	in, _, err := e.eng.CreateIntegration(e.ctx, core.RootID, engine.IntegrationInput{Name: name, Type: "alertmanager", Queue: "NOC"})
+	in, _, err := e.eng.Admin().CreateIntegration(e.ctx, core.RootID, engine.IntegrationInput{Name: name, Type: "alertmanager", Queue: "NOC"})
 	if err != nil {
 		e.t.Fatal(err)
 	}

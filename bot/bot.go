@@ -131,7 +131,7 @@ func (b *Bot) Actor(ctx context.Context, cu core.ChatUser) (Actor, error) {
 	if ok && now.Before(c.expires) {
 		return c.a, nil
 	}
-	u, id, err := b.eng.FindChatUser(ctx, cu)
+	u, id, err := b.eng.System().FindChatUser(ctx, cu)
 	if core.IsCode(err, core.CodeNotFound) {
 		b.mu.Lock()
 		profile := b.profiles[cu.Platform]
@@ -175,7 +175,7 @@ func (b *Bot) queueNames(ctx context.Context) []string {
 	}
 	// Queue names are not secret to anyone who may type a command; root
 	// reads them all once for every chat user.
-	qs, err := b.eng.Queues(ctx, core.RootID)
+	qs, err := b.eng.Admin().Queues(ctx, core.RootID)
 	if err != nil {
 		b.log.Warn("cannot list queues", "err", err)
 		return c.v
@@ -200,7 +200,7 @@ func (b *Bot) Routes(ctx context.Context, platform string) ([]*core.ChatChannel,
 	if c != nil && c.ok && b.now().Sub(c.fetched) < b.opts.CacheTTL {
 		return c.v, nil
 	}
-	rs, err := b.eng.ChatRoutes(ctx, platform)
+	rs, err := b.eng.System().ChatRoutes(ctx, platform)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (b *Bot) threadTicket(ctx context.Context, at Place) (int64, error) {
 	if at.Thread == "" {
 		return 0, nil
 	}
-	th, err := b.eng.ChatThreadAt(ctx, at.Platform, at.Workspace, at.Channel, at.Thread)
+	th, err := b.eng.System().ChatThreadAt(ctx, at.Platform, at.Workspace, at.Channel, at.Thread)
 	if core.IsCode(err, core.CodeNotFound) {
 		return 0, nil
 	}
@@ -244,7 +244,7 @@ var statuses = []string{"new", "open", "stalled", "resolved", "rejected", "delet
 // Card returns a ticket's card as viewer sees it (core.StaffViewer: the card
 // posted in channels).
 func (b *Bot) Card(ctx context.Context, viewer, ticketID int64) (*Card, error) {
-	info, err := b.eng.Card(ctx, viewer, ticketID)
+	info, err := b.eng.System().Card(ctx, viewer, ticketID)
 	if err != nil {
 		return nil, err
 	}

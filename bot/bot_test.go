@@ -101,13 +101,13 @@ func newEnv(t *testing.T) *env {
 	eng := engine.New(st, clock, core.Config{})
 	yes := true
 	addr := "alice@example.net"
-	if _, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes}); err != nil {
+	if _, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC"); err != nil {
+	if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC"); err != nil {
 		t.Fatal(err)
 	}
 	b := New(eng, Config{Clock: clock})
@@ -220,7 +220,7 @@ func TestCommandsCardsAndThreads(t *testing.T) {
 	if code == "" {
 		t.Fatalf("no code in %q", r.Text)
 	}
-	alice, err := e.eng.User(e.ctx, core.RootID, "alice")
+	alice, err := e.eng.Admin().User(e.ctx, core.RootID, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestOpenFromMessage(t *testing.T) {
 	if ok, _ := e.bot.ThreadMessage(e.ctx, e.alice, at, "looking"); !ok {
 		t.Fatal("the message's thread is not the ticket's")
 	}
-	info, err := e.eng.Card(e.ctx, engine.StaffViewer, tk.ID)
+	info, err := e.eng.System().Card(e.ctx, engine.StaffViewer, tk.ID)
 	if err != nil || len(info.Requestors) != 1 || info.Requestors[0].ID != e.carl.UserID {
 		t.Fatalf("requestors %+v %v", info, err)
 	}

@@ -108,14 +108,14 @@ func TestCardDeliveryTransactions(t *testing.T) {
 	eng := engine.New(cs, nil, core.Config{})
 	yes := true
 	real := "Alice Liddell"
-	alice, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", RealName: &real, Privileged: &yes})
+	alice, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", RealName: &real, Privileged: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC"); err != nil {
+	if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC"); err != nil {
 		t.Fatal(err)
 	}
 	plat := &fakePlatform{}
@@ -199,7 +199,7 @@ func TestCommittedAfterOutboxRows(t *testing.T) {
 			t.Fatalf("after %s: Committed called %d times, want %d", what, got, n)
 		}
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	want("a change without outbox rows", 0)

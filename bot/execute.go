@@ -119,7 +119,7 @@ func (b *Bot) execute(ctx context.Context, a Actor, at Place, c *Command) (*Repl
 		var t *core.Ticket
 		t, err = e.Give(ctx, u, n, c.User)
 		if err == nil {
-			return done("Ticket #%d is %s's now.", n, e.ChatUserName(ctx, t.OwnerID))
+			return done("Ticket #%d is %s's now.", n, e.System().ChatUserName(ctx, t.OwnerID))
 		}
 	case engine.VerbOpen, engine.VerbStall, engine.VerbResolve, engine.VerbReject, engine.VerbReopen, engine.VerbDelete:
 		var t *core.Ticket
@@ -235,7 +235,7 @@ func (b *Bot) list(ctx context.Context, u int64, query, sort string) (*Reply, er
 		owner := "unowned"
 		if t.OwnerID != core.NobodyID {
 			if owners[t.OwnerID] == "" {
-				owners[t.OwnerID] = b.eng.ChatUserName(ctx, t.OwnerID)
+				owners[t.OwnerID] = b.eng.System().ChatUserName(ctx, t.OwnerID)
 			}
 			owner = owners[t.OwnerID]
 		}
@@ -304,7 +304,7 @@ func parseDedupKey(key string) (at Place, msgID string, ok bool) {
 // false).
 func (b *Bot) OpenFromMessage(ctx context.Context, a, author Actor, at Place, msgID, text string) (*core.Ticket, bool, error) {
 	key := DedupKey(at, msgID)
-	if t, err := b.eng.TicketByDedupKey(ctx, key); err == nil {
+	if t, err := b.eng.System().TicketByDedupKey(ctx, key); err == nil {
 		return t, false, nil
 	} else if !core.IsCode(err, core.CodeNotFound) {
 		return nil, false, err

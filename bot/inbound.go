@@ -16,20 +16,20 @@ import (
 // of a signed request) and says whether it is new: a platform's retry or a
 // replayed request is not, and is handled once.
 func (b *Bot) FirstDelivery(ctx context.Context, platform, eventID string) (bool, error) {
-	return b.eng.SeeChatEvent(ctx, platform, eventID)
+	return b.eng.System().SeeChatEvent(ctx, platform, eventID)
 }
 
 // ThreadAt is the record of the ticket thread at.Thread (a core.CodeNotFound
 // error when it is no ticket's thread).
 func (b *Bot) ThreadAt(ctx context.Context, at Place) (*core.ChatThread, error) {
-	return b.eng.ChatThreadAt(ctx, at.Platform, at.Workspace, at.Channel, at.Thread)
+	return b.eng.System().ChatThreadAt(ctx, at.Platform, at.Workspace, at.Channel, at.Thread)
 }
 
 // RecordThread records that at.Thread is the thread of ticket, whose card is
 // the message card, for a platform that names a card's thread apart from the
 // card (a retried delivery keeps the thread recorded first).
 func (b *Bot) RecordThread(ctx context.Context, ticket int64, at Place, card string) error {
-	_, err := b.eng.RecordChatThread(ctx, core.ChatThread{TicketID: ticket, Platform: at.Platform,
+	_, err := b.eng.System().RecordChatThread(ctx, core.ChatThread{TicketID: ticket, Platform: at.Platform,
 		Workspace: at.Workspace, Channel: at.Channel, Thread: at.Thread, Card: card})
 	return err
 }
@@ -37,7 +37,7 @@ func (b *Bot) RecordThread(ctx context.Context, ticket int64, at Place, card str
 // Routed says whether some queue posts to at.Channel. Unlike Routes it
 // reads the routes afresh, so that a route just added counts.
 func (b *Bot) Routed(ctx context.Context, at Place) (bool, error) {
-	rs, err := b.eng.ChatRoutes(ctx, at.Platform)
+	rs, err := b.eng.System().ChatRoutes(ctx, at.Platform)
 	if err != nil {
 		return false, err
 	}

@@ -17,14 +17,14 @@ func netOps(t *testing.T, e *env) {
 	ap := announcingPlatform{e.plat}
 	e.disp = core.NewDispatcher(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, core.DispatcherConfig{}, NewSender(e.bot, ap))
 	addr := "dave@example.net"
-	if _, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &addr}); err != nil {
+	if _, err := e.eng.Admin().CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &addr}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
+	if _, err := e.eng.Admin().CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"dave", "alice"} {
-		if err := e.eng.SetMember(e.ctx, core.RootID, "NetOps", u, true); err != nil {
+		if err := e.eng.Admin().SetMember(e.ctx, core.RootID, "NetOps", u, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -35,7 +35,7 @@ func TestUntakenPingsOnDutyMembers(t *testing.T) {
 	netOps(t, e)
 	runner := e.reminders()
 	after, every, group := 15*time.Minute, 30*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.Admin().SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		UntakenEvery: &every, OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestSLABreachPingsEscalationGroup(t *testing.T) {
 	e := newEnv(t)
 	netOps(t, e)
 	runner := e.reminders()
-	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "standard", Queue: "NOC", Response: "1h",
+	if _, err := e.eng.Admin().PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "standard", Queue: "NOC", Response: "1h",
 		Escalation: core.SLAEscalation{Group: "NetOps", Channels: []string{"slack:T1/CESC"}}}); err != nil {
 		t.Fatal(err)
 	}

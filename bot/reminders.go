@@ -110,7 +110,7 @@ type mentioner struct {
 }
 
 func (m *mentioner) names(ctx context.Context, ids []int64) ([]string, error) {
-	cms, err := m.b.eng.ChatMentions(ctx, m.at.Platform, m.at.Workspace, ids)
+	cms, err := m.b.eng.System().ChatMentions(ctx, m.at.Platform, m.at.Workspace, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (m *mentioner) user(ctx context.Context, v string) (string, error) {
 
 // group names a group and its members: "@NetOps (@alice, @bob)".
 func (m *mentioner) group(ctx context.Context, name string) (string, error) {
-	ids, err := m.b.eng.GroupMemberIDs(ctx, name)
+	ids, err := m.b.eng.System().GroupMemberIDs(ctx, name)
 	if core.IsCode(err, core.CodeNotFound) {
 		return "@" + Unmark(name), nil
 	}
@@ -320,7 +320,7 @@ func (b *Bot) digest(ctx context.Context, a Actor, args []string) *Reply {
 	if strings.EqualFold(in.Via, core.DigestChat) {
 		in.Platform, in.Workspace, in.ChatUser = a.Chat.Platform, a.Chat.Workspace, a.Chat.ID
 	}
-	pref, err := b.eng.SetDigest(ctx, a.UserID, "me", in)
+	pref, err := b.eng.Admin().SetDigest(ctx, a.UserID, "me", in)
 	if err != nil {
 		r := b.fail(a, err)
 		if core.ErrorCode(err) == core.CodeInvalid {

@@ -71,11 +71,11 @@ func TestUntakenAnnouncedWithGroup(t *testing.T) {
 	ap := announcingPlatform{e.plat}
 	e.disp = core.NewDispatcher(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, core.DispatcherConfig{}, NewSender(e.bot, ap))
 	runner := e.reminders()
-	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
+	if _, err := e.eng.Admin().CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
 		t.Fatal(err)
 	}
 	after, every, group := 15*time.Minute, 30*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.Admin().SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		UntakenEvery: &every, OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}

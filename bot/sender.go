@@ -89,7 +89,7 @@ func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, 
 		}
 		out = append(out, t)
 	}
-	ths, err := s.b.eng.ChatThreads(ctx, m.TicketID)
+	ths, err := s.b.eng.System().ChatThreads(ctx, m.TicketID)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, 
 	unposted := alertish(p) && len(out) == 0
 	if created || unposted || (p.Transaction.Type == core.TxnSet && p.Transaction.Field == "Queue") {
 		if created {
-			if info, err := s.b.eng.Card(ctx, engine.StaffViewer, m.TicketID); err == nil {
+			if info, err := s.b.eng.System().Card(ctx, engine.StaffViewer, m.TicketID); err == nil {
 				if at, _, ok := parseDedupKey(info.Ticket.DedupKey); ok && at.Platform == platform {
 					add(at.Workspace, at.Channel)
 				}
@@ -184,7 +184,7 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 	at := Place{Platform: platform, Workspace: ws, Channel: ch}
 	// One read for the threads, the card, the change and the names its
 	// line says.
-	read, err := s.b.eng.ChatDeliveryOf(ctx, d.Message.TicketID, lineTxn(p), lineUsers(p))
+	read, err := s.b.eng.System().ChatDeliveryOf(ctx, d.Message.TicketID, lineTxn(p), lineUsers(p))
 	if core.IsCode(err, core.CodeNotFound) {
 		return &core.PermanentError{Err: err}
 	}
@@ -219,7 +219,7 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 		if rec.Thread == "" {
 			rec.Thread = msgID
 		}
-		if _, err := s.b.eng.RecordChatThread(ctx, rec); err != nil {
+		if _, err := s.b.eng.System().RecordChatThread(ctx, rec); err != nil {
 			return err
 		}
 		if p.Notice != nil && p.Notice.Text != "" {
@@ -312,13 +312,13 @@ func (b *Bot) line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 				return n
 			}
 		}
-		return b.eng.ChatUserName(ctx, id)
+		return b.eng.System().ChatUserName(ctx, id)
 	}
 	change := func() (*core.Transaction, error) {
 		if read != nil && read.Txn != nil && read.Txn.ID == tx.ID {
 			return read.Txn, nil
 		}
-		return b.eng.ChatTransaction(ctx, m.TicketID, tx.ID)
+		return b.eng.System().ChatTransaction(ctx, m.TicketID, tx.ID)
 	}
 	who := name(tx.ActorID)
 	user := func(v string) string {

@@ -56,7 +56,7 @@ func TestSLAInChat(t *testing.T) {
 			}
 		}
 	}
-	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "standard", Queue: "NOC", Response: "1h",
+	if _, err := e.eng.Admin().PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "standard", Queue: "NOC", Response: "1h",
 		Escalation: core.SLAEscalation{Channels: []string{"slack:T1/CESC", "discord:G1/C9"}}}); err != nil {
 		t.Fatal(err)
 	}

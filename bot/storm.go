@@ -180,7 +180,7 @@ func (st *storms) backlogOf(ctx context.Context, target string, now time.Time) (
 		return n, false
 	}
 	st.mu.Unlock()
-	n, err := st.s.b.eng.ChannelBacklog(ctx, st.s.Name(), target)
+	n, err := st.s.b.eng.System().ChannelBacklog(ctx, st.s.Name(), target)
 	if err != nil {
 		st.s.b.log.Warn("cannot count a channel's backlog", "target", target, "err", err)
 		if b != nil {

@@ -120,7 +120,7 @@ func TestAlertStorm(t *testing.T) {
 	for s := 0; s < 90; s++ { // the storm passes
 		second()
 	}
-	n, err := e.eng.CountAlertOccurrences(e.ctx, am)
+	n, err := e.eng.System().CountAlertOccurrences(e.ctx, am)
 	if err != nil || n != 400 {
 		t.Fatalf("occurrences %d (%v), want every alert", n, err)
 	}

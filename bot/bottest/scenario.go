@@ -164,7 +164,7 @@ func createFromChat(t *testing.T, h Harness) {
 
 func takeReplyResolve(t *testing.T, h Harness) {
 	id := open(t, h, "Disk full on db2")
-	staff := h.Engine().ChatUserName(context.Background(), h.StaffID())
+	staff := h.Engine().System().ChatUserName(context.Background(), h.StaffID())
 
 	// Inside the thread the number may be left out.
 	if out := h.Command(t, Staff, id, "take"); !strings.Contains(out, "own") {

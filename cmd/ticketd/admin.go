@@ -134,7 +134,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		if err := want(pos, 2, "group "+verb+" GROUP USER"); err != nil {
 			return err
 		}
-		if err := a.eng.SetMember(ctx, core.RootID, pos[0], pos[1], verb == "add"); err != nil {
+		if err := a.eng.Admin().SetMember(ctx, core.RootID, pos[0], pos[1], verb == "add"); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "group %s: %s %s\n", pos[0], map[bool]string{true: "added", false: "removed"}[verb == "add"], pos[1])
@@ -246,9 +246,9 @@ func (a *admin) queue(create bool, args []string) error {
 	}
 	var q *core.Queue
 	if create {
-		q, err = a.eng.CreateQueue(a.ctx, core.RootID, in)
+		q, err = a.eng.Admin().CreateQueue(a.ctx, core.RootID, in)
 	} else {
-		q, err = a.eng.UpdateQueue(a.ctx, core.RootID, in)
+		q, err = a.eng.Admin().UpdateQueue(a.ctx, core.RootID, in)
 	}
 	if err != nil {
 		return err
@@ -258,7 +258,7 @@ func (a *admin) queue(create bool, args []string) error {
 }
 
 func (a *admin) queueList() error {
-	qs, err := a.eng.Queues(a.ctx, core.RootID)
+	qs, err := a.eng.Admin().Queues(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
@@ -299,9 +299,9 @@ func (a *admin) user(create bool, args []string) error {
 	}
 	var u *core.User
 	if create {
-		u, err = a.eng.CreateUser(a.ctx, core.RootID, in)
+		u, err = a.eng.Admin().CreateUser(a.ctx, core.RootID, in)
 	} else {
-		u, err = a.eng.UpdateUser(a.ctx, core.RootID, in)
+		u, err = a.eng.Admin().UpdateUser(a.ctx, core.RootID, in)
 	}
 	if err != nil {
 		return err
@@ -311,7 +311,7 @@ func (a *admin) user(create bool, args []string) error {
 }
 
 func (a *admin) userList() error {
-	us, err := a.eng.Users(a.ctx, core.RootID)
+	us, err := a.eng.Admin().Users(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (a *admin) groupCreate(args []string) error {
 	if err := want(pos, 1, "group create NAME [--description D]"); err != nil {
 		return err
 	}
-	g, err := a.eng.CreateGroup(a.ctx, core.RootID, pos[0], *desc)
+	g, err := a.eng.Admin().CreateGroup(a.ctx, core.RootID, pos[0], *desc)
 	if err != nil {
 		return err
 	}
@@ -342,7 +342,7 @@ func (a *admin) groupCreate(args []string) error {
 }
 
 func (a *admin) groupList() error {
-	gs, err := a.eng.Groups(a.ctx, core.RootID)
+	gs, err := a.eng.Admin().Groups(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
@@ -375,9 +375,9 @@ func (a *admin) grant(grant bool, args []string) error {
 	for _, r := range strings.Split(pos[0], ",") {
 		in := engine.GrantInput{Right: strings.TrimSpace(r), Queue: *queue, User: *user, Group: *group, Role: *role}
 		if grant {
-			_, err = a.eng.Grant(a.ctx, core.RootID, in)
+			_, err = a.eng.Admin().Grant(a.ctx, core.RootID, in)
 		} else {
-			err = a.eng.Revoke(a.ctx, core.RootID, in)
+			err = a.eng.Admin().Revoke(a.ctx, core.RootID, in)
 		}
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", verb, in.Right, err)
@@ -388,19 +388,19 @@ func (a *admin) grant(grant bool, args []string) error {
 }
 
 func (a *admin) rights() error {
-	gs, err := a.eng.Grants(a.ctx, core.RootID)
+	gs, err := a.eng.Admin().Grants(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
-	qs, err := a.eng.Queues(a.ctx, core.RootID)
+	qs, err := a.eng.Admin().Queues(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
-	users, err := a.eng.Users(a.ctx, core.RootID)
+	users, err := a.eng.Admin().Users(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
-	groups, err := a.eng.Groups(a.ctx, core.RootID)
+	groups, err := a.eng.Admin().Groups(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
@@ -449,7 +449,7 @@ func (a *admin) lifecyclePut(args []string) error {
 	if err != nil {
 		return err
 	}
-	l, err := a.eng.PutLifecycleMapped(a.ctx, core.RootID, data, moves)
+	l, err := a.eng.Admin().PutLifecycleMapped(a.ctx, core.RootID, data, moves)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func (a *admin) token(args []string) error {
 	if len(pos) != 0 || *user == "" {
 		return usageError("usage: ticketd admin token --user NAME [--name WHAT]")
 	}
-	secret, t, err := a.eng.IssueToken(a.ctx, core.RootID, *user, *name)
+	secret, t, err := a.eng.Admin().IssueToken(a.ctx, core.RootID, *user, *name)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func (a *admin) tokens(args []string) error {
 	if _, _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	ts, err := a.eng.Tokens(a.ctx, core.RootID, *user)
+	ts, err := a.eng.Admin().Tokens(a.ctx, core.RootID, *user)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (a *admin) tokenRevoke(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.eng.RevokeToken(a.ctx, core.RootID, id); err != nil {
+	if err := a.eng.Admin().RevokeToken(a.ctx, core.RootID, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "token %d revoked\n", id)
@@ -99,7 +99,7 @@ func (a *admin) webhookAdd(args []string) error {
 			in.Events = append(in.Events, e)
 		}
 	}
-	w, err := a.eng.CreateWebhook(a.ctx, core.RootID, in)
+	w, err := a.eng.Admin().CreateWebhook(a.ctx, core.RootID, in)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (a *admin) webhookAdd(args []string) error {
 }
 
 func (a *admin) webhookList() error {
-	ws, err := a.eng.Webhooks(a.ctx, core.RootID)
+	ws, err := a.eng.Admin().Webhooks(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (a *admin) webhookDelete(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.eng.DeleteWebhook(a.ctx, core.RootID, id); err != nil {
+	if err := a.eng.Admin().DeleteWebhook(a.ctx, core.RootID, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "webhook %d deleted\n", id)

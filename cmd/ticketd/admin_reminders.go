@@ -43,7 +43,7 @@ func (a *admin) queueReminders(args []string) error {
 	}
 	var p *engine.QueueReminderPolicy
 	if len(set) == 0 {
-		p, err = a.eng.ReminderPolicyOf(a.ctx, core.RootID, pos[0])
+		p, err = a.eng.Admin().ReminderPolicyOf(a.ctx, core.RootID, pos[0])
 	} else {
 		var in engine.ReminderPolicyInput
 		if set["untaken-after"] {
@@ -58,7 +58,7 @@ func (a *admin) queueReminders(args []string) error {
 		if set["stalled-after"] {
 			in.StalledAfter = stalled
 		}
-		p, err = a.eng.SetReminderPolicy(a.ctx, core.RootID, pos[0], in)
+		p, err = a.eng.Admin().SetReminderPolicy(a.ctx, core.RootID, pos[0], in)
 	}
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (a *admin) digest(args []string, getenv env) error {
 		return err
 	}
 	defer a.adminScheduler(getenv)()
-	p, err := a.eng.SetDigest(a.ctx, core.RootID, pos[0], in)
+	p, err := a.eng.Admin().SetDigest(a.ctx, core.RootID, pos[0], in)
 	if err != nil {
 		return err
 	}

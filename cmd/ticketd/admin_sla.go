@@ -57,7 +57,7 @@ func (a *admin) sla(args []string) error {
 		if err := want(args, 1, "sla calendar delete NAME"); err != nil {
 			return err
 		}
-		if err := a.eng.DeleteCalendar(a.ctx, core.RootID, args[0]); err != nil {
+		if err := a.eng.Admin().DeleteCalendar(a.ctx, core.RootID, args[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "calendar %s deleted\n", args[0])
@@ -70,7 +70,7 @@ func (a *admin) sla(args []string) error {
 		if err := want(args, 1, "sla policy delete NAME"); err != nil {
 			return err
 		}
-		if err := a.eng.DeleteSLAPolicy(a.ctx, core.RootID, args[0]); err != nil {
+		if err := a.eng.Admin().DeleteSLAPolicy(a.ctx, core.RootID, args[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "SLA policy %s deleted\n", args[0])
@@ -99,7 +99,7 @@ func (a *admin) slaCalendarPut(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
-	if _, err := a.eng.PutCalendar(a.ctx, core.RootID, cal.Def()); err != nil {
+	if _, err := a.eng.Admin().PutCalendar(a.ctx, core.RootID, cal.Def()); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "calendar %s (%s): %s of working time a week\n", cal.Name, cal.Def().TimeZone, weekOf(cal))
@@ -114,7 +114,7 @@ func weekOf(cal *core.Calendar) string {
 }
 
 func (a *admin) slaCalendarList() error {
-	cals, err := a.eng.Calendars(a.ctx, core.RootID)
+	cals, err := a.eng.Admin().Calendars(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func (a *admin) slaPolicySet(args []string) error {
 			in.PauseStatuses = append(in.PauseStatuses, p)
 		}
 	}
-	p, err := a.eng.PutSLAPolicy(a.ctx, core.RootID, in)
+	p, err := a.eng.Admin().PutSLAPolicy(a.ctx, core.RootID, in)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func (a *admin) slaPolicySet(args []string) error {
 
 func (a *admin) describePolicy(p *core.SLAPolicy) string {
 	queue := strconv.FormatInt(p.QueueID, 10)
-	if qs, err := a.eng.Queues(a.ctx, core.RootID); err == nil {
+	if qs, err := a.eng.Admin().Queues(a.ctx, core.RootID); err == nil {
 		for _, q := range qs {
 			if q.ID == p.QueueID {
 				queue = q.Name
@@ -215,7 +215,7 @@ func (a *admin) describePolicy(p *core.SLAPolicy) string {
 }
 
 func (a *admin) slaPolicyList() error {
-	ps, err := a.eng.SLAPolicies(a.ctx, core.RootID)
+	ps, err := a.eng.Admin().SLAPolicies(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}

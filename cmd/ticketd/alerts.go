@@ -166,7 +166,7 @@ func (a *admin) integration(verb string, args []string, getenv env) error {
 		if err := want(pos, 1, "integration token NAME"); err != nil {
 			return err
 		}
-		in, token, err := a.eng.RotateIntegrationToken(a.ctx, core.RootID, pos[0])
+		in, token, err := a.eng.Admin().RotateIntegrationToken(a.ctx, core.RootID, pos[0])
 		if err != nil {
 			return err
 		}
@@ -180,7 +180,7 @@ func (a *admin) integration(verb string, args []string, getenv env) error {
 		if err := want(pos, 1, "integration remove NAME"); err != nil {
 			return err
 		}
-		if err := a.eng.DeleteIntegration(a.ctx, core.RootID, pos[0]); err != nil {
+		if err := a.eng.Admin().DeleteIntegration(a.ctx, core.RootID, pos[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "integration %s removed: its URL no longer works; its tickets stay\n", pos[0])
@@ -265,7 +265,7 @@ func (a *admin) integrationAdd(args []string, getenv env) error {
 		}
 		cfg.Mapping[strings.TrimSpace(f)] = strings.TrimSpace(p)
 	}
-	in, token, err := a.eng.CreateIntegration(a.ctx, core.RootID, engine.IntegrationInput{Name: *name, Type: *typ,
+	in, token, err := a.eng.Admin().CreateIntegration(a.ctx, core.RootID, engine.IntegrationInput{Name: *name, Type: *typ,
 		Queue: *queue, Config: &cfg})
 	if err != nil {
 		return err
@@ -308,11 +308,11 @@ func (a *admin) printIntegration(in *core.Integration, token, base string) {
 }
 
 func (a *admin) integrationList() error {
-	ins, err := a.eng.Integrations(a.ctx, core.RootID)
+	ins, err := a.eng.Admin().Integrations(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
-	qs, err := a.eng.Queues(a.ctx, core.RootID)
+	qs, err := a.eng.Admin().Queues(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func (a *admin) integrationList() error {
 			if c.HMACSecret != "" {
 				auth = "HMAC"
 			}
-			n, _ := a.eng.CountAlertOccurrences(a.ctx, in.ID)
+			n, _ := a.eng.System().CountAlertOccurrences(a.ctx, in.ID)
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", in.Name, in.Type, names[in.QueueID], dedup, resolve,
 				c.ReopenWindow, flap, auth, n)
 		}

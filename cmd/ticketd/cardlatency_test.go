@@ -52,7 +52,7 @@ func BenchmarkRESTChangeToSlackCard(b *testing.B) {
 		s.store.Close()
 	})
 	base := "http://" + s.ln.Addr().String()
-	token, _, err := s.eng.IssueToken(ctx, core.RootID, "root", "bench")
+	token, _, err := s.eng.Admin().IssueToken(ctx, core.RootID, "root", "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,10 +64,10 @@ func BenchmarkRESTChangeToSlackCard(b *testing.B) {
 	ids := make([]int64, b.N)
 	for i := range ids {
 		q := fmt.Sprintf("Q%d", i)
-		if _, err := s.eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: q}); err != nil {
+		if _, err := s.eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: q}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.eng.AddChatChannel(ctx, core.RootID, q, "slack", "T1", fmt.Sprintf("C%d", i)); err != nil {
+		if _, err := s.eng.Admin().AddChatChannel(ctx, core.RootID, q, "slack", "T1", fmt.Sprintf("C%d", i)); err != nil {
 			b.Fatal(err)
 		}
 		t, err := s.eng.Create(ctx, core.RootID, engine.CreateInput{Queue: q, Subject: fmt.Sprintf("link %d flaps", i)})
@@ -81,7 +81,7 @@ func BenchmarkRESTChangeToSlackCard(b *testing.B) {
 	deadline := time.Now().Add(time.Minute)
 	for i, id := range ids {
 		for {
-			ths, err := s.eng.ChatThreads(ctx, id)
+			ths, err := s.eng.System().ChatThreads(ctx, id)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -172,7 +172,7 @@ func serveLimits(t *testing.T, envs map[string]string) {
 		t.Fatalf("mail after erin's mail with Cc went to:\n%s\nwant one more, erin's autoreply", got)
 	}
 	for _, a := range []string{"frank@example.org", "grace@example.org"} {
-		if _, err := s.eng.MailSender(ctx, a); !core.IsCode(err, core.CodeNotFound) {
+		if _, err := s.eng.System().MailSender(ctx, a); !core.IsCode(err, core.CodeNotFound) {
 			t.Errorf("the Cc address %s became a user: %v", a, err)
 		}
 	}

@@ -344,7 +344,7 @@ func (a *admin) mail(args []string) error {
 		if len(pos) != 2 || (pos[1] != "on" && pos[1] != "off") {
 			return usageError(adminMailUsage)
 		}
-		if err := a.eng.SetMailNotify(a.ctx, core.RootID, pos[0], pos[1] == "on"); err != nil {
+		if err := a.eng.Admin().SetMailNotify(a.ctx, core.RootID, pos[0], pos[1] == "on"); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "mail about tickets %s owns or watches as AdminCc: %s\n", pos[0], pos[1])
@@ -362,11 +362,11 @@ func (a *admin) mail(args []string) error {
 	}
 	switch args[1] {
 	case "list":
-		ts, err := a.eng.MailTemplates(a.ctx, core.RootID)
+		ts, err := a.eng.Admin().MailTemplates(a.ctx, core.RootID)
 		if err != nil {
 			return err
 		}
-		qs, err := a.eng.Queues(a.ctx, core.RootID)
+		qs, err := a.eng.Admin().Queues(a.ctx, core.RootID)
 		if err != nil {
 			return err
 		}
@@ -386,7 +386,7 @@ func (a *admin) mail(args []string) error {
 		if *kind == "" || len(pos) != 0 {
 			return usageError(adminMailUsage)
 		}
-		ts, err := a.eng.MailTemplates(a.ctx, core.RootID)
+		ts, err := a.eng.Admin().MailTemplates(a.ctx, core.RootID)
 		if err != nil {
 			return err
 		}
@@ -396,7 +396,7 @@ func (a *admin) mail(args []string) error {
 		}
 		var qid int64
 		if *queue != "" {
-			qs, err := a.eng.Queues(a.ctx, core.RootID)
+			qs, err := a.eng.Admin().Queues(a.ctx, core.RootID)
 			if err != nil {
 				return err
 			}
@@ -429,7 +429,7 @@ func (a *admin) mail(args []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.eng.SetMailTemplate(a.ctx, core.RootID, *queue, *kind, string(b)); err != nil {
+		if _, err := a.eng.Admin().SetMailTemplate(a.ctx, core.RootID, *queue, *kind, string(b)); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "%s template stored for %s\n", *kind, orEvery(*queue))
@@ -438,7 +438,7 @@ func (a *admin) mail(args []string) error {
 		if *kind == "" || len(pos) != 0 {
 			return usageError(adminMailUsage)
 		}
-		if err := a.eng.DeleteMailTemplate(a.ctx, core.RootID, *queue, *kind); err != nil {
+		if err := a.eng.Admin().DeleteMailTemplate(a.ctx, core.RootID, *queue, *kind); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "%s template of %s removed\n", *kind, orEvery(*queue))

@@ -63,7 +63,7 @@ func serveMailCommands(t *testing.T, envs map[string]string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	alice, err := s.eng.MailSender(ctx, "alice@example.net")
+	alice, err := s.eng.System().MailSender(ctx, "alice@example.net")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -206,7 +206,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
-	hooks := webhook.NewSender(s.eng, webhook.SenderOptions{Rate: core.Limit{Events: rate, Per: time.Second, Burst: 2 * rate}})
+	hooks := webhook.NewSender(s.eng.System(), webhook.SenderOptions{Rate: core.Limit{Events: rate, Per: time.Second, Burst: 2 * rate}})
 	if s.chat, err = newChat(cfg, s.eng, log); err != nil {
 		return fail(err)
 	}

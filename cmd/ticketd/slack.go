@@ -159,7 +159,7 @@ func (a *admin) chatChannelAdd(args []string) error {
 	if len(pos) != 0 || *queue == "" || *workspace == "" || *channel == "" {
 		return usageError("usage: ticketd admin chat channel add --queue NAME --platform slack|discord|matrix --workspace TEAM_OR_GUILD_ID --channel CHANNEL_ID")
 	}
-	c, err := a.eng.AddChatChannel(a.ctx, core.RootID, *queue, *platform, *workspace, *channel)
+	c, err := a.eng.Admin().AddChatChannel(a.ctx, core.RootID, *queue, *platform, *workspace, *channel)
 	if err != nil {
 		return err
 	}
@@ -168,11 +168,11 @@ func (a *admin) chatChannelAdd(args []string) error {
 }
 
 func (a *admin) chatChannelList() error {
-	cs, err := a.eng.ListChatChannels(a.ctx, core.RootID)
+	cs, err := a.eng.Admin().ListChatChannels(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
-	qs, err := a.eng.Queues(a.ctx, core.RootID)
+	qs, err := a.eng.Admin().Queues(a.ctx, core.RootID)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (a *admin) chatChannelRemove(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.eng.RemoveChatChannel(a.ctx, core.RootID, id); err != nil {
+	if err := a.eng.Admin().RemoveChatChannel(a.ctx, core.RootID, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "chat channel %d removed\n", id)
@@ -216,7 +216,7 @@ func (a *admin) chatLink(args []string) error {
 	if len(pos) != 1 || *user == "" {
 		return usageError("usage: ticketd admin chat link CODE --user NAME")
 	}
-	u, err := a.eng.User(a.ctx, core.RootID, *user)
+	u, err := a.eng.Admin().User(a.ctx, core.RootID, *user)
 	if err != nil {
 		return err
 	}

@@ -211,7 +211,7 @@ func TestButtonsAndForms(t *testing.T) {
 	if m := e.interact(submit); !strings.Contains(content(m), "Opened ticket #2") {
 		t.Fatalf("new form: %v", m)
 	}
-	info, err := e.eng.Card(e.ctx, core.RootID, 2)
+	info, err := e.eng.System().Card(e.ctx, core.RootID, 2)
 	if err != nil || info.Queue.Name != "NOC" || info.Ticket.Subject != "UPS on battery" {
 		t.Fatalf("ticket from the form: %+v %v", info, err)
 	}
@@ -357,7 +357,7 @@ func Test429Storm(t *testing.T) {
 	e := newEnv(t, nil)
 	const other = "810000000000000003"
 	e.dc.channels[other] = &fakeChannel{ID: other, Guild: guild}
-	if _, err := e.eng.AddChatChannel(e.ctx, core.RootID, "NOC", Platform, guild, other); err != nil {
+	if _, err := e.eng.Admin().AddChatChannel(e.ctx, core.RootID, "NOC", Platform, guild, other); err != nil {
 		t.Fatal(err)
 	}
 	e.command(aliceID, "", "new storm test")
@@ -376,7 +376,7 @@ func Test429Storm(t *testing.T) {
 		return 0, false
 	}
 	e.dc.mu.Unlock()
-	ths, _ := e.eng.ChatThreads(e.ctx, 1)
+	ths, _ := e.eng.System().ChatThreads(e.ctx, 1)
 	if len(ths) != 2 {
 		t.Fatalf("threads %+v", ths)
 	}
@@ -488,7 +488,7 @@ func TestOpenFromMessage(t *testing.T) {
 	if m := open(general, "", msg); !strings.Contains(content(m), "Opened ticket #1") {
 		t.Fatalf("open: %v", m)
 	}
-	info, err := e.eng.Card(e.ctx, core.RootID, 1)
+	info, err := e.eng.System().Card(e.ctx, core.RootID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

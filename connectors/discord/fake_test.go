@@ -482,14 +482,14 @@ func newEnv(t testing.TB, open func(t testing.TB) core.Store) *env {
 	eng := engine.New(st, clock, core.Config{})
 	yes := true
 	addr := "alice@example.net"
-	alice, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
+	alice, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", Platform, guild, nocCh); err != nil {
+	if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", Platform, guild, nocCh); err != nil {
 		t.Fatal(err)
 	}
 	// Discord gives bots no verified address: alice linked with a code.
@@ -636,7 +636,7 @@ func (e *env) drain() {
 
 func (e *env) ticket(id int64) *core.Ticket {
 	e.t.Helper()
-	info, err := e.eng.Card(e.ctx, engine.StaffViewer, id)
+	info, err := e.eng.System().Card(e.ctx, engine.StaffViewer, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -655,7 +655,7 @@ func (e *env) history(id int64) []*core.Transaction {
 // thread is the chat thread of a ticket.
 func (e *env) thread(id int64) *core.ChatThread {
 	e.t.Helper()
-	ths, err := e.eng.ChatThreads(e.ctx, id)
+	ths, err := e.eng.System().ChatThreads(e.ctx, id)
 	if err != nil || len(ths) == 0 {
 		e.t.Fatalf("threads of #%d: %v %v", id, ths, err)
 	}

@@ -31,20 +31,20 @@ func TestUntakenReminderPings(t *testing.T) {
 	sched := memory.NewScheduler()
 	e.eng.SetScheduler(sched, nil)
 	runner := engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
-	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
+	if _, err := e.eng.Admin().CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
 		t.Fatal(err)
 	}
 	addr := "dave@example.net"
-	if _, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &addr}); err != nil {
+	if _, err := e.eng.Admin().CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &addr}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"alice", "dave"} {
-		if err := e.eng.SetMember(e.ctx, core.RootID, "NetOps", u, true); err != nil {
+		if err := e.eng.Admin().SetMember(e.ctx, core.RootID, "NetOps", u, true); err != nil {
 			t.Fatal(err)
 		}
 	}
 	after, group := 10*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.Admin().SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}

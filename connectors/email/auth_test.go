@@ -278,7 +278,7 @@ func selfSigned(t *testing.T) *tls.Config {
 // user's name and token, the mail it sends from their address is theirs.
 func TestSMTPAuth(t *testing.T) {
 	e := newEnv(t)
-	secret, _, err := e.eng.IssueToken(e.ctx, core.RootID, "alice", "mail")
+	secret, _, err := e.eng.Admin().IssueToken(e.ctx, core.RootID, "alice", "mail")
 	e.must(err)
 	l, err := Listen(e.gw, ListenerOptions{Addr: nonLoopback(t) + ":0", TLS: selfSigned(t)})
 	e.must(err)

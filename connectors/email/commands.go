@@ -74,7 +74,7 @@ func (r *CommandRunner) Send(ctx context.Context, d *core.Delivery) error {
 	if err != nil {
 		return &core.PermanentError{Err: err}
 	}
-	ran, err := r.eng.MailCommandsRan(ctx, c)
+	ran, err := r.eng.System().MailCommandsRan(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (r *CommandRunner) Send(ctx context.Context, d *core.Delivery) error {
 			// again when the delivery is tried again.
 			return err
 		}
-		if err := r.eng.MailCommandRan(ctx, c, i, res.Failed); err != nil {
+		if err := r.eng.System().MailCommandRan(ctx, c, i, res.Failed); err != nil {
 			return err
 		}
 		status := "ok"
@@ -119,5 +119,5 @@ func (r *CommandRunner) Send(ctx context.Context, d *core.Delivery) error {
 	}
 	n := engine.MailNotice{To: c.From, Subject: subject, InReplyTo: c.MessageID, References: c.References,
 		QueueID: c.QueueID, TicketID: c.TicketID, Text: strings.Join(report, "\n\n")}
-	return r.eng.MailNotice(ctx, c.MessageID, n)
+	return r.eng.System().MailNotice(ctx, c.MessageID, n)
 }

@@ -24,7 +24,7 @@ func TestDigestMail(t *testing.T) {
 	_, err = e.eng.Take(e.ctx, e.alice, tk.ID)
 	e.must(err)
 	e.drain()
-	_, err = e.eng.SetDigest(e.ctx, e.alice, "me", engine.DigestInput{Via: "mail", At: "08:00"})
+	_, err = e.eng.Admin().SetDigest(e.ctx, e.alice, "me", engine.DigestInput{Via: "mail", At: "08:00"})
 	e.must(err)
 	e.clock.Advance(23 * time.Hour) // 09:00 to 08:00 the next day
 	if _, err := runner.RunOnce(e.ctx); err != nil {
@@ -48,7 +48,7 @@ func TestReminderMail(t *testing.T) {
 	e.eng.SetScheduler(sched, nil)
 	runner := engine.NewReminderRunner(e.eng, sched, e.clock, nil, engine.ReminderRunnerConfig{})
 	stalled := time.Hour
-	_, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{StalledAfter: &stalled})
+	_, err := e.eng.Admin().SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{StalledAfter: &stalled})
 	e.must(err)
 	tk, err := e.eng.Create(e.ctx, e.alice, engine.CreateInput{Queue: "NOC", Subject: "waiting for the carrier"})
 	e.must(err)
@@ -56,7 +56,7 @@ func TestReminderMail(t *testing.T) {
 	e.must(err)
 	_, err = e.eng.Transition(e.ctx, e.alice, tk.ID, engine.VerbStall, engine.StatusOptions{})
 	e.must(err)
-	bob, err := e.eng.User(e.ctx, core.RootID, "bob")
+	bob, err := e.eng.Admin().User(e.ctx, core.RootID, "bob")
 	e.must(err)
 	_, err = e.eng.Remind(e.ctx, bob.ID, tk.ID, e.clock.Now().Add(30*time.Minute), "ask the carrier for an ETA")
 	e.must(err)

@@ -71,17 +71,17 @@ func setupEnv(tb testing.TB, st core.Store, opts ...envOption) *env {
 	yes := true
 	for _, name := range []string{"alice", "bob"} {
 		addr := name + "@example.net"
-		u, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: name, Email: &addr, Privileged: &yes})
+		u, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: name, Email: &addr, Privileged: &yes})
 		must(err)
 		if name == "alice" {
 			e.alice = u.ID
 		}
 	}
 	corr, com := "noc@example.net", "noc-comment@example.net"
-	q, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", CorrespondAddress: &corr, CommentAddress: &com})
+	q, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", CorrespondAddress: &corr, CommentAddress: &com})
 	must(err)
 	e.noc = q
-	_, err = eng.AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC")
+	_, err = eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC")
 	must(err)
 	e.bot = bot.New(eng, bot.Config{Clock: clock})
 	e.gw = NewGateway(eng, e.bot, GatewayOptions{Domain: "example.net", Clock: clock,

@@ -142,7 +142,7 @@ func (g *Gateway) queueList(ctx context.Context, fresh bool) ([]*core.Queue, err
 	if !fresh && qs != nil && now.Sub(at) < g.opts.CacheTTL && !now.Before(at) {
 		return qs, nil
 	}
-	qs, err := g.eng.MailQueues(ctx)
+	qs, err := g.eng.System().MailQueues(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func (g *Gateway) Deliver(ctx context.Context, d Delivery) Result {
 	var commands []string
 	if !g.opts.NoCommands && in.Auto == "" {
 		if lines, rest := commandLines(text); len(lines) > 0 {
-			u, err := g.eng.MailSender(ctx, in.From)
+			u, err := g.eng.System().MailSender(ctx, in.From)
 			switch {
 			case err == nil && u.Privileged && !u.Disabled && in.Auth.Verified:
 				commands, text = lines, rest

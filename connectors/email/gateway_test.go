@@ -145,7 +145,7 @@ func TestGatewayRouting(t *testing.T) {
 	e := newEnv(t)
 	e.deliver("noc@example.net", msg("carol@example.org", "first", "one", "Message-ID: <c1@x>"))
 	e.deliver("noc@example.net", msg("carol@example.org", "second", "two", "Message-ID: <c2@x>"))
-	e.must(e.eng.RecordMailSent(e.ctx, core.MailMessage{MessageID: "ticketd.1.3.aa@example.net", TicketID: 1}))
+	e.must(e.eng.System().RecordMailSent(e.ctx, core.MailMessage{MessageID: "ticketd.1.3.aa@example.net", TicketID: 1}))
 	for _, c := range []struct {
 		name, to string
 		raw      []byte
@@ -272,7 +272,7 @@ func outboxCount(e *env, kind string) int {
 func TestGatewayLoopsAutoAndRefusals(t *testing.T) {
 	e := newEnv(t)
 	e.deliver("noc@example.net", corpus(t, "plain.eml"))
-	e.must(e.eng.RecordMailSent(e.ctx, core.MailMessage{MessageID: "ticketd.42.7.a1b2c3@example.net", TicketID: 1}))
+	e.must(e.eng.System().RecordMailSent(e.ctx, core.MailMessage{MessageID: "ticketd.42.7.a1b2c3@example.net", TicketID: 1}))
 	if r := e.deliver("noc@example.net", corpus(t, "loop.eml")); r.Status != Delivered || r.Outcome != engine.MailLooped {
 		t.Errorf("our loop header: %+v", r)
 	}
@@ -313,7 +313,7 @@ func TestGatewayLoopsAutoAndRefusals(t *testing.T) {
 	if r.Status != Delivered || r.Outcome != engine.MailRefused || outboxCount(e, engine.OutboxMailRefused) != 1 {
 		t.Errorf("refused: %+v", r)
 	}
-	if _, err := e.eng.MailSender(e.ctx, "mallory@example.org"); !core.IsCode(err, core.CodeNotFound) {
+	if _, err := e.eng.System().MailSender(e.ctx, "mallory@example.org"); !core.IsCode(err, core.CodeNotFound) {
 		t.Errorf("a refused stranger leaves no user behind: %v", err)
 	}
 	if r := e.deliver("noc@example.net", corpus(t, "empty.eml")); r.Status != PermFail {

@@ -87,9 +87,9 @@ func (s *Sender) Close() { s.relay.close() }
 // Name implements core.Sender.
 func (s *Sender) Name() string { return SenderName }
 
-// Targets implements core.Sender: core.Engine.MailRecipients decides.
+// Targets implements core.Sender: engine.System.MailRecipients decides.
 func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, error) {
-	rs, err := s.eng.MailRecipients(ctx, m)
+	rs, err := s.eng.System().MailRecipients(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 	if err != nil {
 		return err
 	}
-	if err := s.eng.RecordMailSent(ctx, out.records...); err != nil {
+	if err := s.eng.System().RecordMailSent(ctx, out.records...); err != nil {
 		return err
 	}
 	if err := s.relay.send(ctx, out.envelopeFrom, []string{addr}, out.data); err != nil {
@@ -159,7 +159,7 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 	if m.Kind == engine.OutboxMailRefused || m.Kind == engine.OutboxMailNotice || m.Kind == engine.OutboxMailDigest {
 		return s.composeNotice(ctx, m, kind, addr)
 	}
-	mc, err := s.eng.MailContextOf(ctx, m, kind)
+	mc, err := s.eng.System().MailContextOf(ctx, m, kind)
 	if core.IsCode(err, core.CodeNotFound) {
 		return nil, &core.PermanentError{Err: err}
 	}
@@ -273,7 +273,7 @@ func (s *Sender) composeNotice(ctx context.Context, m *core.OutboxMessage, kind,
 	if err != nil {
 		return nil, &core.PermanentError{Err: err}
 	}
-	q, tpl, err := s.eng.MailNoticeContext(ctx, n)
+	q, tpl, err := s.eng.System().MailNoticeContext(ctx, n)
 	if err != nil {
 		return nil, err
 	}

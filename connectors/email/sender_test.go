@@ -138,7 +138,7 @@ func TestSenderRecipients(t *testing.T) {
 		t.Errorf("comment: %+v\n%s", m, raw.Data)
 	}
 	// A queue's template.
-	_, err = e.eng.SetMailTemplate(e.ctx, core.RootID, "NOC", engine.MailKindCorrespond,
+	_, err = e.eng.Admin().SetMailTemplate(e.ctx, core.RootID, "NOC", engine.MailKindCorrespond,
 		"Subject: Re: {{.Ticket.Subject}}\nX-Team: Network\n\n{{.Actor}} says:\n{{.Text}}\n")
 	e.must(err)
 	_, err = e.eng.Reply(e.ctx, e.alice, 1, core.Content{Body: "fixed"})

@@ -153,7 +153,7 @@ func TestEncryptedRoom(t *testing.T) {
 				t.Fatal(err)
 			}
 			eng := engine.New(st, nil, core.Config{})
-			if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+			if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 				t.Fatal(err)
 			}
 			botLocal, _ := newBot(t)
@@ -165,7 +165,7 @@ func TestEncryptedRoom(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", Platform, serverName, room.RoomID.String()); err != nil {
+			if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", Platform, serverName, room.RoomID.String()); err != nil {
 				t.Fatal(err)
 			}
 			b := bot.New(eng, bot.Config{})

@@ -180,11 +180,11 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	eng := engine.New(st, clock, core.Config{})
 	yes := true
 	addr := "alice@example.net"
-	alice, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
+	alice, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -202,7 +202,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	if _, err := sc.JoinRoomByID(ctx, room.RoomID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", Platform, serverName, room.RoomID.String()); err != nil {
+	if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", Platform, serverName, room.RoomID.String()); err != nil {
 		t.Fatal(err)
 	}
 	// alice's chat account is hers: linked with a code, as `!ticket link` does.
@@ -321,7 +321,7 @@ func (e *env) answer(evt id.EventID) *event.Event {
 
 func (e *env) thread(ticket int64) *core.ChatThread {
 	e.t.Helper()
-	ths, err := e.eng.ChatThreads(e.ctx, ticket)
+	ths, err := e.eng.System().ChatThreads(e.ctx, ticket)
 	if err != nil || len(ths) == 0 {
 		e.t.Fatalf("ticket #%d has no thread: %v", ticket, err)
 	}

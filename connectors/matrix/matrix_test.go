@@ -131,7 +131,7 @@ func TestReactionOpensTicketFromMessage(t *testing.T) {
 	e.react(e.alice, msg.String(), "🎫")
 	var n int64
 	e.waitEngine("the ticket from the message", func() bool {
-		tk, err := e.eng.TicketByDedupKey(e.ctx, bot.DedupKey(bot.Place{Platform: Platform, Workspace: serverName,
+		tk, err := e.eng.System().TicketByDedupKey(e.ctx, bot.DedupKey(bot.Place{Platform: Platform, Workspace: serverName,
 			Channel: e.room.String()}, msg.String()))
 		if err == nil {
 			n = tk.ID
@@ -390,7 +390,7 @@ func TestAppService(t *testing.T) {
 	ctx := context.Background()
 	st := openSQLite(t)
 	eng := engine.New(st, nil, core.Config{})
-	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	b := bot.New(eng, bot.Config{})
@@ -409,7 +409,7 @@ func TestAppService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", Platform, serverName, room.RoomID.String()); err != nil {
+	if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", Platform, serverName, room.RoomID.String()); err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, ctx: ctx, eng: eng, room: room.RoomID, botUser: asBot, alice: alice}

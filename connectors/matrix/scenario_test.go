@@ -60,7 +60,7 @@ func (h *harness) Say(t testing.TB, who bottest.Who, ticket int64, text string) 
 func (h *harness) Drain(t testing.TB) { h.drain() }
 
 func (h *harness) Card(t testing.TB, ticket int64) string {
-	ths, err := h.eng.ChatThreads(h.ctx, ticket)
+	ths, err := h.eng.System().ChatThreads(h.ctx, ticket)
 	if err != nil || len(ths) == 0 {
 		return ""
 	}

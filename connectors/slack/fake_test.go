@@ -199,13 +199,13 @@ func newEnv(t testing.TB, open func(t testing.TB) core.Store) *env {
 	eng := engine.New(st, clock, core.Config{})
 	yes := true
 	addr := "alice@example.net"
-	if _, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes}); err != nil {
+	if _, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.AddChatChannel(ctx, core.RootID, "NOC", Platform, team, nocChannel); err != nil {
+	if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", Platform, team, nocChannel); err != nil {
 		t.Fatal(err)
 	}
 	fs := newFakeSlack(t)
@@ -291,7 +291,7 @@ func (e *env) drain() {
 
 func (e *env) ticket(id int64) *core.Ticket {
 	e.t.Helper()
-	info, err := e.eng.Card(e.ctx, engine.StaffViewer, id)
+	info, err := e.eng.System().Card(e.ctx, engine.StaffViewer, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}

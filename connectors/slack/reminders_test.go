@@ -27,7 +27,7 @@ func TestReminders(t *testing.T) {
 		}
 		e.drain()
 	}
-	if _, err := e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
+	if _, err := e.eng.Admin().CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
 		t.Fatal(err)
 	}
 	// alice linked her Slack account; dave has none.
@@ -37,16 +37,16 @@ func TestReminders(t *testing.T) {
 		t.Fatal(err)
 	}
 	daveAddr := "dave@example.net"
-	if _, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &daveAddr}); err != nil {
+	if _, err := e.eng.Admin().CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &daveAddr}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"alice", "dave"} {
-		if err := e.eng.SetMember(e.ctx, core.RootID, "NetOps", u, true); err != nil {
+		if err := e.eng.Admin().SetMember(e.ctx, core.RootID, "NetOps", u, true); err != nil {
 			t.Fatal(err)
 		}
 	}
 	after, group := 10*time.Minute, "NetOps"
-	if _, err := e.eng.SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
+	if _, err := e.eng.Admin().SetReminderPolicy(e.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: &after,
 		OnDutyGroup: &group}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestReminders(t *testing.T) {
 		t.Fatalf("take line: %+v", lines)
 	}
 	e.slack.take()
-	if _, err := e.eng.SetDigest(e.ctx, alice.ID, "me", engine.DigestInput{Via: "chat", At: "08:00", Platform: "slack",
+	if _, err := e.eng.Admin().SetDigest(e.ctx, alice.ID, "me", engine.DigestInput{Via: "chat", At: "08:00", Platform: "slack",
 		Workspace: team, ChatUser: "UALICE"}); err != nil {
 		t.Fatal(err)
 	}

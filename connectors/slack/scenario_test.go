@@ -25,7 +25,7 @@ type harness struct {
 func TestScenarios(t *testing.T) {
 	bottest.Run(t, func(t *testing.T) bottest.Harness {
 		e := newEnv(t, nil)
-		u, err := e.eng.User(e.ctx, core.RootID, "alice")
+		u, err := e.eng.Admin().User(e.ctx, core.RootID, "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func (h *harness) user(who bottest.Who) string {
 }
 
 func (h *harness) card(t testing.TB, ticket int64) string {
-	ths, err := h.eng.ChatThreads(h.ctx, ticket)
+	ths, err := h.eng.System().ChatThreads(h.ctx, ticket)
 	if err != nil || len(ths) == 0 {
 		t.Fatalf("ticket #%d has no thread: %v", ticket, err)
 	}
@@ -98,7 +98,7 @@ func (h *harness) calls() []call {
 }
 
 func (h *harness) Card(t testing.TB, ticket int64) string {
-	ths, err := h.eng.ChatThreads(h.ctx, ticket)
+	ths, err := h.eng.System().ChatThreads(h.ctx, ticket)
 	if err != nil || len(ths) == 0 {
 		return ""
 	}

@@ -33,7 +33,7 @@ func TestSlashTake(t *testing.T) {
 	if text(m) != "You own ticket #1 now." {
 		t.Fatalf("take: %v", m)
 	}
-	if tk := e.ticket(1); e.eng.ChatUserName(e.ctx, tk.OwnerID) != "alice" {
+	if tk := e.ticket(1); e.eng.System().ChatUserName(e.ctx, tk.OwnerID) != "alice" {
 		t.Fatalf("owner %d", tk.OwnerID)
 	}
 	e.drain()
@@ -135,7 +135,7 @@ func TestRefused(t *testing.T) {
 
 func threadOf(t *testing.T, e *env, id int64) string {
 	t.Helper()
-	ths, err := e.eng.ChatThreads(e.ctx, id)
+	ths, err := e.eng.System().ChatThreads(e.ctx, id)
 	if err != nil || len(ths) == 0 {
 		t.Fatalf("threads of #%d: %v %v", id, ths, err)
 	}
@@ -234,7 +234,7 @@ func TestEventsAndButtons(t *testing.T) {
 // message still arrives, in order per channel.
 func Test429Storm(t *testing.T) {
 	e := newEnv(t, nil)
-	if _, err := e.eng.AddChatChannel(e.ctx, core.RootID, "NOC", Platform, team, "CNOC2"); err != nil {
+	if _, err := e.eng.Admin().AddChatChannel(e.ctx, core.RootID, "NOC", Platform, team, "CNOC2"); err != nil {
 		t.Fatal(err)
 	}
 	e.command("UALICE", nocChannel, "new storm test")

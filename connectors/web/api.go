@@ -90,7 +90,7 @@ type route struct {
 	public       bool   // served without a token
 	// inAction: serve runs at most one engine action, with c.ctx, and
 	// writes nothing before it: the action may check the token
-	// (core.Engine.AuthenticateInAction).
+	// (engine.Engine.AuthenticateInAction).
 	inAction bool
 	serve    func(a *API, c *call) error
 }

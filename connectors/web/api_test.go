@@ -79,7 +79,7 @@ func TestAuth(t *testing.T) {
 	t.Run("disabled user", func(t *testing.T) {
 		carol := e.staff("carol")
 		yes := true
-		if _, err := e.eng.UpdateUser(e.ctx, core.RootID, engine.UserInput{Name: "carol", Disabled: &yes}); err != nil {
+		if _, err := e.eng.Admin().UpdateUser(e.ctx, core.RootID, engine.UserInput{Name: "carol", Disabled: &yes}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := carol.client.Me(e.ctx)

@@ -110,11 +110,11 @@ func newEnvConfig(tb testing.TB, st core.Store, cfg core.Config, opts ...func(*O
 // token issues a token for an existing user.
 func (e *env) token(id int64, name string) *person {
 	e.tb.Helper()
-	secret, _, err := e.eng.IssueToken(e.ctx, core.RootID, name, "test")
+	secret, _, err := e.eng.Admin().IssueToken(e.ctx, core.RootID, name, "test")
 	if err != nil {
 		e.tb.Fatalf("issue token for %s: %v", name, err)
 	}
-	u, err := e.eng.User(e.ctx, core.RootID, name)
+	u, err := e.eng.Admin().User(e.ctx, core.RootID, name)
 	if err != nil {
 		e.tb.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func (e *env) requester(name string) *person { return e.person(name, false) }
 func (e *env) person(name string, privileged bool) *person {
 	e.tb.Helper()
 	email := name + "@example.net"
-	u, err := e.eng.CreateUser(e.ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: &privileged})
+	u, err := e.eng.Admin().CreateUser(e.ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: &privileged})
 	if err != nil {
 		e.tb.Fatal(err)
 	}

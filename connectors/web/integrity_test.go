@@ -81,12 +81,12 @@ func TestQueueStatusMap(t *testing.T) {
 		 "transitions":{"":["new"],"new":["open","resolved"],"open":["resolved"],"resolved":["open"]},
 		 "defaults":{"on_create":"new","resolve":"resolved","reopen":"open","open":"open"}}`,
 	} {
-		if _, err := e.eng.PutLifecycle(e.ctx, core.RootID, []byte(def)); err != nil {
+		if _, err := e.eng.Admin().PutLifecycle(e.ctx, core.RootID, []byte(def)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	intake := "intake"
-	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &intake}); err != nil {
+	if _, err := e.eng.Admin().CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &intake}); err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
@@ -180,7 +180,7 @@ func TestCreateQueueInSubject(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, openSQLite(t))
 	alice := e.staff("alice")
-	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := e.eng.Admin().CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

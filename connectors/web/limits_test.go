@@ -85,7 +85,7 @@ func unprivilegedLimits(t *testing.T, e *env) {
 	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s <= 0 || s > 3600 {
 		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
 	}
-	_, err := e.eng.Grant(e.ctx, core.RootID, engine.GrantInput{Right: string(core.RightModifyTicket), User: "carol"})
+	_, err := e.eng.Admin().Grant(e.ctx, core.RootID, engine.GrantInput{Right: string(core.RightModifyTicket), User: "carol"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,7 +121,7 @@ func policyJSON(p *engine.QueueReminderPolicy) ReminderPolicy {
 }
 
 func (a *API) getReminderPolicy(c *call) error {
-	p, err := a.eng.ReminderPolicyOf(c.ctx, c.actor(), c.r.PathValue("name"))
+	p, err := a.eng.Admin().ReminderPolicyOf(c.ctx, c.actor(), c.r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (a *API) patchReminderPolicy(c *call) error {
 		*f.to = &d
 	}
 	in.OnDutyGroup = req.OnDutyGroup
-	p, err := a.eng.SetReminderPolicy(c.ctx, c.actor(), c.r.PathValue("name"), in)
+	p, err := a.eng.Admin().SetReminderPolicy(c.ctx, c.actor(), c.r.PathValue("name"), in)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (a *API) putDigest(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	p, err := a.eng.SetDigest(c.ctx, c.actor(), c.r.PathValue("name"), engine.DigestInput{Via: req.Via, At: req.At,
+	p, err := a.eng.Admin().SetDigest(c.ctx, c.actor(), c.r.PathValue("name"), engine.DigestInput{Via: req.Via, At: req.At,
 		TimeZone: req.TimeZone, Platform: req.Platform, Workspace: req.Workspace, ChatUser: req.ChatUser})
 	if err != nil {
 		return err

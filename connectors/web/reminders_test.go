@@ -51,7 +51,7 @@ func TestReminderAPI(t *testing.T) {
 	// The queue's policy: staff read it, AdminQueue changes it.
 	expectError(t, e.do(alice.token, "PATCH", "/api/v1/queues/General/reminders", map[string]any{"untaken_after": "15m"}),
 		http.StatusForbidden, "forbidden")
-	must[*core.Group](t)(e.eng.CreateGroup(e.ctx, core.RootID, "NetOps", ""))
+	must[*core.Group](t)(e.eng.Admin().CreateGroup(e.ctx, core.RootID, "NetOps", ""))
 	r = e.do(e.root.token, "PATCH", "/api/v1/queues/General/reminders",
 		map[string]any{"untaken_after": "15m", "untaken_every": "30m", "on_duty_group": "NetOps"})
 	var p ReminderPolicy

@@ -16,10 +16,10 @@ func TestTicketSLA(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, openSQLite(t))
 	alice := e.staff("alice")
-	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := e.eng.Admin().CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "gold", Queue: "NOC",
+	if _, err := e.eng.Admin().PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "gold", Queue: "NOC",
 		Response: "1h", Resolution: "8h"}); err != nil {
 		t.Fatal(err)
 	}

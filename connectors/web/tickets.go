@@ -619,7 +619,7 @@ func (n *namer) user(id int64) (string, error) {
 	if id == core.NobodyID {
 		name = "Nobody"
 	} else {
-		u, err := n.a.eng.User(n.c.ctx, n.c.actor(), name)
+		u, err := n.a.eng.Admin().User(n.c.ctx, n.c.actor(), name)
 		switch {
 		case err == nil:
 			name = u.Name
@@ -634,7 +634,7 @@ func (n *namer) user(id int64) (string, error) {
 // queue names a queue; one the caller may not see is named by id.
 func (n *namer) queue(id int64) (string, error) {
 	if n.queues == nil {
-		qs, err := n.a.eng.Queues(n.c.ctx, n.c.actor())
+		qs, err := n.a.eng.Admin().Queues(n.c.ctx, n.c.actor())
 		if err != nil {
 			return "", err
 		}

@@ -9,7 +9,7 @@ import (
 
 // TestTokenRevokedElsewhere: a create checks its token in its own
 // transaction once the server knows the token (see
-// core.Engine.AuthenticateInAction); a token revoked, or a user disabled,
+// engine.Engine.AuthenticateInAction); a token revoked, or a user disabled,
 // through another replica is refused at once all the same, and nothing is
 // created.
 func TestTokenRevokedElsewhere(t *testing.T) {
@@ -39,11 +39,11 @@ func TestTokenRevokedElsewhere(t *testing.T) {
 					t.Fatalf("create: %d", got)
 				}
 			}
-			toks, err := other.Tokens(e.ctx, core.RootID, "carol")
+			toks, err := other.Admin().Tokens(e.ctx, core.RootID, "carol")
 			if err != nil || len(toks) != 1 {
 				t.Fatalf("tokens: %v %v", toks, err)
 			}
-			if err := other.RevokeToken(e.ctx, core.RootID, toks[0].ID); err != nil {
+			if err := other.Admin().RevokeToken(e.ctx, core.RootID, toks[0].ID); err != nil {
 				t.Fatal(err)
 			}
 			if got := create(carol.token); got != 401 {
@@ -60,7 +60,7 @@ func TestTokenRevokedElsewhere(t *testing.T) {
 				}
 			}
 			yes := true
-			if _, err := other.UpdateUser(e.ctx, core.RootID, engine.UserInput{Name: "carol", Disabled: &yes}); err != nil {
+			if _, err := other.Admin().UpdateUser(e.ctx, core.RootID, engine.UserInput{Name: "carol", Disabled: &yes}); err != nil {
 				t.Fatal(err)
 			}
 			if got := create(carol.token); got != 401 {

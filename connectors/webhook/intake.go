@@ -47,7 +47,7 @@ const (
 	intakeCacheMaxLength = 10_000
 )
 
-// IntakeEngine is what the intake needs of the engine; core.Engine has it.
+// IntakeEngine is what the intake needs of the engine; engine.Engine has it.
 type IntakeEngine interface {
 	IntegrationByName(ctx context.Context, name string) (*core.Integration, error)
 	IngestAlerts(ctx context.Context, integrationID int64, alerts []core.Alert) (*engine.IngestResult, error)

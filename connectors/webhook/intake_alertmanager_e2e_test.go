@@ -199,7 +199,7 @@ receivers:
 	// It fires again: the same ticket, reopened.
 	post("core1:9100", time.Now(), time.Now().Add(time.Hour))
 	eventually(t, 30*time.Second, "the new firing to reopen the ticket", func() bool { return status(core1) == "open" })
-	info, err := e.eng.AlertInfo(e.ctx, core1.ID)
+	info, err := e.eng.System().AlertInfo(e.ctx, core1.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,14 +207,14 @@ receivers:
 		t.Errorf("core1's alert: %+v", info)
 	}
 	// Every notification repeated core2's firing: recorded once.
-	core2, err := e.eng.AlertInfo(e.ctx, ticketOf("core2").ID)
+	core2, err := e.eng.System().AlertInfo(e.ctx, ticketOf("core2").ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if core2.Count != 1 {
 		t.Errorf("core2 fired %d times, want 1 (the group's later notifications repeat it)", core2.Count)
 	}
-	n, _ := e.eng.CountAlertOccurrences(e.ctx, 0)
+	n, _ := e.eng.System().CountAlertOccurrences(e.ctx, 0)
 	hooks.mu.Lock()
 	codes := append([]int(nil), hooks.codes...)
 	hooks.mu.Unlock()

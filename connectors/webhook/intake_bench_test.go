@@ -112,10 +112,10 @@ func newLiveIntake(tb testing.TB, opts IntakeOptions) *liveIntake {
 		tb.Fatal(err)
 	}
 	eng := engine.New(st, nil, core.Config{})
-	if _, err := eng.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		tb.Fatal(err)
 	}
-	in, token, err := eng.CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "prom", Type: "alertmanager", Queue: "NOC"})
+	in, token, err := eng.Admin().CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "prom", Type: "alertmanager", Queue: "NOC"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func benchIntake(b *testing.B, dedup bool) {
 			bodies[s] = append(bodies[s], body(s, len(bodies[s])))
 		}
 	}
-	before, _ := l.eng.CountAlertOccurrences(context.Background(), l.id)
+	before, _ := l.eng.System().CountAlertOccurrences(context.Background(), l.id)
 	self0, pg0 := cpuTime(l.db)
 	b.ResetTimer()
 	t0 := time.Now()
@@ -235,7 +235,7 @@ func benchIntake(b *testing.B, dedup bool) {
 	for err := range errs {
 		b.Fatal(err)
 	}
-	after, _ := l.eng.CountAlertOccurrences(context.Background(), l.id)
+	after, _ := l.eng.System().CountAlertOccurrences(context.Background(), l.id)
 	if got := after - before; got != int64(requests*perRequest) {
 		b.Fatalf("%d occurrences recorded, want %d", got, requests*perRequest)
 	}
@@ -338,7 +338,7 @@ func BenchmarkAlertStorm(b *testing.B) {
 		b.StopTimer()
 		ctx := context.Background()
 		l := newLiveIntake(b, IntakeOptions{})
-		if _, err := l.eng.AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC"); err != nil {
+		if _, err := l.eng.Admin().AddChatChannel(ctx, core.RootID, "NOC", "slack", "T1", "CNOC"); err != nil {
 			b.Fatal(err)
 		}
 		plat := &benchPlatform{}
@@ -406,7 +406,7 @@ func BenchmarkAlertStorm(b *testing.B) {
 		sender.Stop()
 		disp.Stop()
 
-		occ, err := l.eng.CountAlertOccurrences(ctx, l.id)
+		occ, err := l.eng.System().CountAlertOccurrences(ctx, l.id)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -62,11 +62,11 @@ func TestIcingaNotificationCommand(t *testing.T) {
 	if s := e.state(); !strings.HasPrefix(s, "occurrences=1 tickets=1") {
 		t.Fatalf("after the problem: %s", s)
 	}
-	tk, err := e.eng.TicketByDedupKey(e.ctx, "alert:"+itoa(e.ids["icinga"])+":db1!disk-var")
+	tk, err := e.eng.System().TicketByDedupKey(e.ctx, "alert:"+itoa(e.ids["icinga"])+":db1!disk-var")
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := e.eng.AlertInfo(e.ctx, tk.ID)
+	info, err := e.eng.System().AlertInfo(e.ctx, tk.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestNagiosNotificationCommand(t *testing.T) {
 		"NOTIFICATION_TYPE=PROBLEM", "OBJECT=host", "HOST_NAME=sw-access-12", "HOST_DISPLAY_NAME=Access switch 12",
 		"HOST_ADDRESS=198.51.100.12", "STATE=DOWN", "OUTPUT=PING CRITICAL - Packet loss = 100%", "LONG_OUTPUT=",
 		"TIMESTAMP=1715940000", "LAST_STATE_CHANGE=1715939940", "AUTHOR=", "COMMENT=", "NOTES_URL=")
-	tk, err := e.eng.TicketByDedupKey(e.ctx, "alert:"+itoa(e.ids["nagios"])+":sw-access-12")
+	tk, err := e.eng.System().TicketByDedupKey(e.ctx, "alert:"+itoa(e.ids["nagios"])+":sw-access-12")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func FuzzIntake(f *testing.F) {
 // the outbox messages, read from a cursor.
 func (e *intakeEnv) quickState() string {
 	e.t.Helper()
-	n, err := e.eng.CountAlertOccurrences(e.ctx, 0)
+	n, err := e.eng.System().CountAlertOccurrences(e.ctx, 0)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -140,11 +140,11 @@ include "ticketd.conf"
 	var ticket *core.Ticket
 	eventually(t, 60*time.Second, "Icinga 2's PROBLEM notification to open a ticket", func() bool {
 		running()
-		tk, err := e.eng.TicketByDedupKey(e.ctx, "alert:"+itoa(e.ids["icinga"])+":db1!disk-var")
+		tk, err := e.eng.System().TicketByDedupKey(e.ctx, "alert:"+itoa(e.ids["icinga"])+":db1!disk-var")
 		ticket = tk
 		return err == nil
 	})
-	info, err := e.eng.AlertInfo(e.ctx, ticket.ID)
+	info, err := e.eng.System().AlertInfo(e.ctx, ticket.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func newIntakeEnvOn(t testing.TB, opts IntakeOptions, open func() core.Store) *i
 	e := &intakeEnv{t: t, ctx: context.Background(), open: open, clock: newClock(), tokens: map[string]string{},
 		ids: map[string]int64{}}
 	e.reopen(opts)
-	if _, err := e.eng.CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+	if _, err := e.eng.Admin().CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -80,7 +80,7 @@ func (e *intakeEnv) reopen(opts IntakeOptions) {
 
 func (e *intakeEnv) integration(name, typ string, cfg *core.IntegrationConfig) {
 	e.t.Helper()
-	in, token, err := e.eng.CreateIntegration(e.ctx, core.RootID, engine.IntegrationInput{Name: name, Type: typ, Queue: "NOC", Config: cfg})
+	in, token, err := e.eng.Admin().CreateIntegration(e.ctx, core.RootID, engine.IntegrationInput{Name: name, Type: typ, Queue: "NOC", Config: cfg})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func (e *intakeEnv) hook(name string, body []byte) reply {
 // rows and outbox messages.
 func (e *intakeEnv) state() string {
 	e.t.Helper()
-	n, err := e.eng.CountAlertOccurrences(e.ctx, 0)
+	n, err := e.eng.System().CountAlertOccurrences(e.ctx, 0)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestIntakeTokens(t *testing.T) {
 		t.Errorf("after the accepted requests: %s", s)
 	}
 	// A new token works at once, and the old one stops working.
-	_, fresh, err := e.eng.RotateIntegrationToken(e.ctx, core.RootID, "am")
+	_, fresh, err := e.eng.Admin().RotateIntegrationToken(e.ctx, core.RootID, "am")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestIntakeTokens(t *testing.T) {
 		t.Errorf("old token: %d", r.status)
 	}
 	// A removed integration refuses.
-	if err := e.eng.DeleteIntegration(e.ctx, core.RootID, "am"); err != nil {
+	if err := e.eng.Admin().DeleteIntegration(e.ctx, core.RootID, "am"); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Minute) // past the cache

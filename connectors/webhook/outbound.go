@@ -45,7 +45,7 @@ const (
 	maxSnippet    = 200            // response bytes quoted in an error
 )
 
-// Subscriptions lists the enabled webhook subscriptions; core.Engine has it.
+// Subscriptions lists the enabled webhook subscriptions; engine.System has it.
 type Subscriptions interface {
 	Subscriptions(ctx context.Context) ([]*core.Webhook, error)
 }

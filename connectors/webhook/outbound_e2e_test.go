@@ -103,11 +103,11 @@ func newE2E(t *testing.T, fail func(n int) int) *e2e {
 	rc := &receiver{t: t, clock: c, fail: fail}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
-	if _, err := eng.CreateWebhook(ctx, core.RootID, engine.WebhookInput{URL: srv.URL + "/ticketd",
+	if _, err := eng.Admin().CreateWebhook(ctx, core.RootID, engine.WebhookInput{URL: srv.URL + "/ticketd",
 		Secret: testSecret, AllowPrivate: true}); err != nil {
 		t.Fatal(err)
 	}
-	s := NewSender(eng, SenderOptions{Clock: c})
+	s := NewSender(eng.System(), SenderOptions{Clock: c})
 	disp := core.NewDispatcher(st, memory.NewRateLimiter(), c, nil, core.DispatcherConfig{Batch: 10,
 		BackoffBase: time.Second, BackoffMax: time.Minute, MaxAttempts: 5, SendTimeout: 10 * time.Second}, s)
 	return &e2e{t: t, ctx: ctx, clock: c, eng: eng, disp: disp, recv: rc}

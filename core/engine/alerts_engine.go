@@ -48,7 +48,8 @@ func (s *session) needIntegrationAdmin(queueID int64) error {
 // CreateIntegration creates an integration and the user it acts as. It
 // needs AdminQueue on the queue. The token is returned once: only its hash
 // is stored.
-func (e *Engine) CreateIntegration(ctx context.Context, actorID int64, in IntegrationInput) (*core.Integration, string, error) {
+func (admin Admin) CreateIntegration(ctx context.Context, actorID int64, in IntegrationInput) (*core.Integration, string, error) {
+	e := admin.e
 	name := strings.TrimSpace(in.Name)
 	if err := CheckIntegrationName(name); err != nil {
 		return nil, "", err
@@ -109,7 +110,8 @@ func (e *Engine) CreateIntegration(ctx context.Context, actorID int64, in Integr
 }
 
 // Integrations lists the integrations of the queues the actor administers.
-func (e *Engine) Integrations(ctx context.Context, actorID int64) ([]*core.Integration, error) {
+func (admin Admin) Integrations(ctx context.Context, actorID int64) ([]*core.Integration, error) {
+	e := admin.e
 	var out []*core.Integration
 	err := e.view(ctx, actorID, func(s *session) error {
 		all, err := s.tx.Integrations(s.ctx)
@@ -140,7 +142,8 @@ func (s *session) adminIntegration(name string) (*core.Integration, error) {
 
 // DeleteIntegration removes an integration: its URL stops working. Its
 // tickets, history and occurrences stay.
-func (e *Engine) DeleteIntegration(ctx context.Context, actorID int64, name string) error {
+func (admin Admin) DeleteIntegration(ctx context.Context, actorID int64, name string) error {
+	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
 		it, err := s.adminIntegration(name)
 		if err != nil {
@@ -152,7 +155,8 @@ func (e *Engine) DeleteIntegration(ctx context.Context, actorID int64, name stri
 
 // RotateIntegrationToken gives an integration a new token (returned once);
 // the old one stops working.
-func (e *Engine) RotateIntegrationToken(ctx context.Context, actorID int64, name string) (*core.Integration, string, error) {
+func (admin Admin) RotateIntegrationToken(ctx context.Context, actorID int64, name string) (*core.Integration, string, error) {
+	e := admin.e
 	token, err := newSecret()
 	if err != nil {
 		return nil, "", core.Internal(err, "generate token")
@@ -805,7 +809,8 @@ type AlertInfo struct {
 
 // AlertInfo returns the alert behind a ticket (system read, for cards);
 // CodeNotFound when no alert opened it.
-func (e *Engine) AlertInfo(ctx context.Context, ticketID int64) (*AlertInfo, error) {
+func (system System) AlertInfo(ctx context.Context, ticketID int64) (*AlertInfo, error) {
+	e := system.e
 	var out *AlertInfo
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
@@ -852,7 +857,8 @@ func (e *Engine) AlertOccurrences(ctx context.Context, actorID, ticketID int64, 
 
 // CountAlertOccurrences counts the occurrences recorded for an integration
 // (0: all of them); system read, for operators and benchmarks.
-func (e *Engine) CountAlertOccurrences(ctx context.Context, integrationID int64) (int64, error) {
+func (system System) CountAlertOccurrences(ctx context.Context, integrationID int64) (int64, error) {
+	e := system.e
 	var n int64
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
@@ -864,7 +870,8 @@ func (e *Engine) CountAlertOccurrences(ctx context.Context, integrationID int64)
 
 // ChannelBacklog counts a sender's pending deliveries to a target (system
 // read, for the chat layer's storm detection).
-func (e *Engine) ChannelBacklog(ctx context.Context, sender, target string) (int, error) {
+func (system System) ChannelBacklog(ctx context.Context, sender, target string) (int, error) {
+	e := system.e
 	var n int
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error

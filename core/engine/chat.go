@@ -45,7 +45,8 @@ func checkChatIDs(platform, workspace, channel string) error {
 }
 
 // AddChatChannel makes queue post to a channel. It needs AdminQueue on the queue.
-func (e *Engine) AddChatChannel(ctx context.Context, actorID int64, queue, platform, workspace, channel string) (*core.ChatChannel, error) {
+func (admin Admin) AddChatChannel(ctx context.Context, actorID int64, queue, platform, workspace, channel string) (*core.ChatChannel, error) {
+	e := admin.e
 	if err := checkChatIDs(platform, workspace, channel); err != nil {
 		return nil, err
 	}
@@ -72,7 +73,8 @@ func (e *Engine) AddChatChannel(ctx context.Context, actorID int64, queue, platf
 }
 
 // RemoveChatChannel stops a route. It needs AdminQueue on the route's queue.
-func (e *Engine) RemoveChatChannel(ctx context.Context, actorID, id int64) error {
+func (admin Admin) RemoveChatChannel(ctx context.Context, actorID, id int64) error {
+	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
 		cs, err := s.tx.ChatChannels(s.ctx)
 		if err != nil {
@@ -92,7 +94,8 @@ func (e *Engine) RemoveChatChannel(ctx context.Context, actorID, id int64) error
 }
 
 // ListChatChannels lists the routes of the queues the actor may administer.
-func (e *Engine) ListChatChannels(ctx context.Context, actorID int64) ([]*core.ChatChannel, error) {
+func (admin Admin) ListChatChannels(ctx context.Context, actorID int64) ([]*core.ChatChannel, error) {
+	e := admin.e
 	var out []*core.ChatChannel
 	err := e.view(ctx, actorID, func(s *session) error {
 		cs, err := s.tx.ChatChannels(s.ctx)
@@ -110,7 +113,8 @@ func (e *Engine) ListChatChannels(ctx context.Context, actorID int64) ([]*core.C
 }
 
 // ChatRoutes lists every queue -> channel route of a platform.
-func (e *Engine) ChatRoutes(ctx context.Context, platform string) ([]*core.ChatChannel, error) {
+func (system System) ChatRoutes(ctx context.Context, platform string) ([]*core.ChatChannel, error) {
+	e := system.e
 	var out []*core.ChatChannel
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		cs, err := tx.ChatChannels(ctx)
@@ -125,7 +129,8 @@ func (e *Engine) ChatRoutes(ctx context.Context, platform string) ([]*core.ChatC
 }
 
 // ChatThreads lists the threads of a ticket.
-func (e *Engine) ChatThreads(ctx context.Context, ticketID int64) ([]*core.ChatThread, error) {
+func (system System) ChatThreads(ctx context.Context, ticketID int64) ([]*core.ChatThread, error) {
+	e := system.e
 	var out []*core.ChatThread
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
@@ -137,7 +142,8 @@ func (e *Engine) ChatThreads(ctx context.Context, ticketID int64) ([]*core.ChatT
 
 // ChatThreadAt returns the ticket of a thread (CodeNotFound when the thread
 // is no ticket's).
-func (e *Engine) ChatThreadAt(ctx context.Context, platform, workspace, channel, thread string) (*core.ChatThread, error) {
+func (system System) ChatThreadAt(ctx context.Context, platform, workspace, channel, thread string) (*core.ChatThread, error) {
+	e := system.e
 	var out *core.ChatThread
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
@@ -154,7 +160,8 @@ func (e *Engine) ChatThreadAt(ctx context.Context, platform, workspace, channel,
 // ticket's thread in that channel when it has one. It returns the thread
 // as stored: when the ticket already had another thread in the channel,
 // that one (a card posted twice by a retried delivery keeps the first).
-func (e *Engine) RecordChatThread(ctx context.Context, th core.ChatThread) (*core.ChatThread, error) {
+func (system System) RecordChatThread(ctx context.Context, th core.ChatThread) (*core.ChatThread, error) {
+	e := system.e
 	if err := checkChatIDs(th.Platform, th.Workspace, th.Channel); err != nil {
 		return nil, err
 	}
@@ -203,7 +210,8 @@ var chatEvents atomic.Uint64
 // SeeChatEvent records an inbound event (a platform's event id, or a hash of
 // a signed request) and reports whether it is new: a retry or a replay is
 // not. Events are remembered for ChatEventsKept.
-func (e *Engine) SeeChatEvent(ctx context.Context, platform, eventID string) (bool, error) {
+func (system System) SeeChatEvent(ctx context.Context, platform, eventID string) (bool, error) {
+	e := system.e
 	if err := checkChatID("platform", platform); err != nil {
 		return false, err
 	}
@@ -301,7 +309,8 @@ func (e *Engine) ResolveChatUser(ctx context.Context, cu core.ChatUser) (*core.U
 // FindChatUser returns the ticketd user a chat user is linked to, and the
 // link; CodeNotFound when the chat user was never seen (ResolveChatUser
 // makes the link).
-func (e *Engine) FindChatUser(ctx context.Context, cu core.ChatUser) (*core.User, *core.ChatIdentity, error) {
+func (system System) FindChatUser(ctx context.Context, cu core.ChatUser) (*core.User, *core.ChatIdentity, error) {
+	e := system.e
 	var u *core.User
 	var id *core.ChatIdentity
 	err := e.store.View(ctx, func(tx core.Tx) error {
@@ -426,7 +435,8 @@ const StaffViewer int64 = 0
 // Card returns a ticket's card as viewer sees it: with viewer StaffViewer
 // (a card in a channel, seen by many) the rights are those of the
 // Privileged group. It follows merges.
-func (e *Engine) Card(ctx context.Context, viewer, ticketID int64) (*CardInfo, error) {
+func (system System) Card(ctx context.Context, viewer, ticketID int64) (*CardInfo, error) {
+	e := system.e
 	var out *CardInfo
 	fill := func(s *session) error {
 		c, err := s.card(viewer, ticketID)
@@ -520,7 +530,8 @@ type ChatDelivery struct {
 // ChatDeliveryOf reads in one transaction the threads of a ticket, its card
 // (CodeNotFound when there is no such ticket), its alert, the transaction
 // txnID of its history (0: none) and the names of users (system read).
-func (e *Engine) ChatDeliveryOf(ctx context.Context, ticketID, txnID int64, users []int64) (*ChatDelivery, error) {
+func (system System) ChatDeliveryOf(ctx context.Context, ticketID, txnID int64, users []int64) (*ChatDelivery, error) {
+	e := system.e
 	var out *ChatDelivery
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		d := &ChatDelivery{Names: make(map[int64]string, len(users))}
@@ -558,7 +569,8 @@ func (e *Engine) ChatDeliveryOf(ctx context.Context, ticketID, txnID int64, user
 
 // ChatTransaction returns one transaction of a ticket's history with its
 // attachments, for the line a chat thread gets about it.
-func (e *Engine) ChatTransaction(ctx context.Context, ticketID, txnID int64) (*core.Transaction, error) {
+func (system System) ChatTransaction(ctx context.Context, ticketID, txnID int64) (*core.Transaction, error) {
+	e := system.e
 	var out *core.Transaction
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
@@ -582,7 +594,8 @@ func chatTransaction(ctx context.Context, tx core.Tx, ticketID, txnID int64) (*c
 }
 
 // ChatUserName returns a user's name for display (system read).
-func (e *Engine) ChatUserName(ctx context.Context, id int64) string {
+func (system System) ChatUserName(ctx context.Context, id int64) string {
+	e := system.e
 	name := fmt.Sprintf("user %d", id)
 	_ = e.store.View(ctx, func(tx core.Tx) error {
 		name = displayName(ctx, tx, id)
@@ -606,7 +619,8 @@ func displayName(ctx context.Context, tx core.Tx, id int64) string {
 
 // TicketByDedupKey returns the newest ticket with the key in any status
 // (system read; CodeNotFound when none).
-func (e *Engine) TicketByDedupKey(ctx context.Context, key string) (*core.Ticket, error) {
+func (system System) TicketByDedupKey(ctx context.Context, key string) (*core.Ticket, error) {
+	e := system.e
 	var out *core.Ticket
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error

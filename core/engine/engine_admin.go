@@ -107,7 +107,8 @@ func (s *session) applyQueue(q *core.Queue, in QueueInput) error {
 }
 
 // CreateQueue creates a queue. It needs AdminQueue globally.
-func (e *Engine) CreateQueue(ctx context.Context, actorID int64, in QueueInput) (*core.Queue, error) {
+func (admin Admin) CreateQueue(ctx context.Context, actorID int64, in QueueInput) (*core.Queue, error) {
+	e := admin.e
 	name, err := checkName("queue", in.Name)
 	if err != nil {
 		return nil, err
@@ -137,7 +138,8 @@ func (e *Engine) CreateQueue(ctx context.Context, actorID int64, in QueueInput) 
 }
 
 // UpdateQueue changes a queue named in.Name. It needs AdminQueue on it.
-func (e *Engine) UpdateQueue(ctx context.Context, actorID int64, in QueueInput) (*core.Queue, error) {
+func (admin Admin) UpdateQueue(ctx context.Context, actorID int64, in QueueInput) (*core.Queue, error) {
+	e := admin.e
 	var out *core.Queue
 	err := e.update(ctx, actorID, func(s *session) error {
 		q, err := s.queueByName(in.Name)
@@ -175,7 +177,8 @@ func (e *Engine) UpdateQueue(ctx context.Context, actorID int64, in QueueInput) 
 }
 
 // Queues lists the queues the actor may see.
-func (e *Engine) Queues(ctx context.Context, actorID int64) ([]*core.Queue, error) {
+func (admin Admin) Queues(ctx context.Context, actorID int64) ([]*core.Queue, error) {
+	e := admin.e
 	var out []*core.Queue
 	err := e.view(ctx, actorID, func(s *session) error {
 		qs, err := s.tx.Queues(s.ctx)
@@ -202,7 +205,8 @@ type UserInput struct {
 }
 
 // CreateUser creates a user. It needs AdminUsers.
-func (e *Engine) CreateUser(ctx context.Context, actorID int64, in UserInput) (*core.User, error) {
+func (admin Admin) CreateUser(ctx context.Context, actorID int64, in UserInput) (*core.User, error) {
+	e := admin.e
 	name, err := checkName("user", in.Name)
 	if err != nil {
 		return nil, err
@@ -248,7 +252,8 @@ func applyUser(u *core.User, in UserInput) error {
 }
 
 // UpdateUser changes the user named in.Name. It needs AdminUsers.
-func (e *Engine) UpdateUser(ctx context.Context, actorID int64, in UserInput) (*core.User, error) {
+func (admin Admin) UpdateUser(ctx context.Context, actorID int64, in UserInput) (*core.User, error) {
+	e := admin.e
 	var out *core.User
 	err := e.update(ctx, actorID, func(s *session) error {
 		if err := s.needGlobal("change users", core.RightAdminUsers); err != nil {
@@ -279,7 +284,8 @@ func (e *Engine) UpdateUser(ctx context.Context, actorID int64, in UserInput) (*
 }
 
 // Users lists every user. It needs AdminUsers.
-func (e *Engine) Users(ctx context.Context, actorID int64) ([]*core.User, error) {
+func (admin Admin) Users(ctx context.Context, actorID int64) ([]*core.User, error) {
+	e := admin.e
 	var out []*core.User
 	err := e.view(ctx, actorID, func(s *session) error {
 		if err := s.needGlobal("list users", core.RightAdminUsers); err != nil {
@@ -293,7 +299,8 @@ func (e *Engine) Users(ctx context.Context, actorID int64) ([]*core.User, error)
 }
 
 // User returns one user by reference (id, name or address).
-func (e *Engine) User(ctx context.Context, actorID int64, ref string) (*core.User, error) {
+func (admin Admin) User(ctx context.Context, actorID int64, ref string) (*core.User, error) {
+	e := admin.e
 	var out *core.User
 	err := e.view(ctx, actorID, func(s *session) error {
 		u, err := s.user(ref, false)
@@ -310,7 +317,8 @@ func (e *Engine) User(ctx context.Context, actorID int64, ref string) (*core.Use
 }
 
 // CreateGroup creates a group. It needs AdminUsers.
-func (e *Engine) CreateGroup(ctx context.Context, actorID int64, name, description string) (*core.Group, error) {
+func (admin Admin) CreateGroup(ctx context.Context, actorID int64, name, description string) (*core.Group, error) {
+	e := admin.e
 	name, err := checkName("group", name)
 	if err != nil {
 		return nil, err
@@ -345,7 +353,8 @@ func (s *session) group(name string) (*core.Group, error) {
 }
 
 // SetMember adds (or removes) a user to (from) a group. It needs AdminUsers.
-func (e *Engine) SetMember(ctx context.Context, actorID int64, group, user string, member bool) error {
+func (admin Admin) SetMember(ctx context.Context, actorID int64, group, user string, member bool) error {
+	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
 		if err := s.needGlobal("change group members", core.RightAdminUsers); err != nil {
 			return err
@@ -377,7 +386,8 @@ func (e *Engine) SetMember(ctx context.Context, actorID int64, group, user strin
 }
 
 // Groups lists groups. It needs AdminUsers.
-func (e *Engine) Groups(ctx context.Context, actorID int64) ([]*core.Group, error) {
+func (admin Admin) Groups(ctx context.Context, actorID int64) ([]*core.Group, error) {
+	e := admin.e
 	var out []*core.Group
 	err := e.view(ctx, actorID, func(s *session) error {
 		if err := s.needGlobal("list groups", core.RightAdminUsers); err != nil {
@@ -453,7 +463,8 @@ func (s *session) resolveGrant(in GrantInput) (*core.Grant, error) {
 }
 
 // Grant gives a right. Global grants need SuperUser; queue grants AdminQueue.
-func (e *Engine) Grant(ctx context.Context, actorID int64, in GrantInput) (*core.Grant, error) {
+func (admin Admin) Grant(ctx context.Context, actorID int64, in GrantInput) (*core.Grant, error) {
+	e := admin.e
 	var out *core.Grant
 	err := e.update(ctx, actorID, func(s *session) error {
 		g, err := s.resolveGrant(in)
@@ -473,7 +484,8 @@ func (e *Engine) Grant(ctx context.Context, actorID int64, in GrantInput) (*core
 }
 
 // Revoke takes a right away.
-func (e *Engine) Revoke(ctx context.Context, actorID int64, in GrantInput) error {
+func (admin Admin) Revoke(ctx context.Context, actorID int64, in GrantInput) error {
+	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
 		g, err := s.resolveGrant(in)
 		if err != nil {
@@ -491,7 +503,8 @@ func (e *Engine) Revoke(ctx context.Context, actorID int64, in GrantInput) error
 }
 
 // Grants lists every grant. It needs AdminQueue globally or SuperUser.
-func (e *Engine) Grants(ctx context.Context, actorID int64) ([]core.Grant, error) {
+func (admin Admin) Grants(ctx context.Context, actorID int64) ([]core.Grant, error) {
+	e := admin.e
 	var out []core.Grant
 	err := e.view(ctx, actorID, func(s *session) error {
 		if err := s.needGlobal("list rights", core.RightAdminQueue); err != nil {
@@ -507,13 +520,15 @@ func (e *Engine) Grants(ctx context.Context, actorID int64) ([]core.Grant, error
 // PutLifecycle stores a custom lifecycle (JSON). It needs SuperUser. A
 // lifecycle replaced by one that lacks statuses tickets of the queues
 // following it are in is refused: PutLifecycleMapped says where they go.
-func (e *Engine) PutLifecycle(ctx context.Context, actorID int64, definition []byte) (*core.Lifecycle, error) {
-	return e.PutLifecycleMapped(ctx, actorID, definition, nil)
+func (admin Admin) PutLifecycle(ctx context.Context, actorID int64, definition []byte) (*core.Lifecycle, error) {
+	e := admin.e
+	return e.Admin().PutLifecycleMapped(ctx, actorID, definition, nil)
 }
 
 // PutLifecycleMapped is PutLifecycle moving the tickets in statuses the new
 // definition lacks as moves says (lifecycle_change.go).
-func (e *Engine) PutLifecycleMapped(ctx context.Context, actorID int64, definition []byte, moves core.StatusMap) (*core.Lifecycle, error) {
+func (admin Admin) PutLifecycleMapped(ctx context.Context, actorID int64, definition []byte, moves core.StatusMap) (*core.Lifecycle, error) {
+	e := admin.e
 	l, err := core.ParseLifecycle(definition)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,8 @@ var EventKinds = func() []string {
 }()
 
 // CreateWebhook subscribes a URL to ticket events. It needs SuperUser.
-func (e *Engine) CreateWebhook(ctx context.Context, actorID int64, in WebhookInput) (*core.Webhook, error) {
+func (admin Admin) CreateWebhook(ctx context.Context, actorID int64, in WebhookInput) (*core.Webhook, error) {
+	e := admin.e
 	u, err := url.Parse(strings.TrimSpace(in.URL))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return nil, core.Errorf(core.CodeInvalid, "webhook URL %q must be an absolute http or https URL without credentials", in.URL)
@@ -74,7 +75,8 @@ func (e *Engine) CreateWebhook(ctx context.Context, actorID int64, in WebhookInp
 }
 
 // Webhooks lists subscriptions (with secrets). It needs SuperUser.
-func (e *Engine) Webhooks(ctx context.Context, actorID int64) ([]*core.Webhook, error) {
+func (admin Admin) Webhooks(ctx context.Context, actorID int64) ([]*core.Webhook, error) {
+	e := admin.e
 	var out []*core.Webhook
 	err := e.view(ctx, actorID, func(s *session) error {
 		if !s.rights.SuperUser() {
@@ -88,7 +90,8 @@ func (e *Engine) Webhooks(ctx context.Context, actorID int64) ([]*core.Webhook, 
 }
 
 // DeleteWebhook removes a subscription. It needs SuperUser.
-func (e *Engine) DeleteWebhook(ctx context.Context, actorID, id int64) error {
+func (admin Admin) DeleteWebhook(ctx context.Context, actorID, id int64) error {
+	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
 		if !s.rights.SuperUser() {
 			return core.Errorf(core.CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
@@ -103,7 +106,8 @@ func (e *Engine) DeleteWebhook(ctx context.Context, actorID, id int64) error {
 
 // Subscriptions lists enabled webhooks for the sender that delivers them. It
 // is the system reading its own configuration: no actor, no rights.
-func (e *Engine) Subscriptions(ctx context.Context) ([]*core.Webhook, error) {
+func (system System) Subscriptions(ctx context.Context) ([]*core.Webhook, error) {
+	e := system.e
 	var out []*core.Webhook
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		ws, err := tx.Webhooks(ctx)

@@ -545,7 +545,8 @@ func (d *duplicateMail) Error() string { return "the mail was recorded by anothe
 // MailQueues lists every queue with its addresses, for routing recipients
 // (a system read: the mail connector checks addresses before it takes a
 // message).
-func (e *Engine) MailQueues(ctx context.Context) ([]*core.Queue, error) {
+func (system System) MailQueues(ctx context.Context) ([]*core.Queue, error) {
+	e := system.e
 	var out []*core.Queue
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		var err error
@@ -557,7 +558,8 @@ func (e *Engine) MailQueues(ctx context.Context) ([]*core.Queue, error) {
 
 // MailSender returns the user an address belongs to (CodeNotFound when
 // none): the mail connector reads commands only from staff.
-func (e *Engine) MailSender(ctx context.Context, address string) (*core.User, error) {
+func (system System) MailSender(ctx context.Context, address string) (*core.User, error) {
+	e := system.e
 	addr, err := checkAddress("sender address", address)
 	if err != nil || addr == "" {
 		return nil, core.Errorf(core.CodeNotFound, "no user with the address %q", address)
@@ -576,7 +578,8 @@ func (e *Engine) MailSender(ctx context.Context, address string) (*core.User, er
 
 // MailNotice queues a notice mail (what became of the commands in a
 // mail) to its sender, once per received Message-ID.
-func (e *Engine) MailNotice(ctx context.Context, messageID string, n MailNotice) error {
+func (system System) MailNotice(ctx context.Context, messageID string, n MailNotice) error {
+	e := system.e
 	if a, err := checkAddress("recipient", n.To); err != nil || a == "" {
 		return core.Errorf(core.CodeInvalid, "a notice needs a recipient address")
 	}
@@ -613,7 +616,8 @@ type MailRecipient struct {
 // Nobody gets mail about what they did themselves, mail recorded from a
 // machine goes to staff only, and no mail goes to a queue's own address
 // or a disabled user.
-func (e *Engine) MailRecipients(ctx context.Context, m *core.OutboxMessage) ([]MailRecipient, error) {
+func (system System) MailRecipients(ctx context.Context, m *core.OutboxMessage) ([]MailRecipient, error) {
+	e := system.e
 	switch m.Kind {
 	case OutboxMailRefused, OutboxMailNotice, OutboxMailDigest:
 		n, err := DecodeMailNotice(m)
@@ -766,7 +770,8 @@ type MailContext struct {
 
 // MailContextOf reads what a mail about an outbox message needs (a system
 // read). CodeNotFound when the ticket or transaction is gone.
-func (e *Engine) MailContextOf(ctx context.Context, m *core.OutboxMessage, kind string) (*MailContext, error) {
+func (system System) MailContextOf(ctx context.Context, m *core.OutboxMessage, kind string) (*MailContext, error) {
+	e := system.e
 	var out *MailContext
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		c := &MailContext{}
@@ -818,7 +823,8 @@ func (e *Engine) MailContextOf(ctx context.Context, m *core.OutboxMessage, kind 
 }
 
 // MailNoticeContext reads the queue and template of a notice.
-func (e *Engine) MailNoticeContext(ctx context.Context, n *MailNotice) (*core.Queue, *core.MailTemplate, error) {
+func (system System) MailNoticeContext(ctx context.Context, n *MailNotice) (*core.Queue, *core.MailTemplate, error) {
+	e := system.e
 	var q *core.Queue
 	var t *core.MailTemplate
 	err := e.store.View(ctx, func(tx core.Tx) error {
@@ -858,7 +864,8 @@ func mailTemplate(ctx context.Context, tx core.Tx, queueID int64, kind string) (
 
 // RecordMailSent stores the Message-IDs of a mail ticketd sends, so that
 // replies to it find their ticket (once: a retried send records nothing).
-func (e *Engine) RecordMailSent(ctx context.Context, ms ...core.MailMessage) error {
+func (system System) RecordMailSent(ctx context.Context, ms ...core.MailMessage) error {
+	e := system.e
 	now := e.now()
 	return e.store.Update(ctx, func(tx core.Tx) error {
 		for _, m := range ms {
@@ -903,7 +910,8 @@ func (s *session) templateQueue(queue string) (int64, error) {
 
 // SetMailTemplate stores the template of a kind of mail for a queue (""
 // for every queue).
-func (e *Engine) SetMailTemplate(ctx context.Context, actorID int64, queue, kind, text string) (*core.MailTemplate, error) {
+func (admin Admin) SetMailTemplate(ctx context.Context, actorID int64, queue, kind, text string) (*core.MailTemplate, error) {
+	e := admin.e
 	if err := checkMailKind(kind); err != nil {
 		return nil, err
 	}
@@ -927,7 +935,8 @@ func (e *Engine) SetMailTemplate(ctx context.Context, actorID int64, queue, kind
 }
 
 // DeleteMailTemplate goes back to the global or built-in template.
-func (e *Engine) DeleteMailTemplate(ctx context.Context, actorID int64, queue, kind string) error {
+func (admin Admin) DeleteMailTemplate(ctx context.Context, actorID int64, queue, kind string) error {
+	e := admin.e
 	if err := checkMailKind(kind); err != nil {
 		return err
 	}
@@ -945,7 +954,8 @@ func (e *Engine) DeleteMailTemplate(ctx context.Context, actorID int64, queue, k
 }
 
 // MailTemplates lists the stored templates. It needs AdminQueue globally.
-func (e *Engine) MailTemplates(ctx context.Context, actorID int64) ([]*core.MailTemplate, error) {
+func (admin Admin) MailTemplates(ctx context.Context, actorID int64) ([]*core.MailTemplate, error) {
+	e := admin.e
 	var out []*core.MailTemplate
 	err := e.view(ctx, actorID, func(s *session) error {
 		if err := s.needGlobal("read mail templates", core.RightAdminQueue); err != nil {
@@ -961,7 +971,8 @@ func (e *Engine) MailTemplates(ctx context.Context, actorID int64) ([]*core.Mail
 // SetMailNotify says whether a user wants mail about tickets they own or
 // watch as AdminCc (the default is yes). Users may set their own; others
 // need AdminUsers.
-func (e *Engine) SetMailNotify(ctx context.Context, actorID int64, user string, on bool) error {
+func (admin Admin) SetMailNotify(ctx context.Context, actorID int64, user string, on bool) error {
+	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
 		u, err := s.user(user, false)
 		if err != nil {

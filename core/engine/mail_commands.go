@@ -44,7 +44,8 @@ const (
 // MailCommandsRan says which lines of c ran already (by their index) and
 // how (MailCommandOK, MailCommandFailed), as MailCommandRan recorded them: a
 // delivery of the commands that is tried again after a restart skips them.
-func (e *Engine) MailCommandsRan(ctx context.Context, c *core.MailCommands) (map[int]string, error) {
+func (system System) MailCommandsRan(ctx context.Context, c *core.MailCommands) (map[int]string, error) {
+	e := system.e
 	out := map[int]string{}
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		ms, err := tx.MailMessages(ctx, []string{c.MessageID})
@@ -75,7 +76,8 @@ func (e *Engine) MailCommandsRan(ctx context.Context, c *core.MailCommands) (map
 // MailCommandRan records that line i of c ran, and whether it failed
 // (once per Message-ID and ticket: the same mail delivered to both of a
 // queue's addresses runs its commands once).
-func (e *Engine) MailCommandRan(ctx context.Context, c *core.MailCommands, i int, failed bool) error {
+func (system System) MailCommandRan(ctx context.Context, c *core.MailCommands, i int, failed bool) error {
+	e := system.e
 	return e.store.Update(ctx, func(tx core.Tx) error {
 		rec := &core.MailMessage{MessageID: c.MessageID, TicketID: c.TicketID, Direction: MailIn, Action: mailCommandAction(i, failed),
 			Address: strings.ToLower(c.From), Created: e.now()}

@@ -15,7 +15,8 @@ const maxMentioned = 50
 // GroupMemberIDs expands a group name (case-insensitive) to its members'
 // user ids, for a line that names the group (system read). CodeNotFound
 // when there is no such group.
-func (e *Engine) GroupMemberIDs(ctx context.Context, name string) ([]int64, error) {
+func (system System) GroupMemberIDs(ctx context.Context, name string) ([]int64, error) {
+	e := system.e
 	var out []int64
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		g, err := tx.GroupByName(ctx, strings.TrimSpace(name))
@@ -40,7 +41,8 @@ func (e *Engine) GroupMemberIDs(ctx context.Context, name string) ([]int64, erro
 // with their linked chat account there when they have one (system read).
 // A group's members come sorted by name; past maxMentioned users, none
 // (the line names the group only).
-func (e *Engine) ChatMentions(ctx context.Context, platform, workspace string, userIDs []int64) ([]core.ChatMention, error) {
+func (system System) ChatMentions(ctx context.Context, platform, workspace string, userIDs []int64) ([]core.ChatMention, error) {
+	e := system.e
 	if len(userIDs) > maxMentioned {
 		return nil, nil
 	}

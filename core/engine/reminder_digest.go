@@ -37,7 +37,8 @@ type DigestInput struct {
 // SetDigest sets how user (a name, an address, "me") gets the daily digest.
 // People set their own; AdminUsers sets anyone's. A chat digest goes to a
 // chat user linked to them.
-func (e *Engine) SetDigest(ctx context.Context, actorID int64, user string, in DigestInput) (*core.DigestPref, error) {
+func (admin Admin) SetDigest(ctx context.Context, actorID int64, user string, in DigestInput) (*core.DigestPref, error) {
+	e := admin.e
 	via := strings.ToLower(strings.TrimSpace(in.Via))
 	if via == "off" || via == "none" {
 		via = core.DigestOff

@@ -704,7 +704,8 @@ type QueueReminderPolicy struct {
 
 // SetReminderPolicy changes a queue's reminder policy. It needs AdminQueue.
 // Tickets already open keep the reminders they have; new ones follow it.
-func (e *Engine) SetReminderPolicy(ctx context.Context, actorID int64, queue string, in ReminderPolicyInput) (*QueueReminderPolicy, error) {
+func (admin Admin) SetReminderPolicy(ctx context.Context, actorID int64, queue string, in ReminderPolicyInput) (*QueueReminderPolicy, error) {
+	e := admin.e
 	for what, d := range map[string]*time.Duration{"untaken after": in.UntakenAfter, "untaken every": in.UntakenEvery,
 		"stalled after": in.StalledAfter} {
 		if d != nil && (*d < 0 || *d > 365*24*time.Hour) {
@@ -768,7 +769,8 @@ func (e *Engine) SetReminderPolicy(ctx context.Context, actorID int64, queue str
 }
 
 // ReminderPolicyOf reads a queue's reminder policy. It needs SeeQueue.
-func (e *Engine) ReminderPolicyOf(ctx context.Context, actorID int64, queue string) (*QueueReminderPolicy, error) {
+func (admin Admin) ReminderPolicyOf(ctx context.Context, actorID int64, queue string) (*QueueReminderPolicy, error) {
+	e := admin.e
 	var out *QueueReminderPolicy
 	err := e.view(ctx, actorID, func(s *session) error {
 		q, err := s.queueByName(queue)

@@ -335,7 +335,8 @@ func (s *session) needSLAAdmin() error {
 
 // PutCalendar defines or replaces a business-hours calendar. It needs
 // SuperUser.
-func (e *Engine) PutCalendar(ctx context.Context, actorID int64, def core.CalendarDef) (*core.Calendar, error) {
+func (admin Admin) PutCalendar(ctx context.Context, actorID int64, def core.CalendarDef) (*core.Calendar, error) {
+	e := admin.e
 	cal, err := core.CompileCalendar(def)
 	if err != nil {
 		return nil, err
@@ -358,7 +359,8 @@ func (e *Engine) PutCalendar(ctx context.Context, actorID int64, def core.Calend
 }
 
 // Calendars lists the stored calendars (the built-in 24x7 first).
-func (e *Engine) Calendars(ctx context.Context, actorID int64) ([]*core.Calendar, error) {
+func (admin Admin) Calendars(ctx context.Context, actorID int64) ([]*core.Calendar, error) {
+	e := admin.e
 	out := []*core.Calendar{core.Always24x7()}
 	err := e.view(ctx, actorID, func(s *session) error {
 		if err := s.needSLAAdmin(); err != nil {
@@ -386,7 +388,8 @@ func (e *Engine) Calendars(ctx context.Context, actorID int64) ([]*core.Calendar
 }
 
 // DeleteCalendar removes a calendar no policy uses.
-func (e *Engine) DeleteCalendar(ctx context.Context, actorID int64, name string) error {
+func (admin Admin) DeleteCalendar(ctx context.Context, actorID int64, name string) error {
+	e := admin.e
 	err := e.update(ctx, actorID, func(s *session) error {
 		if err := s.needSLAAdmin(); err != nil {
 			return err
@@ -432,7 +435,8 @@ type SLAPolicyInput struct {
 
 // PutSLAPolicy defines or replaces (by name) an SLA policy. It needs
 // SuperUser. Tickets pick it up at their next change.
-func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyInput) (*core.SLAPolicy, error) {
+func (admin Admin) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyInput) (*core.SLAPolicy, error) {
+	e := admin.e
 	p := &core.SLAPolicy{Name: strings.TrimSpace(in.Name), Calendar: strings.TrimSpace(in.Calendar), WarnAt: DefaultSLAWarnAt,
 		PauseStatuses: slices.Clone(in.PauseStatuses), Escalation: in.Escalation, Disabled: in.Disabled}
 	if in.WarnAt != nil {
@@ -525,7 +529,8 @@ func (e *Engine) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicyIn
 }
 
 // SLAPolicies lists the policies. It needs SuperUser.
-func (e *Engine) SLAPolicies(ctx context.Context, actorID int64) ([]*core.SLAPolicy, error) {
+func (admin Admin) SLAPolicies(ctx context.Context, actorID int64) ([]*core.SLAPolicy, error) {
+	e := admin.e
 	var out []*core.SLAPolicy
 	err := e.view(ctx, actorID, func(s *session) error {
 		if err := s.needSLAAdmin(); err != nil {
@@ -540,7 +545,8 @@ func (e *Engine) SLAPolicies(ctx context.Context, actorID int64) ([]*core.SLAPol
 
 // DeleteSLAPolicy removes a policy; its tickets lose their SLA at their
 // next change, and its reminders do nothing when they come due.
-func (e *Engine) DeleteSLAPolicy(ctx context.Context, actorID int64, name string) error {
+func (admin Admin) DeleteSLAPolicy(ctx context.Context, actorID int64, name string) error {
+	e := admin.e
 	err := e.update(ctx, actorID, func(s *session) error {
 		if err := s.needSLAAdmin(); err != nil {
 			return err

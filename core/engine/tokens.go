@@ -32,7 +32,8 @@ func newSecret() (string, error) {
 // IssueToken creates a token for user (a name, address or id). Users may
 // issue tokens for themselves; AdminUsers may issue them for anyone. The
 // secret is returned once and never stored.
-func (e *Engine) IssueToken(ctx context.Context, actorID int64, user, name string) (string, *core.Token, error) {
+func (admin Admin) IssueToken(ctx context.Context, actorID int64, user, name string) (string, *core.Token, error) {
+	e := admin.e
 	name = core.CleanLine(name)
 	if len(name) > 200 {
 		return "", nil, core.Errorf(core.CodeInvalid, "token name is too long (at most 200 bytes)")
@@ -97,7 +98,8 @@ func (e *Engine) Authenticate(ctx context.Context, secret string) (*core.User, e
 
 // Tokens lists a user's tokens (without secrets): one's own, or anyone's
 // with AdminUsers. An empty user lists every token, for AdminUsers.
-func (e *Engine) Tokens(ctx context.Context, actorID int64, user string) ([]*core.Token, error) {
+func (admin Admin) Tokens(ctx context.Context, actorID int64, user string) ([]*core.Token, error) {
+	e := admin.e
 	var out []*core.Token
 	err := e.view(ctx, actorID, func(s *session) error {
 		var id int64
@@ -119,7 +121,8 @@ func (e *Engine) Tokens(ctx context.Context, actorID int64, user string) ([]*cor
 }
 
 // RevokeToken deletes a token: one's own, or anyone's with AdminUsers.
-func (e *Engine) RevokeToken(ctx context.Context, actorID, tokenID int64) error {
+func (admin Admin) RevokeToken(ctx context.Context, actorID, tokenID int64) error {
+	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
 		ts, err := s.tx.Tokens(s.ctx, 0)
 		if err != nil {

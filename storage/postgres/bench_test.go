@@ -140,7 +140,7 @@ func runSearchBench(b *testing.B, queries func(staff, req int64) []benchQuery) {
 }
 
 func userID(b *testing.B, eng *engine.Engine, ref string) int64 {
-	u, err := eng.User(context.Background(), core.RootID, ref)
+	u, err := eng.Admin().User(context.Background(), core.RootID, ref)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -283,12 +283,12 @@ func newAlertHarness(t *testing.T, s core.Store, cfg *core.IntegrationConfig) *a
 	h.eng = engine.New(s, h.clock, core.Config{})
 	yes := true
 	email := "alice@example.net"
-	u, err := h.eng.CreateUser(h.ctx, core.RootID, engine.UserInput{Name: "alice", Email: &email, Privileged: &yes})
+	u, err := h.eng.Admin().CreateUser(h.ctx, core.RootID, engine.UserInput{Name: "alice", Email: &email, Privileged: &yes})
 	h.must(err)
 	h.alice = u.ID
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC"})
+	_, err = h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC"})
 	h.must(err)
-	in, _, err := h.eng.CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: "am", Type: "alertmanager",
+	in, _, err := h.eng.Admin().CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: "am", Type: "alertmanager",
 		Queue: "NOC", Config: cfg})
 	h.must(err)
 	h.in = in
@@ -363,7 +363,7 @@ func (h *alertHarness) kinds() map[string]int {
 }
 
 func (h *alertHarness) occurrences() int64 {
-	n, err := h.eng.CountAlertOccurrences(h.ctx, h.in.ID)
+	n, err := h.eng.System().CountAlertOccurrences(h.ctx, h.in.ID)
 	h.must(err)
 	return n
 }
@@ -371,7 +371,7 @@ func (h *alertHarness) occurrences() int64 {
 func alertEngineIntegrations(t *testing.T, s core.Store) {
 	h := newAlertHarness(t, s, nil)
 	ctx := h.ctx
-	if _, _, err := h.eng.CreateIntegration(ctx, h.alice, engine.IntegrationInput{Name: "x", Type: "grafana", Queue: "NOC"}); !core.IsCode(err, core.CodeForbidden) {
+	if _, _, err := h.eng.Admin().CreateIntegration(ctx, h.alice, engine.IntegrationInput{Name: "x", Type: "grafana", Queue: "NOC"}); !core.IsCode(err, core.CodeForbidden) {
 		t.Errorf("alice creates an integration: %v, want forbidden", err)
 	}
 	for _, c := range []struct {
@@ -387,12 +387,12 @@ func alertEngineIntegrations(t *testing.T, s core.Store) {
 		{engine.IntegrationInput{Name: "z", Type: "zabbix", Queue: "NOC", Config: &core.IntegrationConfig{Mapping: map[string]string{"name": "x"}}}, core.CodeInvalid, "generic"},
 		{engine.IntegrationInput{Name: "z", Type: "generic", Queue: "NOC", Config: &core.IntegrationConfig{Mapping: map[string]string{"colour": "x"}}}, core.CodeInvalid, "unknown mapped field"},
 	} {
-		_, _, err := h.eng.CreateIntegration(ctx, core.RootID, c.in)
+		_, _, err := h.eng.Admin().CreateIntegration(ctx, core.RootID, c.in)
 		if !core.IsCode(err, c.code) || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("CreateIntegration(%+v) = %v, want %s mentioning %q", c.in, err, c.code, c.msg)
 		}
 	}
-	g, token, err := h.eng.CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "graf", Type: "Grafana", Queue: "noc"})
+	g, token, err := h.eng.Admin().CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "graf", Type: "Grafana", Queue: "noc"})
 	h.must(err)
 	if !strings.HasPrefix(token, engine.TokenPrefix) || string(g.TokenHash) != string(engine.HashToken(token)) || g.Type != "grafana" {
 		t.Errorf("integration %+v, token %q", g, token)
@@ -402,29 +402,29 @@ func alertEngineIntegrations(t *testing.T, s core.Store) {
 	if got.ID != g.ID || !got.Config.Resolve || got.Config.ReopenWindow != core.DefaultReopenWindow {
 		t.Errorf("IntegrationByName = %+v", got)
 	}
-	list, err := h.eng.Integrations(ctx, core.RootID)
+	list, err := h.eng.Admin().Integrations(ctx, core.RootID)
 	h.must(err)
 	if len(list) != 2 {
 		t.Errorf("Integrations = %d", len(list))
 	}
-	if list, _ := h.eng.Integrations(ctx, h.alice); len(list) != 0 {
+	if list, _ := h.eng.Admin().Integrations(ctx, h.alice); len(list) != 0 {
 		t.Errorf("alice sees %d integrations", len(list))
 	}
-	_, token2, err := h.eng.RotateIntegrationToken(ctx, core.RootID, "graf")
+	_, token2, err := h.eng.Admin().RotateIntegrationToken(ctx, core.RootID, "graf")
 	h.must(err)
 	got, _ = h.eng.IntegrationByName(ctx, "graf")
 	if token2 == token || string(got.TokenHash) != string(engine.HashToken(token2)) {
 		t.Error("the token did not change")
 	}
-	h.must(h.eng.DeleteIntegration(ctx, core.RootID, "graf"))
+	h.must(h.eng.Admin().DeleteIntegration(ctx, core.RootID, "graf"))
 	if _, err := h.eng.IntegrationByName(ctx, "graf"); !core.IsCode(err, core.CodeNotFound) {
 		t.Errorf("deleted integration: %v", err)
 	}
-	if err := h.eng.DeleteIntegration(ctx, core.RootID, "graf"); !core.IsCode(err, core.CodeNotFound) {
+	if err := h.eng.Admin().DeleteIntegration(ctx, core.RootID, "graf"); !core.IsCode(err, core.CodeNotFound) {
 		t.Errorf("delete twice: %v", err)
 	}
 	// The name can be used again; the user it acts as is the same.
-	g2, _, err := h.eng.CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "graf", Type: "grafana", Queue: "NOC"})
+	g2, _, err := h.eng.Admin().CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "graf", Type: "grafana", Queue: "NOC"})
 	h.must(err)
 	if g2.UserID != g.UserID {
 		t.Errorf("recreated integration acts as %d, before %d", g2.UserID, g.UserID)
@@ -474,7 +474,7 @@ func alertEngineDedup(t *testing.T, s core.Store) {
 	if k := h.kinds(); k["ticket.alert"] != 1 || k["ticket.create"] != 1 {
 		t.Errorf("outbox: %v (one line for the batch of occurrences)", k)
 	}
-	info, err := h.eng.AlertInfo(h.ctx, id)
+	info, err := h.eng.System().AlertInfo(h.ctx, id)
 	h.must(err)
 	if info.Count != 3 || info.Integration != "am" || info.Alert == nil || info.Alert.RunbookURL == "" ||
 		info.Alert.SourceURL != "" || info.Alert.Labels["instance"] != "db1:9100" {
@@ -530,7 +530,7 @@ func alertEngineRecovery(t *testing.T, s core.Store) {
 		status string
 		kept   string
 	}{{"owned", owned, "resolved", ""}, {"never", never, "new", core.KeptNotConfigured}} {
-		in, _, err := h.eng.CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: c.name, Type: "generic",
+		in, _, err := h.eng.Admin().CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: c.name, Type: "generic",
 			Queue: "NOC", Config: &c.cfg})
 		h.must(err)
 		r, err := h.eng.IngestAlerts(h.ctx, in.ID, []core.Alert{firing("x", "1")})
@@ -713,10 +713,10 @@ func alertEngineConcurrent(t *testing.T, s core.Store) {
 	}
 	tickets := map[int64]bool{}
 	for k := 0; k < 5; k++ {
-		tk, err := h.eng.TicketByDedupKey(h.ctx, fmt.Sprintf("alert:%d:k%d", h.in.ID, k))
+		tk, err := h.eng.System().TicketByDedupKey(h.ctx, fmt.Sprintf("alert:%d:k%d", h.in.ID, k))
 		h.must(err)
 		tickets[tk.ID] = true
-		info, err := h.eng.AlertInfo(h.ctx, tk.ID)
+		info, err := h.eng.System().AlertInfo(h.ctx, tk.ID)
 		h.must(err)
 		if info.Count != 8 {
 			t.Errorf("key k%d: count %d, want 8", k, info.Count)

@@ -33,12 +33,12 @@ func newBenchEnv(b *testing.B, st core.Store) *benchEnv {
 	eng := engine.New(st, nil, core.Config{})
 	yes, no := true, false
 	suffix := fmt.Sprint(b.N, "-", b.Name())
-	staff, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "bench-staff-" + suffix, Privileged: &yes})
+	staff, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "bench-staff-" + suffix, Privileged: &yes})
 	if err != nil {
 		b.Fatal(err)
 	}
 	email := fmt.Sprintf("req-%d@example.net", staff.ID)
-	req, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "bench-req-" + suffix, Email: &email, Privileged: &no})
+	req, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "bench-req-" + suffix, Email: &email, Privileged: &no})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -146,7 +146,7 @@ func storeChatEngine(t *testing.T, s core.Store) {
 	}
 	yes := true
 	addr := "alice@example.net"
-	alice, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
+	alice, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})
 	must(err)
 
 	// A verified address links to the user who has it.
@@ -191,18 +191,18 @@ func storeChatEngine(t *testing.T, s core.Store) {
 	}
 
 	// Routes need AdminQueue.
-	if _, err := eng.AddChatChannel(ctx, alice.ID, "General", "slack", "T1", "C1"); !core.IsCode(err, core.CodeForbidden) {
+	if _, err := eng.Admin().AddChatChannel(ctx, alice.ID, "General", "slack", "T1", "C1"); !core.IsCode(err, core.CodeForbidden) {
 		t.Fatalf("alice adds a route: %v, want forbidden", err)
 	}
-	route, err := eng.AddChatChannel(ctx, core.RootID, "General", "slack", "T1", "C1")
+	route, err := eng.Admin().AddChatChannel(ctx, core.RootID, "General", "slack", "T1", "C1")
 	must(err)
-	if _, err := eng.AddChatChannel(ctx, core.RootID, "General", "slack", "T1", "C1"); !core.IsCode(err, core.CodeConflict) {
+	if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "General", "slack", "T1", "C1"); !core.IsCode(err, core.CodeConflict) {
 		t.Fatalf("route twice: %v, want conflict", err)
 	}
-	if _, err := eng.AddChatChannel(ctx, core.RootID, "General", "slack", "T1", "bad channel"); !core.IsCode(err, core.CodeInvalid) {
+	if _, err := eng.Admin().AddChatChannel(ctx, core.RootID, "General", "slack", "T1", "bad channel"); !core.IsCode(err, core.CodeInvalid) {
 		t.Fatalf("bad channel: %v, want invalid", err)
 	}
-	routes, err := eng.ChatRoutes(ctx, "slack")
+	routes, err := eng.System().ChatRoutes(ctx, "slack")
 	must(err)
 	if len(routes) != 1 || routes[0].ID != route.ID {
 		t.Fatalf("routes %+v", routes)
@@ -211,46 +211,46 @@ func storeChatEngine(t *testing.T, s core.Store) {
 	// Threads: recorded once per channel; the card is set later.
 	tk, err := eng.Create(ctx, u1.ID, engine.CreateInput{Subject: "printer on fire"})
 	must(err)
-	_, err = eng.RecordChatThread(ctx, core.ChatThread{TicketID: tk.ID, Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1.1"})
+	_, err = eng.System().RecordChatThread(ctx, core.ChatThread{TicketID: tk.ID, Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1.1"})
 	must(err)
-	th, err := eng.RecordChatThread(ctx, core.ChatThread{TicketID: tk.ID, Platform: "slack", Workspace: "T1", Channel: "C1",
+	th, err := eng.System().RecordChatThread(ctx, core.ChatThread{TicketID: tk.ID, Platform: "slack", Workspace: "T1", Channel: "C1",
 		Thread: "1.1", Card: "1.2"})
 	must(err)
 	if th.Card != "1.2" || th.Thread != "1.1" {
 		t.Fatalf("thread after card %+v", th)
 	}
-	th, err = eng.RecordChatThread(ctx, core.ChatThread{TicketID: tk.ID, Platform: "slack", Workspace: "T1", Channel: "C1",
+	th, err = eng.System().RecordChatThread(ctx, core.ChatThread{TicketID: tk.ID, Platform: "slack", Workspace: "T1", Channel: "C1",
 		Thread: "9.9", Card: "9.9"})
 	must(err)
 	if th.Thread != "1.1" {
 		t.Fatalf("a second card in the channel replaced the thread: %+v", th)
 	}
-	at, err := eng.ChatThreadAt(ctx, "slack", "T1", "C1", "1.1")
+	at, err := eng.System().ChatThreadAt(ctx, "slack", "T1", "C1", "1.1")
 	must(err)
 	if at.TicketID != tk.ID {
 		t.Fatalf("thread 1.1 belongs to %d", at.TicketID)
 	}
 
 	// Cards: staff in general may take an unowned ticket; its requester may not.
-	staff, err := eng.Card(ctx, engine.StaffViewer, tk.ID)
+	staff, err := eng.System().Card(ctx, engine.StaffViewer, tk.ID)
 	must(err)
 	if !staff.Can[core.RightTakeTicket] || !staff.Verbs["resolve"] || staff.Verbs["reopen"] || len(staff.Requestors) != 1 ||
 		staff.Requestors[0].ID != u1.ID || staff.Queue.Name != "General" || staff.Owner.ID != core.NobodyID {
 		t.Fatalf("staff card %+v", staff)
 	}
-	mine, err := eng.Card(ctx, u2.ID, tk.ID)
+	mine, err := eng.System().Card(ctx, u2.ID, tk.ID)
 	must(err) // u2 is now alice: staff
 	_ = mine
 	req, _, err := eng.ResolveChatUser(ctx, core.ChatUser{Platform: "slack", Workspace: "T1", ID: "UR"})
 	must(err)
-	if _, err := eng.Card(ctx, req.ID, tk.ID); !core.IsCode(err, core.CodeNotFound) {
+	if _, err := eng.System().Card(ctx, req.ID, tk.ID); !core.IsCode(err, core.CodeNotFound) {
 		t.Fatalf("another requester sees the card: %v", err)
 	}
 
 	// Events are seen once.
-	first, err := eng.SeeChatEvent(ctx, "slack", "Ev1")
+	first, err := eng.System().SeeChatEvent(ctx, "slack", "Ev1")
 	must(err)
-	again, err := eng.SeeChatEvent(ctx, "slack", "Ev1")
+	again, err := eng.System().SeeChatEvent(ctx, "slack", "Ev1")
 	must(err)
 	if !first || again {
 		t.Fatalf("SeeChatEvent: first %v, again %v", first, again)

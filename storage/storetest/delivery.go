@@ -172,7 +172,7 @@ func testSlowPeer(t *testing.T, h *harness) {
 }
 
 func testTokens(t *testing.T, h *harness) {
-	secret, tok, err := h.eng.IssueToken(h.ctx, h.alice, "me", "laptop")
+	secret, tok, err := h.eng.Admin().IssueToken(h.ctx, h.alice, "me", "laptop")
 	h.must(err)
 	if len(secret) < 40 || secret[:4] != engine.TokenPrefix || tok.Hint != secret[len(secret)-4:] {
 		t.Fatalf("secret %q token %+v", secret, tok)
@@ -186,57 +186,57 @@ func testTokens(t *testing.T, h *harness) {
 		_, err := h.eng.Authenticate(h.ctx, bad)
 		wantErr(t, err, core.CodeUnauthorized, "invalid token")
 	}
-	_, _, err = h.eng.IssueToken(h.ctx, h.carol, "alice", "stolen")
+	_, _, err = h.eng.Admin().IssueToken(h.ctx, h.carol, "alice", "stolen")
 	wantErr(t, err, core.CodeForbidden, "AdminUsers")
-	_, _, err = h.eng.IssueToken(h.ctx, core.RootID, "carol", "for carol")
+	_, _, err = h.eng.Admin().IssueToken(h.ctx, core.RootID, "carol", "for carol")
 	h.must(err)
-	mine, err := h.eng.Tokens(h.ctx, h.alice, "me")
+	mine, err := h.eng.Admin().Tokens(h.ctx, h.alice, "me")
 	h.must(err)
 	if len(mine) != 1 || mine[0].Name != "laptop" {
 		t.Fatalf("alice's tokens %+v", mine)
 	}
-	_, err = h.eng.Tokens(h.ctx, h.alice, "")
+	_, err = h.eng.Admin().Tokens(h.ctx, h.alice, "")
 	wantErr(t, err, core.CodeForbidden)
-	all, err := h.eng.Tokens(h.ctx, core.RootID, "")
+	all, err := h.eng.Admin().Tokens(h.ctx, core.RootID, "")
 	h.must(err)
 	if len(all) != 2 {
 		t.Fatalf("all tokens %d", len(all))
 	}
-	wantErr(t, h.eng.RevokeToken(h.ctx, h.carol, tok.ID), core.CodeNotFound)
-	h.must(h.eng.RevokeToken(h.ctx, h.alice, tok.ID))
+	wantErr(t, h.eng.Admin().RevokeToken(h.ctx, h.carol, tok.ID), core.CodeNotFound)
+	h.must(h.eng.Admin().RevokeToken(h.ctx, h.alice, tok.ID))
 	_, err = h.eng.Authenticate(h.ctx, secret)
 	wantErr(t, err, core.CodeUnauthorized)
 	// A disabled user's tokens stop working.
-	s2, _, err := h.eng.IssueToken(h.ctx, core.RootID, "bob", "ci")
+	s2, _, err := h.eng.Admin().IssueToken(h.ctx, core.RootID, "bob", "ci")
 	h.must(err)
 	yes := true
-	_, err = h.eng.UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
+	_, err = h.eng.Admin().UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
 	h.must(err)
 	_, err = h.eng.Authenticate(h.ctx, s2)
 	wantErr(t, err, core.CodeUnauthorized)
 }
 
 func testWebhooks(t *testing.T, h *harness) {
-	_, err := h.eng.CreateWebhook(h.ctx, h.alice, engine.WebhookInput{URL: "https://hooks.example.net/x"})
+	_, err := h.eng.Admin().CreateWebhook(h.ctx, h.alice, engine.WebhookInput{URL: "https://hooks.example.net/x"})
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
 	for _, bad := range []engine.WebhookInput{{URL: "ftp://x"}, {URL: "/relative"}, {URL: "https://u:p@host/"},
 		{URL: "https://h/", Events: []string{"ticket.explode"}}, {URL: "https://h/", Secret: "short"}} {
-		_, err := h.eng.CreateWebhook(h.ctx, core.RootID, bad)
+		_, err := h.eng.Admin().CreateWebhook(h.ctx, core.RootID, bad)
 		wantErr(t, err, core.CodeInvalid)
 	}
-	w, err := h.eng.CreateWebhook(h.ctx, core.RootID, engine.WebhookInput{URL: "https://hooks.example.net/x",
+	w, err := h.eng.Admin().CreateWebhook(h.ctx, core.RootID, engine.WebhookInput{URL: "https://hooks.example.net/x",
 		Events: []string{"ticket.create", "ticket.status"}, Queue: "NOC"})
 	h.must(err)
 	if len(w.Secret) != 64 || w.QueueID != h.noc.ID {
 		t.Fatalf("webhook %+v", w)
 	}
-	ws, err := h.eng.Subscriptions(h.ctx)
+	ws, err := h.eng.System().Subscriptions(h.ctx)
 	h.must(err)
 	if len(ws) != 1 || ws[0].URL != w.URL || fmt.Sprint(ws[0].Events) != "[ticket.create ticket.status]" {
 		t.Fatalf("subscriptions %+v", ws)
 	}
-	h.must(h.eng.DeleteWebhook(h.ctx, core.RootID, w.ID))
-	wantErr(t, h.eng.DeleteWebhook(h.ctx, core.RootID, w.ID), core.CodeNotFound)
+	h.must(h.eng.Admin().DeleteWebhook(h.ctx, core.RootID, w.ID))
+	wantErr(t, h.eng.Admin().DeleteWebhook(h.ctx, core.RootID, w.ID), core.CodeNotFound)
 }
 
 func testRouteAndSend(t *testing.T, h *harness) {

@@ -30,12 +30,12 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	user := func(name string, priv *bool) int64 {
 		t.Helper()
 		email := name + "@example.net"
-		u, err := e2.CreateUser(ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: priv})
+		u, err := e2.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: priv})
 		must(err)
 		return u.ID
 	}
 	alice, bob, carol := user("alice", &yes), user("bob", &yes), user("carol", &no)
-	_, err := e2.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"})
+	_, err := e2.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"})
 	must(err)
 	create := func(actor int64) (*core.Ticket, error) {
 		return e1.Create(ctx, actor, engine.CreateInput{Queue: "NOC", Subject: "link down on core1",
@@ -55,32 +55,32 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	must(take(alice, 0))
 
 	// A right revoked by another replica.
-	must(e2.Revoke(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Group: "Privileged"}))
-	must(e2.Revoke(ctx, core.RootID, engine.GrantInput{Right: "ModifyTicket", Group: "Privileged"}))
+	must(e2.Admin().Revoke(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Group: "Privileged"}))
+	must(e2.Admin().Revoke(ctx, core.RootID, engine.GrantInput{Right: "ModifyTicket", Group: "Privileged"}))
 	wantErr(t, take(alice, 1), core.CodeForbidden, "TakeTicket or ModifyTicket")
 	// A right granted: usable at once.
-	_, err = e2.Grant(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", User: "alice"})
+	_, err = e2.Admin().Grant(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", User: "alice"})
 	must(err)
 	must(take(alice, 1))
 	wantErr(t, take(bob, 2), core.CodeForbidden, "TakeTicket")
 
 	// Group membership, both ways.
-	_, err = e2.CreateGroup(ctx, core.RootID, "NetOps", "network team")
+	_, err = e2.Admin().CreateGroup(ctx, core.RootID, "NetOps", "network team")
 	must(err)
-	_, err = e2.Grant(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Queue: "NOC", Group: "NetOps"})
+	_, err = e2.Admin().Grant(ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Queue: "NOC", Group: "NetOps"})
 	must(err)
 	wantErr(t, take(bob, 2), core.CodeForbidden, "TakeTicket")
-	must(e2.SetMember(ctx, core.RootID, "NetOps", "bob", true))
+	must(e2.Admin().SetMember(ctx, core.RootID, "NetOps", "bob", true))
 	must(take(bob, 2))
-	must(e2.SetMember(ctx, core.RootID, "NetOps", "bob", false))
+	must(e2.Admin().SetMember(ctx, core.RootID, "NetOps", "bob", false))
 	wantErr(t, take(bob, 3), core.CodeForbidden, "TakeTicket")
 
 	// A user disabled by another replica can do nothing more.
-	_, err = e2.UpdateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Disabled: &yes})
+	_, err = e2.Admin().UpdateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Disabled: &yes})
 	must(err)
 	_, err = create(alice)
 	wantErr(t, err, core.CodeForbidden, "disabled")
-	_, err = e2.UpdateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Disabled: &no})
+	_, err = e2.Admin().UpdateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Disabled: &no})
 	must(err)
 	_, err = create(alice)
 	must(err)
@@ -98,11 +98,11 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	wantErr(t, err, core.CodeForbidden, "disabled")
 
 	// A queue disabled by another replica takes no more tickets.
-	_, err = e2.UpdateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &yes})
+	_, err = e2.Admin().UpdateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &yes})
 	must(err)
 	_, err = create(bob)
 	wantErr(t, err, core.CodeInvalid, "disabled")
-	_, err = e2.UpdateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &no})
+	_, err = e2.Admin().UpdateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &no})
 	must(err)
 	_, err = create(bob)
 	must(err)
@@ -121,14 +121,14 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	// A lifecycle replaced by another replica: e1 follows the new one.
 	lifecycle := func(transitions string) {
 		t.Helper()
-		_, err := e2.PutLifecycle(ctx, core.RootID, []byte(`{"name": "short", "initial": ["new"],
+		_, err := e2.Admin().PutLifecycle(ctx, core.RootID, []byte(`{"name": "short", "initial": ["new"],
 			"active": ["open"], "inactive": ["resolved"], "transitions": {`+transitions+`},
 			"defaults": {"on_create": "new", "resolve": "resolved", "reopen": "open"}}`))
 		must(err)
 	}
 	lifecycle(`"": ["new"], "new": ["open", "resolved"], "open": ["resolved"], "resolved": ["open"]`)
 	short := "short"
-	_, err = e2.CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "Short", Lifecycle: &short})
+	_, err = e2.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "Short", Lifecycle: &short})
 	must(err)
 	var short1, short2 *core.Ticket
 	for _, tk := range []**core.Ticket{&short1, &short2} {

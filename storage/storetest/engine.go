@@ -49,14 +49,14 @@ func newHarness(t *testing.T, open func(t *testing.T) core.Store, cfg core.Confi
 	yes, no := true, false
 	mk := func(name string, priv *bool) int64 {
 		email := name + "@example.net"
-		u, err := h.eng.CreateUser(h.ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: priv})
+		u, err := h.eng.Admin().CreateUser(h.ctx, core.RootID, engine.UserInput{Name: name, Email: &email, Privileged: priv})
 		h.must(err)
 		return u.ID
 	}
 	h.alice, h.bob = mk("alice", &yes), mk("bob", &yes)
 	h.carol, h.erin = mk("carol", &no), mk("erin", &no)
 	addr := "noc@example.net"
-	q, err := h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", CorrespondAddress: &addr})
+	q, err := h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", CorrespondAddress: &addr})
 	h.must(err)
 	h.noc = q
 	return h
@@ -262,7 +262,7 @@ func testCreate(t *testing.T, h *harness) {
 func testCreateBadInput(t *testing.T, h *harness) {
 	before := h.counts()
 	disabled := true
-	_, err := h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Old", Disabled: &disabled})
+	_, err := h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Old", Disabled: &disabled})
 	h.must(err)
 	cases := []struct {
 		in    engine.CreateInput
@@ -320,7 +320,7 @@ func testOwnership(t *testing.T, h *harness) {
 	_, err = h.eng.Give(h.ctx, h.bob, tk.ID, "bob")
 	wantErr(t, err, core.CodeForbidden, "You can only reassign tickets that you own or that are unowned")
 
-	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "StealTicket", Queue: "NOC", User: "bob"})
+	_, err = h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "StealTicket", Queue: "NOC", User: "bob"})
 	h.must(err)
 	got, err = h.eng.Steal(h.ctx, h.bob, tk.ID)
 	h.must(err)
@@ -355,7 +355,7 @@ func testConcurrentTake(t *testing.T, h *harness) {
 	users := make([]int64, n)
 	yes := true
 	for i := range users {
-		u, err := h.eng.CreateUser(h.ctx, core.RootID, engine.UserInput{Name: fmt.Sprintf("eng%d", i), Privileged: &yes})
+		u, err := h.eng.Admin().CreateUser(h.ctx, core.RootID, engine.UserInput{Name: fmt.Sprintf("eng%d", i), Privileged: &yes})
 		h.must(err)
 		users[i] = u.ID
 	}
@@ -455,17 +455,17 @@ func testCustomLifecycle(t *testing.T, h *harness) {
 	 "transitions":{"":["requested"],"requested":["approved","refused"],"approved":["implementing","refused"],"implementing":["done"],"done":[],"refused":[]},
 	 "rights":{"requested -> approved":"AdminQueue","* -> *":"ModifyTicket"},
 	 "defaults":{"on_create":"requested","resolve":"done","reject":"refused","reopen":"requested"}}`)
-	_, err := h.eng.PutLifecycle(h.ctx, h.alice, def)
+	_, err := h.eng.Admin().PutLifecycle(h.ctx, h.alice, def)
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
-	_, err = h.eng.PutLifecycle(h.ctx, core.RootID, []byte(`{"name":"x","initial":["a"],"inactive":["a"]}`))
+	_, err = h.eng.Admin().PutLifecycle(h.ctx, core.RootID, []byte(`{"name":"x","initial":["a"],"inactive":["a"]}`))
 	wantErr(t, err, core.CodeInvalid, "listed twice")
-	_, err = h.eng.PutLifecycle(h.ctx, core.RootID, def)
+	_, err = h.eng.Admin().PutLifecycle(h.ctx, core.RootID, def)
 	h.must(err)
 	lc := "change"
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Changes", Lifecycle: &lc})
+	_, err = h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Changes", Lifecycle: &lc})
 	h.must(err)
 	bad := "nosuch"
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Bad", Lifecycle: &bad})
+	_, err = h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Bad", Lifecycle: &bad})
 	wantErr(t, err, core.CodeInvalid, `no lifecycle named "nosuch"`)
 
 	tk := h.create(h.alice, engine.CreateInput{Queue: "Changes", Subject: "upgrade core1"})
@@ -580,20 +580,20 @@ func testRights(t *testing.T, h *harness) {
 	}
 	// A disabled user can do nothing.
 	yes := true
-	_, err = h.eng.UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
+	_, err = h.eng.Admin().UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
 	h.must(err)
 	_, err = h.eng.Take(h.ctx, h.bob, mine.ID)
 	wantErr(t, err, core.CodeForbidden, "disabled")
 	// Revoking a group right takes effect at once.
-	h.must(h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Group: "Privileged"}))
-	h.must(h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "ModifyTicket", Group: "Privileged"}))
+	h.must(h.eng.Admin().Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Group: "Privileged"}))
+	h.must(h.eng.Admin().Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "ModifyTicket", Group: "Privileged"}))
 	_, err = h.eng.Take(h.ctx, h.alice, mine.ID)
 	wantErr(t, err, core.CodeForbidden, "TakeTicket or ModifyTicket")
 	// A group grant on one queue applies there only.
-	g, err := h.eng.CreateGroup(h.ctx, core.RootID, "NetOps", "network team")
+	g, err := h.eng.Admin().CreateGroup(h.ctx, core.RootID, "NetOps", "network team")
 	h.must(err)
-	h.must(h.eng.SetMember(h.ctx, core.RootID, g.Name, "alice", true))
-	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Queue: "NOC", Group: "NetOps"})
+	h.must(h.eng.Admin().SetMember(h.ctx, core.RootID, g.Name, "alice", true))
+	_, err = h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "TakeTicket", Queue: "NOC", Group: "NetOps"})
 	h.must(err)
 	other := h.create(h.carol, engine.CreateInput{})
 	_, err = h.eng.Take(h.ctx, h.alice, mine.ID)
@@ -756,7 +756,7 @@ func testMerge(t *testing.T, h *harness) {
 
 func testSearch(t *testing.T, h *harness) {
 	yes := true
-	_, err := h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Servers"})
+	_, err := h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Servers"})
 	h.must(err)
 	_ = yes
 	a := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "BGP flap on edge1", Priority: 60})
@@ -832,14 +832,14 @@ func testSearchRights(t *testing.T, h *harness) {
 		t.Fatalf("requester carol sees %v", got)
 	}
 	// Cc may see when granted; then carol sees c too.
-	_, err := h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Role: "Cc"})
+	_, err := h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Role: "Cc"})
 	h.must(err)
 	if got := h.search(h.carol, "printer"); !sameIDs(got, []int64{c.ID, a.ID}) {
 		t.Fatalf("requester carol with Cc right sees %v", got)
 	}
 	// A staff member limited to one queue sees only that queue.
-	h.must(h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Group: "Privileged"}))
-	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Queue: "General", User: "bob"})
+	h.must(h.eng.Admin().Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Group: "Privileged"}))
+	_, err = h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket", Queue: "General", User: "bob"})
 	h.must(err)
 	if got := h.search(h.bob, "printer"); !sameIDs(got, []int64{c.ID}) {
 		t.Fatalf("bob with General only sees %v", got)
@@ -995,47 +995,47 @@ func testFailureMidway(t *testing.T, h *harness, _ func(t *testing.T) core.Store
 }
 
 func testAdmin(t *testing.T, h *harness) {
-	_, err := h.eng.CreateQueue(h.ctx, h.alice, engine.QueueInput{Name: "Mine"})
+	_, err := h.eng.Admin().CreateQueue(h.ctx, h.alice, engine.QueueInput{Name: "Mine"})
 	wantErr(t, err, core.CodeForbidden, "AdminQueue")
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "noc"})
+	_, err = h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "noc"})
 	wantErr(t, err, core.CodeConflict, "already exists")
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: " "})
+	_, err = h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: " "})
 	wantErr(t, err, core.CodeInvalid, "empty")
 	bad := "not-an-address"
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "X", CorrespondAddress: &bad})
+	_, err = h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "X", CorrespondAddress: &bad})
 	wantErr(t, err, core.CodeInvalid, "not an e-mail address")
-	_, err = h.eng.CreateUser(h.ctx, h.alice, engine.UserInput{Name: "mallory"})
+	_, err = h.eng.Admin().CreateUser(h.ctx, h.alice, engine.UserInput{Name: "mallory"})
 	wantErr(t, err, core.CodeForbidden, "AdminUsers")
 	dup := "ALICE@example.net"
-	_, err = h.eng.CreateUser(h.ctx, core.RootID, engine.UserInput{Name: "alice2", Email: &dup})
+	_, err = h.eng.Admin().CreateUser(h.ctx, core.RootID, engine.UserInput{Name: "alice2", Email: &dup})
 	wantErr(t, err, core.CodeConflict, "already exists")
-	_, err = h.eng.Grant(h.ctx, h.alice, engine.GrantInput{Right: "SuperUser", User: "alice"})
+	_, err = h.eng.Admin().Grant(h.ctx, h.alice, engine.GrantInput{Right: "SuperUser", User: "alice"})
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
-	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "Fly", User: "alice"})
+	_, err = h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "Fly", User: "alice"})
 	wantErr(t, err, core.CodeInvalid, "unknown right")
-	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket"})
+	_, err = h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "ShowTicket"})
 	wantErr(t, err, core.CodeInvalid, "exactly one user, group or role")
-	err = h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "SuperUser", User: "root"})
+	err = h.eng.Admin().Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "SuperUser", User: "root"})
 	wantErr(t, err, core.CodeInvalid, "root keeps SuperUser")
 	// AdminQueue on a queue lets alice grant there, and only there.
-	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "alice"})
+	_, err = h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "alice"})
 	h.must(err)
-	_, err = h.eng.Grant(h.ctx, h.alice, engine.GrantInput{Right: "StealTicket", Queue: "NOC", User: "bob"})
+	_, err = h.eng.Admin().Grant(h.ctx, h.alice, engine.GrantInput{Right: "StealTicket", Queue: "NOC", User: "bob"})
 	h.must(err)
-	_, err = h.eng.Grant(h.ctx, h.alice, engine.GrantInput{Right: "StealTicket", Queue: "General", User: "bob"})
+	_, err = h.eng.Admin().Grant(h.ctx, h.alice, engine.GrantInput{Right: "StealTicket", Queue: "General", User: "bob"})
 	wantErr(t, err, core.CodeForbidden, "queue General")
 	desc := "network operations"
-	q, err := h.eng.UpdateQueue(h.ctx, h.alice, engine.QueueInput{Name: "NOC", Description: &desc})
+	q, err := h.eng.Admin().UpdateQueue(h.ctx, h.alice, engine.QueueInput{Name: "NOC", Description: &desc})
 	h.must(err)
 	if q.Description != desc {
 		t.Fatalf("queue %+v", q)
 	}
-	qs, err := h.eng.Queues(h.ctx, h.carol)
+	qs, err := h.eng.Admin().Queues(h.ctx, h.carol)
 	h.must(err)
 	if len(qs) != 0 {
 		t.Fatalf("requester sees queues %v", qs)
 	}
-	qs, err = h.eng.Queues(h.ctx, h.alice)
+	qs, err = h.eng.Admin().Queues(h.ctx, h.alice)
 	h.must(err)
 	if len(qs) != 2 {
 		t.Fatalf("staff see %d queues", len(qs))

@@ -75,7 +75,7 @@ func (h *harness) ticket(id int64) *core.Ticket {
 
 func (h *harness) queueLifecycle(name string) string {
 	h.t.Helper()
-	qs, err := h.eng.Queues(h.ctx, core.RootID)
+	qs, err := h.eng.Admin().Queues(h.ctx, core.RootID)
 	h.must(err)
 	for _, q := range qs {
 		if q.Name == name {
@@ -91,12 +91,12 @@ func (h *harness) queueLifecycle(name string) string {
 // status map says where each goes; then each ticket moved has a status
 // change by the admin in its history, and can move on from there.
 func testQueueLifecycleChange(t *testing.T, h *harness) {
-	_, err := h.eng.PutLifecycle(h.ctx, core.RootID, []byte(intakeLifecycle))
+	_, err := h.eng.Admin().PutLifecycle(h.ctx, core.RootID, []byte(intakeLifecycle))
 	h.must(err)
-	_, err = h.eng.PutLifecycle(h.ctx, core.RootID, []byte(xLifecycle))
+	_, err = h.eng.Admin().PutLifecycle(h.ctx, core.RootID, []byte(xLifecycle))
 	h.must(err)
 	intake, x := "intake", "x"
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &intake})
+	_, err = h.eng.Admin().UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &intake})
 	h.must(err)
 	var triaged []int64
 	for range 3 {
@@ -109,7 +109,7 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 	before, outbox := h.counts(), len(h.outbox())
 	history := len(h.history(core.RootID, fresh.ID))
 
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x})
+	_, err = h.eng.Admin().UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x})
 	wantErr(t, err, core.CodeConflict, "queue NOC holds 3 tickets in status 'triage' and 1 in 'waiting', which lifecycle 'x' lacks; "+
 		"say where each goes with --map triage=new,waiting=open")
 	var need *core.StatusMapNeeded
@@ -126,7 +126,7 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 		{core.StatusMap{"triage": "open", "waiting": "open", "open": "resolved"}, core.CodeInvalid, "status 'open' is in lifecycle 'x'"},
 		{core.StatusMap{"triage": "", "waiting": "open"}, core.CodeInvalid, "old=new"},
 	} {
-		_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x, StatusMap: c.moves})
+		_, err = h.eng.Admin().UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x, StatusMap: c.moves})
 		wantErr(t, err, c.code, c.says)
 	}
 	if after := h.counts(); after != before || len(h.outbox()) != outbox || h.queueLifecycle("NOC") != "intake" {
@@ -138,10 +138,10 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 
 	// alice, given AdminQueue on NOC, says where each goes: she is the
 	// actor of every move.
-	_, err = h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "alice"})
+	_, err = h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "alice"})
 	h.must(err)
 	h.clock.Advance(1)
-	_, err = h.eng.UpdateQueue(h.ctx, h.alice, engine.QueueInput{Name: "NOC", Lifecycle: &x,
+	_, err = h.eng.Admin().UpdateQueue(h.ctx, h.alice, engine.QueueInput{Name: "NOC", Lifecycle: &x,
 		StatusMap: core.StatusMap{" Triage ": "OPEN", "waiting": "resolved"}})
 	h.must(err)
 	if lc := h.queueLifecycle("NOC"); lc != "x" {
@@ -181,16 +181,16 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 		return tx.UpdateTicket(h.ctx, tk)
 	}))
 	disabled := false
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &disabled})
+	_, err = h.eng.Admin().UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Disabled: &disabled})
 	h.must(err) // other changes are not held up by it
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x, StatusMap: core.StatusMap{"nowhere": "open"}})
+	_, err = h.eng.Admin().UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &x, StatusMap: core.StatusMap{"nowhere": "open"}})
 	wantErr(t, err, core.CodeConflict, "queue NOC holds 1 ticket in status 'limbo', which lifecycle 'x' lacks; say where each goes with --map limbo=open")
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", StatusMap: core.StatusMap{"limbo": "open"}})
+	_, err = h.eng.Admin().UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", StatusMap: core.StatusMap{"limbo": "open"}})
 	h.must(err)
 	if tk := h.ticket(fresh.ID); tk.Status != "open" {
 		t.Fatalf("stranded ticket after the map: %s", tk.Status)
 	}
-	_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Empty", StatusMap: core.StatusMap{"a": "b"}})
+	_, err = h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "Empty", StatusMap: core.StatusMap{"a": "b"}})
 	wantErr(t, err, core.CodeInvalid, "a new queue holds no tickets")
 }
 
@@ -198,11 +198,11 @@ func testQueueLifecycleChange(t *testing.T, h *harness) {
 // that tickets of the queues following it are in (merged ones too) is
 // refused, naming each queue, unless a map says where they go.
 func testPutLifecycleChange(t *testing.T, h *harness) {
-	_, err := h.eng.PutLifecycle(h.ctx, core.RootID, []byte(intakeLifecycle))
+	_, err := h.eng.Admin().PutLifecycle(h.ctx, core.RootID, []byte(intakeLifecycle))
 	h.must(err)
 	intake := "intake"
 	for _, q := range []string{"Desk", "Field"} {
-		_, err = h.eng.CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: q, Lifecycle: &intake})
+		_, err = h.eng.Admin().CreateQueue(h.ctx, core.RootID, engine.QueueInput{Name: q, Lifecycle: &intake})
 		h.must(err)
 	}
 	a := h.create(h.alice, engine.CreateInput{Queue: "Desk", Status: "triage"})
@@ -216,12 +216,12 @@ func testPutLifecycleChange(t *testing.T, h *harness) {
 	smaller := []byte(`{"name":"intake","initial":["new"],"active":["open"],"inactive":["resolved"],
 		"transitions":{"":["new"],"new":["open","resolved"],"open":["resolved"],"resolved":["open"]},
 		"defaults":{"on_create":"new","resolve":"resolved","reopen":"open","open":"open"}}`)
-	_, err = h.eng.PutLifecycle(h.ctx, core.RootID, smaller)
+	_, err = h.eng.Admin().PutLifecycle(h.ctx, core.RootID, smaller)
 	wantErr(t, err, core.CodeConflict, "queue Desk holds 2 tickets in status 'triage'; queue Field holds 1 ticket in status 'triage', "+
 		"which lifecycle 'intake' lacks; say where each goes with --map triage=new")
-	_, err = h.eng.PutLifecycleMapped(h.ctx, core.RootID, smaller, core.StatusMap{"triage": "waiting"})
+	_, err = h.eng.Admin().PutLifecycleMapped(h.ctx, core.RootID, smaller, core.StatusMap{"triage": "waiting"})
 	wantErr(t, err, core.CodeInvalid, "no such status")
-	_, err = h.eng.PutLifecycleMapped(h.ctx, h.alice, smaller, core.StatusMap{"triage": "open"})
+	_, err = h.eng.Admin().PutLifecycleMapped(h.ctx, h.alice, smaller, core.StatusMap{"triage": "open"})
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
 	if after := h.counts(); after != before || len(h.outbox()) != outbox {
 		t.Fatalf("refused puts wrote: %+v -> %+v", before, after)
@@ -229,7 +229,7 @@ func testPutLifecycleChange(t *testing.T, h *harness) {
 	// The old definition stands: a ticket can still go to waiting.
 	_, err = h.eng.SetStatus(h.ctx, h.alice, c.ID, "waiting", engine.StatusOptions{})
 	h.must(err)
-	_, err = h.eng.PutLifecycleMapped(h.ctx, core.RootID, smaller, core.StatusMap{"triage": "open", "waiting": "open"})
+	_, err = h.eng.Admin().PutLifecycleMapped(h.ctx, core.RootID, smaller, core.StatusMap{"triage": "open", "waiting": "open"})
 	h.must(err)
 	for _, id := range []int64{a.ID, b.ID, c.ID} {
 		if tk := h.ticket(id); tk.Status != "open" {
@@ -254,12 +254,12 @@ func testQueueInSubject(t *testing.T, h *harness) {
 	// Requesters may create tickets in General and NOC only; Closed is disabled.
 	yes := true
 	for _, q := range []engine.QueueInput{{Name: "Hidden"}, {Name: "Closed", Disabled: &yes}} {
-		_, err := h.eng.CreateQueue(h.ctx, core.RootID, q)
+		_, err := h.eng.Admin().CreateQueue(h.ctx, core.RootID, q)
 		h.must(err)
 	}
-	h.must(h.eng.Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "CreateTicket", Group: "Everyone"}))
+	h.must(h.eng.Admin().Revoke(h.ctx, core.RootID, engine.GrantInput{Right: "CreateTicket", Group: "Everyone"}))
 	for _, q := range []string{"General", "NOC"} {
-		_, err := h.eng.Grant(h.ctx, core.RootID, engine.GrantInput{Right: "CreateTicket", Group: "Everyone", Queue: q})
+		_, err := h.eng.Admin().Grant(h.ctx, core.RootID, engine.GrantInput{Right: "CreateTicket", Group: "Everyone", Queue: q})
 		h.must(err)
 	}
 	for _, c := range []struct {

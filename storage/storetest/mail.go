@@ -138,7 +138,7 @@ func mailEngine(fn func(t *testing.T, h *harness)) func(t *testing.T, s core.Sto
 	return func(t *testing.T, s core.Store) {
 		h := newHarness(t, func(*testing.T) core.Store { return s }, core.Config{MaxAttachmentSize: 1024})
 		addr := "noc-comment@example.net"
-		_, err := h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", CommentAddress: &addr})
+		_, err := h.eng.Admin().UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", CommentAddress: &addr})
 		h.must(err)
 		fn(t, h)
 	}
@@ -168,7 +168,7 @@ func (h *harness) receive(in engine.MailInput) (*engine.MailResult, error) {
 
 func (h *harness) sent(ticketID int64, messageID string) {
 	h.t.Helper()
-	h.must(h.eng.RecordMailSent(h.ctx, core.MailMessage{MessageID: messageID, TicketID: ticketID, Action: engine.MailKindCorrespond,
+	h.must(h.eng.System().RecordMailSent(h.ctx, core.MailMessage{MessageID: messageID, TicketID: ticketID, Action: engine.MailKindCorrespond,
 		Address: "carol@example.net"}))
 }
 
@@ -318,7 +318,7 @@ func testMailRefused(t *testing.T, h *harness) {
 	}
 	// A disabled user is refused.
 	yes := true
-	_, err = h.eng.UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "erin", Disabled: &yes})
+	_, err = h.eng.Admin().UpdateUser(h.ctx, core.RootID, engine.UserInput{Name: "erin", Disabled: &yes})
 	h.must(err)
 	if r := h.mail(engine.MailInput{From: "erin@example.net", MessageID: "e1@x", Subject: "hello"}); r.Outcome != engine.MailRefused {
 		t.Errorf("disabled sender: %+v", r)
@@ -336,7 +336,7 @@ func testMailAutoAndLoops(t *testing.T, h *harness) {
 	if res.Outcome != engine.MailCreated {
 		t.Fatalf("machine mail opens a ticket: %+v", res)
 	}
-	recs, err := h.eng.MailRecipients(h.ctx, h.outbox()[len(h.outbox())-1])
+	recs, err := h.eng.System().MailRecipients(h.ctx, h.outbox()[len(h.outbox())-1])
 	h.must(err)
 	if len(recs) != 0 {
 		t.Errorf("no autoreply to a machine: %+v", recs)
@@ -377,7 +377,7 @@ func testMailAutoAndLoops(t *testing.T, h *harness) {
 	var allowed []bool
 	for i := 0; i < 3; i++ {
 		h.mail(engine.MailInput{From: "frank@example.org", MessageID: "f" + strconv.Itoa(i) + "@x", Subject: "new " + strconv.Itoa(i)})
-		recs, err := h.eng.MailRecipients(h.ctx, lastOfKind(h, "ticket.create"))
+		recs, err := h.eng.System().MailRecipients(h.ctx, lastOfKind(h, "ticket.create"))
 		h.must(err)
 		allowed = append(allowed, len(recs) == 1 && recs[0].Kind == engine.MailKindAutoreply)
 	}
@@ -397,7 +397,7 @@ func lastOfKind(h *harness, kind string) *core.OutboxMessage {
 
 func recipients(h *harness, m *core.OutboxMessage) string {
 	h.t.Helper()
-	rs, err := h.eng.MailRecipients(h.ctx, m)
+	rs, err := h.eng.System().MailRecipients(h.ctx, m)
 	h.must(err)
 	var s []string
 	for _, r := range rs {
@@ -430,18 +430,18 @@ func testMailRecipients(t *testing.T, h *harness) {
 	_, err = h.eng.Comment(h.ctx, h.bob, tk.ID, core.Content{Body: "note"})
 	h.must(err)
 	same(t, "comment", recipients(h, lastOfKind(h, "ticket.comment")), "comment:alice@example.net")
-	h.must(h.eng.SetMailNotify(h.ctx, h.alice, "alice", false))
+	h.must(h.eng.Admin().SetMailNotify(h.ctx, h.alice, "alice", false))
 	_, err = h.eng.Comment(h.ctx, h.bob, tk.ID, core.Content{Body: "note 2"})
 	h.must(err)
 	same(t, "comment to staff who want no mail", recipients(h, lastOfKind(h, "ticket.comment")), "")
-	wantErr(t, h.eng.SetMailNotify(h.ctx, h.carol, "alice", true), core.CodeForbidden)
+	wantErr(t, h.eng.Admin().SetMailNotify(h.ctx, h.carol, "alice", true), core.CodeForbidden)
 	// Staff opening their own ticket get no autoreply; a status change no mail.
 	h.create(h.alice, engine.CreateInput{Queue: "NOC"})
 	same(t, "staff's own ticket", recipients(h, lastOfKind(h, "ticket.create")), "")
 	same(t, "status change", recipients(h, lastOfKind(h, "ticket.take")), "")
 	// Notices go to their recipient.
-	h.must(h.eng.MailNotice(h.ctx, "d2@x", engine.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
-	h.must(h.eng.MailNotice(h.ctx, "d2@x", engine.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
+	h.must(h.eng.System().MailNotice(h.ctx, "d2@x", engine.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
+	h.must(h.eng.System().MailNotice(h.ctx, "d2@x", engine.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
 	same(t, "notice", recipients(h, lastOfKind(h, engine.OutboxMailNotice)), "notice:dave@example.org")
 	n := 0
 	for _, m := range h.outbox() {
@@ -452,7 +452,7 @@ func testMailRecipients(t *testing.T, h *harness) {
 	same(t, "one notice per message", n, 1)
 
 	// What the sender reads to write the mail.
-	mc, err := h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.correspond"), engine.MailKindCorrespond)
+	mc, err := h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.correspond"), engine.MailKindCorrespond)
 	h.must(err)
 	if mc.Inbound == nil || mc.Inbound.MessageID != "d2@x" || mc.Queue.ID != h.noc.ID || mc.Actor.Email != "dave@example.org" ||
 		mc.Transaction.Type != core.TxnCorrespond || mc.Owner.ID != h.alice || mc.Template != nil {
@@ -468,33 +468,33 @@ func testMailRecipients(t *testing.T, h *harness) {
 
 func testMailAdmin(t *testing.T, h *harness) {
 	tpl := "Subject: {{.Tag}} Thanks: {{.Ticket.Subject}}\nX-Team: NOC\n\nHello,\n{{.Text}}\n"
-	_, err := h.eng.SetMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply, tpl)
+	_, err := h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply, tpl)
 	h.must(err)
-	_, err = h.eng.SetMailTemplate(h.ctx, core.RootID, "", engine.MailKindAutoreply, "Subject: global\n\nglobal")
+	_, err = h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "", engine.MailKindAutoreply, "Subject: global\n\nglobal")
 	h.must(err)
 	for _, bad := range []string{"no subject\n\nbody", "Subject: {{.Nope}}\n\nx", "Subject: x\n\n{{if}}", "Subject: x\nFrom: me\n\nx"} {
-		_, err := h.eng.SetMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply, bad)
+		_, err := h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply, bad)
 		wantErr(t, err, core.CodeInvalid)
 	}
-	_, err = h.eng.SetMailTemplate(h.ctx, core.RootID, "NOC", "postcard", tpl)
+	_, err = h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "NOC", "postcard", tpl)
 	wantErr(t, err, core.CodeInvalid, "autoreply")
-	_, err = h.eng.SetMailTemplate(h.ctx, h.alice, "NOC", engine.MailKindAutoreply, tpl)
+	_, err = h.eng.Admin().SetMailTemplate(h.ctx, h.alice, "NOC", engine.MailKindAutoreply, tpl)
 	wantErr(t, err, core.CodeForbidden, "AdminQueue")
-	_, err = h.eng.SetMailTemplate(h.ctx, h.alice, "", engine.MailKindAutoreply, tpl)
+	_, err = h.eng.Admin().SetMailTemplate(h.ctx, h.alice, "", engine.MailKindAutoreply, tpl)
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
-	ts, err := h.eng.MailTemplates(h.ctx, core.RootID)
+	ts, err := h.eng.Admin().MailTemplates(h.ctx, core.RootID)
 	h.must(err)
 	same(t, "templates", len(ts), 2)
 
 	res := h.mail(engine.MailInput{From: "dave@example.org", MessageID: "d1@x", Subject: "hello"})
-	mc, err := h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), engine.MailKindAutoreply)
+	mc, err := h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), engine.MailKindAutoreply)
 	h.must(err)
 	if mc.Template == nil || mc.Template.QueueID != h.noc.ID {
 		t.Errorf("the queue's template wins: %+v", mc.Template)
 	}
-	h.must(h.eng.DeleteMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply))
-	wantErr(t, h.eng.DeleteMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply), core.CodeNotFound)
-	mc, err = h.eng.MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), engine.MailKindAutoreply)
+	h.must(h.eng.Admin().DeleteMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply))
+	wantErr(t, h.eng.Admin().DeleteMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply), core.CodeNotFound)
+	mc, err = h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), engine.MailKindAutoreply)
 	h.must(err)
 	if mc.Template == nil || mc.Template.QueueID != 0 {
 		t.Errorf("then the global one: %+v", mc.Template)

@@ -80,17 +80,17 @@ func storeChatMentions(t *testing.T, s core.Store) {
 	ids := map[string]int64{}
 	for _, n := range []string{"carl", "alice", "bob", "dora"} {
 		addr := n + "@example.net"
-		u, err := eng.CreateUser(ctx, core.RootID, engine.UserInput{Name: n, Email: &addr})
+		u, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: n, Email: &addr})
 		must(err)
 		ids[n] = u.ID
 	}
-	_, err := eng.CreateGroup(ctx, core.RootID, "NetOps", "")
+	_, err := eng.Admin().CreateGroup(ctx, core.RootID, "NetOps", "")
 	must(err)
 	for _, n := range []string{"carl", "alice", "bob", "dora"} {
-		must(eng.SetMember(ctx, core.RootID, "NetOps", n, true))
+		must(eng.Admin().SetMember(ctx, core.RootID, "NetOps", n, true))
 	}
-	must(eng.SetMember(ctx, core.RootID, "NetOps", "dora", false))
-	_, err = eng.UpdateUser(ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
+	must(eng.Admin().SetMember(ctx, core.RootID, "NetOps", "dora", false))
+	_, err = eng.Admin().UpdateUser(ctx, core.RootID, engine.UserInput{Name: "bob", Disabled: &yes})
 	must(err)
 	// alice linked her Slack account by e-mail; carl is on Slack only
 	// through the user made for him (not linked).
@@ -102,21 +102,21 @@ func storeChatMentions(t *testing.T, s core.Store) {
 		t.Fatal(err)
 	}
 
-	members, err := eng.GroupMemberIDs(ctx, "netops")
+	members, err := eng.System().GroupMemberIDs(ctx, "netops")
 	must(err)
 	if len(members) != 3 {
 		t.Fatalf("GroupMemberIDs(netops) = %v, want alice, bob and carl", members)
 	}
-	if _, err := eng.GroupMemberIDs(ctx, "nosuch"); !core.IsCode(err, core.CodeNotFound) {
+	if _, err := eng.System().GroupMemberIDs(ctx, "nosuch"); !core.IsCode(err, core.CodeNotFound) {
 		t.Errorf("GroupMemberIDs of no group: %v, want not found", err)
 	}
-	got, err := eng.ChatMentions(ctx, "slack", "T1", members)
+	got, err := eng.System().ChatMentions(ctx, "slack", "T1", members)
 	must(err)
 	want := []core.ChatMention{{UserID: ids["alice"], Name: "alice", ChatUser: "UALICE"}, {UserID: ids["carl"], Name: "carl"}}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("ChatMentions(slack T1, NetOps) = %+v, want %+v (bob is disabled)", got, want)
 	}
-	got, err = eng.ChatMentions(ctx, "slack", "T2", []int64{ids["alice"], core.NobodyID})
+	got, err = eng.System().ChatMentions(ctx, "slack", "T2", []int64{ids["alice"], core.NobodyID})
 	must(err)
 	if len(got) != 1 || got[0] != (core.ChatMention{UserID: ids["alice"], Name: "alice"}) {
 		t.Errorf("ChatMentions(slack T2, alice) = %+v, want alice unlinked", got)

@@ -248,14 +248,14 @@ func (h *remHarness) rows(id int64) []*core.Reminder {
 
 func (h *remHarness) policy(queue string, in engine.ReminderPolicyInput) {
 	h.t.Helper()
-	_, err := h.eng.SetReminderPolicy(h.ctx, core.RootID, queue, in)
+	_, err := h.eng.Admin().SetReminderPolicy(h.ctx, core.RootID, queue, in)
 	h.must(err)
 }
 
 func dur(d time.Duration) *time.Duration { return &d }
 
 func testRemindUntaken(t *testing.T, h *remHarness) {
-	g, err := h.eng.CreateGroup(h.ctx, core.RootID, "NetOps", "network team")
+	g, err := h.eng.Admin().CreateGroup(h.ctx, core.RootID, "NetOps", "network team")
 	h.must(err)
 	h.policy("NOC", engine.ReminderPolicyInput{UntakenAfter: dur(15 * time.Minute), UntakenEvery: dur(10 * time.Minute),
 		OnDutyGroup: &g.Name})
@@ -486,13 +486,13 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	}
 	_, err := h.eng.Transition(h.ctx, h.alice, c.ID, engine.VerbResolve, engine.StatusOptions{})
 	h.must(err)
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "8am"})
+	_, err = h.eng.Admin().SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "8am"})
 	wantErr(t, err, core.CodeInvalid, "HH:MM")
-	_, err = h.eng.SetDigest(h.ctx, h.bob, "alice", engine.DigestInput{Via: "mail", At: "08:00"})
+	_, err = h.eng.Admin().SetDigest(h.ctx, h.bob, "alice", engine.DigestInput{Via: "mail", At: "08:00"})
 	wantErr(t, err, core.CodeForbidden, "AdminUsers")
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "08:00", TimeZone: "Mars/Olympus"})
+	_, err = h.eng.Admin().SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "08:00", TimeZone: "Mars/Olympus"})
 	wantErr(t, err, core.CodeInvalid, "time zone")
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "08:00"})
+	_, err = h.eng.Admin().SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "mail", At: "08:00"})
 	h.must(err)
 	digests := func() []*core.OutboxMessage {
 		var out []*core.OutboxMessage
@@ -522,7 +522,7 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	if n.Text != wantText {
 		t.Errorf("digest text:\n%s\nwant:\n%s", n.Text, wantText)
 	}
-	rcpts, err := h.eng.MailRecipients(h.ctx, ds[0])
+	rcpts, err := h.eng.System().MailRecipients(h.ctx, ds[0])
 	h.must(err)
 	if len(rcpts) != 1 || rcpts[0].Kind != engine.MailKindDigest || rcpts[0].Address != "alice@example.net" {
 		t.Errorf("mail recipients of the digest: %+v", rcpts)
@@ -531,7 +531,7 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	if n := len(digests()); n != 2 {
 		t.Errorf("%d digests after two days, want 2", n)
 	}
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "off"})
+	_, err = h.eng.Admin().SetDigest(h.ctx, h.alice, "me", engine.DigestInput{Via: "off"})
 	h.must(err)
 	h.tick(48 * time.Hour)
 	if n := len(digests()); n != 2 {
@@ -544,13 +544,13 @@ func testRemindDigestChat(t *testing.T, h *remHarness) {
 	_, err := h.eng.Take(h.ctx, h.alice, a.ID)
 	h.must(err)
 	in := engine.DigestInput{Via: "chat", At: "10:00", TimeZone: "Europe/Berlin", Platform: "slack", Workspace: "T1", ChatUser: "U1"}
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", in)
+	_, err = h.eng.Admin().SetDigest(h.ctx, h.alice, "me", in)
 	wantErr(t, err, core.CodeInvalid, "not linked")
 	update(t, h.store, func(ctx context.Context, tx core.Tx) error {
 		return tx.PutChatIdentity(ctx, &core.ChatIdentity{Platform: "slack", Workspace: "T1", ChatUser: "U1", UserID: h.alice,
 			Verified: engine.ChatVerifiedEmail, Created: t0, Updated: t0})
 	})
-	_, err = h.eng.SetDigest(h.ctx, h.alice, "me", in)
+	_, err = h.eng.Admin().SetDigest(h.ctx, h.alice, "me", in)
 	h.must(err)
 	// 09:00 UTC is 10:00 in Berlin in March (CET): due tomorrow at 09:00 UTC.
 	h.tick(23*time.Hour + 59*time.Minute)
@@ -602,17 +602,17 @@ func testRemindRebuild(t *testing.T, h *remHarness) {
 }
 
 func testRemindPolicy(t *testing.T, h *remHarness) {
-	_, err := h.eng.SetReminderPolicy(h.ctx, h.alice, "NOC", engine.ReminderPolicyInput{UntakenAfter: dur(time.Minute)})
+	_, err := h.eng.Admin().SetReminderPolicy(h.ctx, h.alice, "NOC", engine.ReminderPolicyInput{UntakenAfter: dur(time.Minute)})
 	wantErr(t, err, core.CodeForbidden, "AdminQueue")
-	_, err = h.eng.SetReminderPolicy(h.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: dur(time.Second)})
+	_, err = h.eng.Admin().SetReminderPolicy(h.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{UntakenAfter: dur(time.Second)})
 	wantErr(t, err, core.CodeInvalid, "at least a minute")
 	missing := "NoSuchGroup"
-	_, err = h.eng.SetReminderPolicy(h.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{OnDutyGroup: &missing})
+	_, err = h.eng.Admin().SetReminderPolicy(h.ctx, core.RootID, "NOC", engine.ReminderPolicyInput{OnDutyGroup: &missing})
 	wantErr(t, err, core.CodeNotFound, "NoSuchGroup")
-	p, err := h.eng.SetReminderPolicy(h.ctx, core.RootID, "noc", engine.ReminderPolicyInput{UntakenAfter: dur(20 * time.Minute),
+	p, err := h.eng.Admin().SetReminderPolicy(h.ctx, core.RootID, "noc", engine.ReminderPolicyInput{UntakenAfter: dur(20 * time.Minute),
 		StalledAfter: dur(48 * time.Hour)})
 	h.must(err)
-	got, err := h.eng.ReminderPolicyOf(h.ctx, h.alice, "NOC")
+	got, err := h.eng.Admin().ReminderPolicyOf(h.ctx, h.alice, "NOC")
 	h.must(err)
 	same(t, "policy read back", got, p)
 	if got.UntakenAfter != 20*time.Minute || got.StalledAfter != 48*time.Hour || got.UntakenEvery != 0 {

@@ -97,7 +97,7 @@ var officeCal = core.CalendarDef{Name: "office", TimeZone: "Europe/Berlin",
 
 func (h *remHarness) slaSetup(in engine.SLAPolicyInput) {
 	h.t.Helper()
-	_, err := h.eng.PutCalendar(h.ctx, core.RootID, officeCal)
+	_, err := h.eng.Admin().PutCalendar(h.ctx, core.RootID, officeCal)
 	h.must(err)
 	if in.Name == "" {
 		in.Name = "standard"
@@ -108,7 +108,7 @@ func (h *remHarness) slaSetup(in engine.SLAPolicyInput) {
 	if in.Calendar == "" {
 		in.Calendar = "office"
 	}
-	_, err = h.eng.PutSLAPolicy(h.ctx, core.RootID, in)
+	_, err = h.eng.Admin().PutSLAPolicy(h.ctx, core.RootID, in)
 	h.must(err)
 }
 
@@ -286,9 +286,9 @@ func testSLAResponseMet(t *testing.T, h *remHarness) {
 }
 
 func testSLAWarningBreach(t *testing.T, h *remHarness) {
-	g, err := h.eng.CreateGroup(h.ctx, core.RootID, "duty", "")
+	g, err := h.eng.Admin().CreateGroup(h.ctx, core.RootID, "duty", "")
 	h.must(err)
-	h.must(h.eng.SetMember(h.ctx, core.RootID, "duty", "bob", true))
+	h.must(h.eng.Admin().SetMember(h.ctx, core.RootID, "duty", "bob", true))
 	h.slaSetup(engine.SLAPolicyInput{Response: "4h", Resolution: "16h",
 		Escalation: core.SLAEscalation{Group: g.Name, Priority: 80, Channels: []string{"slack:T1/CESC"}}})
 	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Priority: 10})
@@ -345,7 +345,7 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 	if _, v, _ := h.eng.TicketSLA(h.ctx, core.RootID, tk.ID); v == nil || v.Left != -10*time.Minute {
 		t.Errorf("view 10 minutes after the breach: %+v", v)
 	}
-	card, err := h.eng.Card(h.ctx, engine.StaffViewer, tk.ID)
+	card, err := h.eng.System().Card(h.ctx, engine.StaffViewer, tk.ID)
 	h.must(err)
 	if card.SLA == nil || card.SLA.Clock != core.SLAResponse || card.SLA.Left != -10*time.Minute {
 		t.Errorf("card SLA: %+v", card.SLA)
@@ -391,13 +391,13 @@ func testSLAResolved(t *testing.T, h *remHarness) {
 }
 
 func testSLAPriorityChange(t *testing.T, h *remHarness) {
-	_, err := h.eng.PutCalendar(h.ctx, core.RootID, officeCal)
+	_, err := h.eng.Admin().PutCalendar(h.ctx, core.RootID, officeCal)
 	h.must(err)
 	for _, in := range []engine.SLAPolicyInput{
 		{Name: "normal", Queue: "NOC", Response: "8h", Calendar: "office"},
 		{Name: "urgent", Queue: "NOC", Priority: "50-99", Response: "2h", Calendar: "office"},
 	} {
-		_, err := h.eng.PutSLAPolicy(h.ctx, core.RootID, in)
+		_, err := h.eng.Admin().PutSLAPolicy(h.ctx, core.RootID, in)
 		h.must(err)
 	}
 	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC", Priority: 10})
@@ -417,7 +417,7 @@ func testSLAPriorityChange(t *testing.T, h *remHarness) {
 }
 
 func testSLAAdminErrors(t *testing.T, h *remHarness) {
-	_, err := h.eng.PutCalendar(h.ctx, core.RootID, officeCal)
+	_, err := h.eng.Admin().PutCalendar(h.ctx, core.RootID, officeCal)
 	h.must(err)
 	cases := []struct {
 		in   engine.SLAPolicyInput
@@ -438,25 +438,25 @@ func testSLAAdminErrors(t *testing.T, h *remHarness) {
 		{engine.SLAPolicyInput{Name: "bad name", Queue: "NOC", Response: "1h"}, "must be 1 to 64 letters"},
 	}
 	for _, c := range cases {
-		_, err := h.eng.PutSLAPolicy(h.ctx, core.RootID, c.in)
+		_, err := h.eng.Admin().PutSLAPolicy(h.ctx, core.RootID, c.in)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("PutSLAPolicy(%+v) = %v, want an error with %q", c.in, err, c.want)
 		}
 	}
-	if ps, err := h.eng.SLAPolicies(h.ctx, core.RootID); err != nil || len(ps) != 0 {
+	if ps, err := h.eng.Admin().SLAPolicies(h.ctx, core.RootID); err != nil || len(ps) != 0 {
 		t.Errorf("bad policies were stored: %v, %v", ps, err)
 	}
-	if _, err := h.eng.PutSLAPolicy(h.ctx, h.alice, engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h"}); !core.IsCode(err, core.CodeForbidden) {
+	if _, err := h.eng.Admin().PutSLAPolicy(h.ctx, h.alice, engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h"}); !core.IsCode(err, core.CodeForbidden) {
 		t.Errorf("staff defined a policy: %v", err)
 	}
-	_, err = h.eng.PutSLAPolicy(h.ctx, core.RootID, engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Calendar: "Office"})
+	_, err = h.eng.Admin().PutSLAPolicy(h.ctx, core.RootID, engine.SLAPolicyInput{Name: "x", Queue: "NOC", Response: "1h", Calendar: "Office"})
 	h.must(err)
-	if err := h.eng.DeleteCalendar(h.ctx, core.RootID, "office"); !core.IsCode(err, core.CodeConflict) {
+	if err := h.eng.Admin().DeleteCalendar(h.ctx, core.RootID, "office"); !core.IsCode(err, core.CodeConflict) {
 		t.Errorf("deleting a calendar in use: %v", err)
 	}
-	h.must(h.eng.DeleteSLAPolicy(h.ctx, core.RootID, "X"))
-	h.must(h.eng.DeleteCalendar(h.ctx, core.RootID, "office"))
-	if err := h.eng.DeleteSLAPolicy(h.ctx, core.RootID, "x"); !core.IsCode(err, core.CodeNotFound) {
+	h.must(h.eng.Admin().DeleteSLAPolicy(h.ctx, core.RootID, "X"))
+	h.must(h.eng.Admin().DeleteCalendar(h.ctx, core.RootID, "office"))
+	if err := h.eng.Admin().DeleteSLAPolicy(h.ctx, core.RootID, "x"); !core.IsCode(err, core.CodeNotFound) {
 		t.Errorf("deleting a policy twice: %v", err)
 	}
 }
@@ -542,10 +542,10 @@ func testRulesReopen(t *testing.T, h *remHarness) {
 	lc.Name, lc.Defaults.OnReply = "quiet", ""
 	def, err := json.Marshal(lc)
 	h.must(err)
-	_, err = h.eng.PutLifecycle(h.ctx, core.RootID, def)
+	_, err = h.eng.Admin().PutLifecycle(h.ctx, core.RootID, def)
 	h.must(err)
 	quiet := "quiet"
-	_, err = h.eng.UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &quiet})
+	_, err = h.eng.Admin().UpdateQueue(h.ctx, core.RootID, engine.QueueInput{Name: "NOC", Lifecycle: &quiet})
 	h.must(err)
 	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"})
 	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbResolve, engine.StatusOptions{})
@@ -563,10 +563,10 @@ func testRulesReopen(t *testing.T, h *remHarness) {
 }
 
 func testRulesFire(t *testing.T, h *remHarness) {
-	_, err := h.eng.CreateGroup(h.ctx, core.RootID, "oncall", "")
+	_, err := h.eng.Admin().CreateGroup(h.ctx, core.RootID, "oncall", "")
 	h.must(err)
-	h.must(h.eng.SetMember(h.ctx, core.RootID, "oncall", "bob", true))
-	wh, err := h.eng.CreateWebhook(h.ctx, core.RootID, engine.WebhookInput{URL: "https://hooks.example.net/rules"})
+	h.must(h.eng.Admin().SetMember(h.ctx, core.RootID, "oncall", "bob", true))
+	wh, err := h.eng.Admin().CreateWebhook(h.ctx, core.RootID, engine.WebhookInput{URL: "https://hooks.example.net/rules"})
 	h.must(err)
 	rules := `{
   "rules": [

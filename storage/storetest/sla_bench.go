@@ -14,10 +14,10 @@ import (
 // with BenchCreate for the cost of the SLA clocks.
 func BenchCreateSLA(b *testing.B, st core.Store) {
 	e := newBenchEnv(b, st)
-	if _, err := e.eng.PutCalendar(e.ctx, core.RootID, officeCal); err != nil {
+	if _, err := e.eng.Admin().PutCalendar(e.ctx, core.RootID, officeCal); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := e.eng.PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "bench", Queue: "General",
+	if _, err := e.eng.Admin().PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "bench", Queue: "General",
 		Response: "4h", Resolution: "2d", Calendar: officeCal.Name}); err != nil && !core.IsCode(err, core.CodeConflict) {
 		b.Fatal(err)
 	}
