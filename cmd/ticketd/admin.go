@@ -108,7 +108,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return err
 	}
 	defer st.Close()
-	a := &admin{ctx: ctx, eng: engine.New(st, nil, core.Config{}), out: stdout}
+	a := &admin{ctx: ctx, eng: engine.New(st, nil, core.Config{}, engine.Plugins()...), out: stdout}
 	verb := ""
 	if len(args) > 1 {
 		verb = args[1]

@@ -188,7 +188,10 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 			s.disp.Notify()
 		}
 	}
-	s.eng = engine.New(st, nil, engCfg)
+	// The plug-ins, in the order they join every transaction: reminders
+	// follow each saved ticket; at the end the rules act, then the SLA
+	// clocks settle on what the change and the rules did.
+	s.eng = engine.New(st, nil, engCfg, engine.Reminders(), engine.Rules(), engine.SLAClocks())
 	s.metrics = newMetrics(st)
 	s.eng.SetObserver(s.metrics.observeAction)
 	if s.remind, err = newReminders(cfg, s.eng, s.redis, s.metrics, log); err != nil {

@@ -405,7 +405,7 @@ func (e *Engine) ingest(ctx context.Context, tx core.Tx, integrationID int64, as
 			return nil, core.Internal(err, "record alert occurrences")
 		}
 	}
-	if err := s.settle(); err != nil { // rules and SLA clocks (automation.go)
+	if err := s.settle(); err != nil { // the plug-ins: rules, SLA clocks (plugin.go)
 		return nil, err
 	}
 	return r.res, nil
@@ -635,7 +635,7 @@ func (r *alertRun) open(k *core.AlertKey, a *core.Alert) (*alertTicket, error) {
 	if err := s.tx.InsertTicket(s.ctx, t); err != nil {
 		return nil, core.Internal(err, "insert ticket")
 	}
-	if err := s.ticketSaved(t, true); err != nil {
+	if err := s.saved(t, true); err != nil {
 		return nil, err
 	}
 	if err := s.tx.AddWatcher(s.ctx, core.Watcher{TicketID: t.ID, Role: core.RoleRequestor, UserID: s.actor.ID}); err != nil &&

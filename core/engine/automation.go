@@ -133,10 +133,9 @@ func eventKind(txn *core.Transaction) string {
 	return ""
 }
 
-// settle runs the rules on the transaction's events, then brings the SLA
-// state of every ticket that changed up to date. It runs once, at the end
-// of a write transaction.
-func (s *session) settle() error {
+// runRules runs the rules in force on the transaction's events, and on
+// the events their actions add (the Rules plug-in).
+func (s *session) runRules() error {
 	a := s.auto
 	if a == nil || len(a.events) == 0 {
 		return nil
@@ -154,7 +153,7 @@ func (s *session) settle() error {
 			}
 		}
 	}
-	return s.settleSLA()
+	return nil
 }
 
 // ruleState is the ticket of an event with what rules need, loaded once.

@@ -36,10 +36,14 @@ type Engine struct {
 	one  core.OneReader // the store, when it can read without a transaction
 	// tokens remembers whose the tokens seen were (tokens_in_action.go).
 	tokens tokenCache
+	// plugins join every transaction, in this order (plugin.go).
+	plugins []Plugin
 }
 
-// New returns an engine over store. A nil clock means the system clock.
-func New(store core.Store, clock core.Clock, cfg core.Config) *Engine {
+// New returns an engine over store with plugins, called in the order
+// given; none given means Plugins(), ticketd's own. A nil clock means the
+// system clock.
+func New(store core.Store, clock core.Clock, cfg core.Config, plugins ...Plugin) *Engine {
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
@@ -52,7 +56,10 @@ func New(store core.Store, clock core.Clock, cfg core.Config) *Engine {
 	if cfg.NewUsers.Per <= 0 {
 		cfg.NewUsers = DefaultNewUsers
 	}
-	e := &Engine{clock: clock, cfg: cfg}
+	if len(plugins) == 0 {
+		plugins = Plugins()
+	}
+	e := &Engine{clock: clock, cfg: cfg, plugins: plugins}
 	e.store = &remindingStore{Store: store, e: e}
 	e.one, _ = store.(core.OneReader)
 	return e
@@ -382,7 +389,7 @@ func (s *session) load(id int64, lock bool) (*ticketState, error) {
 		}
 	}
 	st := &ticketState{t: t}
-	s.ticketLoaded(t)
+	s.loaded(t)
 	if st.queue, err = s.queue(t.QueueID); err != nil {
 		return nil, err
 	}
@@ -480,7 +487,7 @@ func (s *session) save(t *core.Ticket) error {
 	if err := s.tx.UpdateTicket(s.ctx, t); err != nil {
 		return core.Internal(err, "save ticket")
 	}
-	return s.ticketSaved(t, false)
+	return s.saved(t, false)
 }
 
 func checkMinutes(field string, m int) error {

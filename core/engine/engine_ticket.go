@@ -206,7 +206,7 @@ func (s *session) create(in CreateInput, subject string) (*core.Ticket, int64, e
 		if err := s.tx.InsertTicket(s.ctx, t); err != nil {
 			return core.Internal(err, "insert ticket")
 		}
-		if err := s.ticketSaved(t, true); err != nil {
+		if err := s.saved(t, true); err != nil {
 			return err
 		}
 		if !indexable(in.Content) { // else recording the content indexes it

@@ -138,7 +138,7 @@ func (s *session) moveStatuses(plan []statusMove, lc *core.Lifecycle) error {
 		if t.QueueID != m.queueID || t.Status != m.from {
 			continue // changed since it was listed
 		}
-		s.ticketLoaded(t)
+		s.loaded(t)
 		t.Status = m.to
 		if t.Started.IsZero() && !lc.IsInitial(m.to) {
 			t.Started = s.now

@@ -189,6 +189,7 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("Admin", testAdmin)
 	run("TimeWorked", testTimeWorked)
 	run("DirtyText", testDirtyText)
+	run("Plugins", testPlugins)
 	runDeliveryTests(t, open)
 	runReminderTests(t, open)
 	runSLATests(t, open)
