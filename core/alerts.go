@@ -12,6 +12,12 @@ import (
 	"unicode/utf8"
 )
 
+// Alert intake: monitoring systems (Alertmanager, Grafana, Icinga, Nagios,
+// LibreNMS, Zabbix, anything that posts JSON) report faults through an
+// integration; each alert is deduplicated by a key onto the ticket open for
+// it. The connector (connectors/webhook) turns a payload into Alerts; the
+// engine decides (alerts_policy.go) and records (alerts_engine.go).
+
 // AlertStatus is what a monitoring system says of an alert.
 type AlertStatus string
 

@@ -2,6 +2,9 @@ package core
 
 import "time"
 
+// The alert policy: pure functions of an integration's configuration, a
+// key's state, its ticket and now. The engine applies their decisions.
+
 // AlertTicket is what the policy knows of a key's ticket.
 type AlertTicket struct {
 	Exists   bool

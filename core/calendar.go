@@ -9,6 +9,19 @@ import (
 	"time"
 )
 
+// Business-hours calendars: SLA targets count working time only. A
+// calendar has a time zone, working hours per weekday (several intervals a
+// day; an interval whose end is not after its start runs past midnight into
+// the next day) and holidays (dates on which no time counts, whatever the
+// weekday).
+//
+// Working hours are wall-clock times in the calendar's zone, so a working
+// day is as long as the clock says on ordinary days, and the durations are
+// real elapsed time: on the night the clocks go forward an interval that
+// spans the change is an hour shorter, and an hour longer when they go back.
+// A wall time that does not exist (inside the spring-forward gap) is read at
+// the offset in force before the change, as time.Date does.
+
 // CalendarDef is a calendar as written in a file or stored: JSON.
 //
 //	{"name": "office", "time_zone": "Europe/Berlin",

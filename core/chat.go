@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// Chat: what the ChatOps layer (bot/) stores through the engine's store.
+// Platforms are named in lower case ("slack", "discord", "matrix"); a
+// workspace is the platform's tenant (a Slack team id, a Discord guild id, a
+// Matrix homeserver); channels, threads and users are the platform's ids.
+
 // ChatChannel routes a queue to a channel: the cards of the queue's new
 // tickets are posted there, and their threads are opened there.
 type ChatChannel struct {

@@ -69,6 +69,8 @@ type OutboxTxn struct {
 	Actor    string  `json:"actor"`
 }
 
+// ---- input checks ----
+
 // CleanSubject trims a subject, folds line breaks into spaces and cuts it at
 // MaxSubjectRunes. Empty, oversized or non-UTF-8 subjects are refused.
 func CleanSubject(subject string) (string, error) {
@@ -100,6 +102,8 @@ func CheckPriority(p int) error {
 	}
 	return nil
 }
+
+// ---- content ----
 
 // Content is a message: a body and files.
 type Content struct {

@@ -4,6 +4,8 @@ import (
 	"time"
 )
 
+// ---- RT's linear escalation ----
+
 // EscalatedPriority is t's priority at now under linear escalation: on the
 // line from InitialPriority at Created to FinalPriority at Due, never
 // moving back from where Priority already is. t's own Priority when it does

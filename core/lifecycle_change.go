@@ -5,6 +5,14 @@ import (
 	"strings"
 )
 
+// A lifecycle change (a queue given another lifecycle, or a lifecycle
+// replaced by one without some of its statuses) must not strand tickets in
+// statuses the new lifecycle lacks: they could go nowhere from there. Such
+// a change is refused, naming the statuses and how many tickets each holds,
+// unless a status map says where each goes; then every ticket moved gets a
+// status change in its history, by the admin who made the change, in the
+// change's transaction.
+
 // StatusMap says where the tickets in statuses a new lifecycle lacks go:
 // old status -> a status of the new lifecycle.
 type StatusMap map[string]string

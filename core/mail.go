@@ -138,6 +138,8 @@ type MailStore interface {
 	MailNotify(ctx context.Context, userIDs []int64) (map[int64]bool, error)
 }
 
+// ---- pure routing helpers ----
+
 // MailRoute is what a recipient address means: a queue, which of its
 // addresses, and a ticket when the address has a +N extension.
 type MailRoute struct {
@@ -256,6 +258,8 @@ func stripScheme(tag string) string {
 func (r *Rights) Plus(gs ...Grant) *Rights {
 	return &Rights{User: r.User, groups: r.groups, grants: append(slices.Clip(r.grants), gs...)}
 }
+
+// ---- administration ----
 
 // SplitMailTemplate cuts a template's text into its header block and body.
 func SplitMailTemplate(text string) (header map[string]string, order []string, body string, err error) {

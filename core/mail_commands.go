@@ -7,6 +7,12 @@ import (
 	"unicode/utf8"
 )
 
+// Commands in mail: a privileged sender may put commands on the first lines
+// of a mail. ReceiveMail writes them to the outbox (OutboxMailCommands) in
+// the transaction that records the mail, so that they run even when the
+// process stops right after the delivery was acknowledged; a sender in the
+// mail connector runs them through the bot.
+
 // OutboxMailCommands is the outbox kind of the commands of a received mail.
 const OutboxMailCommands = "mail.commands"
 

@@ -6,6 +6,15 @@ import (
 	"time"
 )
 
+// Reminders: something must happen at a time. The rows in the database are
+// the source of truth, written in the same transaction as the change that
+// causes them; a Scheduler keeps an index of what is due next (Redis, or a
+// heap in embedded mode), rebuilt from the rows at start. The
+// ReminderRunner claims due entries from the index and fires them through
+// the engine, one transaction each; a reminder's row decides whether it
+// fires (its due time, compared and moved in that transaction), so an index
+// entry that is stale or claimed twice never fires anything twice.
+
 // ReminderKind says what a reminder does when it fires.
 type ReminderKind string
 

@@ -14,6 +14,8 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// ---- integrations (administrators) ----
+
 // IntegrationInput describes a new integration.
 type IntegrationInput struct {
 	Name  string // lower-case letters, digits, - and _: the last element of its URL
@@ -192,6 +194,8 @@ func (e *Engine) IntegrationByName(ctx context.Context, name string) (*core.Inte
 	})
 	return out, err
 }
+
+// ---- intake ----
 
 // IngestResult says what a batch of alerts did.
 type IngestResult struct {
@@ -714,6 +718,8 @@ func (o *outboxBatch) InsertOutbox(_ context.Context, m *core.OutboxMessage) err
 	return nil
 }
 
+// ---- flapping keys that settled ----
+
 // SettleAlerts ends the flapping of keys whose state has not changed for
 // their integration's flapping window, and brings their tickets to the
 // state they settled in. It returns how many keys settled. The intake runs
@@ -793,6 +799,8 @@ func (e *Engine) SettleAlerts(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// ---- what cards and people read ----
 
 // AlertInfo is the alert behind a ticket, as its card shows it.
 type AlertInfo struct {

@@ -13,6 +13,11 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// What runs at the end of every engine transaction that changed tickets,
+// before it commits: the automation rules, then the SLA clocks of the
+// tickets that changed. Both see the changes as the history rows the
+// transaction wrote (session.record notes each one as an event).
+
 // automation is the engine's rules and its cache of SLA policies.
 type automation struct {
 	rules atomic.Pointer[RuleSet]
@@ -422,6 +427,8 @@ func describeEvent(ev *autoEvent) string {
 	}
 	return string(ev.txn.Type)
 }
+
+// ---- notices ----
 
 // Outbox kinds of automation.
 const (

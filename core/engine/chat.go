@@ -44,6 +44,8 @@ func checkChatIDs(platform, workspace, channel string) error {
 	return checkChatID("channel", channel)
 }
 
+// ---- queue -> channel routing (administrators) ----
+
 // AddChatChannel makes queue post to a channel. It needs AdminQueue on the queue.
 func (admin Admin) AddChatChannel(ctx context.Context, actorID int64, queue, platform, workspace, channel string) (*core.ChatChannel, error) {
 	e := admin.e
@@ -111,6 +113,12 @@ func (admin Admin) ListChatChannels(ctx context.Context, actorID int64) ([]*core
 	})
 	return out, err
 }
+
+// ---- what the chat layer reads and records as the system ----
+//
+// These methods have no actor: the chat layer calls them for requests whose
+// authenticity its connector checked (signatures), and for delivering the
+// outbox. They never change a ticket.
 
 // ChatRoutes lists every queue -> channel route of a platform.
 func (system System) ChatRoutes(ctx context.Context, platform string) ([]*core.ChatChannel, error) {
@@ -407,6 +415,8 @@ func (e *Engine) ConfirmChatLink(ctx context.Context, actorID int64, code string
 	})
 	return out, err
 }
+
+// ---- cards ----
 
 // CardInfo is what a ticket's card shows, and what its viewer may do.
 type CardInfo struct {

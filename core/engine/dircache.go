@@ -8,6 +8,9 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// The directory cache keeps what every action reads first (actor, groups,
+// grants, queues, lifecycles) under the directory version: docs/directory-cache.md.
+
 // dirUse says how a session uses the directory cache.
 type dirUse int
 
@@ -111,6 +114,10 @@ func (c *dirCache) at(v int64) bool {
 	}
 	return true
 }
+
+// Reads return copies (a session may change what it gets: an admin action
+// edits the queue or user it loaded), or nothing when the cache holds
+// another version than v.
 
 func (c *dirCache) getRights(v, userID int64) *core.Rights {
 	c.mu.Lock()

@@ -10,6 +10,11 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// Limits on what an unprivileged actor can cause (DESIGN.md, "Trust at the
+// edges"): the watchers one change names, and the users the addresses they
+// name create. Staff (Privileged users, and SuperUser) are not limited: as in
+// RT, they may copy as many people as they like onto a ticket.
+
 // DefaultMaxWatchersPerChange is Config.MaxWatchersPerChange's default.
 const DefaultMaxWatchersPerChange = 20
 

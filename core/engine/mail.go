@@ -15,6 +15,11 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// Mail: what the mail connector (connectors/email) records through the
+// engine. Every queue has a correspond address (replies, for requesters)
+// and a comment address (internal notes); a ticket's mail is threaded by
+// the Message-IDs ticketd receives and sends, which are stored.
+
 // Directions of a stored Message-ID.
 const (
 	MailIn  = "in"
@@ -65,6 +70,8 @@ func queueTags(qs []*core.Queue) []string {
 	}
 	return tags
 }
+
+// ---- receiving ----
 
 // MailInput is one received mail for one recipient, as the mail connector
 // read it.
@@ -595,6 +602,8 @@ func (system System) MailNotice(ctx context.Context, messageID string, n MailNot
 		return e.writeNotice(ctx, tx, OutboxMailNotice, rec.ID, n)
 	})
 }
+
+// ---- sending ----
 
 // MailRecipient is one mail to send about an outbox message.
 type MailRecipient struct {

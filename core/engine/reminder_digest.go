@@ -11,6 +11,9 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// The daily digest: each engineer who asks for it gets their open tickets
+// once a day, by mail or as a chat direct message.
+
 // Outbox kinds of digests.
 const (
 	// OutboxMailDigest carries a MailNotice of kind MailKindDigest: the

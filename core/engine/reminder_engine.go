@@ -16,6 +16,8 @@ import (
 // user id for the others); Data what it says.
 const TxnReminder core.TxnType = "Reminder"
 
+// ---- rows written with the change that causes them ----
+
 // remindingStore is the engine's store: every write transaction carries a
 // reminderTx, which collects the reminders the transaction wrote, to index
 // them in the Scheduler once it has committed.
@@ -348,6 +350,8 @@ func (s *session) ticketSaved(t *core.Ticket, created bool) error {
 	return nil
 }
 
+// ---- firing ----
+
 // reminderFire does what a reminder of one kind does, inside the firing
 // transaction, acting as root. It returns when the reminder fires next
 // (zero: never; its row is deleted).
@@ -597,6 +601,8 @@ func humanDuration(d time.Duration) string {
 	return plural(int64(d/(24*time.Hour)), "day")
 }
 
+// ---- user reminders ----
+
 // MaxReminderText bounds what a reminder says.
 const MaxReminderText = 1000
 
@@ -685,6 +691,8 @@ func (e *Engine) CancelReminder(ctx context.Context, actorID, ticketID, reminder
 		return core.Internal(s.tx.DeleteReminder(s.ctx, r.ID), "delete reminder")
 	})
 }
+
+// ---- policies ----
 
 // ReminderPolicyInput changes a queue's reminder policy; nil fields stay.
 type ReminderPolicyInput struct {

@@ -11,6 +11,20 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// Automation rules: RT's scrips as data. A rule says: on an event (a ticket
+// created, a reply, a status change, an SLA breach, ...), if a condition
+// holds (queue, priority, who acted, alert labels, ...), do actions (set
+// the owner, the status or the priority, add a watcher, notify a group or
+// a channel, call a webhook). Rules run inside the transaction of the
+// change that triggered them, as part of it; what they say to the outside
+// goes through the outbox. A rule's own changes are events too, which may
+// trigger other rules, down to MaxRuleDepth; a rule fires at most once per
+// ticket per transaction, so rules cannot loop.
+//
+// Rules come from a JSON file read at start (ticketd serve --rules), checked
+// against the database when it is loaded. Two rules are built in and on
+// unless the file turns them off (see DefaultRules).
+
 // Rule events.
 const (
 	EventCreated        = "created"

@@ -9,6 +9,16 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// Service level agreements: a policy per queue (and priority range) sets how
+// much business time may pass before the first response and before the
+// resolution of a ticket. The clocks run in the business hours of a named
+// calendar and stop while the ticket waits (stalled, or in another status
+// the policy names: "waiting on the requester"). A warning comes when a
+// share of the target has passed, a breach at the deadline; both are
+// reminder rows, written in the transaction that sets the deadline, fired
+// by the reminder runner, recorded in history (TxnSLA) and announced. A
+// breach escalates as the policy says.
+
 // TxnSLA is the history row of an SLA event: Field is "warning" or
 // "breach", OldValue the clock ("response" or "resolution"), NewValue the
 // deadline (RFC 3339), Data the policy name.

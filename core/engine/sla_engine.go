@@ -281,6 +281,8 @@ func fireSLA(s *session, r *core.Reminder) (time.Time, error) {
 	return time.Time{}, s.notice(t, txn, "sla", n, []string{string(core.RoleOwner), string(core.RoleAdminCc)})
 }
 
+// ---- reading ----
+
 // ticketSLAView returns a ticket's SLA view at now for its card (nil: no
 // SLA applies, or every clock is met).
 func (s *session) ticketSLAView(t *core.Ticket) (*core.SLAView, error) {
@@ -325,6 +327,8 @@ func (e *Engine) TicketSLA(ctx context.Context, actorID, ticketID int64) (*core.
 	})
 	return state, view, err
 }
+
+// ---- administration ----
 
 func (s *session) needSLAAdmin() error {
 	if !s.rights.SuperUser() {

@@ -8,6 +8,14 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
+// Token checks folded into the action: an API request costs a read of its
+// token before its action, a round trip of its own. AuthenticateInAction
+// spares it for a token this engine has seen before: it names the token's
+// user from memory and leaves the check to the action the request runs,
+// which reads the token along with its first statement and, before its
+// transaction ends, refuses (CodeUnauthorized, nothing written) unless the
+// token still exists and belongs to that user, enabled.
+
 // tokenCache maps token hashes to the user id they belonged to when last
 // checked. It only saves a read: every use is checked again.
 type tokenCache struct {
