@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -80,7 +81,7 @@ type env struct {
 	eng   *engine.Engine
 	bot   *Bot
 	plat  *fakePlatform
-	disp  *core.Dispatcher
+	disp  *dispatch.Dispatcher
 	clock *storetest.Clock
 	alice Actor // staff, linked by address
 	carl  Actor // unlinked
@@ -112,7 +113,7 @@ func newEnv(t *testing.T) *env {
 	}
 	b := New(eng, Config{Clock: clock})
 	e := &env{t: t, ctx: ctx, eng: eng, bot: b, plat: &fakePlatform{}, clock: clock}
-	e.disp = core.NewDispatcher(st, memory.NewRateLimiter(), clock, nil, core.DispatcherConfig{BackoffBase: time.Second},
+	e.disp = dispatch.New(st, memory.NewRateLimiter(), clock, nil, dispatch.Config{BackoffBase: time.Second},
 		NewSender(b, e.plat))
 	e.alice = e.actor(core.ChatUser{Platform: "slack", Workspace: "T1", ID: "UALICE", Email: "alice@example.net"})
 	e.carl = e.actor(core.ChatUser{Platform: "slack", Workspace: "T1", ID: "UCARL", Name: "Carl"})

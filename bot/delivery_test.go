@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -119,7 +120,7 @@ func TestCardDeliveryTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 	plat := &fakePlatform{}
-	disp := core.NewDispatcher(cs, memory.NewRateLimiter(), nil, nil, core.DispatcherConfig{}, NewSender(New(eng, Config{}), plat))
+	disp := dispatch.New(cs, memory.NewRateLimiter(), nil, nil, dispatch.Config{}, NewSender(New(eng, Config{}), plat))
 	drain := func() []string {
 		t.Helper()
 		cs.take()

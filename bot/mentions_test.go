@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
@@ -15,7 +16,7 @@ import (
 func netOps(t *testing.T, e *env) {
 	t.Helper()
 	ap := announcingPlatform{e.plat}
-	e.disp = core.NewDispatcher(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, core.DispatcherConfig{}, NewSender(e.bot, ap))
+	e.disp = dispatch.New(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, dispatch.Config{}, NewSender(e.bot, ap))
 	addr := "dave@example.net"
 	if _, err := e.eng.Admin().CreateUser(e.ctx, core.RootID, engine.UserInput{Name: "dave", Email: &addr}); err != nil {
 		t.Fatal(err)

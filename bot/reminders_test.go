@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
@@ -69,7 +70,7 @@ func TestRemindCommand(t *testing.T) {
 func TestUntakenAnnouncedWithGroup(t *testing.T) {
 	e := newEnv(t)
 	ap := announcingPlatform{e.plat}
-	e.disp = core.NewDispatcher(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, core.DispatcherConfig{}, NewSender(e.bot, ap))
+	e.disp = dispatch.New(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, dispatch.Config{}, NewSender(e.bot, ap))
 	runner := e.reminders()
 	if _, err := e.eng.Admin().CreateGroup(e.ctx, core.RootID, "NetOps", ""); err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestUntakenAnnouncedWithGroup(t *testing.T) {
 func TestDigestInChat(t *testing.T) {
 	e := newEnv(t)
 	ap := announcingPlatform{e.plat}
-	e.disp = core.NewDispatcher(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, core.DispatcherConfig{}, NewSender(e.bot, ap))
+	e.disp = dispatch.New(e.eng.Store(), memory.NewRateLimiter(), e.clock, nil, dispatch.Config{}, NewSender(e.bot, ap))
 	runner := e.reminders()
 	if r := e.run(e.alice, noc, "/ticket new core1 unreachable"); r.Failed {
 		t.Fatalf("new: %+v", r)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -93,7 +94,7 @@ func TestAlertStorm(t *testing.T) {
 	limiter := memory.NewRateLimiter()
 	sender := NewSender(e.bot, plat)
 	sender.EnableStorms(StormConfig{Limiter: limiter, Threshold: 10, Window: time.Minute})
-	disp := core.NewDispatcher(e.eng.Store(), limiter, e.clock, nil, core.DispatcherConfig{BackoffBase: time.Second}, sender)
+	disp := dispatch.New(e.eng.Store(), limiter, e.clock, nil, dispatch.Config{BackoffBase: time.Second}, sender)
 	second := func() {
 		t.Helper()
 		for i := 0; i < 20; i++ {

@@ -18,6 +18,7 @@ import (
 	"github.com/ticketd/ticketd/connectors/web"
 	"github.com/ticketd/ticketd/connectors/webhook"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/redis"
@@ -116,7 +117,7 @@ type server struct {
 	store    migratingStore
 	redis    *redis.Client
 	eng      *engine.Engine
-	disp     *core.Dispatcher
+	disp     *dispatch.Dispatcher
 	chat     *chatWiring
 	mail     *mailWiring
 	alerts   *alertWiring
@@ -231,8 +232,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if lease < time.Second {
 		return fail(fmt.Errorf("TICKETD_DISPATCH_LEASE=%s: give a duration of a second or more, such as 1m", lease))
 	}
-	s.disp = core.NewDispatcher(st, limiter, nil, log.With("component", "dispatcher"),
-		core.DispatcherConfig{MaxAttempts: attempts, Lease: lease}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
+	s.disp = dispatch.New(st, limiter, nil, log.With("component", "dispatcher"),
+		dispatch.Config{MaxAttempts: attempts, Lease: lease}, append(append([]core.Sender{hooks}, s.chat.senders...), s.mail.senders...)...)
 	s.disp.SetObserver(s.metrics)
 	log.Info("senders: webhooks on; " + s.chat.describe())
 	log.Info(s.mail.describe())

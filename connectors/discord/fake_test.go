@@ -22,6 +22,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -462,7 +463,7 @@ type env struct {
 	conn    *Connector
 	dc      *fakeDiscord
 	srv     *httptest.Server
-	disp    *core.Dispatcher
+	disp    *dispatch.Dispatcher
 	key     ed25519.PrivateKey
 	aliceID int64
 	seq     atomic.Int64
@@ -514,7 +515,7 @@ func newEnv(t testing.TB, open func(t testing.TB) core.Store) *env {
 	t.Cleanup(c.Stop)
 	srv := httptest.NewServer(c.Handler())
 	t.Cleanup(srv.Close)
-	disp := core.NewDispatcher(st, memory.NewRateLimiter(), clock, nil, core.DispatcherConfig{BackoffBase: time.Second,
+	disp := dispatch.New(st, memory.NewRateLimiter(), clock, nil, dispatch.Config{BackoffBase: time.Second,
 		MaxAttempts: 50, Lanes: 4}, bot.NewSender(b, c))
 	e := &env{t: t, ctx: ctx, clock: clock, eng: eng, bot: b, conn: c, dc: dc, srv: srv, disp: disp, key: priv,
 		aliceID: alice.ID, events: map[string]chan struct{}{}}

@@ -10,6 +10,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/connectors/email/emailtest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
@@ -85,7 +86,7 @@ func testCommandsSurviveRestart(t *testing.T, open func() core.Store) {
 	}
 	t.Cleanup(mail.Close)
 	runner := NewCommandRunner(eng, b, "example.net", nil)
-	disp := core.NewDispatcher(st, memory.NewRateLimiter(), clock, nil, core.DispatcherConfig{}, runner, mail,
+	disp := dispatch.New(st, memory.NewRateLimiter(), clock, nil, dispatch.Config{}, runner, mail,
 		bot.NewSender(b, &chatPlatform{}))
 	drain := func() {
 		t.Helper()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
@@ -30,7 +31,7 @@ type env struct {
 	bot   *bot.Bot
 	gw    *Gateway
 	chat  *chatPlatform
-	disp  *core.Dispatcher
+	disp  *dispatch.Dispatcher
 	clock *storetest.Clock
 	alice int64
 	noc   *core.Queue
@@ -90,7 +91,7 @@ func setupEnv(tb testing.TB, st core.Store, opts ...envOption) *env {
 	for _, o := range opts {
 		o(e, &senders)
 	}
-	e.disp = core.NewDispatcher(st, memory.NewRateLimiter(), clock, nil, core.DispatcherConfig{BackoffBase: time.Second}, senders...)
+	e.disp = dispatch.New(st, memory.NewRateLimiter(), clock, nil, dispatch.Config{BackoffBase: time.Second}, senders...)
 	return e
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
@@ -199,7 +200,7 @@ func TestEncryptedRoom(t *testing.T) {
 				t.Fatalf("answer %q", body)
 			}
 			// The card goes to the room encrypted too.
-			disp := core.NewDispatcher(st, memory.NewRateLimiter(), nil, nil, core.DispatcherConfig{}, bot.NewSender(b, c))
+			disp := dispatch.New(st, memory.NewRateLimiter(), nil, nil, dispatch.Config{}, bot.NewSender(b, c))
 			for i := 0; i < 20; i++ {
 				if n, err := disp.RunOnce(ctx); err != nil || n == 0 {
 					break

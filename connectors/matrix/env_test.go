@@ -24,6 +24,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/bot/bottest"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -146,7 +147,7 @@ type env struct {
 	eng   *engine.Engine
 	bot   *bot.Bot
 	conn  *Connector
-	disp  *core.Dispatcher
+	disp  *dispatch.Dispatcher
 
 	room            id.RoomID
 	botUser         id.UserID
@@ -264,7 +265,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 		m, ok := ev.Content.Parsed.(*event.MemberEventContent)
 		return ev.Type == event.StateMember && ev.GetStateKey() == botUser.String() && ok && m.Membership == event.MembershipJoin
 	})
-	e.disp = core.NewDispatcher(st, memory.NewRateLimiter(), clock, nil, core.DispatcherConfig{BackoffBase: time.Second,
+	e.disp = dispatch.New(st, memory.NewRateLimiter(), clock, nil, dispatch.Config{BackoffBase: time.Second,
 		MaxAttempts: 50, Lanes: 4}, bot.NewSender(b, c))
 	return e
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
@@ -346,7 +347,7 @@ func BenchmarkAlertStorm(b *testing.B) {
 		bt := bot.New(l.eng, bot.Config{})
 		sender := bot.NewSender(bt, plat)
 		sender.EnableStorms(bot.StormConfig{Limiter: limiter, Threshold: 20, Window: window})
-		disp := core.NewDispatcher(l.st, limiter, nil, nil, core.DispatcherConfig{Poll: 100 * time.Millisecond}, sender)
+		disp := dispatch.New(l.st, limiter, nil, nil, dispatch.Config{Poll: 100 * time.Millisecond}, sender)
 		const keys, perRequest, requests = 500, 100, 200
 		start := time.Now().Add(-time.Hour)
 		bodies := make([][]byte, requests)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -83,7 +84,7 @@ type e2e struct {
 	ctx   context.Context
 	clock *clock
 	eng   *engine.Engine
-	disp  *core.Dispatcher
+	disp  *dispatch.Dispatcher
 	recv  *receiver
 }
 
@@ -108,7 +109,7 @@ func newE2E(t *testing.T, fail func(n int) int) *e2e {
 		t.Fatal(err)
 	}
 	s := NewSender(eng.System(), SenderOptions{Clock: c})
-	disp := core.NewDispatcher(st, memory.NewRateLimiter(), c, nil, core.DispatcherConfig{Batch: 10,
+	disp := dispatch.New(st, memory.NewRateLimiter(), c, nil, dispatch.Config{Batch: 10,
 		BackoffBase: time.Second, BackoffMax: time.Minute, MaxAttempts: 5, SendTimeout: 10 * time.Second}, s)
 	return &e2e{t: t, ctx: ctx, clock: c, eng: eng, disp: disp, recv: rc}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 )
 
@@ -91,13 +92,13 @@ func (l *openLimiter) Block(ctx context.Context, key string, until time.Time) er
 	return nil
 }
 
-func (h *harness) dispatcher(s core.Sender, lim core.RateLimiter) *core.Dispatcher {
-	return core.NewDispatcher(h.store, lim, h.clock, nil, core.DispatcherConfig{Batch: 10, Lease: time.Minute,
+func (h *harness) dispatcher(s core.Sender, lim core.RateLimiter) *dispatch.Dispatcher {
+	return dispatch.New(h.store, lim, h.clock, nil, dispatch.Config{Batch: 10, Lease: time.Minute,
 		BackoffBase: time.Second, BackoffMax: time.Minute, MaxAttempts: 4}, s)
 }
 
 // drain runs rounds until one does nothing.
-func drain(t *testing.T, d *core.Dispatcher) {
+func drain(t *testing.T, d *dispatch.Dispatcher) {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
 		n, err := d.RunOnce(context.Background())
@@ -403,7 +404,7 @@ func testCrashedClaim(t *testing.T, h *harness) {
 func testReplicas(t *testing.T, h *harness) {
 	const tickets, replicas = 30, 3
 	s := newRecSender("a", "b")
-	var ds []*core.Dispatcher
+	var ds []*dispatch.Dispatcher
 	for i := 0; i < replicas; i++ {
 		ds = append(ds, h.dispatcher(s, &openLimiter{}))
 	}
@@ -421,7 +422,7 @@ func testReplicas(t *testing.T, h *harness) {
 	}()
 	for _, d := range ds {
 		wg.Add(1)
-		go func(d *core.Dispatcher) {
+		go func(d *dispatch.Dispatcher) {
 			defer wg.Done()
 			for i := 0; i < 400; i++ {
 				if _, err := d.RunOnce(h.ctx); err != nil {

@@ -1,4 +1,4 @@
-package core
+package dispatch
 
 import (
 	"context"
@@ -7,10 +7,12 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/ticketd/ticketd/core"
 )
 
-// DispatcherConfig tunes the dispatcher. Zero fields take the defaults.
-type DispatcherConfig struct {
+// Config tunes the dispatcher. Zero fields take the defaults.
+type Config struct {
 	Batch       int           // messages routed and deliveries claimed per round (100)
 	Lease       time.Duration // how long a claim is held before another replica may retry it (1m)
 	Poll        time.Duration // wait between rounds when there is nothing to do (500ms)
@@ -22,7 +24,7 @@ type DispatcherConfig struct {
 	Lanes       int           // targets sent to at once; each target's messages go in order (8)
 }
 
-func (c *DispatcherConfig) defaults() {
+func (c *Config) defaults() {
 	if c.Batch <= 0 {
 		c.Batch = 100
 	}
@@ -60,8 +62,8 @@ const (
 	OutcomeRateLimited = "rate_limited" // the peer answered 429
 )
 
-// DispatchObserver is told what the dispatcher does, for metrics.
-type DispatchObserver interface {
+// Observer is told what the dispatcher does, for metrics.
+type Observer interface {
 	Delivered(sender string, took time.Duration, outcome string)
 	RateWait(sender string, wait time.Duration)
 }
@@ -71,14 +73,14 @@ type DispatchObserver interface {
 // rate limiter, retrying with backoff. Any number of dispatchers may share a
 // store.
 type Dispatcher struct {
-	store   Store
-	limiter RateLimiter
-	clock   Clock
+	store   core.Store
+	limiter core.RateLimiter
+	clock   core.Clock
 	log     *slog.Logger
-	cfg     DispatcherConfig
-	senders map[string]Sender
-	order   []Sender
-	obs     DispatchObserver
+	cfg     Config
+	senders map[string]core.Sender
+	order   []core.Sender
+	obs     Observer
 
 	wake     chan struct{}
 	stop     chan struct{}
@@ -86,16 +88,16 @@ type Dispatcher struct {
 	stopOnce sync.Once
 }
 
-// NewDispatcher returns a dispatcher; Start runs it.
-func NewDispatcher(store Store, limiter RateLimiter, clock Clock, log *slog.Logger, cfg DispatcherConfig, senders ...Sender) *Dispatcher {
+// New returns a dispatcher; Start runs it.
+func New(store core.Store, limiter core.RateLimiter, clock core.Clock, log *slog.Logger, cfg Config, senders ...core.Sender) *Dispatcher {
 	cfg.defaults()
 	if clock == nil {
-		clock = SystemClock{}
+		clock = core.SystemClock{}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{store: store, limiter: limiter, clock: clock, log: log, cfg: cfg, senders: map[string]Sender{},
+	d := &Dispatcher{store: store, limiter: limiter, clock: clock, log: log, cfg: cfg, senders: map[string]core.Sender{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	for _, s := range senders {
 		d.senders[s.Name()] = s
@@ -105,7 +107,7 @@ func NewDispatcher(store Store, limiter RateLimiter, clock Clock, log *slog.Logg
 }
 
 // SetObserver installs an observer; call before Start.
-func (d *Dispatcher) SetObserver(o DispatchObserver) { d.obs = o }
+func (d *Dispatcher) SetObserver(o Observer) { d.obs = o }
 
 // Notify wakes the dispatcher: something was written to the outbox.
 func (d *Dispatcher) Notify() {
@@ -169,8 +171,8 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (d *Dispatcher) route(ctx context.Context) (int, error) {
-	var msgs []*OutboxMessage
-	if err := d.store.View(ctx, func(tx Tx) error {
+	var msgs []*core.OutboxMessage
+	if err := d.store.View(ctx, func(tx core.Tx) error {
 		var err error
 		msgs, err = tx.UnroutedOutbox(ctx, d.cfg.Batch)
 		return err
@@ -179,9 +181,9 @@ func (d *Dispatcher) route(ctx context.Context) (int, error) {
 	}
 	now := d.clock.Now().UTC()
 	var ids []int64
-	var ds []*Delivery
+	var ds []*core.Delivery
 	for _, m := range msgs {
-		var mine []*Delivery
+		var mine []*core.Delivery
 		ok := true
 		for _, s := range d.order {
 			targets, err := s.Targets(ctx, m)
@@ -192,7 +194,7 @@ func (d *Dispatcher) route(ctx context.Context) (int, error) {
 				break
 			}
 			for _, t := range targets {
-				mine = append(mine, &Delivery{OutboxID: m.ID, Sender: s.Name(), Target: t, State: DeliveryPending,
+				mine = append(mine, &core.Delivery{OutboxID: m.ID, Sender: s.Name(), Target: t, State: core.DeliveryPending,
 					NextAttempt: now, Created: now, Updated: now})
 			}
 		}
@@ -204,12 +206,12 @@ func (d *Dispatcher) route(ctx context.Context) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	return len(ids), d.store.Update(ctx, func(tx Tx) error { return tx.RouteOutbox(ctx, ids, ds) })
+	return len(ids), d.store.Update(ctx, func(tx core.Tx) error { return tx.RouteOutbox(ctx, ids, ds) })
 }
 
 func (d *Dispatcher) send(ctx context.Context) (int, error) {
-	var claimed []*Delivery
-	err := d.store.Update(ctx, func(tx Tx) error {
+	var claimed []*core.Delivery
+	err := d.store.Update(ctx, func(tx core.Tx) error {
 		var err error
 		claimed, err = tx.ClaimDeliveries(ctx, d.clock.Now().UTC(), d.cfg.Lease, d.cfg.Batch)
 		return err
@@ -219,7 +221,7 @@ func (d *Dispatcher) send(ctx context.Context) (int, error) {
 	}
 	// One lane per sender and target, in claim order, so that messages to one
 	// channel keep their order while a slow peer does not hold up the others.
-	var lanes [][]*Delivery
+	var lanes [][]*core.Delivery
 	lane := map[string]int{}
 	for _, dl := range claimed {
 		k := dl.Sender + "\x00" + dl.Target
@@ -237,11 +239,11 @@ func (d *Dispatcher) send(ctx context.Context) (int, error) {
 	for i, l := range lanes {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int, l []*Delivery) {
+		go func(i int, l []*core.Delivery) {
 			defer func() { <-sem; wg.Done() }()
 			for _, dl := range l {
 				d.deliver(ctx, dl)
-				if err := d.store.Update(ctx, func(tx Tx) error { return tx.FinishDelivery(ctx, dl) }); err != nil {
+				if err := d.store.Update(ctx, func(tx core.Tx) error { return tx.FinishDelivery(ctx, dl) }); err != nil {
 					// The claim expires and the delivery is tried again: at least once.
 					errs[i] = err
 					return
@@ -254,7 +256,7 @@ func (d *Dispatcher) send(ctx context.Context) (int, error) {
 }
 
 // deliver sends one delivery and sets its next state.
-func (d *Dispatcher) deliver(ctx context.Context, dl *Delivery) {
+func (d *Dispatcher) deliver(ctx context.Context, dl *core.Delivery) {
 	now := d.clock.Now().UTC()
 	dl.Updated = now
 	s, ok := d.senders[dl.Sender]
@@ -285,10 +287,10 @@ func (d *Dispatcher) deliver(ctx context.Context, dl *Delivery) {
 	cancel()
 	took := time.Since(start)
 	outcome := OutcomeSent
-	var ra *RetryAfterError
+	var ra *core.RetryAfterError
 	switch {
 	case err == nil:
-		dl.State, dl.LastError = DeliverySent, ""
+		dl.State, dl.LastError = core.DeliverySent, ""
 		dl.Attempts++
 	case errors.As(err, &ra) && now.Sub(dl.Created) < d.cfg.MaxAge:
 		// A 429 is not a failed attempt, but a peer that never stops
@@ -301,10 +303,10 @@ func (d *Dispatcher) deliver(ctx context.Context, dl *Delivery) {
 			}
 		}
 		dl.NextAttempt, dl.LastError = until, err.Error()
-	case IsPermanent(err) || dl.Attempts+1 >= d.cfg.MaxAttempts || now.Sub(dl.Created) >= d.cfg.MaxAge:
+	case core.IsPermanent(err) || dl.Attempts+1 >= d.cfg.MaxAttempts || now.Sub(dl.Created) >= d.cfg.MaxAge:
 		outcome = OutcomeDead
 		dl.Attempts++
-		dl.State, dl.LastError = DeliveryDead, err.Error()
+		dl.State, dl.LastError = core.DeliveryDead, err.Error()
 		d.log.Warn("delivery given up", "delivery", dl.ID, "sender", dl.Sender, "target", dl.Target, "attempts", dl.Attempts, "err", err)
 	default:
 		outcome = OutcomeRetry
