@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/alerts"
 	"github.com/ticketd/ticketd/core/engine"
 )
 
@@ -83,11 +84,11 @@ func TestAlertLine(t *testing.T) {
 	}{
 		{engine.AlertHistory{Name: "NodeDown", Status: "firing", Firings: 1, Count: 2, FirstSeen: at, LastSeen: at.Add(time.Minute)},
 			"NodeDown fired again: 1 occurrence, 2 firings in all (first seen 09:00:00 UTC, last seen 09:01:00 UTC)."},
-		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", Resolutions: 1, LastSeen: at, Kept: core.KeptOwned},
+		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", Resolutions: 1, LastSeen: at, Kept: alerts.KeptOwned},
 			"NodeDown resolved at the source at 09:00:00 UTC. The ticket stays open: someone has taken the ticket."},
 		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", Firings: 2, Resolutions: 2, Count: 4, FirstSeen: at, LastSeen: at},
 			"NodeDown fired 2 times and resolved (4 firings in all; first seen 09:00:00 UTC, last seen 09:00:00 UTC)."},
-		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", FlapStart: true, Flapping: true, Kept: core.KeptFlapping},
+		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", FlapStart: true, Flapping: true, Kept: alerts.KeptFlapping},
 			"NodeDown is flapping: its further changes are recorded in the history but not announced here until it settles."},
 		{engine.AlertHistory{Name: "NodeDown", Status: "resolved", FlapEnd: true, Count: 5, FirstSeen: at, LastSeen: at},
 			"NodeDown settled: no longer flapping, now resolved (5 firings in all; first seen 09:00:00 UTC, last seen 09:00:00 UTC)."},

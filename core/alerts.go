@@ -38,7 +38,8 @@ const maxAlertEventBytes = 200 // longer event ids are replaced by their SHA-256
 
 const maxAlertName = 200 // runes
 
-const maxAlertShort = 1000
+// MaxAlertShort bounds a label or annotation value of an alert, in runes.
+const MaxAlertShort = 1000
 
 const maxAlertText = 64 << 10
 
@@ -302,7 +303,7 @@ func CleanAlert(a *Alert, field string) error {
 	a.Name = one(a.Name, maxAlertName)
 	a.Severity = strings.ToLower(one(a.Severity, 64))
 	a.Host = one(a.Host, maxAlertName)
-	a.Summary = one(a.Summary, maxAlertShort)
+	a.Summary = one(a.Summary, MaxAlertShort)
 	a.Description = CleanText(a.Description)
 	if len(a.Description) > maxAlertText {
 		cut := maxAlertText
@@ -323,7 +324,7 @@ func CleanAlert(a *Alert, field string) error {
 		}
 		c := make(map[string]string, len(*m))
 		for k, v := range *m {
-			c[one(k, maxAlertName)] = one(v, maxAlertShort)
+			c[one(k, maxAlertName)] = one(v, MaxAlertShort)
 		}
 		*m = c
 	}
@@ -349,7 +350,7 @@ func cleanMap(m map[string]string) bool {
 		return true
 	}
 	for k, v := range m {
-		if !ok(k, maxAlertName) || !ok(v, maxAlertShort) {
+		if !ok(k, maxAlertName) || !ok(v, MaxAlertShort) {
 			return false
 		}
 	}

@@ -28,6 +28,8 @@ var importRules = []importRule{
 		why: "a core subsystem imports core and subsystems below it, and only the standard library"},
 	{from: "storage", except: []string{"storage/storetest"}, deny: []string{"core/engine"}, prodOnly: true,
 		why: "stores implement core's ports and never see the engine"},
+	{from: "core", except: []string{"core"}, deny: []string{"core/engine"},
+		why: "the engine is on top of core: none of core's policies imports it"},
 	{from: "core/dispatch", deny: []string{"core/engine"},
 		why: "the dispatcher sees the store's delivery port, never the engine"},
 	{from: "core/engine", deny: []string{"core/dispatch"},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/alerts"
 )
 
 // ---- integrations (administrators) ----
@@ -487,13 +488,13 @@ func (r *alertRun) loadTickets(ks []*core.AlertKey, read []*core.Ticket) error {
 	return nil
 }
 
-func (r *alertRun) view(k *core.AlertKey) core.AlertTicket {
+func (r *alertRun) view(k *core.AlertKey) alerts.Ticket {
 	st := r.states[k.TicketID]
 	if st == nil {
-		return core.AlertTicket{}
+		return alerts.Ticket{}
 	}
 	t := st.t
-	return core.AlertTicket{Exists: true, Inactive: st.lc.IsInactive(t.Status),
+	return alerts.Ticket{Exists: true, Inactive: st.lc.IsInactive(t.Status),
 		Resolved:   st.lc.IsInactive(t.Status) && t.Status == st.lc.Defaults.Resolve,
 		ResolvedAt: t.Resolved, Owned: t.OwnerID != core.NobodyID}
 }
@@ -520,7 +521,7 @@ func (r *alertRun) apply(k *core.AlertKey, a *core.Alert) error {
 		// What the ticket becomes depends on its state: decide on what
 		// it is under the lock when this event may change it.
 		probe := before
-		d := core.DecideAlert(&r.in.Config, &probe, view, a.Status, s.now)
+		d := alerts.Decide(&r.in.Config, &probe, view, a.Status, s.now)
 		if d.Reopen || d.Resolve || (d.Counted && !d.Open && r.in.Config.Priority(a.Severity) > st.t.Priority) {
 			if err := r.lock(st); err != nil {
 				return err
@@ -528,7 +529,7 @@ func (r *alertRun) apply(k *core.AlertKey, a *core.Alert) error {
 			view = r.view(k)
 		}
 	}
-	d := core.DecideAlert(&r.in.Config, k, view, a.Status, s.now)
+	d := alerts.Decide(&r.in.Config, k, view, a.Status, s.now)
 	if d.Reopen {
 		st := r.states[k.TicketID]
 		to := st.lc.Defaults.Reopen
@@ -536,7 +537,7 @@ func (r *alertRun) apply(k *core.AlertKey, a *core.Alert) error {
 			// The ticket's lifecycle cannot reopen it: a new ticket, then.
 			*k = before
 			view.Resolved = false
-			d = core.DecideAlert(&r.in.Config, k, view, a.Status, s.now)
+			d = alerts.Decide(&r.in.Config, k, view, a.Status, s.now)
 		}
 	}
 	k.Alert = a
@@ -761,7 +762,7 @@ func (e *Engine) SettleAlerts(ctx context.Context) (int, error) {
 			if err := r.loadTickets(ks, nil); err != nil {
 				return err
 			}
-			d, ok := core.SettleAlert(&in.Config, k, r.view(k), s.now)
+			d, ok := alerts.Settle(&in.Config, k, r.view(k), s.now)
 			if !ok {
 				return nil
 			}

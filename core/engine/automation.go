@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/rules"
 )
 
 // What runs at the end of every engine transaction that changed tickets,
@@ -346,7 +347,7 @@ func (s *session) ruleAct(r *rule, i int, act ruleAction, ev *autoEvent, st *tic
 			return nil
 		}
 		return s.applyStatus(st, to, nil)
-	case core.ActionSetPriority:
+	case rules.ActionSetPriority:
 		if act.priority == t.Priority {
 			return nil
 		}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -126,7 +127,7 @@ func (e *Engine) reserveUnknown(ctx context.Context, actorID int64, refs []strin
 	if wait > 0 {
 		return 0, &core.Error{Code: core.CodeRateLimited, RetryAfter: wait,
 			Message: fmt.Sprintf("You may add at most %d people ticketd does not know %s, and this change would add %d more: "+
-				"try again in %s, or ask staff to add them", lim.Events, core.PerText(lim.Per), n, core.WaitText(wait))}
+				"try again in %s, or ask staff to add them", lim.Events, perText(lim.Per), n, waitText(wait))}
 	}
 	return n, nil
 }
@@ -140,7 +141,7 @@ func (s *session) unknownAddresses(refs []string) ([]string, error) {
 	var unknown []string
 	seen := map[string]bool{}
 	for _, r := range refs {
-		addr, ok := core.RefAddress(r)
+		addr, ok := refAddress(r)
 		if !ok || seen[addr] {
 			continue
 		}
@@ -168,4 +169,49 @@ func (s *session) spendNewUser(addr string) error {
 	}
 	s.newUsers--
 	return nil
+}
+
+// refAddress is the address a user reference names when session.user would
+// look it up by address (and create its user), lower case.
+func refAddress(ref string) (string, bool) {
+	ref = strings.TrimSpace(ref)
+	if !strings.Contains(ref, "@") || !core.CleanRef(ref) {
+		return "", false
+	}
+	if _, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		return "", false
+	}
+	addr, err := mail.ParseAddress(ref)
+	if err != nil {
+		return "", false
+	}
+	return strings.ToLower(addr.Address), true
+}
+
+// perText says a rate's period as people do: "an hour", "every 30m".
+func perText(d time.Duration) string {
+	switch d {
+	case time.Minute:
+		return "a minute"
+	case time.Hour:
+		return "an hour"
+	case 24 * time.Hour:
+		return "a day"
+	}
+	return "every " + waitText(d)
+}
+
+// waitText rounds a wait up to what a person needs: "45s", "12m", "1h30m".
+func waitText(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", (d+time.Second-1)/time.Second)
+	}
+	m := int64((d + time.Minute - 1) / time.Minute)
+	switch {
+	case m < 60:
+		return fmt.Sprintf("%dm", m)
+	case m%60 == 0:
+		return fmt.Sprintf("%dh", m/60)
+	}
+	return fmt.Sprintf("%dh%dm", m/60, m%60)
 }

@@ -24,29 +24,29 @@ func Plugins() []Plugin { return []Plugin{Reminders(), Rules(), SLAClocks()} }
 
 // Reminders keeps each ticket's reminder rows in line with its state
 // (reminder_engine.go).
-func Reminders() Plugin { return reminders{} }
+func Reminders() Plugin { return remindersPlugin{} }
 
 // Rules runs the automation rules in force on the transaction's events
 // (automation.go).
-func Rules() Plugin { return rules{} }
+func Rules() Plugin { return rulesPlugin{} }
 
 // SLAClocks brings the SLA clocks of the tickets the transaction changed
 // up to date (sla_engine.go).
 func SLAClocks() Plugin { return slaClocks{} }
 
-type reminders struct{}
+type remindersPlugin struct{}
 
-func (reminders) loaded(s *session, t *core.Ticket) { s.ticketLoaded(t) }
-func (reminders) saved(s *session, t *core.Ticket, created bool) error {
+func (remindersPlugin) loaded(s *session, t *core.Ticket) { s.ticketLoaded(t) }
+func (remindersPlugin) saved(s *session, t *core.Ticket, created bool) error {
 	return s.ticketSaved(t, created)
 }
-func (reminders) settle(*session) error { return nil }
+func (remindersPlugin) settle(*session) error { return nil }
 
-type rules struct{}
+type rulesPlugin struct{}
 
-func (rules) loaded(*session, *core.Ticket)            {}
-func (rules) saved(*session, *core.Ticket, bool) error { return nil }
-func (rules) settle(s *session) error                  { return s.runRules() }
+func (rulesPlugin) loaded(*session, *core.Ticket)            {}
+func (rulesPlugin) saved(*session, *core.Ticket, bool) error { return nil }
+func (rulesPlugin) settle(s *session) error                  { return s.runRules() }
 
 type slaClocks struct{}
 

@@ -250,7 +250,7 @@ var ticketRules = []ticketRule{
 			if err != nil || !active {
 				return nil, err
 			}
-			next := core.NextEscalation(t, s.now)
+			next := nextEscalation(t, s.now)
 			if next.IsZero() {
 				return nil, nil
 			}
@@ -553,7 +553,7 @@ func fireEscalate(s *session, r *core.Reminder) (time.Time, error) {
 		return time.Time{}, err
 	}
 	t := st.t
-	if p := core.EscalatedPriority(t, s.now); p != t.Priority {
+	if p := escalatedPriority(t, s.now); p != t.Priority {
 		old := t.Priority
 		t.Priority = p
 		if err := s.save(t); err != nil {
@@ -565,7 +565,7 @@ func fireEscalate(s *session, r *core.Reminder) (time.Time, error) {
 			return time.Time{}, err
 		}
 	}
-	return core.NextEscalation(t, s.now), nil
+	return nextEscalation(t, s.now), nil
 }
 
 func fireUser(s *session, r *core.Reminder) (time.Time, error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/rules"
 )
 
 // Automation rules: RT's scrips as data. A rule says: on an event (a ticket
@@ -55,7 +56,7 @@ const ActionNotify = "notify"
 const ActionWebhook = "webhook"
 
 // RuleActions lists the actions a rule may take.
-var RuleActions = []string{ActionSetOwner, ActionSetStatus, core.ActionSetPriority, ActionAddWatcher, ActionNotify, ActionWebhook}
+var RuleActions = []string{ActionSetOwner, ActionSetStatus, rules.ActionSetPriority, ActionAddWatcher, ActionNotify, ActionWebhook}
 
 // MaxRuleDepth bounds how far rules trigger rules: an event caused by a
 // person is depth 0; a rule's change is one deeper than the event that
@@ -67,14 +68,14 @@ const MaxRuleDepth = 3
 // ticket reopens it (the default lifecycle already reopens closed tickets
 // on any reply, reopen_on_reply; the rule covers lifecycles that do not,
 // and does nothing where the lifecycle already did).
-func DefaultRules() []core.RuleDef {
+func DefaultRules() []rules.Def {
 	yes := true
-	return []core.RuleDef{
-		{Name: core.RuleTakeOnStaffReply, On: []string{EventReply}, If: core.RuleCondDef{Actor: []string{"staff"}, Unowned: &yes},
-			Do: []core.RuleActionDef{{Kind: ActionSetOwner, Value: json.RawMessage(`"actor"`)}}},
-		{Name: core.RuleReopenOnRequesterReply, On: []string{EventReply},
-			If: core.RuleCondDef{Actor: []string{"requester"}, Status: []string{"resolved"}},
-			Do: []core.RuleActionDef{{Kind: ActionSetStatus, Value: json.RawMessage(`"reopen"`)}}},
+	return []rules.Def{
+		{Name: rules.RuleTakeOnStaffReply, On: []string{EventReply}, If: rules.CondDef{Actor: []string{"staff"}, Unowned: &yes},
+			Do: []rules.ActionDef{{Kind: ActionSetOwner, Value: json.RawMessage(`"actor"`)}}},
+		{Name: rules.RuleReopenOnRequesterReply, On: []string{EventReply},
+			If: rules.CondDef{Actor: []string{"requester"}, Status: []string{"resolved"}},
+			Do: []rules.ActionDef{{Kind: ActionSetStatus, Value: json.RawMessage(`"reopen"`)}}},
 	}
 }
 
@@ -137,9 +138,9 @@ type ruleAction struct {
 // groups, webhooks) and installs it, with the built-in rules the file does
 // not turn off. It needs the SuperUser right. The engine keeps the rules
 // in force until the next CompileRules.
-func (e *Engine) CompileRules(ctx context.Context, actorID int64, f *core.RulesFile, source string) (*RuleSet, error) {
+func (e *Engine) CompileRules(ctx context.Context, actorID int64, f *rules.File, source string) (*RuleSet, error) {
 	if f == nil {
-		f = &core.RulesFile{}
+		f = &rules.File{}
 	}
 	var out *RuleSet
 	err := e.view(ctx, actorID, func(s *session) error {
@@ -147,7 +148,7 @@ func (e *Engine) CompileRules(ctx context.Context, actorID int64, f *core.RulesF
 			return core.Errorf(core.CodeForbidden, "You may not load rules: that needs the SuperUser right")
 		}
 		rs := &RuleSet{Source: source, byKind: map[string][]*rule{}}
-		var defs []core.RuleDef
+		var defs []rules.Def
 		for _, d := range DefaultRules() {
 			if on, ok := f.Defaults[d.Name]; !ok || on {
 				defs = append(defs, d)
@@ -190,7 +191,7 @@ func (e *Engine) CompileRules(ctx context.Context, actorID int64, f *core.RulesF
 
 // LoadRules parses and compiles a rules file (CompileRules).
 func (e *Engine) LoadRules(ctx context.Context, actorID int64, source string, data []byte) (*RuleSet, error) {
-	f, err := core.ParseRulesFile(source, data)
+	f, err := rules.Parse(source, data)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +207,7 @@ func (e *Engine) RulesInForce() *RuleSet {
 	return builtinRules()
 }
 
-func (s *session) compileRule(d core.RuleDef) (*rule, error) {
+func (s *session) compileRule(d rules.Def) (*rule, error) {
 	if err := core.CheckSLAName("rule", strings.TrimSpace(d.Name)); err != nil {
 		return nil, fmt.Errorf("name: %v", err)
 	}
@@ -298,7 +299,7 @@ func (s *session) ruleActor(a string) (ruleActor, error) {
 	return ruleActor{}, fmt.Errorf("%q is not an actor: requester, staff, user:NAME or group:NAME", a)
 }
 
-func (s *session) compileAction(ad core.RuleActionDef) (ruleAction, error) {
+func (s *session) compileAction(ad rules.ActionDef) (ruleAction, error) {
 	a := ruleAction{kind: ad.Kind}
 	str := func() (string, error) {
 		var v string
@@ -334,7 +335,7 @@ func (s *session) compileAction(ad core.RuleActionDef) (ruleAction, error) {
 			return a, fmt.Errorf("set_status: no status")
 		}
 		a.status = strings.ToLower(v)
-	case core.ActionSetPriority:
+	case rules.ActionSetPriority:
 		if err := json.Unmarshal(ad.Value, &a.priority); err != nil {
 			return a, fmt.Errorf("set_priority: the value must be a number from 0 to %d", core.MaxPriority)
 		}

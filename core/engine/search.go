@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/search"
 )
 
 // SearchResult is one page of tickets.
@@ -29,7 +30,7 @@ func (e *Engine) Search(ctx context.Context, actorID int64, query string, limit,
 	if offset < 0 {
 		return nil, core.Errorf(core.CodeInvalid, "offset must not be negative")
 	}
-	q, err := core.ParseQuery(query, e.now())
+	q, err := search.Parse(query, e.now())
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (e *Engine) Search(ctx context.Context, actorID int64, query string, limit,
 
 // resolveQuery turns names into ids and adds the actor's visibility. empty
 // reports a query that cannot match anything (an unknown requester).
-func (s *session) resolveQuery(q *core.Query) (f *core.TicketFilter, empty bool, err error) {
+func (s *session) resolveQuery(q *search.Query) (f *core.TicketFilter, empty bool, err error) {
 	f = &core.TicketFilter{IDs: q.IDs, Words: q.Words, Phrases: q.Phrases, Sort: q.Sort, Visibility: s.rights.Visibility()}
 	for _, name := range q.Queues {
 		qu, err := s.queueByName(name)
@@ -134,7 +135,7 @@ func (s *session) resolveQuery(q *core.Query) (f *core.TicketFilter, empty bool,
 			f.PriorityMax = &v
 		}
 	}
-	bound := func(bs []core.TimeBound, after, before *time.Time) {
+	bound := func(bs []search.TimeBound, after, before *time.Time) {
 		for _, b := range bs {
 			if b.After && (after.IsZero() || b.T.After(*after)) {
 				*after = b.T

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/alerts"
 	"github.com/ticketd/ticketd/core/engine"
 )
 
@@ -511,7 +512,7 @@ func alertEngineRecovery(t *testing.T, s core.Store) {
 		t.Errorf("a ticket alice took was resolved by the recovery")
 	}
 	rows := h.alertRows(b)
-	if got := rows[len(rows)-1]; got.Kept != core.KeptOwned || got.Status != core.AlertResolved {
+	if got := rows[len(rows)-1]; got.Kept != alerts.KeptOwned || got.Status != core.AlertResolved {
 		t.Errorf("owned ticket's alert row %+v", got)
 	}
 	if got := h.alertRows(a); got[len(got)-1].Resolutions != 1 {
@@ -529,7 +530,7 @@ func alertEngineRecovery(t *testing.T, s core.Store) {
 		cfg    core.IntegrationConfig
 		status string
 		kept   string
-	}{{"owned", owned, "resolved", ""}, {"never", never, "new", core.KeptNotConfigured}} {
+	}{{"owned", owned, "resolved", ""}, {"never", never, "new", alerts.KeptNotConfigured}} {
 		in, _, err := h.eng.Admin().CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: c.name, Type: "generic",
 			Queue: "NOC", Config: &c.cfg})
 		h.must(err)
@@ -603,7 +604,7 @@ func alertEngineFlapping(t *testing.T, s core.Store) {
 		t.Errorf("a flapping alert's recovery changed the ticket to %s", st)
 	}
 	rows := h.alertRows(id)
-	if last := rows[len(rows)-1]; !last.Flapping || !last.FlapStart || last.Kept != core.KeptFlapping {
+	if last := rows[len(rows)-1]; !last.Flapping || !last.FlapStart || last.Kept != alerts.KeptFlapping {
 		t.Errorf("flap start row %+v", last)
 	}
 	if n := h.kinds()["ticket.alert"]; n != lines+1 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/search"
 )
 
 // Clock is a settable clock for tests.
@@ -871,7 +872,7 @@ func testSearchBadInput(t *testing.T, h *harness) {
 		{"created>yesterday", core.CodeInvalid, []string{"2024-05-01"}},
 		{"id:abc", core.CodeInvalid, []string{"not a ticket number"}},
 		{"queue>noc", core.CodeInvalid, []string{"only be matched with ':'"}},
-		{strings.Repeat("a ", core.MaxQueryBytes), core.CodeInvalid, []string{"too long"}},
+		{strings.Repeat("a ", search.MaxQueryBytes), core.CodeInvalid, []string{"too long"}},
 	}
 	for _, c := range cases {
 		_, err := h.eng.Search(h.ctx, h.alice, c.q, 10, 0)

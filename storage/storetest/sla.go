@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/rules"
 )
 
 var _ = addCases(storeCase{"SLA", storeSLA})
@@ -498,7 +499,7 @@ func testRulesDefaults(t *testing.T, h *remHarness) {
 			take = txn
 		}
 	}
-	if take == nil || take.ActorID != h.alice || take.Data != "rule "+core.RuleTakeOnStaffReply {
+	if take == nil || take.ActorID != h.alice || take.Data != "rule "+rules.RuleTakeOnStaffReply {
 		t.Errorf("the take in history: %+v", take)
 	}
 	// Bob replying to alice's ticket changes nothing.

@@ -1,4 +1,4 @@
-package core
+package engine
 
 import (
 	"testing"
@@ -19,7 +19,7 @@ func TestRefAddress(t *testing.T) {
 		{"not an address@", "", false},
 		{"a@b\x00", "", false},
 	} {
-		got, ok := RefAddress(c.ref)
+		got, ok := refAddress(c.ref)
 		if got != c.want || ok != c.ok {
 			t.Errorf("refAddress(%q) = %q, %v; want %q, %v", c.ref, got, ok, c.want, c.ok)
 		}
@@ -32,7 +32,7 @@ func TestLimitTexts(t *testing.T) {
 		want string
 	}{{time.Second / 2, "1s"}, {59 * time.Second, "59s"}, {61 * time.Second, "2m"}, {57 * time.Minute, "57m"},
 		{2 * time.Hour, "2h"}, {90*time.Minute + time.Second, "1h31m"}} {
-		if got := WaitText(c.d); got != c.want {
+		if got := waitText(c.d); got != c.want {
 			t.Errorf("waitText(%v) = %q, want %q", c.d, got, c.want)
 		}
 	}
@@ -40,7 +40,7 @@ func TestLimitTexts(t *testing.T) {
 		d    time.Duration
 		want string
 	}{{time.Hour, "an hour"}, {24 * time.Hour, "a day"}, {30 * time.Minute, "every 30m"}} {
-		if got := PerText(c.d); got != c.want {
+		if got := perText(c.d); got != c.want {
 			t.Errorf("perText(%v) = %q, want %q", c.d, got, c.want)
 		}
 	}

@@ -1,13 +1,15 @@
-package core
+package rules
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ticketd/ticketd/core"
 )
 
-func TestParseRulesFileLines(t *testing.T) {
-	f, err := ParseRulesFile("r.json", []byte("{\n\"rules\": [\n  {\"name\": \"a\", \"on\": [\"created\"], \"do\": [{\"set_status\": \"open\"}]},\n\n  {\"name\": \"b\", \"on\": [\"reply\"], \"do\": [{\"set_priority\": 5}]}\n]}"))
+func TestParseLines(t *testing.T) {
+	f, err := Parse("r.json", []byte("{\n\"rules\": [\n  {\"name\": \"a\", \"on\": [\"created\"], \"do\": [{\"set_status\": \"open\"}]},\n\n  {\"name\": \"b\", \"on\": [\"reply\"], \"do\": [{\"set_priority\": 5}]}\n]}"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,13 +23,13 @@ func TestParseRulesFileLines(t *testing.T) {
 
 func TestParsePriorityRange(t *testing.T) {
 	for in, want := range map[string][2]int{"50-99": {50, 99}, "80": {80, 99}, "-20": {0, 20}, "80-": {80, 99}, " 5 - 7 ": {5, 7}} {
-		lo, hi, err := ParsePriorityRange(in)
+		lo, hi, err := core.ParsePriorityRange(in)
 		if err != nil || lo != want[0] || hi != want[1] {
 			t.Errorf("%q: %d-%d, %v", in, lo, hi, err)
 		}
 	}
 	for _, bad := range []string{"", "-", "a-b", "90-10", "0-100", "-5-"} {
-		if _, _, err := ParsePriorityRange(bad); err == nil {
+		if _, _, err := core.ParsePriorityRange(bad); err == nil {
 			t.Errorf("%q was taken", bad)
 		}
 	}
@@ -35,15 +37,15 @@ func TestParsePriorityRange(t *testing.T) {
 
 // The rules file is written by people: any text gives rules or an error
 // that names the file, never a panic.
-func FuzzParseRulesFile(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"defaults": {"take-on-staff-reply": false}, "rules": [{"name": "a", "on": ["created"], "if": {"queue": ["NOC"], "priority": "50-"}, "do": [{"notify": "group:oncall"}]}]}`))
 	f.Add([]byte(`{"rules": [{"name": "a", "on": ["created"], "do": [{"set_status": "open", "x": 1}]}]}`))
 	f.Add([]byte(`{"rules": [`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rf, err := ParseRulesFile("f.json", data)
+		rf, err := Parse("f.json", data)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "f.json:") || !IsCode(err, CodeInvalid) {
+			if !strings.HasPrefix(err.Error(), "f.json:") || !core.IsCode(err, core.CodeInvalid) {
 				t.Fatalf("error %q does not name the file", err)
 			}
 			return
@@ -60,9 +62,9 @@ func FuzzParseCalendar(f *testing.F) {
 	f.Add([]byte(`{"name": "office", "time_zone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"], "sat": ["22:00-02:00"]}, "holidays": ["2026-12-25"]}`))
 	f.Add([]byte(`{"name": "n", "time_zone": "UTC", "hours": {"daily": ["00:00-00:00"]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCalendar(data)
+		c, err := core.ParseCalendar(data)
 		if err != nil {
-			if !IsCode(err, CodeInvalid) {
+			if !core.IsCode(err, core.CodeInvalid) {
 				t.Fatalf("error %v is not invalid", err)
 			}
 			return

@@ -1,17 +1,19 @@
-package core
+package engine
 
 import (
 	"time"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // ---- RT's linear escalation ----
 
-// EscalatedPriority is t's priority at now under linear escalation: on the
+// escalatedPriority is t's priority at now under linear escalation: on the
 // line from InitialPriority at Created to FinalPriority at Due, never
 // moving back from where Priority already is. t's own Priority when it does
 // not escalate (no due date, or FinalPriority 0 or equal to
 // InitialPriority).
-func EscalatedPriority(t *Ticket, now time.Time) int {
+func escalatedPriority(t *core.Ticket, now time.Time) int {
 	delta := t.FinalPriority - t.InitialPriority
 	if t.Due.IsZero() || t.FinalPriority == 0 || delta == 0 || !t.Due.After(t.Created) {
 		return t.Priority
@@ -27,15 +29,15 @@ func EscalatedPriority(t *Ticket, now time.Time) int {
 	return max(min(t.Priority, line), min(t.Priority, t.FinalPriority))
 }
 
-// NextEscalation is the first instant after now at which EscalatedPriority
+// nextEscalation is the first instant after now at which escalatedPriority
 // changes: zero when it never will (no escalation, or Priority has reached
 // FinalPriority).
-func NextEscalation(t *Ticket, now time.Time) time.Time {
+func nextEscalation(t *core.Ticket, now time.Time) time.Time {
 	delta := t.FinalPriority - t.InitialPriority
 	if t.Due.IsZero() || t.FinalPriority == 0 || delta == 0 || !t.Due.After(t.Created) {
 		return time.Time{}
 	}
-	p := EscalatedPriority(t, now)
+	p := escalatedPriority(t, now)
 	if (delta > 0 && p >= t.FinalPriority) || (delta < 0 && p <= t.FinalPriority) {
 		return time.Time{}
 	}

@@ -1,4 +1,4 @@
-package core
+package search
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ticketd/ticketd/core"
 )
 
 // Query is a parsed search as a person typed it, before names are resolved:
@@ -31,7 +33,7 @@ type Query struct {
 	Due        []TimeBound
 	Words      []string
 	Phrases    []string
-	Sort       []SortKey
+	Sort       []core.SortKey
 }
 
 // TimeBound is "after" (> t) or "before" (< t).
@@ -45,14 +47,14 @@ const MaxQueryBytes = 2048
 
 var searchFields = []string{"queue", "status", "owner", "requestor", "id", "priority", "created", "updated", "due", "sort"}
 
-// ParseQuery parses the search language. now anchors relative dates
+// Parse parses the search language. now anchors relative dates
 // ("created>7d" means within the last seven days).
-func ParseQuery(s string, now time.Time) (*Query, error) {
+func Parse(s string, now time.Time) (*Query, error) {
 	if len(s) > MaxQueryBytes {
-		return nil, Errorf(CodeInvalid, "search is too long (%d bytes; the limit is %d)", len(s), MaxQueryBytes)
+		return nil, core.Errorf(core.CodeInvalid, "search is too long (%d bytes; the limit is %d)", len(s), MaxQueryBytes)
 	}
 	if !utf8.ValidString(s) {
-		return nil, Errorf(CodeInvalid, "search is not valid UTF-8 text")
+		return nil, core.Errorf(core.CodeInvalid, "search is not valid UTF-8 text")
 	}
 	toks, err := tokenize(s)
 	if err != nil {
@@ -78,7 +80,7 @@ func ParseQuery(s string, now time.Time) (*Query, error) {
 			key = "requestor"
 		}
 		if val == "" {
-			return nil, Errorf(CodeInvalid, "%s%s needs a value, e.g. %s", key, op, example(key))
+			return nil, core.Errorf(core.CodeInvalid, "%s%s needs a value, e.g. %s", key, op, example(key))
 		}
 		if err := q.add(key, op, val, now); err != nil {
 			return nil, err
@@ -133,7 +135,7 @@ func tokenize(s string) ([]token, error) {
 		}
 	}
 	if inQuote {
-		return nil, Errorf(CodeInvalid, "a quote is not closed: put a \" at the end of the phrase")
+		return nil, core.Errorf(core.CodeInvalid, "a quote is not closed: put a \" at the end of the phrase")
 	}
 	flush()
 	return toks, nil
@@ -186,7 +188,7 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 	}
 	eqOnly := func() error {
 		if op != ":" && op != "=" {
-			return Errorf(CodeInvalid, "%s can only be matched with ':', as in %s", key, example(key))
+			return core.Errorf(core.CodeInvalid, "%s can only be matched with ':', as in %s", key, example(key))
 		}
 		return nil
 	}
@@ -228,14 +230,14 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 		for _, v := range list() {
 			n, err := strconv.ParseInt(strings.TrimPrefix(v, "#"), 10, 64)
 			if err != nil || n <= 0 {
-				return Errorf(CodeInvalid, "id:%s is not a ticket number", v)
+				return core.Errorf(core.CodeInvalid, "id:%s is not a ticket number", v)
 			}
 			q.IDs = append(q.IDs, n)
 		}
 	case "priority":
 		n, err := strconv.Atoi(val)
-		if err != nil || n < 0 || n > MaxPriority {
-			return Errorf(CodeInvalid, "priority%s%s: priority is a number from 0 to %d", op, val, MaxPriority)
+		if err != nil || n < 0 || n > core.MaxPriority {
+			return core.Errorf(core.CodeInvalid, "priority%s%s: priority is a number from 0 to %d", op, val, core.MaxPriority)
 		}
 		switch op {
 		case ">":
@@ -252,11 +254,11 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 		}
 	case "created", "updated", "due":
 		if op == ":" || op == "=" {
-			return Errorf(CodeInvalid, "%s needs > or <, as in %s", key, example(key))
+			return core.Errorf(core.CodeInvalid, "%s needs > or <, as in %s", key, example(key))
 		}
 		t, err := parseWhen(val, now)
 		if err != nil {
-			return Errorf(CodeInvalid, "%s%s%s: %v", key, op, val, err)
+			return core.Errorf(core.CodeInvalid, "%s%s%s: %v", key, op, val, err)
 		}
 		b := TimeBound{After: op[0] == '>', T: t}
 		if key == "due" && isRelative(val) {
@@ -276,14 +278,14 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 			return err
 		}
 		for _, v := range list() {
-			k := SortKey{Field: strings.ToLower(strings.TrimPrefix(v, "-")), Desc: strings.HasPrefix(v, "-")}
-			if !slices.Contains(SortFields, k.Field) {
-				return Errorf(CodeInvalid, "cannot sort by %q; sort by one of: %s (prefix - for descending)", v, strings.Join(SortFields, ", "))
+			k := core.SortKey{Field: strings.ToLower(strings.TrimPrefix(v, "-")), Desc: strings.HasPrefix(v, "-")}
+			if !slices.Contains(core.SortFields, k.Field) {
+				return core.Errorf(core.CodeInvalid, "cannot sort by %q; sort by one of: %s (prefix - for descending)", v, strings.Join(core.SortFields, ", "))
 			}
 			q.Sort = append(q.Sort, k)
 		}
 	default:
-		return Errorf(CodeInvalid, "unknown search field %q; fields are: %s; other words search the text", key, strings.Join(searchFields, ", "))
+		return core.Errorf(core.CodeInvalid, "unknown search field %q; fields are: %s; other words search the text", key, strings.Join(searchFields, ", "))
 	}
 	return nil
 }
