@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/ticketd/ticketd/core"
@@ -213,8 +212,6 @@ func (system System) RecordChatThread(ctx context.Context, th core.ChatThread) (
 	return out, err
 }
 
-var chatEvents atomic.Uint64
-
 // SeeChatEvent records an inbound event (a platform's event id, or a hash of
 // a signed request) and reports whether it is new: a retry or a replay is
 // not. Events are remembered for ChatEventsKept.
@@ -229,7 +226,7 @@ func (system System) SeeChatEvent(ctx context.Context, platform, eventID string)
 	now := e.now()
 	first := true
 	err := e.store.Update(ctx, func(tx core.Tx) error {
-		if chatEvents.Add(1)%chatForgetPeriod == 0 {
+		if e.chatEvents.Add(1)%chatForgetPeriod == 0 {
 			if err := tx.ForgetChatEvents(ctx, now.Add(-ChatEventsKept)); err != nil {
 				return core.Internal(err, "forget chat events")
 			}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ticketd/ticketd/core"
@@ -38,6 +39,9 @@ type Engine struct {
 	tokens tokenCache
 	// plugins join every transaction, in this order (plugin.go).
 	plugins []Plugin
+	// mailsReceived and chatEvents count what this engine took, so that
+	// every so many it forgets old autoreply states and chat event ids.
+	mailsReceived, chatEvents atomic.Uint64
 }
 
 // New returns an engine over store with plugins, called in the order

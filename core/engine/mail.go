@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -172,8 +171,6 @@ func unverifiedReason(how string) string {
 
 func (r *refusal) Error() string { return r.reason }
 
-var mailsReceived atomic.Uint64
-
 // ReceiveMail records a received mail: one call and one transaction for
 // the whole decision. It finds the ticket (a +N address, then our
 // Message-IDs in the references, then a subject tag; a number naming no
@@ -314,7 +311,7 @@ func DecodeMailNotice(m *core.OutboxMessage) (*MailNotice, error) {
 // receive is ReceiveMail's transaction.
 func (e *Engine) receive(ctx context.Context, tx core.Tx, in MailInput, from, subject string, policy core.AutoreplyPolicy) (_ *MailResult, err error) {
 	now := e.now()
-	if mailsReceived.Add(1)%mailForgetPeriod == 0 {
+	if e.mailsReceived.Add(1)%mailForgetPeriod == 0 {
 		if err := tx.ForgetMailAutoreplies(ctx, now.Add(-autoreplyStateKept)); err != nil {
 			return nil, core.Internal(err, "forget autoreply states")
 		}
