@@ -524,3 +524,18 @@ func AlertNameOf(subject string) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// Priority is the ticket priority of a severity.
+func (c *IntegrationConfig) Priority(severity string) int {
+	ps := c.Priorities
+	if ps == nil {
+		ps = DefaultPriorities()
+	}
+	if p, ok := ps[severity]; ok {
+		return p
+	}
+	if p, ok := ps[""]; ok {
+		return p
+	}
+	return 50
+}
