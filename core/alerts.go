@@ -26,26 +26,24 @@ const (
 	AlertResolved AlertStatus = "resolved"
 )
 
-// Integration types.
+// Integration types known to the vocabulary; the engine adds the others
+// (engine.IntegrationTypes lists them all).
+const (
+	IntegrationAlertmanager = "alertmanager"
+	IntegrationGeneric      = "generic"
+)
 
-const IntegrationAlertmanager = "alertmanager"
-
-const IntegrationGeneric = "generic"
-
-const MaxAlertKeyBytes = 400 // longer keys are replaced by their SHA-256
-
-const maxAlertEventBytes = 200 // longer event ids are replaced by their SHA-256
-
-const maxAlertName = 200 // runes
-
-// MaxAlertShort bounds a label or annotation value of an alert, in runes.
-const MaxAlertShort = 1000
-
-const maxAlertText = 64 << 10
-
-const maxAlertLabels = 100
-
-const maxAlertURL = 2048
+// Limits on alert values.
+const (
+	MaxAlertKeyBytes   = 400 // longer keys are replaced by their SHA-256
+	maxAlertEventBytes = 200 // longer event ids are replaced by their SHA-256
+	maxAlertName       = 200 // runes
+	// MaxAlertShort bounds a label or annotation value of an alert, in runes.
+	MaxAlertShort  = 1000
+	maxAlertText   = 64 << 10
+	maxAlertLabels = 100
+	maxAlertURL    = 2048
+)
 
 // Alert is one alert event as a monitoring system reported it, whatever the
 // system.

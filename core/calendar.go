@@ -39,13 +39,14 @@ type CalendarDef struct {
 	Holidays []string            `json:"holidays,omitempty"`
 }
 
-// Calendar24x7 is the name of the built-in calendar in which every moment
-// counts (UTC, no holidays).
-const Calendar24x7 = "24x7"
-
-// maxCalendarDays bounds the search for working time: a calendar without
-// working time within this many days of an instant has none.
-const maxCalendarDays = 3 * 366
+const (
+	// Calendar24x7 is the name of the built-in calendar in which every moment
+	// counts (UTC, no holidays).
+	Calendar24x7 = "24x7"
+	// maxCalendarDays bounds the search for working time: a calendar without
+	// working time within this many days of an instant has none.
+	maxCalendarDays = 3 * 366
+)
 
 // Calendar is a compiled CalendarDef.
 type Calendar struct {

@@ -6,12 +6,11 @@ import (
 )
 
 // Limits on what the engine accepts.
-
-const MaxSubjectRunes = 200
-
-const MaxSubjectBytes = 16 << 10 // a subject larger than this is refused
-
-const MaxPriority = 99 // priorities run 0..99
+const (
+	MaxSubjectRunes = 200
+	MaxSubjectBytes = 16 << 10 // a subject larger than this is refused
+	MaxPriority     = 99       // priorities run 0..99
+)
 
 // Config tunes the engine. The zero value is usable.
 type Config struct {

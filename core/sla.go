@@ -17,10 +17,10 @@ const (
 )
 
 // Limits on SLA definitions.
-
-const MaxSLATarget = 366 * 24 * time.Hour
-
-const maxSLANameLen = 64
+const (
+	MaxSLATarget  = 366 * 24 * time.Hour
+	maxSLANameLen = 64
+)
 
 var slaNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 

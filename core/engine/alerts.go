@@ -14,36 +14,37 @@ import (
 // ticket's occurrence count before and after, Data an AlertHistory in JSON.
 const TxnAlert core.TxnType = "Alert"
 
-const IntegrationGrafana = "grafana"
-
-const IntegrationIcinga2 = "icinga2"
-
-const IntegrationNagios = "nagios"
-
-const IntegrationLibreNMS = "librenms"
-
-const IntegrationZabbix = "zabbix"
+// Integration types, besides core.IntegrationAlertmanager and
+// core.IntegrationGeneric.
+const (
+	IntegrationGrafana  = "grafana"
+	IntegrationIcinga2  = "icinga2"
+	IntegrationNagios   = "nagios"
+	IntegrationLibreNMS = "librenms"
+	IntegrationZabbix   = "zabbix"
+)
 
 // IntegrationTypes lists the types an integration may have.
 var IntegrationTypes = []string{core.IntegrationAlertmanager, IntegrationGrafana, IntegrationIcinga2, IntegrationNagios,
 	IntegrationLibreNMS, IntegrationZabbix, core.IntegrationGeneric}
 
-// AlertUserPrefix starts the name of the user an integration acts as, so
-// that whatever reads a change (the chat layer deciding what a storm folds)
-// can tell an alert's doing from a person's.
-const AlertUserPrefix = "alerts:"
-
-// AlertDedupPrefix starts the Ticket.DedupKey of a ticket opened by an
-// alert: "alert:<integration id>:<key>".
-const AlertDedupPrefix = "alert:"
+const (
+	// AlertUserPrefix starts the name of the user an integration acts as, so
+	// that whatever reads a change (the chat layer deciding what a storm folds)
+	// can tell an alert's doing from a person's.
+	AlertUserPrefix = "alerts:"
+	// AlertDedupPrefix starts the Ticket.DedupKey of a ticket opened by an
+	// alert: "alert:<integration id>:<key>".
+	AlertDedupPrefix = "alert:"
+)
 
 // Limits on alerts.
-
-const MaxAlertsPerBatch = 10_000
-
-// AlertRetryWindow is how long an alert event is remembered: the same
-// event (a sender's retry) within it changes nothing.
-const AlertRetryWindow = 24 * time.Hour
+const (
+	MaxAlertsPerBatch = 10_000
+	// AlertRetryWindow is how long an alert event is remembered: the same
+	// event (a sender's retry) within it changes nothing.
+	AlertRetryWindow = 24 * time.Hour
+)
 
 // sortedLabels lists labels by name.
 func sortedLabels(m map[string]string) [][2]string {

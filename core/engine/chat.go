@@ -11,9 +11,10 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-const ChatVerifiedEmail = "email"
-
-const ChatVerifiedCode = "code"
+const (
+	ChatVerifiedEmail = "email"
+	ChatVerifiedCode  = "code"
+)
 
 // Limits on chat values.
 const (

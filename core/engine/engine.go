@@ -15,11 +15,11 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-const MaxBodyBytes = 4 << 20 // a message body larger than this is cut
-
-const MaxTimeMinutes = 1_000_000 // time fields run 0..MaxTimeMinutes minutes
-
-const DefaultAttachMax = 10 << 20 // default attachment size limit
+const (
+	MaxBodyBytes     = 4 << 20   // a message body larger than this is cut
+	MaxTimeMinutes   = 1_000_000 // time fields run 0..MaxTimeMinutes minutes
+	DefaultAttachMax = 10 << 20  // default attachment size limit
+)
 
 // Engine applies every change to tickets: one call, one transaction.
 type Engine struct {

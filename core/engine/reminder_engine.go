@@ -366,15 +366,13 @@ func registerReminder(kind core.ReminderKind, fn reminderFire) bool {
 	return true
 }
 
-var _ = registerReminder(core.ReminderUntaken, fireUntaken)
-
-var _ = registerReminder(core.ReminderStalled, fireStalled)
-
-var _ = registerReminder(core.ReminderEscalate, fireEscalate)
-
-var _ = registerReminder(core.ReminderUser, fireUser)
-
-var _ = registerReminder(core.ReminderDigest, fireDigest)
+var (
+	_ = registerReminder(core.ReminderUntaken, fireUntaken)
+	_ = registerReminder(core.ReminderStalled, fireStalled)
+	_ = registerReminder(core.ReminderEscalate, fireEscalate)
+	_ = registerReminder(core.ReminderUser, fireUser)
+	_ = registerReminder(core.ReminderDigest, fireDigest)
+)
 
 // FireResult says what FireReminder did.
 type FireResult struct {

@@ -44,16 +44,13 @@ var RuleEvents = []string{EventCreated, EventReply, EventComment, EventStatus, E
 	EventSLAWarning, EventSLABreach, EventAlertRecovered}
 
 // Rule actions.
-
-const ActionSetOwner = "set_owner"
-
-const ActionSetStatus = "set_status"
-
-const ActionAddWatcher = "add_watcher"
-
-const ActionNotify = "notify"
-
-const ActionWebhook = "webhook"
+const (
+	ActionSetOwner   = "set_owner"
+	ActionSetStatus  = "set_status"
+	ActionAddWatcher = "add_watcher"
+	ActionNotify     = "notify"
+	ActionWebhook    = "webhook"
+)
 
 // RuleActions lists the actions a rule may take.
 var RuleActions = []string{ActionSetOwner, ActionSetStatus, rules.ActionSetPriority, ActionAddWatcher, ActionNotify, ActionWebhook}

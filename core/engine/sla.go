@@ -30,9 +30,10 @@ const (
 	SLABreach  = "breach"
 )
 
-const DefaultSLAWarnAt = 80 // percent of the target
-
-const maxSLAEscalChannel = 10
+const (
+	DefaultSLAWarnAt   = 80 // percent of the target
+	maxSLAEscalChannel = 10
+)
 
 // checkSLAPolicy validates a policy (the queue and calendar are checked by
 // the engine, which knows them).
