@@ -275,7 +275,7 @@ func (e *Engine) ingestAlerts(ctx context.Context, integrationID int64, alerts [
 		}
 	}
 	var res *IngestResult
-	err := e.store.Update(ctx, func(tx core.Tx) error {
+	err := e.inWriteTx(ctx, func(tx *writeTx) error {
 		r, err := e.ingest(ctx, tx, integrationID, as)
 		res = r
 		return err
@@ -308,7 +308,7 @@ type alertHistoryRow struct {
 	recovered *core.Alert // the batch's last recovery of the ticket's alert (rules see it)
 }
 
-func (e *Engine) ingest(ctx context.Context, tx core.Tx, integrationID int64, as []core.Alert) (*IngestResult, error) {
+func (e *Engine) ingest(ctx context.Context, tx *writeTx, integrationID int64, as []core.Alert) (*IngestResult, error) {
 	in, u, q, err := tx.IntegrationForIngest(ctx, integrationID)
 	if core.IsCode(err, core.CodeNotFound) {
 		return nil, core.Errorf(core.CodeNotFound, "no integration %d", integrationID)
@@ -319,7 +319,7 @@ func (e *Engine) ingest(ctx context.Context, tx core.Tx, integrationID int64, as
 	if in.Disabled {
 		return nil, core.Errorf(core.CodeForbidden, "integration %s is disabled", in.Name)
 	}
-	s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), actor: u, rights: core.NewRights(u, nil, nil),
+	s := &session{e: e, ctx: ctx, tx: tx, w: tx, now: e.now(), actor: u, rights: core.NewRights(u, nil, nil),
 		lcs: map[string]*core.Lifecycle{}, queues: map[int64]*core.Queue{q.ID: q}}
 	r := &alertRun{s: s, in: in, queue: q, res: &IngestResult{Received: len(as), Tickets: make([]int64, len(as))},
 		states: map[int64]*alertTicket{}, hist: map[int64]*alertHistoryRow{}}
@@ -738,7 +738,7 @@ func (e *Engine) SettleAlerts(ctx context.Context) (int, error) {
 	n := 0
 	for _, c := range cands {
 		settled := false
-		err := e.store.Update(ctx, func(tx core.Tx) error {
+		err := e.inWriteTx(ctx, func(tx *writeTx) error {
 			in, err := tx.Integration(ctx, c.IntegrationID)
 			if core.IsCode(err, core.CodeNotFound) {
 				return nil
@@ -750,7 +750,7 @@ func (e *Engine) SettleAlerts(ctx context.Context) (int, error) {
 			if err != nil {
 				return core.Internal(err, "load integration user")
 			}
-			s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), actor: u, rights: core.NewRights(u, nil, nil),
+			s := &session{e: e, ctx: ctx, tx: tx, w: tx, now: e.now(), actor: u, rights: core.NewRights(u, nil, nil),
 				lcs: map[string]*core.Lifecycle{}, queues: map[int64]*core.Queue{}}
 			r := &alertRun{s: s, in: in, res: &IngestResult{}, states: map[int64]*alertTicket{},
 				hist: map[int64]*alertHistoryRow{}}

@@ -8,7 +8,7 @@ import (
 
 // outboxTx is the engine's write transaction as the outbox sees it: it
 // notes whether the transaction wrote outbox rows, so that the engine's
-// store calls Config.Committed once it has committed (remindingStore.Update).
+// calls Config.Committed once it has committed (Engine.inWriteTx).
 type outboxTx struct {
 	core.Tx
 

@@ -139,7 +139,7 @@ func TestActionName(t *testing.T) {
 	var e Engine
 	var got []string
 	e.SetObserver(func(action, outcome string, took time.Duration) { got = append(got, action+":"+outcome) })
-	e.store = failStore{}
+	e.store, e.raw = failStore{}, failStore{}
 	e.clock = core.SystemClock{}
 	e.Take(context.Background(), 1, 1)
 	e.Reply(context.Background(), 1, 1, core.Content{Body: "x"})

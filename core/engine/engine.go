@@ -35,6 +35,7 @@ type Engine struct {
 	auto automation
 	dir  dirCache       // the directory cache (dircache.go)
 	one  core.OneReader // the store, when it can read without a transaction
+	raw  core.Store     // the store as given; e.store wraps its writes
 	// tokens remembers whose the tokens seen were (tokens_in_action.go).
 	tokens tokenCache
 	// plugins join every transaction, in this order (plugin.go).
@@ -64,6 +65,7 @@ func New(store core.Store, clock core.Clock, cfg core.Config, plugins ...Plugin)
 		plugins = Plugins()
 	}
 	e := &Engine{clock: clock, cfg: cfg, plugins: plugins}
+	e.raw = store
 	e.store = &remindingStore{Store: store, e: e}
 	e.one, _ = store.(core.OneReader)
 	return e
@@ -76,9 +78,12 @@ func (e *Engine) now() time.Time { return e.clock.Now().UTC().Truncate(time.Micr
 
 // session is what one engine call knows while its transaction is open.
 type session struct {
-	e      *Engine
-	ctx    context.Context
-	tx     core.Tx
+	e   *Engine
+	ctx context.Context
+	tx  core.Tx
+	// w is the write transaction (what the reminders and the outbox collect);
+	// nil in a read.
+	w      *writeTx
 	now    time.Time
 	actor  *core.User
 	rights *core.Rights
@@ -103,8 +108,8 @@ type session struct {
 
 // begin starts a session as actor, using the directory cache as dir says
 // (dircache.go). The session is returned with errors too, when there is one.
-func (e *Engine) begin(ctx context.Context, tx core.Tx, actorID int64, dir dirUse) (*session, error) {
-	s := &session{e: e, ctx: ctx, tx: tx, now: e.now(), lcs: map[string]*core.Lifecycle{}, queues: map[int64]*core.Queue{}}
+func (e *Engine) begin(ctx context.Context, tx core.Tx, w *writeTx, actorID int64, dir dirUse) (*session, error) {
+	s := &session{e: e, ctx: ctx, tx: tx, w: w, now: e.now(), lcs: map[string]*core.Lifecycle{}, queues: map[int64]*core.Queue{}}
 	s.checkToken()
 	switch v := e.dir.current(); {
 	case dir == dirTrust && v > 0:
@@ -141,12 +146,12 @@ func (e *Engine) SetObserver(o ActionObserver) { e.observe = o }
 
 // update runs fn in a write transaction as actor.
 func (e *Engine) update(ctx context.Context, actorID int64, fn func(s *session) error) error {
-	return e.run(ctx, e.store.Update, actorID, dirRead, fn)
+	return e.run(ctx, true, actorID, dirRead, fn)
 }
 
 // view runs fn in a read transaction as actor.
 func (e *Engine) view(ctx context.Context, actorID int64, fn func(s *session) error) error {
-	return e.run(ctx, e.store.View, actorID, dirRead, fn)
+	return e.run(ctx, false, actorID, dirRead, fn)
 }
 
 // updateTrustingCache and viewTrustingCache are update and view for the
@@ -154,21 +159,20 @@ func (e *Engine) view(ctx context.Context, actorID int64, fn func(s *session) er
 // (docs/directory-cache.md) and run fn again when it was stale, so fn must
 // set, never add to, what it hands out.
 func (e *Engine) updateTrustingCache(ctx context.Context, actorID int64, fn func(s *session) error) error {
-	return e.run(ctx, e.store.Update, actorID, dirTrust, fn)
+	return e.run(ctx, true, actorID, dirTrust, fn)
 }
 
 func (e *Engine) viewTrustingCache(ctx context.Context, actorID int64, fn func(s *session) error) error {
-	return e.run(ctx, e.store.View, actorID, dirTrust, fn)
+	return e.run(ctx, false, actorID, dirTrust, fn)
 }
 
-func (e *Engine) run(ctx context.Context, inTx func(context.Context, func(core.Tx) error) error, actorID int64,
-	first dirUse, fn func(s *session) error) error {
+func (e *Engine) run(ctx context.Context, write bool, actorID int64, first dirUse, fn func(s *session) error) error {
 	start := time.Now()
 	var err error
 	for dir := first; ; dir = dirRead {
 		changed := false
-		err = inTx(ctx, func(tx core.Tx) error {
-			s, err := e.begin(ctx, tx, actorID, dir)
+		body := func(tx core.Tx, w *writeTx) error {
+			s, err := e.begin(ctx, tx, w, actorID, dir)
 			if err == nil {
 				if err = fn(s); err == nil {
 					err = s.settle()
@@ -182,7 +186,12 @@ func (e *Engine) run(ctx context.Context, inTx func(context.Context, func(core.T
 				return s.tokenChecked(s.confirmed(err))
 			}
 			return err
-		})
+		}
+		if write {
+			err = e.inWriteTx(ctx, func(w *writeTx) error { return body(w, w) })
+		} else {
+			err = e.store.View(ctx, func(tx core.Tx) error { return body(tx, nil) })
+		}
 		if err == nil && changed {
 			// The next action reads the new version first rather than
 			// trusting the cache and running again.

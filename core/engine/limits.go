@@ -90,7 +90,7 @@ func (e *Engine) reserveUnknown(ctx context.Context, actorID int64, refs []strin
 	// A read of its own, not e.view: the action is observed once, by the
 	// call that reserves.
 	err := e.store.View(ctx, func(tx core.Tx) error {
-		s, err := e.begin(ctx, tx, actorID, dirRead)
+		s, err := e.begin(ctx, tx, nil, actorID, dirRead)
 		if err == nil {
 			unknown, limited, key = nil, s.limited(), newUserKey(s.actor)
 			if limited {

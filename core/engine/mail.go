@@ -219,7 +219,7 @@ func (e *Engine) receiveMail(ctx context.Context, in MailInput, policy core.Auto
 	}
 	subject := mailSubject(in.Subject)
 	var res *MailResult
-	err = e.store.Update(ctx, func(tx core.Tx) error {
+	err = e.inWriteTx(ctx, func(tx *writeTx) error {
 		var err error
 		res, err = e.receive(ctx, tx, in, from, subject, policy)
 		return err
@@ -309,7 +309,7 @@ func DecodeMailNotice(m *core.OutboxMessage) (*MailNotice, error) {
 }
 
 // receive is ReceiveMail's transaction.
-func (e *Engine) receive(ctx context.Context, tx core.Tx, in MailInput, from, subject string, policy core.AutoreplyPolicy) (_ *MailResult, err error) {
+func (e *Engine) receive(ctx context.Context, tx *writeTx, in MailInput, from, subject string, policy core.AutoreplyPolicy) (_ *MailResult, err error) {
 	now := e.now()
 	if e.mailsReceived.Add(1)%mailForgetPeriod == 0 {
 		if err := tx.ForgetMailAutoreplies(ctx, now.Add(-autoreplyStateKept)); err != nil {
@@ -396,7 +396,7 @@ func (e *Engine) receive(ctx context.Context, tx core.Tx, in MailInput, from, su
 	} else if err != nil {
 		return nil, core.Internal(err, "find sender")
 	}
-	s, err := e.begin(ctx, tx, u.ID, dirRead)
+	s, err := e.begin(ctx, tx, tx, u.ID, dirRead)
 	if core.IsCode(err, core.CodeForbidden) {
 		return nil, &refusal{reason: "your account is disabled"}
 	}

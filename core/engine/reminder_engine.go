@@ -18,9 +18,9 @@ const TxnReminder core.TxnType = "Reminder"
 
 // ---- rows written with the change that causes them ----
 
-// remindingStore is the engine's store: every write transaction carries a
-// reminderTx, which collects the reminders the transaction wrote, to index
-// them in the Scheduler once it has committed.
+// remindingStore is the engine's store as Engine.Store hands it out: its
+// write transactions are the engine's own (Engine.inWriteTx), so that a change
+// written through it is indexed and wakes the dispatcher like any other.
 type remindingStore struct {
 	core.Store
 
@@ -41,24 +41,34 @@ type cachedPolicy struct {
 const policyTTL = 10 * time.Second
 
 func (r *remindingStore) Update(ctx context.Context, fn func(core.Tx) error) error {
-	var w *reminderTx
+	return r.e.inWriteTx(ctx, func(w *writeTx) error { return fn(w) })
+}
+
+// inWriteTx runs fn in a write transaction of the store. fn gets the
+// transaction with what the reminders and the outbox collect while it
+// runs; once it has committed, the reminders written are indexed in the
+// Scheduler and the dispatcher is woken if outbox rows were written.
+func (e *Engine) inWriteTx(ctx context.Context, fn func(w *writeTx) error) error {
+	var w *writeTx
 	var o *outboxTx
-	err := r.Store.Update(ctx, func(tx core.Tx) error {
+	err := e.raw.Update(ctx, func(tx core.Tx) error {
 		o = &outboxTx{Tx: tx}
-		w = &reminderTx{Tx: o}
+		w = &writeTx{Tx: o}
 		return fn(w)
 	})
 	if err == nil && w != nil && len(w.added) > 0 {
-		r.e.index(ctx, w.added)
+		e.index(ctx, w.added)
 	}
 	if err == nil {
-		r.e.committed(o)
+		e.committed(o)
 	}
 	return err
 }
 
-// reminderTx is a write transaction with what the reminders need.
-type reminderTx struct {
+// writeTx is the engine's write transaction: the store's, with what the
+// reminders need. Engine.inWriteTx hands it to whoever writes (a session keeps
+// it as session.w).
+type writeTx struct {
 	core.Tx
 
 	added []*core.Reminder // written: indexed after commit
@@ -94,10 +104,8 @@ func (e *Engine) index(ctx context.Context, rs []*core.Reminder) {
 	}
 }
 
-func (s *session) rtx() *reminderTx {
-	w, _ := s.tx.(*reminderTx)
-	return w
-}
+// rtx is the session's write transaction; nil in a read.
+func (s *session) rtx() *writeTx { return s.w }
 
 // putReminder writes a reminder row in the session's transaction; it is
 // indexed in the Scheduler once the transaction commits.
@@ -463,7 +471,7 @@ const refusedRetry = time.Hour
 
 // postponeReminder moves a due reminder by d, in a transaction of its own.
 func (e *Engine) postponeReminder(ctx context.Context, id int64, d time.Duration) error {
-	return e.store.Update(ctx, func(tx core.Tx) error {
+	return e.inWriteTx(ctx, func(tx *writeTx) error {
 		rs, err := tx.Reminders(ctx, []int64{id})
 		if err != nil || len(rs) == 0 {
 			return core.Internal(err, "load reminder")
@@ -474,9 +482,7 @@ func (e *Engine) postponeReminder(ctx context.Context, id int64, d time.Duration
 		if err := tx.RescheduleReminder(ctx, r, was); err != nil && !core.IsCode(err, core.CodeNotFound) {
 			return core.Internal(err, "postpone reminder")
 		}
-		if w, ok := tx.(*reminderTx); ok {
-			w.added = append(w.added, r)
-		}
+		tx.added = append(tx.added, r)
 		return nil
 	})
 }
