@@ -529,6 +529,9 @@ func (admin Admin) PutLifecycle(ctx context.Context, actorID int64, definition [
 // definition lacks as moves says (lifecycle_change.go).
 func (admin Admin) PutLifecycleMapped(ctx context.Context, actorID int64, definition []byte, moves core.StatusMap) (*core.Lifecycle, error) {
 	e := admin.e
+	if d := core.FindDuplicateKey(definition, &core.Lifecycle{}); d != nil {
+		return nil, core.Errorf(core.CodeInvalid, "lifecycle definition: %v: say it once", d)
+	}
 	l, err := core.ParseLifecycle(definition)
 	if err != nil {
 		return nil, err

@@ -459,6 +459,10 @@ func testCustomLifecycle(t *testing.T, h *harness) {
 	 "defaults":{"on_create":"requested","resolve":"done","reject":"refused","reopen":"requested"}}`)
 	_, err := h.eng.Admin().PutLifecycle(h.ctx, h.alice, def)
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
+	// A key said twice is refused, naming it: which one would count is not
+	// for a reader of the file to guess.
+	_, err = h.eng.Admin().PutLifecycle(h.ctx, core.RootID, []byte(`{"name":"x","initial":["a"],"inactive":["b"],"Inactive":["a"]}`))
+	wantErr(t, err, core.CodeInvalid, `"inactive"`, `"Inactive"`)
 	_, err = h.eng.Admin().PutLifecycle(h.ctx, core.RootID, []byte(`{"name":"x","initial":["a"],"inactive":["a"]}`))
 	wantErr(t, err, core.CodeInvalid, "listed twice")
 	_, err = h.eng.Admin().PutLifecycle(h.ctx, core.RootID, def)
