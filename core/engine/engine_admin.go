@@ -521,8 +521,7 @@ func (admin Admin) Grants(ctx context.Context, actorID int64) ([]core.Grant, err
 // lifecycle replaced by one that lacks statuses tickets of the queues
 // following it are in is refused: PutLifecycleMapped says where they go.
 func (admin Admin) PutLifecycle(ctx context.Context, actorID int64, definition []byte) (*core.Lifecycle, error) {
-	e := admin.e
-	return e.Admin().PutLifecycleMapped(ctx, actorID, definition, nil)
+	return admin.PutLifecycleMapped(ctx, actorID, definition, nil)
 }
 
 // PutLifecycleMapped is PutLifecycle moving the tickets in statuses the new
