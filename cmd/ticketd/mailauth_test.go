@@ -56,11 +56,32 @@ func TestSwaksMailIdentity(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	// stays checks that a forged command has not run once the dispatcher
-	// has had the time to run it.
+	// commandRuns counts the mail command runs written to the outbox: a
+	// mail's commands are written there with the mail, in the transaction
+	// that has committed when the client hears 250, or never.
+	commandRuns := func() int {
+		n := 0
+		if err := s.eng.Store().View(ctx, func(tx core.Tx) error {
+			ob, err := tx.Outbox(ctx, 0, 0)
+			for _, m := range ob {
+				if m.Kind == core.OutboxMailCommands {
+					n++
+				}
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	runs := commandRuns()
+	// stays checks that a mail just delivered wrote no command run, so
+	// that its command can never run.
 	stays := func(what string, not int) {
 		t.Helper()
-		time.Sleep(300 * time.Millisecond)
+		if n := commandRuns(); n != runs {
+			t.Errorf("%s: the forged command was taken (%d command runs, want %d)", what, n, runs)
+		}
 		if p := priority(); p == not {
 			t.Errorf("%s: the forged command ran (priority %d)", what, p)
 		}
@@ -91,6 +112,7 @@ func TestSwaksMailIdentity(t *testing.T) {
 		t.Fatalf("SMTP AUTH: exit %d\n%s", code, out)
 	}
 	waitPriority(92)
+	runs++
 	// A wrong token is refused at AUTH; signed in as alice, a mail from
 	// root is not root's.
 	if code, out := swaks(t, append([]string{"--server", server, "--from", "alice@example.net", "--auth", "LOGIN",
@@ -123,6 +145,7 @@ func TestSwaksMailIdentity(t *testing.T) {
 	stays("a pass forged below the trusted verdict", 94)
 	lmtp("95", "Authentication-Results: mx.example.net; dkim=pass header.d=example.net; dmarc=pass header.from=example.net\r\n")
 	waitPriority(95)
+	runs++
 
 	// The mailgate: the same rule.
 	mailgate := func(n, ar string) {
