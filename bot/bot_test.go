@@ -87,7 +87,8 @@ type env struct {
 	carl  Actor // unlinked
 }
 
-func newEnv(t *testing.T) *env {
+// openSQLite opens a new, migrated SQLite store, closed when the test ends.
+func openSQLite(t *testing.T) *sqlite.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ticketd.db"))
@@ -98,6 +99,13 @@ func newEnv(t *testing.T) *env {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	st := openSQLite(t)
 	clock := storetest.NewClock()
 	eng := engine.New(st, clock, core.Config{})
 	yes := true

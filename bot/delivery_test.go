@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,7 +12,6 @@ import (
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
-	"github.com/ticketd/ticketd/storage/sqlite"
 )
 
 // countingStore is a store that writes down each transaction run through
@@ -97,14 +95,7 @@ func delivering(t *testing.T, txs []string) (route, deliver []string) {
 // card, the change and the names, and the finish.
 func TestCardDeliveryTransactions(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ticketd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openSQLite(t)
 	cs := &countingStore{Store: st}
 	eng := engine.New(cs, nil, core.Config{})
 	yes := true
@@ -184,14 +175,7 @@ func TestCardDeliveryTransactions(t *testing.T) {
 // wrote outbox rows (serve wakes the dispatcher with it), and only then.
 func TestCommittedAfterOutboxRows(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ticketd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openSQLite(t)
 	var calls atomic.Int64
 	eng := engine.New(st, nil, core.Config{Committed: func() { calls.Add(1) }})
 	want := func(what string, n int64) {
