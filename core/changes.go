@@ -1,20 +1,6 @@
 package core
 
-import (
-	"context"
-	"time"
-)
-
-type IfVersionKey struct{}
-
-// IfVersion returns a context under which ticket actions (take, resolve,
-// reply, update, ...) refuse with CodePrecondition unless the ticket is still
-// at version v: the check runs under the row lock, so two clients acting on
-// what they last read cannot overwrite each other. It is a precondition of
-// the request, like HTTP's If-Match, which is why it travels with the request.
-func IfVersion(ctx context.Context, v int64) context.Context {
-	return context.WithValue(ctx, IfVersionKey{}, v)
-}
+import "time"
 
 // Changes are field updates; nil fields stay as they are.
 type Changes struct {

@@ -156,6 +156,9 @@ type call struct {
 	r    *http.Request
 	ctx  context.Context
 	user *core.User // the token's user; nil on public routes
+	// eng is the engine to run the request's action on: the API's, or on
+	// an inAction route one that confirms the token in the action.
+	eng *engine.Engine
 }
 
 func (c *call) actor() int64 { return c.user.ID }
@@ -192,7 +195,7 @@ func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		c := &call{w: sw, r: r, ctx: r.Context()}
+		c := &call{w: sw, r: r, ctx: r.Context(), eng: a.eng}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -214,12 +217,12 @@ func (a *API) wrap(rt route) http.Handler {
 		// Everything under /api/v1 but public routes needs a token, paths
 		// that do not exist included: they say nothing to strangers.
 		if !rt.public || (rt.name == "unmatched" && strings.HasPrefix(r.URL.Path, "/api/v1")) {
-			ctx, u, err := a.authenticate(r, rt.inAction)
+			eng, u, err := a.authenticate(r, rt.inAction)
 			if err != nil {
 				a.fail(c, err)
 				return
 			}
-			c.user, c.ctx = u, ctx
+			c.user, c.eng = u, eng
 		}
 		if err := checkURL(r); err != nil {
 			a.fail(c, err)
@@ -231,32 +234,32 @@ func (a *API) wrap(rt route) http.Handler {
 	})
 }
 
-// authenticate returns the user of the request's token, and the context
-// the request is to be served with: inAction, one in which the engine
-// action checks the token (see route.inAction).
-func (a *API) authenticate(r *http.Request, inAction bool) (context.Context, *core.User, error) {
-	ctx := r.Context()
+// authenticate returns the user of the request's token, and the engine
+// the request is to be served with: inAction, one whose action checks the
+// token (see route.inAction).
+func (a *API) authenticate(r *http.Request, inAction bool) (*engine.Engine, *core.User, error) {
+	ctx, eng := r.Context(), a.eng
 	h := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(h), " ")
 	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ctx, nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
+		return nil, nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
 			msg: "missing token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)"}
 	}
 	var u *core.User
 	var err error
 	if inAction {
-		ctx, u, err = a.eng.AuthenticateInAction(ctx, strings.TrimSpace(secret))
+		eng, u, err = a.eng.AuthenticateInAction(ctx, strings.TrimSpace(secret))
 	} else {
 		u, err = a.eng.Authenticate(ctx, strings.TrimSpace(secret))
 	}
 	if err != nil {
 		if core.IsCode(err, core.CodeUnauthorized) {
-			return ctx, nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
+			return nil, nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
 				msg: errMessage(err), invalidToken: true}
 		}
-		return ctx, nil, err
+		return nil, nil, err
 	}
-	return ctx, u, nil
+	return eng, u, nil
 }
 
 // unmatched answers requests no route serves: 405 when the path exists

@@ -38,7 +38,7 @@ func (a *API) createTicket(c *call) error {
 		// The caller needs only the number: spare rendering the ticket as
 		// they see it. (Where the subject names the queue, the caller is
 		// told where the ticket went.)
-		t, err := a.eng.Create(c.ctx, c.actor(), in)
+		t, err := c.eng.Create(c.ctx, c.actor(), in)
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (a *API) createTicket(c *call) error {
 	}
 	// The ticket as the caller sees it comes from the transaction that
 	// created it.
-	t, info, err := a.eng.CreateShown(c.ctx, c.actor(), in)
+	t, info, err := c.eng.CreateShown(c.ctx, c.actor(), in)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (a *API) patchTicket(c *call) error {
 // precondition checks If-Match against the ticket as it is now and returns
 // the version it matched (0 when there is no If-Match or it is "*"). The
 // engine re-checks the version under the row lock (Changes.IfVersion for
-// Update, core.IfVersion for the actions), so a change between this read and
+// Update, engine.IfVersion for the actions), so a change between this read and
 // the action is refused too.
 func (a *API) precondition(c *call, id int64) (int64, error) {
 	h := c.r.Header.Get("If-Match")
@@ -237,7 +237,7 @@ type action struct {
 	prepare func(a *API, c *call) (do, error)
 }
 
-type do func(ctx context.Context, actor, id int64) (*core.Ticket, error)
+type do func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error)
 
 // actions is the table of ticket actions, in the order they are documented.
 var actions = []action{
@@ -299,11 +299,8 @@ func (a *API) change(c *call, id int64, fn do) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.ctx
-	if v != 0 {
-		ctx = core.IfVersion(ctx, v) // re-checked under the row lock
-	}
-	t, err := fn(ctx, c.actor(), id)
+	// v is checked again under the row lock.
+	t, err := fn(a.eng.With(engine.IfVersion(v)), c.ctx, c.actor(), id)
 	if err != nil {
 		if core.IsCode(err, core.CodePrecondition) {
 			return preconditionFailed("%s", errMessage(err))
@@ -320,8 +317,8 @@ func simple(f func(*engine.Engine, context.Context, int64, int64) (*core.Ticket,
 		if err := a.decode(c, &none, body{optional: true}); err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-			return f(a.eng, ctx, actor, id)
+		return func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+			return f(eng, ctx, actor, id)
 		}, nil
 	}
 }
@@ -336,8 +333,8 @@ func status(verb string) func(*API, *call) (do, error) {
 		if strings.TrimSpace(req.Note) != "" {
 			opts.Note = &core.Content{Body: req.Note}
 		}
-		return func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-			return a.eng.Transition(ctx, actor, id, verb, opts)
+		return func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+			return eng.Transition(ctx, actor, id, verb, opts)
 		}, nil
 	}
 }
@@ -353,8 +350,8 @@ func message(f func(*engine.Engine, context.Context, int64, int64, core.Content)
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-			return f(a.eng, ctx, actor, id, *content)
+		return func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+			return f(eng, ctx, actor, id, *content)
 		}, nil
 	}
 }
@@ -367,8 +364,8 @@ func prepareGive(a *API, c *call) (do, error) {
 	if strings.TrimSpace(req.Owner) == "" {
 		return nil, invalid("field owner is required: the user to give the ticket to (Nobody to unassign it)")
 	}
-	return func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-		return a.eng.Give(ctx, actor, id, req.Owner)
+	return func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+		return eng.Give(ctx, actor, id, req.Owner)
 	}, nil
 }
 
@@ -381,8 +378,8 @@ func prepareWatcher(a *API, c *call) (do, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-		return a.eng.AddWatcher(ctx, actor, id, role, req.User)
+	return func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+		return eng.AddWatcher(ctx, actor, id, role, req.User)
 	}, nil
 }
 
@@ -403,8 +400,8 @@ func prepareLink(a *API, c *call) (do, error) {
 	if req.Ticket <= 0 {
 		return nil, invalid("field ticket is required: the number of the other ticket")
 	}
-	return func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-		return a.eng.AddLink(ctx, actor, id, req.Type, req.Ticket)
+	return func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+		return eng.AddLink(ctx, actor, id, req.Type, req.Ticket)
 	}, nil
 }
 
@@ -416,8 +413,8 @@ func prepareMerge(a *API, c *call) (do, error) {
 	if req.Into <= 0 {
 		return nil, invalid("field into is required: the number of the ticket to merge into")
 	}
-	return func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-		return a.eng.Merge(ctx, actor, id, req.Into)
+	return func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+		return eng.Merge(ctx, actor, id, req.Into)
 	}, nil
 }
 
@@ -430,8 +427,8 @@ func prepareTime(a *API, c *call) (do, error) {
 	if strings.TrimSpace(req.Note) != "" {
 		note = &core.Content{Body: req.Note}
 	}
-	return func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-		return a.eng.AddTimeWorked(ctx, actor, id, req.Minutes, note)
+	return func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+		return eng.AddTimeWorked(ctx, actor, id, req.Minutes, note)
 	}, nil
 }
 
@@ -445,8 +442,8 @@ func (a *API) removeWatcher(c *call) error {
 		return err
 	}
 	user := c.r.PathValue("user")
-	return a.change(c, id, func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-		return a.eng.RemoveWatcher(ctx, actor, id, role, user)
+	return a.change(c, id, func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+		return eng.RemoveWatcher(ctx, actor, id, role, user)
 	})
 }
 
@@ -460,8 +457,8 @@ func (a *API) removeLink(c *call) error {
 	if err != nil {
 		return err
 	}
-	return a.change(c, id, func(ctx context.Context, actor, id int64) (*core.Ticket, error) {
-		return a.eng.RemoveLink(ctx, actor, id, kind, other)
+	return a.change(c, id, func(eng *engine.Engine, ctx context.Context, actor, id int64) (*core.Ticket, error) {
+		return eng.RemoveLink(ctx, actor, id, kind, other)
 	})
 }
 

@@ -136,7 +136,7 @@ func FuzzCleanSubject(f *testing.F) {
 }
 
 func TestActionName(t *testing.T) {
-	var e Engine
+	e := Engine{shared: &shared{}}
 	var got []string
 	e.SetObserver(func(action, outcome string, took time.Duration) { got = append(got, action+":"+outcome) })
 	e.store, e.raw = failStore{}, failStore{}

@@ -23,6 +23,15 @@ const (
 
 // Engine applies every change to tickets: one call, one transaction.
 type Engine struct {
+	*shared
+	// req holds the preconditions of one request (With); zero on the
+	// engine New returns.
+	req request
+}
+
+// shared is what every request's Engine shares: the store, the caches and
+// the plug-ins.
+type shared struct {
 	store   core.Store
 	clock   core.Clock
 	cfg     core.Config
@@ -64,7 +73,7 @@ func New(store core.Store, clock core.Clock, cfg core.Config, plugins ...Plugin)
 	if len(plugins) == 0 {
 		plugins = Plugins()
 	}
-	e := &Engine{clock: clock, cfg: cfg, plugins: plugins}
+	e := &Engine{shared: &shared{clock: clock, cfg: cfg, plugins: plugins}}
 	e.raw = store
 	e.store = &remindingStore{Store: store, e: e}
 	e.one, _ = store.(core.OneReader)

@@ -319,7 +319,7 @@ func (e *Engine) act(ctx context.Context, actorID, id int64, fn func(s *session,
 		if err != nil {
 			return err
 		}
-		if v, ok := ctx.Value(core.IfVersionKey{}).(int64); ok && v != st.t.Version {
+		if v := e.req.ifVersion; v != 0 && v != st.t.Version {
 			return core.Errorf(core.CodePrecondition, "Ticket #%d has changed since you read it (version %d, now %d): reload it and try again",
 				st.t.ID, v, st.t.Version)
 		}

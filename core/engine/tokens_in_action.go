@@ -47,8 +47,6 @@ func (c *tokenCache) drop(hash []byte) {
 	delete(c.ids, string(hash))
 }
 
-type tokenCheckKey struct{}
-
 // tokenCheck is a token an action must confirm: it belongs to userID.
 type tokenCheck struct {
 	hash   []byte
@@ -60,31 +58,32 @@ func denyToken() error {
 }
 
 // AuthenticateInAction is Authenticate for a request that runs one engine
-// action with the returned context (Create, CreateShown, Show or a ticket
-// action such as Take): when this engine has seen the token before and
-// knows its user, it returns them without a read, and the action checks the
-// token in its own transaction. Otherwise it is Authenticate.
-func (e *Engine) AuthenticateInAction(ctx context.Context, secret string) (context.Context, *core.User, error) {
+// action (Create, CreateShown, Show or a ticket action such as Take) on the
+// engine it returns: when this engine has seen the token before and knows
+// its user, it returns them without a read, with an engine whose action
+// checks the token in its own transaction. Otherwise it is Authenticate,
+// and the engine is e.
+func (e *Engine) AuthenticateInAction(ctx context.Context, secret string) (*Engine, *core.User, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
-		return ctx, nil, denyToken()
+		return e, nil, denyToken()
 	}
 	hash := HashToken(secret)
 	if id, ok := e.tokens.get(hash); ok {
 		if u := e.dir.getUser(e.dir.current(), id); u != nil && !u.Disabled {
-			return context.WithValue(ctx, tokenCheckKey{}, &tokenCheck{hash: hash, userID: id}), u, nil
+			return e.With(func(r *request) { r.token = &tokenCheck{hash: hash, userID: id} }), u, nil
 		}
 	}
 	u, err := e.Authenticate(ctx, secret)
 	if err == nil {
 		e.tokens.put(hash, u.ID)
 	}
-	return ctx, u, err
+	return e, u, err
 }
 
 // checkToken asks the store to read the token the action must confirm, if
 // any, with the transaction's first statement.
 func (s *session) checkToken() {
-	if tc, _ := s.ctx.Value(tokenCheckKey{}).(*tokenCheck); tc != nil {
+	if tc := s.e.req.token; tc != nil {
 		s.tx.PrefetchTokenUser(tc.hash)
 	}
 }
@@ -93,7 +92,7 @@ func (s *session) checkToken() {
 // when it no longer exists or belongs to another user or a disabled one;
 // err otherwise.
 func (s *session) tokenChecked(err error) error {
-	tc, _ := s.ctx.Value(tokenCheckKey{}).(*tokenCheck)
+	tc := s.e.req.token
 	if tc == nil {
 		return err
 	}

@@ -304,9 +304,9 @@ func testOwnership(t *testing.T, h *harness) {
 
 	// An action with a stale version (another client changed the ticket)
 	// is refused and changes nothing; with the current one it goes through.
-	_, err = h.eng.Take(core.IfVersion(h.ctx, tk.Version+1), h.alice, tk.ID)
+	_, err = h.eng.With(engine.IfVersion(tk.Version+1)).Take(h.ctx, h.alice, tk.ID)
 	wantErr(t, err, core.CodePrecondition, "changed since you read it")
-	got, err := h.eng.Take(core.IfVersion(h.ctx, tk.Version), h.alice, tk.ID)
+	got, err := h.eng.With(engine.IfVersion(tk.Version)).Take(h.ctx, h.alice, tk.ID)
 	h.must(err)
 	if got.OwnerID != h.alice {
 		t.Fatalf("owner %d after take", got.OwnerID)
