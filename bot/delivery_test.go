@@ -11,6 +11,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -97,7 +98,7 @@ func TestCardDeliveryTransactions(t *testing.T) {
 	ctx := context.Background()
 	st := openSQLite(t)
 	cs := &countingStore{Store: st}
-	eng := engine.New(cs, nil, core.Config{})
+	eng := engine.New(cs, nil, core.Config{}, wire.Plugins()...)
 	yes := true
 	real := "Alice Liddell"
 	alice, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", RealName: &real, Privileged: &yes})
@@ -177,7 +178,7 @@ func TestCommittedAfterOutboxRows(t *testing.T) {
 	ctx := context.Background()
 	st := openSQLite(t)
 	var calls atomic.Int64
-	eng := engine.New(st, nil, core.Config{Committed: func() { calls.Add(1) }})
+	eng := engine.New(st, nil, core.Config{Committed: func() { calls.Add(1) }}, wire.Plugins()...)
 	want := func(what string, n int64) {
 		t.Helper()
 		if got := calls.Load(); got != n {

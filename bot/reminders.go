@@ -98,7 +98,7 @@ const dmPrefix = "dm:"
 // announced: a reminder that must be seen in the queue's channels too (an
 // untaken ticket), not only in the ticket's threads.
 func announced(p *core.OutboxPayload) bool {
-	return p.Transaction.Type == engine.TxnReminder && p.Transaction.Field == string(core.ReminderUntaken)
+	return p.Transaction.Type == core.TxnReminder && p.Transaction.Field == string(core.ReminderUntaken)
 }
 
 // mentioner writes the people a line names: a linked one as a mark, the
@@ -242,7 +242,7 @@ func (b *Bot) announcement(ctx context.Context, p *core.OutboxPayload, at Place)
 	if p.Notice != nil {
 		return b.noticeLine(ctx, p, at)
 	}
-	if p.Transaction.Type != engine.TxnReminder {
+	if p.Transaction.Type != core.TxnReminder {
 		return "", nil, false, nil
 	}
 	text, ms, err := b.reminderLine(ctx, p.Transaction, at)

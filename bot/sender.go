@@ -249,7 +249,7 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 	if line == "" {
 		return nil
 	}
-	if p.Transaction.Type == engine.TxnReminder || p.Notice != nil {
+	if p.Transaction.Type == core.TxnReminder || p.Notice != nil {
 		return s.announce(ctx, p, d.Message, at)
 	}
 	return s.p.PostLine(ctx, at, line)
@@ -303,7 +303,7 @@ func (b *Bot) line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 	if p.Notice != nil {
 		return p.Notice.Text, nil
 	}
-	if tx.Type == engine.TxnSLA {
+	if tx.Type == core.TxnSLA {
 		return "", nil // the notice that goes with it says it
 	}
 	name := func(id int64) string {
@@ -338,7 +338,7 @@ func (b *Bot) line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 			return "", err
 		}
 		return alertLine(t)
-	case engine.TxnReminder:
+	case core.TxnReminder:
 		text, ms, err := b.reminderLine(ctx, tx, at)
 		return PlainMentions(text, ms), err
 	case core.TxnCreate:

@@ -33,6 +33,9 @@ const (
 	ReminderDigest ReminderKind = "digest"
 	// ReminderUser is set by a person: "remind 42 tomorrow 09:00 check it".
 	ReminderUser ReminderKind = "user"
+	// ReminderSLA is the reminder of a running SLA clock, one per clock:
+	// due at the warning, then (rescheduled by its firing) at the deadline.
+	ReminderSLA ReminderKind = "sla"
 )
 
 // ReminderKinds lists every kind.
@@ -103,6 +106,11 @@ const (
 	DigestMail = "mail"
 	DigestChat = "chat"
 )
+
+// TxnReminder is the history row of a reminder that fired. Field is its
+// kind; NewValue whom it is for (the on-duty group's name for untaken, a
+// user id for the others); Data what it says.
+const TxnReminder TxnType = "Reminder"
 
 // ReminderStore holds reminders, the queues' reminder policies and the
 // users' digest preferences.

@@ -10,6 +10,19 @@ import (
 	"time"
 )
 
+// TxnSLA is the history row of an SLA event: Field is SLAWarning or
+// SLABreach, OldValue the clock (SLAResponse or SLAResolution), NewValue
+// the deadline (RFC 3339), Data the policy name.
+const TxnSLA TxnType = "SLA"
+
+// SLA events recorded in history, and the rule events they are.
+const (
+	SLAWarning      = "warning"
+	SLABreach       = "breach"
+	EventSLAWarning = "sla_warning"
+	EventSLABreach  = "sla_breach"
+)
+
 // SLA clock names.
 const (
 	SLAResponse   = "response"

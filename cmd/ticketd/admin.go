@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 const adminUsage = `Usage: ticketd admin <object> <verb> [arguments] [flags]
@@ -108,7 +109,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return err
 	}
 	defer st.Close()
-	a := &admin{ctx: ctx, eng: engine.New(st, nil, core.Config{}, engine.Plugins()...), out: stdout}
+	a := &admin{ctx: ctx, eng: engine.New(st, nil, core.Config{}, wire.Plugins()...), out: stdout}
 	verb := ""
 	if len(args) > 1 {
 		verb = args[1]

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // withEngine runs fn with an engine over the database envs name, as the
@@ -22,7 +23,7 @@ func withEngine(t *testing.T, envs map[string]string, fn func(ctx context.Contex
 		t.Fatal(err)
 	}
 	defer st.Close()
-	fn(ctx, engine.New(st, nil, core.Config{}))
+	fn(ctx, engine.New(st, nil, core.Config{}, wire.Plugins()...))
 }
 
 // TestAdminLifecycleMap: `admin queue update --lifecycle` and `admin

@@ -20,6 +20,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/redis"
 )
@@ -192,7 +193,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	// The plug-ins, in the order they join every transaction: reminders
 	// follow each saved ticket; at the end the rules act, then the SLA
 	// clocks settle on what the change and the rules did.
-	s.eng = engine.New(st, nil, engCfg, engine.Reminders(), engine.Rules(), engine.SLAClocks())
+	s.eng = engine.New(st, nil, engCfg, wire.Plugins()...)
 	s.metrics = newMetrics(st)
 	s.eng.SetObserver(s.metrics.observeAction)
 	if s.remind, err = newReminders(cfg, s.eng, s.redis, s.metrics, log); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
@@ -78,7 +79,7 @@ func testCommandsSurviveRestart(t *testing.T, open func() core.Store) {
 	st := open()
 	t.Cleanup(func() { st.Close() })
 	clock := storetest.NewClock()
-	eng := engine.New(st, clock, core.Config{})
+	eng := engine.New(st, clock, core.Config{}, wire.Plugins()...)
 	b := bot.New(eng, bot.Config{Clock: clock})
 	mail, err := NewSender(eng, SenderOptions{Domain: "example.net", Relay: RelayOptions{Addr: sink.Addr()}, Clock: clock})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -62,7 +63,7 @@ func newPostgresEnv(tb testing.TB, opts ...envOption) *env {
 func setupEnv(tb testing.TB, st core.Store, opts ...envOption) *env {
 	ctx := context.Background()
 	clock := storetest.NewClock()
-	eng := engine.New(st, clock, core.Config{MaxAttachmentSize: 64 << 10})
+	eng := engine.New(st, clock, core.Config{MaxAttachmentSize: 64 << 10}, wire.Plugins()...)
 	e := &env{t: tb, ctx: ctx, store: st, eng: eng, clock: clock, chat: &chatPlatform{}}
 	must := func(err error) {
 		if err != nil {

@@ -180,7 +180,7 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 			files = append(files, a)
 		}
 	}
-	if mc.Transaction.Type == engine.TxnReminder {
+	if mc.Transaction.Type == core.TxnReminder {
 		text = mc.Transaction.Data // what the reminder says
 	}
 	owner := "nobody"

@@ -23,6 +23,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
@@ -153,7 +154,7 @@ func TestEncryptedRoom(t *testing.T) {
 			if err := st.(interface{ Migrate(context.Context) error }).Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			eng := engine.New(st, nil, core.Config{})
+			eng := engine.New(st, nil, core.Config{}, wire.Plugins()...)
 			if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 				t.Fatal(err)
 			}

@@ -26,6 +26,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
 	"github.com/ticketd/ticketd/storage/storetest"
@@ -178,7 +179,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	}
 	st := opts.store(t)
 	clock := storetest.NewClock()
-	eng := engine.New(st, clock, core.Config{})
+	eng := engine.New(st, clock, core.Config{}, wire.Plugins()...)
 	yes := true
 	addr := "alice@example.net"
 	alice, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes})

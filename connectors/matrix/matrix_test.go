@@ -19,6 +19,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // openTicket makes a ticket in the NOC queue and delivers its card.
@@ -252,7 +253,7 @@ func TestRateLimitIsRetryAfter(t *testing.T) {
 	needHomeserver(t)
 	ctx := context.Background()
 	account(t, floodUser)
-	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}), bot.Config{})
+	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}, wire.Plugins()...), bot.Config{})
 	c, err := New(b, Config{Homeserver: hs.url, User: floodUser, Password: password(floodUser), AutoJoin: JoinNever})
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +337,7 @@ func TestPermanentErrors(t *testing.T) {
 }
 
 func TestAppServiceTokenChecks(t *testing.T) {
-	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}), bot.Config{})
+	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}, wire.Plugins()...), bot.Config{})
 	c, err := New(b, Config{Homeserver: "http://127.0.0.1:1", User: asBot, AccessToken: asToken,
 		AppService: &AppServiceConfig{HSToken: hsToken}})
 	if err != nil {
@@ -389,7 +390,7 @@ func TestAppService(t *testing.T) {
 	needHomeserver(t)
 	ctx := context.Background()
 	st := openSQLite(t)
-	eng := engine.New(st, nil, core.Config{})
+	eng := engine.New(st, nil, core.Config{}, wire.Plugins()...)
 	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +473,7 @@ func TestDigest(t *testing.T) {
 // down at start), a post fails in a way the dispatcher tries again, never
 // given up as permanent.
 func TestNotStartedIsRetried(t *testing.T) {
-	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}), bot.Config{})
+	b := bot.New(engine.New(openSQLite(t), nil, core.Config{}, wire.Plugins()...), bot.Config{})
 	c, err := New(b, Config{Homeserver: "http://127.0.0.1:1", User: "ticketd", Password: "x"})
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
 	"github.com/ticketd/ticketd/storage/storetest"
@@ -197,7 +198,7 @@ func newEnv(t testing.TB, open func(t testing.TB) core.Store) *env {
 	}
 	st := open(t)
 	clock := storetest.NewClock()
-	eng := engine.New(st, clock, core.Config{})
+	eng := engine.New(st, clock, core.Config{}, wire.Plugins()...)
 	yes := true
 	addr := "alice@example.net"
 	if _, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "alice", Email: &addr, Privileged: &yes}); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
@@ -88,7 +89,7 @@ func newEnv(tb testing.TB, st core.Store, opts ...func(*Options)) *env {
 // newEnvConfig is newEnv with an engine configured by cfg.
 func newEnvConfig(tb testing.TB, st core.Store, cfg core.Config, opts ...func(*Options)) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), store: st, eng: engine.New(st, nil, cfg), logs: &syncBuffer{}}
+	e := &env{tb: tb, ctx: context.Background(), store: st, eng: engine.New(st, nil, cfg, wire.Plugins()...), logs: &syncBuffer{}}
 	o := Options{
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
 		Observe: func(route string, status int, took time.Duration) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // TestTokenRevokedElsewhere: a create checks its token in its own
@@ -20,7 +21,7 @@ func TestTokenRevokedElsewhere(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, s.open(t))
-			other := engine.New(e.store, nil, core.Config{}) // another replica
+			other := engine.New(e.store, nil, core.Config{}, wire.Plugins()...) // another replica
 			carol := e.requester("carol")
 			create := func(token string) int {
 				t.Helper()

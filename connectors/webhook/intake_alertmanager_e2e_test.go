@@ -17,6 +17,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // A real Prometheus Alertmanager (Debian's prometheus-alertmanager, or
@@ -88,7 +89,7 @@ func TestRealAlertmanager(t *testing.T) {
 	e.integration("prom", "alertmanager", nil)
 	// The intake on a real port, with the real clock.
 	e.clock = nil
-	e.eng = engine.New(e.st, nil, core.Config{})
+	e.eng = engine.New(e.st, nil, core.Config{}, wire.Plugins()...)
 	e.intake = NewIntake(e.eng, IntakeOptions{})
 	hooks := &logged{h: e.intake.Handler()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

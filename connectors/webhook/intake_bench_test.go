@@ -21,6 +21,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
@@ -112,7 +113,7 @@ func newLiveIntake(tb testing.TB, opts IntakeOptions) *liveIntake {
 	if err := st.(interface{ Migrate(context.Context) error }).Migrate(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	eng := engine.New(st, nil, core.Config{})
+	eng := engine.New(st, nil, core.Config{}, wire.Plugins()...)
 	if _, err := eng.Admin().CreateQueue(ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
 		tb.Fatal(err)
 	}

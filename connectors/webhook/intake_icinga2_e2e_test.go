@@ -16,6 +16,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // A real Icinga 2 (Debian's icinga2-bin), run in the foreground with a
@@ -38,7 +39,7 @@ func TestRealIcinga2(t *testing.T) {
 	e := newIntakeEnv(t, IntakeOptions{})
 	e.integration("icinga", "icinga2", nil)
 	e.clock = nil
-	e.eng = engine.New(e.st, nil, core.Config{})
+	e.eng = engine.New(e.st, nil, core.Config{}, wire.Plugins()...)
 	e.intake = NewIntake(e.eng, IntakeOptions{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

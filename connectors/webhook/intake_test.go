@@ -20,6 +20,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
 
@@ -73,7 +74,7 @@ func (e *intakeEnv) reopen(opts IntakeOptions) {
 		e.t.Fatal(err)
 	}
 	e.st = st
-	e.eng = engine.New(st, e.clock, core.Config{})
+	e.eng = engine.New(st, e.clock, core.Config{}, wire.Plugins()...)
 	opts.Clock = e.clock
 	e.intake = NewIntake(e.eng, opts)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
@@ -100,7 +101,7 @@ func newE2E(t *testing.T, fail func(n int) int) *e2e {
 		t.Fatal(err)
 	}
 	c := newClock()
-	eng := engine.New(st, c, core.Config{})
+	eng := engine.New(st, c, core.Config{}, wire.Plugins()...)
 	rc := &receiver{t: t, clock: c, fail: fail}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)

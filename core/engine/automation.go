@@ -23,26 +23,13 @@ import (
 type automation struct {
 	rules atomic.Pointer[RuleSet]
 	mu    sync.Mutex
-	sla   *slaConfig
+	sla   *core.SLAConfig
 }
 
 // slaConfigTTL is how long a replica uses the SLA policies and calendars it
 // read before reading them again; a change through this engine takes effect
 // at once.
 const slaConfigTTL = 10 * time.Second
-
-type slaConfig struct {
-	policies  []*core.SLAPolicy
-	calendars map[string]*core.Calendar // by lower-case name
-	read      time.Time                 // wall time, for the TTL
-}
-
-func (c *slaConfig) calendar(name string) *core.Calendar {
-	if cal := c.calendars[strings.ToLower(name)]; cal != nil {
-		return cal
-	}
-	return core.Always24x7()
-}
 
 // builtinRules are the rules in force until rules are loaded: the
 // built-in ones, which name nothing in the database.
@@ -130,8 +117,8 @@ func eventKind(txn *core.Transaction) string {
 		if txn.Field == "Priority" {
 			return EventPriority
 		}
-	case TxnSLA:
-		if txn.Field == SLABreach {
+	case core.TxnSLA:
+		if txn.Field == core.SLABreach {
 			return EventSLABreach
 		}
 		return EventSLAWarning
@@ -391,7 +378,7 @@ func (s *session) ruleAct(r *rule, i int, act ruleAction, ev *autoEvent, st *tic
 		}
 		n.Text = fmt.Sprintf("Rule %s: ticket #%d (%s).", r.name, t.ID, describeEvent(ev))
 		if n.Group != "" {
-			n.Text += " " + mentionText(n)
+			n.Text += " " + n.MentionText()
 		}
 		return s.notice(t, ev.txn, fmt.Sprintf("rule-%s-%d", r.name, i), n, []string{string(core.RoleOwner)})
 	case ActionWebhook:
@@ -460,15 +447,6 @@ func (s *session) fillGroup(n *core.OutboxNotice, groupID int64) error {
 	}
 	slices.Sort(n.Members)
 	return nil
-}
-
-// mentionText names a notice's group as chat lines do ("@NetOps"), with
-// its members.
-func mentionText(n *core.OutboxNotice) string {
-	if len(n.Members) == 0 {
-		return "@" + n.Group
-	}
-	return fmt.Sprintf("@%s (%s)", n.Group, strings.Join(n.Members, ", "))
 }
 
 func (s *session) notice(t *core.Ticket, txn *core.Transaction, key string, n *core.OutboxNotice, audience []string) error {

@@ -47,17 +47,19 @@ type shared struct {
 	raw  core.Store     // the store as given; e.store wraps its writes
 	// tokens remembers whose the tokens seen were (tokens_in_action.go).
 	tokens tokenCache
-	// plugins join every transaction, in this order (plugin.go).
-	plugins []Plugin
+	// plugins join every write transaction, in this order, and firers
+	// fire the reminders of each kind (plugin.go).
+	plugins []core.Plugin
+	firers  map[core.ReminderKind]fireFunc
 	// mailsReceived and chatEvents count what this engine took, so that
 	// every so many it forgets old autoreply states and chat event ids.
 	mailsReceived, chatEvents atomic.Uint64
 }
 
 // New returns an engine over store with plugins, called in the order
-// given; none given means Plugins(), ticketd's own. A nil clock means the
+// given (package core/wire lists ticketd's own). A nil clock means the
 // system clock.
-func New(store core.Store, clock core.Clock, cfg core.Config, plugins ...Plugin) *Engine {
+func New(store core.Store, clock core.Clock, cfg core.Config, plugins ...core.Plugin) *Engine {
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
@@ -70,10 +72,7 @@ func New(store core.Store, clock core.Clock, cfg core.Config, plugins ...Plugin)
 	if cfg.NewUsers.Per <= 0 {
 		cfg.NewUsers = DefaultNewUsers
 	}
-	if len(plugins) == 0 {
-		plugins = Plugins()
-	}
-	e := &Engine{shared: &shared{clock: clock, cfg: cfg, plugins: plugins}}
+	e := &Engine{shared: &shared{clock: clock, cfg: cfg, plugins: plugins, firers: firers(plugins)}}
 	e.raw = store
 	e.store = &remindingStore{Store: store, e: e}
 	e.one, _ = store.(core.OneReader)
@@ -105,6 +104,8 @@ type session struct {
 	// (dircache.go).
 	dirv     int64
 	dirCheck bool
+	// hks are the plug-ins' parts in the transaction (plugin.go).
+	hks []core.Hook
 	// then, when set, runs last in the transaction, after the rules.
 	then func() error
 	// newUsers is how many users an unprivileged actor's change may still

@@ -1053,7 +1053,7 @@ func (e *Engine) History(ctx context.Context, actorID, id int64) ([]*core.Transa
 		}
 		comments := s.has(st, core.RightShowTicketComments)
 		for _, t := range txns {
-			if !comments && (t.Type == core.TxnComment || t.Type == core.TxnAttachmentLimits || t.Type == TxnReminder) {
+			if !comments && (t.Type == core.TxnComment || t.Type == core.TxnAttachmentLimits || t.Type == core.TxnReminder) {
 				continue
 			}
 			out = append(out, t)

@@ -1,75 +1,85 @@
 package engine
 
-import "github.com/ticketd/ticketd/core"
+import (
+	"time"
 
-// Plugin joins every transaction of the engine at three points of the
-// contract (package core): when a ticket is loaded, when it is saved, and
-// when the change is made and the transaction settles. The engine calls
-// its plug-ins in the order New was given them and names none of them.
-// The methods are unexported: the plug-ins are Reminders, Rules and
-// SLAClocks.
-type Plugin interface {
-	// loaded: t was read, locked, as it is in the database.
-	loaded(s *session, t *core.Ticket)
-	// saved: the transaction wrote t (created: it inserted it).
-	saved(s *session, t *core.Ticket, created bool) error
-	// settle: the change is made; the plug-in adds what follows from the
-	// events noted so far (s.auto), in the same transaction.
-	settle(s *session) error
-}
+	"github.com/ticketd/ticketd/core"
+)
 
-// Plugins are ticketd's plug-ins in the order they run: the rules act
-// before the SLA clocks settle, so that the clocks follow what they did.
-func Plugins() []Plugin { return []Plugin{Reminders(), Rules(), SLAClocks()} }
-
-// Reminders keeps each ticket's reminder rows in line with its state
-// (reminder_engine.go).
-func Reminders() Plugin { return remindersPlugin{} }
+// The engine calls its plug-ins (core.Plugin) in the order New was given
+// them. One is the engine's own, as it works on its sessions' state: Rules.
+// The others (the reminders, core/remind; the SLA clocks, core/sla) see
+// the transaction as a core.Change (change.go).
 
 // Rules runs the automation rules in force on the transaction's events
 // (automation.go).
-func Rules() Plugin { return rulesPlugin{} }
-
-// SLAClocks brings the SLA clocks of the tickets the transaction changed
-// up to date (sla_engine.go).
-func SLAClocks() Plugin { return slaClocks{} }
-
-type remindersPlugin struct{}
-
-func (remindersPlugin) loaded(s *session, t *core.Ticket) { s.ticketLoaded(t) }
-func (remindersPlugin) saved(s *session, t *core.Ticket, created bool) error {
-	return s.ticketSaved(t, created)
-}
-func (remindersPlugin) settle(*session) error { return nil }
+func Rules() core.Plugin { return rulesPlugin{} }
 
 type rulesPlugin struct{}
 
-func (rulesPlugin) loaded(*session, *core.Ticket)            {}
-func (rulesPlugin) saved(*session, *core.Ticket, bool) error { return nil }
-func (rulesPlugin) settle(s *session) error                  { return s.runRules() }
+// Begin is never called: the engine runs Rules on its own session.
+func (rulesPlugin) Begin(core.Change) core.Hook { return nil }
 
-type slaClocks struct{}
+type rulesHook struct{ s *session }
 
-func (slaClocks) loaded(*session, *core.Ticket)            {}
-func (slaClocks) saved(*session, *core.Ticket, bool) error { return nil }
-func (slaClocks) settle(s *session) error {
-	if s.auto == nil || len(s.auto.events) == 0 {
+func (rulesHook) Loaded(*core.Ticket)            {}
+func (rulesHook) Saved(*core.Ticket, bool) error { return nil }
+func (h rulesHook) Settle() error                { return h.s.runRules() }
+
+// fireFunc does what a reminder of one kind does, inside the firing
+// transaction, acting as root. It returns when the reminder fires next
+// (zero: never; its row is deleted).
+type fireFunc func(s *session, r *core.Reminder) (next time.Time, err error)
+
+// firers are what reminders of each kind do: the engine's own kinds, and
+// those of the plug-ins that fire reminders (core.Firer).
+func firers(plugins []core.Plugin) map[core.ReminderKind]fireFunc {
+	m := map[core.ReminderKind]fireFunc{core.ReminderDigest: fireDigest}
+	for _, p := range plugins {
+		if f, ok := p.(core.Firer); ok {
+			for _, k := range f.Fires() {
+				m[k] = func(s *session, r *core.Reminder) (time.Time, error) { return f.Fire(s, r) }
+			}
+		}
+	}
+	return m
+}
+
+// hooks are the plug-ins' parts in the session's transaction, begun at
+// first use; none in a read.
+func (s *session) hooks() []core.Hook {
+	if s.w == nil {
 		return nil
 	}
-	return s.settleSLA()
+	if s.hks == nil {
+		s.hks = make([]core.Hook, 0, len(s.e.plugins))
+		for _, p := range s.e.plugins {
+			var h core.Hook
+			switch p.(type) {
+			case rulesPlugin:
+				h = rulesHook{s}
+			default:
+				h = p.Begin(s)
+			}
+			if h != nil {
+				s.hks = append(s.hks, h)
+			}
+		}
+	}
+	return s.hks
 }
 
 // loaded tells the plug-ins of a ticket read, locked.
 func (s *session) loaded(t *core.Ticket) {
-	for _, p := range s.e.plugins {
-		p.loaded(s, t)
+	for _, h := range s.hooks() {
+		h.Loaded(t)
 	}
 }
 
 // saved tells the plug-ins of a ticket written.
 func (s *session) saved(t *core.Ticket, created bool) error {
-	for _, p := range s.e.plugins {
-		if err := p.saved(s, t, created); err != nil {
+	for _, h := range s.hooks() {
+		if err := h.Saved(t, created); err != nil {
 			return err
 		}
 	}
@@ -79,8 +89,8 @@ func (s *session) saved(t *core.Ticket, created bool) error {
 // settle lets the plug-ins add what follows from the change, once, at the
 // end of the transaction.
 func (s *session) settle() error {
-	for _, p := range s.e.plugins {
-		if err := p.settle(s); err != nil {
+	for _, h := range s.hooks() {
+		if err := h.Settle(); err != nil {
 			return err
 		}
 	}

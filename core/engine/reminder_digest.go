@@ -236,7 +236,7 @@ func fireDigest(s *session, r *core.Reminder) (time.Time, error) {
 	return next, nil
 }
 
-// OutboxReminder is the outbox kind of a reminder that fired (a TxnReminder
+// OutboxReminder is the outbox kind of a reminder that fired (a core.TxnReminder
 // history row).
 const OutboxReminder = "ticket.reminder"
 
@@ -246,7 +246,7 @@ const OutboxReminder = "ticket.reminder"
 // announced in chat only.
 func (e *Engine) reminderMailRecipients(ctx context.Context, m *core.OutboxMessage) ([]MailRecipient, error) {
 	var p core.OutboxPayload
-	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Transaction.Type != TxnReminder {
+	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Transaction.Type != core.TxnReminder {
 		return nil, nil
 	}
 	var userID int64

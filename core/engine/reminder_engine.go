@@ -2,19 +2,12 @@ package engine
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ticketd/ticketd/core"
 )
-
-// TxnReminder is the history row of a reminder that fired. Field is its
-// kind; NewValue whom it is for (the on-duty group's name for untaken, a
-// user id for the others); Data what it says.
-const TxnReminder core.TxnType = "Reminder"
 
 // ---- rows written with the change that causes them ----
 
@@ -71,10 +64,7 @@ func (e *Engine) inWriteTx(ctx context.Context, fn func(w *writeTx) error) error
 type writeTx struct {
 	core.Tx
 
-	added []*core.Reminder // written: indexed after commit
-	// synced holds the state of each ticket whose reminder rows are known
-	// to match it: as loaded, or as last saved.
-	synced   map[int64]core.Ticket
+	added    []*core.Reminder // written: indexed after commit
 	policies map[int64]*core.ReminderPolicy
 }
 
@@ -165,222 +155,7 @@ func (s *session) reminderPolicy(queueID int64) (*core.ReminderPolicy, error) {
 	return p, nil
 }
 
-// ticketLoaded records that t's reminder rows match it.
-func (s *session) ticketLoaded(t *core.Ticket) {
-	if w := s.rtx(); w != nil {
-		if w.synced == nil {
-			w.synced = map[int64]core.Ticket{}
-		}
-		if _, ok := w.synced[t.ID]; !ok {
-			w.synced[t.ID] = *t
-		}
-	}
-}
-
-// ticketRule decides one kind of reminder that follows a ticket's state.
-type ticketRule struct {
-	kind core.ReminderKind
-	// affected: a change from prev to t may change whether the reminder is
-	// wanted, or when.
-	affected func(prev, t *core.Ticket) bool
-	// keep: a reminder wanted both before and after stays as it is.
-	keep func(prev, t *core.Ticket) bool
-	// want says whether t wants the reminder, due when, repeating how
-	// often; created: t is new (due times count from its creation).
-	want func(s *session, t *core.Ticket, created bool) (r *core.Reminder, err error)
-}
-
-var ticketRules = []ticketRule{
-	{
-		kind: core.ReminderUntaken,
-		affected: func(p, t *core.Ticket) bool {
-			return p.OwnerID != t.OwnerID || p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
-		},
-		keep: func(p, t *core.Ticket) bool { return p.QueueID == t.QueueID },
-		want: func(s *session, t *core.Ticket, created bool) (*core.Reminder, error) {
-			if t.OwnerID != core.NobodyID {
-				return nil, nil
-			}
-			active, err := s.ticketActive(t)
-			if err != nil || !active {
-				return nil, err
-			}
-			pol, err := s.reminderPolicy(t.QueueID)
-			if err != nil || pol.UntakenAfter <= 0 {
-				return nil, err
-			}
-			base := s.now
-			if created {
-				base = t.Created
-			}
-			return &core.Reminder{Due: base.Add(pol.UntakenAfter), Every: pol.UntakenEvery}, nil
-		},
-	},
-	{
-		kind: core.ReminderStalled,
-		affected: func(p, t *core.Ticket) bool {
-			return p.Status != t.Status || p.QueueID != t.QueueID || p.EffectiveID != t.EffectiveID
-		},
-		keep: func(p, t *core.Ticket) bool { return p.QueueID == t.QueueID },
-		want: func(s *session, t *core.Ticket, _ bool) (*core.Reminder, error) {
-			if t.Merged() {
-				return nil, nil
-			}
-			q, err := s.queue(t.QueueID)
-			if err != nil {
-				return nil, err
-			}
-			lc, err := s.lifecycle(q.Lifecycle)
-			if err != nil {
-				return nil, err
-			}
-			if lc.Defaults.Stall == "" || t.Status != lc.Defaults.Stall {
-				return nil, nil
-			}
-			pol, err := s.reminderPolicy(t.QueueID)
-			if err != nil || pol.StalledAfter <= 0 {
-				return nil, err
-			}
-			return &core.Reminder{Due: s.now.Add(pol.StalledAfter)}, nil
-		},
-	},
-	{
-		kind: core.ReminderEscalate,
-		affected: func(p, t *core.Ticket) bool {
-			return !p.Due.Equal(t.Due) || p.FinalPriority != t.FinalPriority || p.InitialPriority != t.InitialPriority ||
-				p.Status != t.Status || p.EffectiveID != t.EffectiveID
-		},
-		keep: func(p, t *core.Ticket) bool {
-			return p.Due.Equal(t.Due) && p.FinalPriority == t.FinalPriority && p.InitialPriority == t.InitialPriority
-		},
-		want: func(s *session, t *core.Ticket, _ bool) (*core.Reminder, error) {
-			active, err := s.ticketActive(t)
-			if err != nil || !active {
-				return nil, err
-			}
-			next := nextEscalation(t, s.now)
-			if next.IsZero() {
-				return nil, nil
-			}
-			return &core.Reminder{Due: next}, nil
-		},
-	},
-}
-
-// ticketActive: t is not closed and not merged into another ticket.
-func (s *session) ticketActive(t *core.Ticket) (bool, error) {
-	if t.Merged() {
-		return false, nil
-	}
-	q, err := s.queue(t.QueueID)
-	if err != nil {
-		return false, err
-	}
-	lc, err := s.lifecycle(q.Lifecycle)
-	if err != nil {
-		return false, err
-	}
-	return !lc.IsInactive(t.Status), nil
-}
-
-// ticketSaved brings t's reminder rows in line with its state: called
-// whenever the engine writes a ticket (created: it has just been
-// inserted, so it has none yet).
-func (s *session) ticketSaved(t *core.Ticket, created bool) error {
-	w := s.rtx()
-	if w == nil {
-		return nil
-	}
-	if w.synced == nil {
-		w.synced = map[int64]core.Ticket{}
-	}
-	prev, known := w.synced[t.ID]
-	w.synced[t.ID] = *t
-	var existing map[core.ReminderKind]bool // read only when the previous state is unknown
-	for _, rule := range ticketRules {
-		if known && !created && !rule.affected(&prev, t) {
-			continue
-		}
-		r, err := rule.want(s, t, created)
-		if err != nil {
-			return err
-		}
-		switch {
-		case created:
-		case known && r == nil:
-			// Delete what it had. Under a policy that is off now it
-			// may still have one from before: that one does nothing
-			// when it comes due (firing checks the policy and the
-			// ticket again), so it needs no write here.
-			before, err := rule.want(s, &prev, false)
-			if err != nil {
-				return err
-			}
-			if before == nil {
-				continue
-			}
-		case known:
-			before, err := rule.want(s, &prev, false)
-			if err != nil {
-				return err
-			}
-			if before != nil && rule.keep(&prev, t) {
-				continue
-			}
-		default:
-			if existing == nil {
-				rs, err := s.tx.TicketReminders(s.ctx, t.ID)
-				if err != nil {
-					return core.Internal(err, "read reminders")
-				}
-				existing = map[core.ReminderKind]bool{}
-				for _, x := range rs {
-					existing[x.Kind] = true
-				}
-			}
-			if (r != nil) == existing[rule.kind] {
-				continue
-			}
-		}
-		if r == nil {
-			if !created {
-				if err := s.deleteReminders(t.ID, rule.kind); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		r.Kind, r.Key, r.TicketID = rule.kind, core.ReminderKey(rule.kind, t.ID), t.ID
-		if err := s.putReminder(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // ---- firing ----
-
-// reminderFire does what a reminder of one kind does, inside the firing
-// transaction, acting as root. It returns when the reminder fires next
-// (zero: never; its row is deleted).
-type reminderFire func(s *session, r *core.Reminder) (next time.Time, err error)
-
-var reminderFirers = map[core.ReminderKind]reminderFire{}
-
-// registerReminder sets what reminders of kind do when they fire; each file
-// registers its own kinds: var _ = registerReminder(kind, fn).
-func registerReminder(kind core.ReminderKind, fn reminderFire) bool {
-	reminderFirers[kind] = fn
-	return true
-}
-
-var (
-	_ = registerReminder(core.ReminderUntaken, fireUntaken)
-	_ = registerReminder(core.ReminderStalled, fireStalled)
-	_ = registerReminder(core.ReminderEscalate, fireEscalate)
-	_ = registerReminder(core.ReminderUser, fireUser)
-	_ = registerReminder(core.ReminderDigest, fireDigest)
-)
 
 // FireResult says what FireReminder did.
 type FireResult struct {
@@ -418,7 +193,7 @@ func (e *Engine) FireReminder(ctx context.Context, id int64) (FireResult, error)
 			return nil
 		}
 		was := r.Due
-		fire := reminderFirers[r.Kind]
+		fire := s.e.firers[r.Kind]
 		r.Due = s.now.Add(unknownKindRetry)
 		if fire != nil {
 			r.Fired++
@@ -491,118 +266,6 @@ func (s *session) indexAfterCommit(r *core.Reminder) {
 	if w := s.rtx(); w != nil {
 		w.added = append(w.added, r)
 	}
-}
-
-// remindTicket loads a reminder's ticket, locked; nil when it is gone.
-func (s *session) remindTicket(r *core.Reminder) (*ticketState, error) {
-	st, err := s.load(r.TicketID, true)
-	if core.IsCode(err, core.CodeNotFound) {
-		return nil, nil
-	}
-	return st, err
-}
-
-func fireUntaken(s *session, r *core.Reminder) (time.Time, error) {
-	st, err := s.remindTicket(r)
-	if err != nil || st == nil || st.t.OwnerID != core.NobodyID || st.lc.IsInactive(st.t.Status) {
-		return time.Time{}, err
-	}
-	pol, err := s.reminderPolicy(st.t.QueueID)
-	if err != nil || pol.UntakenAfter <= 0 {
-		return time.Time{}, err // turned off since
-	}
-	group := ""
-	if pol.OnDutyGroupID != 0 {
-		if g, err := s.tx.Group(s.ctx, pol.OnDutyGroupID); err == nil {
-			group = g.Name
-		}
-	}
-	text := fmt.Sprintf("Ticket #%d has had no owner for %s.", st.t.ID, humanDuration(s.now.Sub(st.t.Created)))
-	if err := s.record(st.t, &core.Transaction{Type: TxnReminder, Field: string(core.ReminderUntaken), NewValue: group, Data: text}); err != nil {
-		return time.Time{}, err
-	}
-	if r.Every <= 0 {
-		return time.Time{}, nil
-	}
-	return s.now.Add(r.Every), nil
-}
-
-func fireStalled(s *session, r *core.Reminder) (time.Time, error) {
-	st, err := s.remindTicket(r)
-	if err != nil || st == nil || st.lc.Defaults.Stall == "" || st.t.Status != st.lc.Defaults.Stall {
-		return time.Time{}, err
-	}
-	if pol, err := s.reminderPolicy(st.t.QueueID); err != nil || pol.StalledAfter <= 0 {
-		return time.Time{}, err // turned off since
-	}
-	from, to := st.t.Status, st.lc.Defaults.Open
-	if to == "" || !st.lc.CanTransition(from, to) {
-		to = st.lc.Defaults.Reopen
-	}
-	if to == "" || !st.lc.CanTransition(from, to) {
-		return time.Time{}, nil
-	}
-	since := s.now.Sub(r.Created)
-	if err := s.applyStatus(st, to, nil); err != nil {
-		return time.Time{}, err
-	}
-	text := fmt.Sprintf("Ticket #%d was %s for %s: it is %s again.", st.t.ID, from, humanDuration(since), to)
-	return time.Time{}, s.record(st.t, &core.Transaction{Type: TxnReminder, Field: string(core.ReminderStalled),
-		NewValue: strconv.FormatInt(st.t.OwnerID, 10), Data: text})
-}
-
-func fireEscalate(s *session, r *core.Reminder) (time.Time, error) {
-	st, err := s.remindTicket(r)
-	if err != nil || st == nil || st.lc.IsInactive(st.t.Status) {
-		return time.Time{}, err
-	}
-	t := st.t
-	if p := escalatedPriority(t, s.now); p != t.Priority {
-		old := t.Priority
-		t.Priority = p
-		if err := s.save(t); err != nil {
-			return time.Time{}, err
-		}
-		if err := s.record(t, &core.Transaction{Type: core.TxnSet, Field: "Priority", OldValue: strconv.Itoa(old),
-			NewValue: strconv.Itoa(p), Data: fmt.Sprintf("escalated towards %d as the due date %s nears", t.FinalPriority,
-				t.Due.UTC().Format("2006-01-02 15:04 MST"))}); err != nil {
-			return time.Time{}, err
-		}
-	}
-	return nextEscalation(t, s.now), nil
-}
-
-func fireUser(s *session, r *core.Reminder) (time.Time, error) {
-	st, err := s.remindTicket(r)
-	if err != nil || st == nil {
-		return time.Time{}, err
-	}
-	return time.Time{}, s.record(st.t, &core.Transaction{Type: TxnReminder, Field: string(core.ReminderUser),
-		NewValue: strconv.FormatInt(r.UserID, 10), Data: r.Text})
-}
-
-// humanDuration says a duration the way people do: "45 minutes", "3 hours",
-// "2 days".
-func humanDuration(d time.Duration) string {
-	plural := func(n int64, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return strconv.FormatInt(n, 10) + " " + unit + "s"
-	}
-	switch {
-	case d < time.Minute:
-		return plural(max(0, int64(d/time.Second)), "second")
-	case d%(24*time.Hour) == 0:
-		return plural(int64(d/(24*time.Hour)), "day")
-	case d%time.Hour == 0:
-		return plural(int64(d/time.Hour), "hour")
-	case d < 2*time.Hour:
-		return plural(int64(d/time.Minute), "minute")
-	case d < 48*time.Hour:
-		return plural(int64(d/time.Hour), "hour")
-	}
-	return plural(int64(d/(24*time.Hour)), "day")
 }
 
 // ---- user reminders ----
@@ -820,7 +483,7 @@ func (s *session) describePolicy(q *core.Queue, p *core.ReminderPolicy) (*QueueR
 // reminderData is the Data an outbox payload carries: what a reminder says,
 // and why a priority changed by itself.
 func reminderData(txn *core.Transaction) string {
-	if txn.Type == TxnReminder || (txn.Type == core.TxnSet && txn.Field == "Priority") {
+	if txn.Type == core.TxnReminder || (txn.Type == core.TxnSet && txn.Field == "Priority") {
 		return txn.Data
 	}
 	return ""

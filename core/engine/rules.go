@@ -34,8 +34,8 @@ const (
 	EventStatus         = "status"
 	EventOwner          = "owner"
 	EventPriority       = "priority"
-	EventSLAWarning     = "sla_warning"
-	EventSLABreach      = "sla_breach"
+	EventSLAWarning     = core.EventSLAWarning
+	EventSLABreach      = core.EventSLABreach
 	EventAlertRecovered = "alert_recovered"
 )
 

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -16,19 +15,8 @@ import (
 // the policy names: "waiting on the requester"). A warning comes when a
 // share of the target has passed, a breach at the deadline; both are
 // reminder rows, written in the transaction that sets the deadline, fired
-// by the reminder runner, recorded in history (TxnSLA) and announced. A
+// by the reminder runner, recorded in history (core.TxnSLA) and announced. A
 // breach escalates as the policy says.
-
-// TxnSLA is the history row of an SLA event: Field is "warning" or
-// "breach", OldValue the clock ("response" or "resolution"), NewValue the
-// deadline (RFC 3339), Data the policy name.
-const TxnSLA core.TxnType = "SLA"
-
-// SLA events recorded in history.
-const (
-	SLAWarning = "warning"
-	SLABreach  = "breach"
-)
 
 const (
 	DefaultSLAWarnAt   = 80 // percent of the target
@@ -94,12 +82,4 @@ func ParseChannelRef(s string) (platform, workspace, channel string, err error) 
 		return "", "", "", fmt.Errorf("channel %q must be written platform:workspace/channel (e.g. slack:T0123/C0456)", s)
 	}
 	return strings.ToLower(p), ws, ch, nil
-}
-
-// slaPaused reports whether status stops a policy's clocks for a while.
-func slaPaused(p *core.SLAPolicy, lc *core.Lifecycle, status string) bool {
-	if len(p.PauseStatuses) > 0 {
-		return slices.Contains(p.PauseStatuses, status)
-	}
-	return lc.Defaults.Stall != "" && status == lc.Defaults.Stall
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -11,34 +10,21 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-// ReminderSLA is the reminder of a running SLA clock, one per clock,
-// keyed by SLAReminderKey: due at the warning, then (rescheduled by its
-// firing) at the deadline.
-const ReminderSLA core.ReminderKind = "sla"
-
-var _ = registerReminder(ReminderSLA, fireSLA)
-
-// SLAReminderKey is the key of the reminder of a ticket's SLA clock:
-// "sla:response:42".
-func SLAReminderKey(clock string, ticketID int64) string {
-	return fmt.Sprintf("%s:%s:%d", ReminderSLA, clock, ticketID)
-}
-
 // slaConfig returns the SLA policies and calendars, read at most every
 // slaConfigTTL.
-func (s *session) slaConfig() (*slaConfig, error) {
+func (s *session) slaConfig() (*core.SLAConfig, error) {
 	a := &s.e.auto
 	a.mu.Lock()
 	c := a.sla
 	a.mu.Unlock()
-	if c != nil && time.Since(c.read) < slaConfigTTL {
+	if c != nil && time.Since(c.Read) < slaConfigTTL {
 		return c, nil
 	}
 	ps, err := s.tx.SLAPolicies(s.ctx)
 	if err != nil {
 		return nil, core.Internal(err, "load SLA policies")
 	}
-	c = &slaConfig{policies: ps, calendars: map[string]*core.Calendar{}, read: time.Now()}
+	c = &core.SLAConfig{Policies: ps, Calendars: map[string]*core.Calendar{}, Read: time.Now()}
 	if len(ps) > 0 {
 		defs, err := s.tx.Calendars(s.ctx)
 		if err != nil {
@@ -46,7 +32,7 @@ func (s *session) slaConfig() (*slaConfig, error) {
 		}
 		for _, def := range defs {
 			if cal, err := core.ParseCalendar(def); err == nil {
-				c.calendars[strings.ToLower(cal.Name)] = cal
+				c.Calendars[strings.ToLower(cal.Name)] = cal
 			}
 		}
 	}
@@ -63,231 +49,13 @@ func (e *Engine) forgetSLAConfig() {
 	e.auto.mu.Unlock()
 }
 
-// settleSLA brings the SLA state of each ticket the transaction changed up
-// to date, with its reminders.
-func (s *session) settleSLA() error {
-	a := s.auto
-	var order []*core.Ticket
-	facts := map[int64]*core.SlaFacts{}
-	for _, ev := range a.events {
-		t := ev.t
-		f := facts[t.ID]
-		if f == nil {
-			f = &core.SlaFacts{}
-			facts[t.ID] = f
-			order = append(order, t)
-		}
-		if ev.txn.Type == core.TxnCorrespond && s.actor.Privileged {
-			f.Replied = true
-		}
-		if ev.txn.Type == core.TxnCreate {
-			f.Created = true
-		}
-	}
-	cfg, err := s.slaConfig()
-	if err != nil {
-		return err
-	}
-	if len(cfg.policies) == 0 {
-		return nil
-	}
-	for _, t := range order {
-		if t.Merged() {
-			// The surviving ticket keeps its own clocks.
-			if err := s.deleteReminders(t.ID, ReminderSLA); err != nil {
-				return err
-			}
-			if err := s.tx.DeleteTicketSLA(s.ctx, t.ID); err != nil {
-				return core.Internal(err, "delete SLA state")
-			}
-			continue
-		}
-		if err := s.updateSLA(cfg, t, *facts[t.ID]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *session) updateSLA(cfg *slaConfig, t *core.Ticket, f core.SlaFacts) error {
-	q, err := s.queue(t.QueueID)
-	if err != nil {
-		return err
-	}
-	lc, err := s.lifecycle(q.Lifecycle)
-	if err != nil {
-		return err
-	}
-	var prev *core.TicketSLA
-	if !f.Created { // a ticket this transaction created has no state yet
-		prev, err = s.tx.TicketSLA(s.ctx, t.ID)
-		if core.IsCode(err, core.CodeNotFound) {
-			prev, err = nil, nil
-		}
-		if err != nil {
-			return core.Internal(err, "load SLA state")
-		}
-	}
-	pol := core.MatchSLAPolicy(cfg.policies, t.QueueID, t.Priority)
-	if pol == nil && prev == nil {
-		return nil
-	}
-	var cal *core.Calendar
-	if pol != nil {
-		cal = cfg.calendar(pol.Calendar)
-		f.Paused = slaPaused(pol, lc, t.Status)
-	}
-	f.Inactive = lc.IsInactive(t.Status)
-	next, changed, err := core.StepSLA(prev, pol, cal, f, s.now)
-	if err != nil || !changed {
-		return err
-	}
-	if prev != nil {
-		if err := s.deleteReminders(t.ID, ReminderSLA); err != nil {
-			return err
-		}
-	}
-	if next == nil {
-		return core.Internal(s.tx.DeleteTicketSLA(s.ctx, t.ID), "delete SLA state")
-	}
-	next.TicketID, next.Updated = t.ID, s.now
-	if err := s.tx.PutTicketSLA(s.ctx, next); err != nil {
-		return core.Internal(err, "save SLA state")
-	}
-	return s.slaReminders(next)
-}
-
-// slaReminders writes the reminders of a state's running clocks.
-func (s *session) slaReminders(st *core.TicketSLA) error {
-	for _, name := range []string{core.SLAResponse, core.SLAResolution} {
-		c := st.Clock(name)
-		if due := nextSLAEvent(c); !due.IsZero() {
-			if err := s.putReminder(&core.Reminder{Kind: ReminderSLA, Key: SLAReminderKey(name, st.TicketID),
-				TicketID: st.TicketID, Due: due, Text: name}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// nextSLAEvent is when a clock next warns or breaches (zero: never).
-func nextSLAEvent(c *core.SLAClock) time.Time {
-	switch {
-	case !c.Running || !c.Met.IsZero() || !c.Breached.IsZero():
-		return time.Time{}
-	case !c.WarnAt.IsZero() && c.Warned.IsZero():
-		return c.WarnAt
-	}
-	return c.Due
-}
-
-// fireSLA records an SLA warning or breach that came due, and escalates a
-// breach as the ticket's policy says; after a warning the reminder comes
-// back at the deadline. A reminder that no longer matches the ticket's
-// clock (met, paused, moved) does nothing.
-func fireSLA(s *session, r *core.Reminder) (time.Time, error) {
-	st, err := s.remindTicket(r)
-	if err != nil || st == nil {
-		return time.Time{}, err
-	}
-	state, err := s.tx.TicketSLA(s.ctx, st.t.ID)
-	if core.IsCode(err, core.CodeNotFound) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, core.Internal(err, "load SLA state")
-	}
-	name := r.Text
-	if name != core.SLAResponse && name != core.SLAResolution {
-		return time.Time{}, nil
-	}
-	c := state.Clock(name)
-	if !c.Running || !c.Met.IsZero() {
-		return time.Time{}, nil
-	}
-	cfg, err := s.slaConfig()
-	if err != nil {
-		return time.Time{}, err
-	}
-	var pol *core.SLAPolicy
-	for _, p := range cfg.policies {
-		if strings.EqualFold(p.Name, state.Policy) {
-			pol = p
-		}
-	}
-	if pol == nil {
-		return time.Time{}, nil
-	}
-	var what string
-	var next time.Time
-	switch {
-	case c.Breached.IsZero() && !c.Due.After(s.now):
-		c.Breached, c.WarnAt = s.now, time.Time{}
-		if c.Warned.IsZero() {
-			c.Warned = s.now // no warning after a breach
-		}
-		what = SLABreach
-	case c.Breached.IsZero() && c.Warned.IsZero() && !c.WarnAt.IsZero() && !c.WarnAt.After(s.now):
-		c.Warned, c.WarnAt = s.now, time.Time{}
-		what, next = SLAWarning, c.Due
-	default:
-		return nextSLAEvent(c), nil // early, or nothing left to say
-	}
-	state.Updated = s.now
-	if err := s.tx.PutTicketSLA(s.ctx, state); err != nil {
-		return time.Time{}, core.Internal(err, "save SLA state")
-	}
-	t := st.t
-	label := map[string]string{core.SLAResponse: "first response", core.SLAResolution: "resolution"}[name]
-	txn := &core.Transaction{Type: TxnSLA, Field: what, OldValue: name, NewValue: c.Due.UTC().Format(time.RFC3339), Data: pol.Name}
-	if err := s.record(t, txn); err != nil {
-		return time.Time{}, err
-	}
-	n := &core.OutboxNotice{Kind: "sla", Event: EventSLAWarning}
-	cal := cfg.calendar(pol.Calendar)
-	if what == SLAWarning {
-		n.Text = fmt.Sprintf("SLA %s: %s of ticket #%d is due in %s (%s).", pol.Name, label, t.ID, core.FormatLeft(cal.Between(s.now, c.Due)), c.Due.UTC().Format("2006-01-02 15:04 UTC"))
-		return next, s.notice(t, txn, "sla", n, []string{string(core.RoleOwner), string(core.RoleAdminCc)})
-	}
-	n.Event = EventSLABreach
-	n.Text = fmt.Sprintf("SLA %s breached: %s of ticket #%d was due %s.", pol.Name, label, t.ID,
-		c.Due.UTC().Format("2006-01-02 15:04 UTC"))
-	esc := pol.Escalation
-	if esc.Priority > t.Priority {
-		old := t.Priority
-		t.Priority = esc.Priority
-		if err := s.save(t); err != nil {
-			return time.Time{}, err
-		}
-		if err := s.record(t, &core.Transaction{Type: core.TxnSet, Field: "Priority", OldValue: fmt.Sprint(old),
-			NewValue: fmt.Sprint(esc.Priority), Data: "SLA " + pol.Name + " breached"}); err != nil {
-			return time.Time{}, err
-		}
-		n.Text += fmt.Sprintf(" Priority raised to %d.", esc.Priority)
-	}
-	if esc.Group != "" {
-		g, err := s.tx.GroupByName(s.ctx, esc.Group)
-		if err == nil {
-			if err := s.fillGroup(n, g.ID); err != nil {
-				return time.Time{}, err
-			}
-			n.Text += " " + mentionText(n)
-		} else if !core.IsCode(err, core.CodeNotFound) {
-			return time.Time{}, core.Internal(err, "load group")
-		}
-	}
-	n.Channels = slices.Clone(esc.Channels)
-	return time.Time{}, s.notice(t, txn, "sla", n, []string{string(core.RoleOwner), string(core.RoleAdminCc)})
-}
-
 // ---- reading ----
 
 // ticketSLAView returns a ticket's SLA view at now for its card (nil: no
 // SLA applies, or every clock is met).
 func (s *session) ticketSLAView(t *core.Ticket) (*core.SLAView, error) {
 	cfg, err := s.slaConfig()
-	if err != nil || len(cfg.policies) == 0 {
+	if err != nil || len(cfg.Policies) == 0 {
 		return nil, err
 	}
 	state, err := s.tx.TicketSLA(s.ctx, t.ID)
@@ -297,7 +65,7 @@ func (s *session) ticketSLAView(t *core.Ticket) (*core.SLAView, error) {
 	if err != nil {
 		return nil, core.Internal(err, "load SLA state")
 	}
-	return state.View(cfg.calendar(state.Calendar), s.now), nil
+	return state.View(cfg.Calendar(state.Calendar), s.now), nil
 }
 
 // TicketSLA returns the SLA state of a ticket the actor may see, and its
@@ -322,7 +90,7 @@ func (e *Engine) TicketSLA(ctx context.Context, actorID, ticketID int64) (*core.
 		if err != nil {
 			return err
 		}
-		view = state.View(cfg.calendar(state.Calendar), s.now)
+		view = state.View(cfg.Calendar(state.Calendar), s.now)
 		return nil
 	})
 	return state, view, err

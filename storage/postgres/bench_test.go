@@ -14,6 +14,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/storetest"
@@ -96,7 +97,7 @@ func runSearchBench(b *testing.B, queries func(staff, req int64) []benchQuery) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	eng := engine.New(st, nil, core.Config{})
+	eng := engine.New(st, nil, core.Config{}, wire.Plugins()...)
 	// Actors: root (sees everything), a staff member (sees every queue) and
 	// a requester (sees only tickets they requested).
 	qs := queries(userID(b, eng, "staff7"), userID(b, eng, "req123@example.net"))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/redis"
@@ -115,7 +116,7 @@ func BenchmarkRebuild1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	c, prefix := open(b)
-	eng := engine.New(st, nil, core.Config{})
+	eng := engine.New(st, nil, core.Config{}, wire.Plugins()...)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		s := redis.NewScheduler(c, fmt.Sprintf("%s-%d", prefix, i))

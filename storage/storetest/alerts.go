@@ -12,6 +12,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/alerts"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 var _ = addCases(
@@ -281,7 +282,7 @@ type alertHarness struct {
 func newAlertHarness(t *testing.T, s core.Store, cfg *core.IntegrationConfig) *alertHarness {
 	t.Helper()
 	h := &alertHarness{t: t, ctx: context.Background(), s: s, clock: NewClock()}
-	h.eng = engine.New(s, h.clock, core.Config{})
+	h.eng = engine.New(s, h.clock, core.Config{}, wire.Plugins()...)
 	yes := true
 	email := "alice@example.net"
 	u, err := h.eng.Admin().CreateUser(h.ctx, core.RootID, engine.UserInput{Name: "alice", Email: &email, Privileged: &yes})

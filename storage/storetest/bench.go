@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // Writers is how many concurrent writers the engine benchmarks use.
@@ -30,7 +31,7 @@ type benchEnv struct {
 func newBenchEnv(b *testing.B, st core.Store) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	eng := engine.New(st, nil, core.Config{})
+	eng := engine.New(st, nil, core.Config{}, wire.Plugins()...)
 	yes, no := true, false
 	suffix := fmt.Sprint(b.N, "-", b.Name())
 	staff, err := eng.Admin().CreateUser(ctx, core.RootID, engine.UserInput{Name: "bench-staff-" + suffix, Privileged: &yes})

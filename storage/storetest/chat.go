@@ -7,6 +7,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 var _ = addCases(
@@ -137,7 +138,7 @@ func storeChatEvents(t *testing.T, s core.Store) {
 func storeChatEngine(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	clock := NewClock()
-	eng := engine.New(s, clock, core.Config{})
+	eng := engine.New(s, clock, core.Config{}, wire.Plugins()...)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // DirectoryCache checks that a change to users, groups, members, grants,
@@ -18,8 +19,8 @@ import (
 func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) {
 	ctx := context.Background()
 	clock := NewClock()
-	e1 := engine.New(a, clock, core.Config{}) // the engine whose cache is put to the test
-	e2 := engine.New(b, clock, core.Config{}) // another replica
+	e1 := engine.New(a, clock, core.Config{}, wire.Plugins()...) // the engine whose cache is put to the test
+	e2 := engine.New(b, clock, core.Config{}, wire.Plugins()...) // another replica
 	must := func(err error) {
 		t.Helper()
 		if err != nil {

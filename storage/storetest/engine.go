@@ -15,6 +15,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/core/search"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // Clock is a settable clock for tests.
@@ -46,7 +47,7 @@ type harness struct {
 func newHarness(t *testing.T, open func(t *testing.T) core.Store, cfg core.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), store: open(t), clock: NewClock()}
-	h.eng = engine.New(h.store, h.clock, cfg)
+	h.eng = engine.New(h.store, h.clock, cfg, wire.Plugins()...)
 	yes, no := true, false
 	mk := func(name string, priv *bool) int64 {
 		email := name + "@example.net"
@@ -562,7 +563,7 @@ func testAttachments(t *testing.T, h *harness) {
 	}
 
 	h2 := *h
-	h2.eng = engine.New(h.store, h.clock, core.Config{MaxAttachmentSize: 1000, TruncateAttachments: true})
+	h2.eng = engine.New(h.store, h.clock, core.Config{MaxAttachmentSize: 1000, TruncateAttachments: true}, wire.Plugins()...)
 	tk2 := h2.create(h.carol, engine.CreateInput{Queue: "NOC", Content: &core.Content{Files: []core.File{{Name: "huge.log", Data: big}}}})
 	txns = h.history(h.alice, tk2.ID)
 	if len(txns[0].Attachments) != 1 || !bytes.Equal(txns[0].Attachments[0].Content, big[:1000]) || !strings.Contains(txns[1].Data, "truncated") {
@@ -967,7 +968,7 @@ func testFailureMidway(t *testing.T, h *harness, _ func(t *testing.T) core.Store
 	before := h.counts()
 	beforeHist := types(h.history(h.alice, tk.ID))
 
-	bad := engine.New(failingStore{h.store, "outbox"}, h.clock, core.Config{})
+	bad := engine.New(failingStore{h.store, "outbox"}, h.clock, core.Config{}, wire.Plugins()...)
 	_, err := bad.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "lost", Cc: []string{"new@example.org"}})
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("create with failing outbox: %v", err)
@@ -976,7 +977,7 @@ func testFailureMidway(t *testing.T, h *harness, _ func(t *testing.T) core.Store
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("take with failing outbox: %v", err)
 	}
-	bad = engine.New(failingStore{h.store, "merge"}, h.clock, core.Config{})
+	bad = engine.New(failingStore{h.store, "merge"}, h.clock, core.Config{}, wire.Plugins()...)
 	_, err = bad.Merge(h.ctx, h.alice, other.ID, tk.ID)
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("merge with failing store: %v", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -107,7 +108,7 @@ func testLimitTenThousandCc(t *testing.T, h *limitsHarness) {
 
 	// Without a limiter (new users unlimited), the transaction refuses the
 	// same and rolls back.
-	plain := engine.New(h.store, h.clock, core.Config{})
+	plain := engine.New(h.store, h.clock, core.Config{}, wire.Plugins()...)
 	_, err = plain.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "hello", Cc: cc})
 	wantErr(t, err, core.CodeInvalid, "at most 20 watchers")
 	h.unchanged("10,000 Cc without a limiter", before, 0)
@@ -158,7 +159,7 @@ func testLimitWatchersSetting(t *testing.T, s core.Store) {
 	h.unchanged("4 watchers of 3", before, 0)
 	h.create(h.carol, engine.CreateInput{Queue: "NOC", Cc: []string{"alice", "bob", "erin"}})
 
-	open := engine.New(h.store, h.clock, core.Config{MaxWatchersPerChange: -1})
+	open := engine.New(h.store, h.clock, core.Config{MaxWatchersPerChange: -1}, wire.Plugins()...)
 	known := make([]string, 40)
 	for i := range known {
 		known[i] = []string{"alice", "bob", "erin", "carol"}[i%4]

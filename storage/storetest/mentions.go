@@ -6,6 +6,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 var _ = addCases(
@@ -69,7 +70,7 @@ func storeChatIdentitiesOf(t *testing.T, s core.Store) {
 // which of them can be pinged on a platform.
 func storeChatMentions(t *testing.T, s core.Store) {
 	ctx := context.Background()
-	eng := engine.New(s, NewClock(), core.Config{})
+	eng := engine.New(s, NewClock(), core.Config{}, wire.Plugins()...)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/remind"
+	"github.com/ticketd/ticketd/core/wire"
 )
 
 // The engine runs the plug-ins it was given and no other: without Rules,
@@ -21,11 +23,11 @@ func testPlugins(t *testing.T, h *harness) {
 	if got := reply(h.eng); got.OwnerID != h.alice {
 		t.Errorf("with ticketd's plug-ins a staff reply makes the replier the owner: owner %d", got.OwnerID)
 	}
-	bare := engine.New(h.store, h.clock, core.Config{}, engine.Reminders())
+	bare := engine.New(h.store, h.clock, core.Config{}, remind.New())
 	if got := reply(bare); got.OwnerID != core.NobodyID {
 		t.Errorf("without the Rules plug-in no rule runs: owner %d", got.OwnerID)
 	}
-	if got := reply(engine.New(h.store, h.clock, core.Config{}, engine.Plugins()...)); got.OwnerID != h.alice {
-		t.Errorf("engine.Plugins(): owner %d", got.OwnerID)
+	if got := reply(engine.New(h.store, h.clock, core.Config{}, wire.Plugins()...)); got.OwnerID != h.alice {
+		t.Errorf("wire.Plugins(): owner %d", got.OwnerID)
 	}
 }

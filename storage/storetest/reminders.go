@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -232,7 +233,7 @@ func (h *remHarness) reminders(id int64) []*core.Transaction {
 	h.t.Helper()
 	var out []*core.Transaction
 	for _, txn := range h.history(core.RootID, id) {
-		if txn.Type == engine.TxnReminder {
+		if txn.Type == core.TxnReminder {
 			out = append(out, txn)
 		}
 	}
@@ -418,7 +419,7 @@ func testRemindUser(t *testing.T, h *remHarness) {
 	}
 	h.tick(time.Hour)
 	for _, txn := range h.history(h.carol, tk.ID) {
-		if txn.Type == engine.TxnReminder {
+		if txn.Type == core.TxnReminder {
 			t.Errorf("the requester sees a reminder in the history: %+v", txn)
 		}
 	}
@@ -576,7 +577,7 @@ func testRemindRebuild(t *testing.T, h *remHarness) {
 	h.must(err)
 	// Another replica, with an empty index of its own.
 	other := memory.NewScheduler()
-	eng2 := engine.New(h.store, h.clock, core.Config{})
+	eng2 := engine.New(h.store, h.clock, core.Config{}, wire.Plugins()...)
 	eng2.SetScheduler(other, nil)
 	r2 := engine.NewReminderRunner(eng2, other, h.clock, nil, engine.ReminderRunnerConfig{})
 	h.clock.Advance(time.Hour)
@@ -655,7 +656,7 @@ func RunReminderReplicas(t *testing.T, open func(t *testing.T) core.Store, sched
 		if i < replicas {
 			sc = sched(t)
 		}
-		eng := engine.New(h.store, h.clock, core.Config{})
+		eng := engine.New(h.store, h.clock, core.Config{}, wire.Plugins()...)
 		eng.SetScheduler(sc, func(err error) { t.Errorf("index: %v", err) })
 		rs = append(rs, replica{eng, engine.NewReminderRunner(eng, sc, h.clock, nil,
 			engine.ReminderRunnerConfig{Batch: 5, Lease: time.Minute})})
@@ -708,7 +709,7 @@ func RunReminderReplicas(t *testing.T, open func(t *testing.T) core.Store, sched
 	for _, id := range ids {
 		n := 0
 		for _, txn := range h.history(core.RootID, id) {
-			if txn.Type == engine.TxnReminder {
+			if txn.Type == core.TxnReminder {
 				n++
 			}
 		}

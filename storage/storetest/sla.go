@@ -10,6 +10,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/core/rules"
+	"github.com/ticketd/ticketd/core/sla"
 )
 
 var _ = addCases(storeCase{"SLA", storeSLA})
@@ -151,7 +152,7 @@ func (h *remHarness) slaHistory(id int64) []*core.Transaction {
 	h.t.Helper()
 	var out []*core.Transaction
 	for _, txn := range h.history(core.RootID, id) {
-		if txn.Type == engine.TxnSLA {
+		if txn.Type == core.TxnSLA {
 			out = append(out, txn)
 		}
 	}
@@ -177,7 +178,7 @@ func testSLADeadlines(t *testing.T, h *remHarness) {
 	// The reminders are rows, one per running clock, due at its warning.
 	due := map[string]time.Time{}
 	for _, r := range h.rows(a.ID) {
-		if r.Kind == engine.ReminderSLA && r.Key == engine.SLAReminderKey(r.Text, a.ID) {
+		if r.Kind == core.ReminderSLA && r.Key == sla.ReminderKey(r.Text, a.ID) {
 			due[r.Text] = r.Due
 		}
 	}
@@ -224,7 +225,7 @@ func testSLAPause(t *testing.T, h *remHarness) {
 		t.Errorf("view while stalled: %+v", v)
 	}
 	for _, r := range h.rows(tk.ID) {
-		if r.Kind == engine.ReminderSLA {
+		if r.Kind == core.ReminderSLA {
 			t.Errorf("a stalled ticket kept an SLA reminder: %+v", r)
 		}
 	}
@@ -299,7 +300,7 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 	}
 	h.tick(time.Minute) // 13:12: 80% of 4h
 	hist := h.slaHistory(tk.ID)
-	if len(hist) != 1 || hist[0].Field != engine.SLAWarning || hist[0].OldValue != core.SLAResponse || hist[0].Data != "standard" {
+	if len(hist) != 1 || hist[0].Field != core.SLAWarning || hist[0].OldValue != core.SLAResponse || hist[0].Data != "standard" {
 		t.Fatalf("SLA history at 80%%: %+v", hist)
 	}
 	if _, v, _ := h.eng.TicketSLA(h.ctx, core.RootID, tk.ID); v == nil || !v.Warned || v.Left != 48*time.Minute {
@@ -307,7 +308,7 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 	}
 	h.until(berlin(t, "2026-03-02 14:00"))
 	hist = h.slaHistory(tk.ID)
-	if len(hist) != 2 || hist[1].Field != engine.SLABreach || hist[1].OldValue != core.SLAResponse {
+	if len(hist) != 2 || hist[1].Field != core.SLABreach || hist[1].OldValue != core.SLAResponse {
 		t.Fatalf("SLA history at the deadline: %+v", hist)
 	}
 	info, err := h.eng.Show(h.ctx, core.RootID, tk.ID)
@@ -814,12 +815,12 @@ func testSLAMerge(t *testing.T, h *remHarness) {
 		t.Errorf("%d SLA rows on the survivor when only the merged ticket was due, want 0", n)
 	}
 	h.tick(3 * time.Minute) // b's warning
-	if hist := h.slaHistory(b.ID); len(hist) != 1 || hist[0].Field != engine.SLAWarning {
+	if hist := h.slaHistory(b.ID); len(hist) != 1 || hist[0].Field != core.SLAWarning {
 		t.Errorf("survivor's SLA history at its warning: %+v", hist)
 	}
 	h.tick(12 * time.Minute)
 	hist := h.slaHistory(b.ID)
-	if len(hist) != 2 || hist[1].Field != engine.SLABreach {
+	if len(hist) != 2 || hist[1].Field != core.SLABreach {
 		t.Errorf("survivor's SLA history: %+v", hist)
 	}
 }
@@ -831,12 +832,12 @@ func testSLALateRunner(t *testing.T, h *remHarness) {
 	tk := h.create(h.carol, engine.CreateInput{Queue: "NOC"}) // Monday 10:00 in Berlin
 	h.tick(2 * time.Hour)
 	hist := h.slaHistory(tk.ID)
-	if len(hist) != 1 || hist[0].Field != engine.SLABreach || hist[0].OldValue != core.SLAResponse {
+	if len(hist) != 1 || hist[0].Field != core.SLABreach || hist[0].OldValue != core.SLAResponse {
 		t.Fatalf("SLA history at 12:00: %+v", hist)
 	}
 	h.tick(3 * time.Hour) // 15:00: the resolution's warning (13:12) and deadline (14:00) passed
 	hist = h.slaHistory(tk.ID)
-	if len(hist) != 2 || hist[1].Field != engine.SLABreach || hist[1].OldValue != core.SLAResolution {
+	if len(hist) != 2 || hist[1].Field != core.SLABreach || hist[1].OldValue != core.SLAResolution {
 		t.Fatalf("SLA history at 15:00: %+v", hist)
 	}
 	h.tick(24 * time.Hour)
