@@ -71,7 +71,7 @@ func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, 
 	if m.Kind == engine.OutboxChatDigest {
 		return s.digestTargets(m), nil
 	}
-	if m.Kind == engine.OutboxRuleWebhook {
+	if m.Kind == core.OutboxRuleWebhook {
 		return nil, nil // for one webhook subscription
 	}
 	p, err := payloadOf(m)

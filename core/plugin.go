@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,6 +41,13 @@ type Firer interface {
 type Event struct {
 	Ticket *Ticket
 	Txn    *Transaction
+	// Alert is the alert behind the change, if any; AlertRecovered: the
+	// change is its recovery.
+	Alert          *Alert
+	AlertRecovered bool
+	// Depth is 0 for a change a person (or an alert) made, one more than
+	// the event that fired the rule for a rule's change.
+	Depth int
 }
 
 // Change is the engine's transaction in progress, as a plug-in sees it: its
@@ -50,26 +58,41 @@ type Change interface {
 	// Now is the transaction's time: every row it writes carries it.
 	Now() time.Time
 	Actor() *User
-	// Events are the changes noted so far, in order.
+	// Events are the changes noted so far, in order (not to be changed:
+	// the slice grows as the transaction records more).
 	Events() []Event
+	// Acting marks the changes recorded until restore is called as made
+	// by a rule: their history says data ("rule NAME") and their events
+	// have depth and alert.
+	Acting(data string, depth int, alert *Alert) (restore func())
 
 	Queue(id int64) (*Queue, error)
 	Lifecycle(name string) (*Lifecycle, error)
-	Group(id int64) (*Group, error)
+	// Directory is the directory port (users, groups); Watchers and
+	// UserName read through the transaction's cache.
+	Directory() DirectoryStore
+	Watchers(ticketID int64) ([]Watcher, error)
+	UserName(id int64) string
 	// Load reads a ticket, locked, following merges; CodeNotFound when it
 	// is gone.
 	Load(id int64) (*Ticket, error)
 	// Save writes a changed ticket; SetStatus moves it to status to, as
-	// its lifecycle allows, and records it.
+	// its lifecycle allows, and records it; SetOwner gives it to a user
+	// (CodeForbidden or CodeInvalid: they may not own it); AddWatcher adds
+	// one (added false: they were one already).
 	Save(t *Ticket) error
 	SetStatus(t *Ticket, to string) error
+	SetOwner(t *Ticket, to int64) error
+	AddWatcher(t *Ticket, role Role, userID int64) (added bool, err error)
 	// Record appends a history row of t and announces it.
 	Record(t *Ticket, txn *Transaction) error
-	// Notify writes an outbox message carrying n about t, tied to txn, for
-	// the roles in audience; key makes it unique.
-	Notify(t *Ticket, txn *Transaction, key string, n *OutboxNotice, audience []string) error
-	// FillGroup names a group and its members in n ("@NetOps").
-	FillGroup(n *OutboxNotice, group string) error
+	// Notify writes an outbox message of kind (OutboxNotify,
+	// OutboxRuleWebhook) carrying n about t, tied to txn, for the roles in
+	// audience; key makes it unique.
+	Notify(t *Ticket, txn *Transaction, key, kind string, n *OutboxNotice, audience []string) error
+	// FillGroup names a group and its members in n ("@NetOps"); nothing
+	// when the group is gone.
+	FillGroup(n *OutboxNotice, groupID int64) error
 	// PutReminder writes a reminder row, indexed in the scheduler once the
 	// transaction commits; DeleteReminders deletes a ticket's of kinds.
 	PutReminder(r *Reminder) error
@@ -107,6 +130,32 @@ func (c *SLAConfig) Policy(name string) *SLAPolicy {
 		}
 	}
 	return nil
+}
+
+// Outbox kinds of notices.
+const (
+	// OutboxNotify is a notice (a rule's notify, an SLA warning's or
+	// breach's escalation) for the ticket's threads and the channels it
+	// names.
+	OutboxNotify = "ticket.notify"
+	// OutboxRuleWebhook is a rule's call of one webhook subscription
+	// (OutboxNotice.Webhook); no other subscription gets it.
+	OutboxRuleWebhook = "rule.webhook"
+)
+
+// RolesOf lists the roles userID holds on t: those watchers ws give them,
+// and Owner.
+func RolesOf(userID int64, t *Ticket, ws []Watcher) []Role {
+	var roles []Role
+	for _, w := range ws {
+		if w.UserID == userID && !slices.Contains(roles, w.Role) {
+			roles = append(roles, w.Role)
+		}
+	}
+	if t.OwnerID == userID && userID != NobodyID {
+		roles = append(roles, RoleOwner)
+	}
+	return roles
 }
 
 // MentionText names a notice's group as chat lines do ("@NetOps"), with

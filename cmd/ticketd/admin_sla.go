@@ -288,6 +288,6 @@ func (a *admin) rulesCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.out, "%s: %d rules in force: %s\n", args[0], len(rs.Rules()), strings.Join(rs.Rules(), ", "))
+	fmt.Fprintf(a.out, "%s: %d rules in force: %s\n", args[0], len(rs.Names()), strings.Join(rs.Names(), ", "))
 	return nil
 }

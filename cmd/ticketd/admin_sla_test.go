@@ -107,7 +107,7 @@ func TestServeRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, s := startServer(t, envs)
-	if got := strings.Join(s.eng.RulesInForce().Rules(), ","); got != "reopen-on-requester-reply" {
+	if got := strings.Join(s.eng.RulesInForce().Names(), ","); got != "reopen-on-requester-reply" {
 		t.Errorf("rules in force: %s", got)
 	}
 }

@@ -17,7 +17,7 @@ import (
 func loadRules(ctx context.Context, cfg config, eng *engine.Engine, log *slog.Logger) error {
 	path := strings.TrimSpace(cfg.str("TICKETD_RULES"))
 	if path == "" {
-		log.Info("rules: built-in only (" + strings.Join(eng.RulesInForce().Rules(), ", ") + "); set TICKETD_RULES to add yours")
+		log.Info("rules: built-in only (" + strings.Join(eng.RulesInForce().Names(), ", ") + "); set TICKETD_RULES to add yours")
 		return nil
 	}
 	data, err := os.ReadFile(path)
@@ -28,7 +28,7 @@ func loadRules(ctx context.Context, cfg config, eng *engine.Engine, log *slog.Lo
 	if err != nil {
 		return fmt.Errorf("TICKETD_RULES: %w", err)
 	}
-	log.Info(fmt.Sprintf("rules: %d in force from %s (%s)", len(rs.Rules()), path, strings.Join(rs.Rules(), ", ")))
+	log.Info(fmt.Sprintf("rules: %d in force from %s (%s)", len(rs.Names()), path, strings.Join(rs.Names(), ", ")))
 	return nil
 }
 

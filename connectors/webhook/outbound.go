@@ -20,7 +20,6 @@ import (
 	"unicode"
 
 	"github.com/ticketd/ticketd/core"
-	"github.com/ticketd/ticketd/core/engine"
 )
 
 // SenderName is the Name of the outbound webhook sender in deliveries.
@@ -127,7 +126,7 @@ func (s *Sender) subscriptions(ctx context.Context, fresh bool) ([]*core.Webhook
 // kind of event in m's queue. Only ticket events are posted: the outbox
 // carries other messages too (mail notices to senders).
 func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, error) {
-	if m.Kind == engine.OutboxRuleWebhook {
+	if m.Kind == core.OutboxRuleWebhook {
 		// An automation rule's call: for the one subscription it names.
 		var p core.OutboxPayload
 		if json.Unmarshal(m.Payload, &p) != nil || p.Notice == nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
-	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/rules"
 )
 
 // An automation rule's webhook call goes to the one subscription it names,
@@ -21,12 +21,12 @@ func TestTargetsRuleWebhook(t *testing.T) {
 		p, err := json.Marshal(core.OutboxPayload{
 			Ticket:      core.OutboxTicket{ID: 42, Queue: "NOC", QueueID: 1, Status: "open"},
 			Transaction: core.OutboxTxn{ID: 7, Type: core.TxnCreate},
-			Notice:      &core.OutboxNotice{Kind: "rule", Rule: "vip", Event: engine.EventCreated, Webhook: id, Text: "Rule vip: ticket #42 (created)."},
+			Notice:      &core.OutboxNotice{Kind: "rule", Rule: "vip", Event: rules.EventCreated, Webhook: id, Text: "Rule vip: ticket #42 (created)."},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &core.OutboxMessage{ID: 5, Key: "rule-vip", TicketID: 42, TransactionID: 7, Kind: engine.OutboxRuleWebhook,
+		return &core.OutboxMessage{ID: 5, Key: "rule-vip", TicketID: 42, TransactionID: 7, Kind: core.OutboxRuleWebhook,
 			Payload: p, Created: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	}
 	for id, want := range map[int64]string{2: "2", 1: "1", 9: ""} {
@@ -43,7 +43,7 @@ func TestTargetsRuleWebhook(t *testing.T) {
 		Event  string             `json:"event"`
 		Notice *core.OutboxNotice `json:"notice"`
 	}
-	if err := json.Unmarshal(b, &ev); err != nil || ev.Event != engine.OutboxRuleWebhook || ev.Notice == nil || ev.Notice.Rule != "vip" {
+	if err := json.Unmarshal(b, &ev); err != nil || ev.Event != core.OutboxRuleWebhook || ev.Notice == nil || ev.Notice.Rule != "vip" {
 		t.Errorf("body %s (%v)", b, err)
 	}
 	// An ordinary event carries no notice.

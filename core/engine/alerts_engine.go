@@ -13,6 +13,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/alerts"
+	"github.com/ticketd/ticketd/core/rules"
 )
 
 // ---- integrations (administrators) ----
@@ -676,7 +677,7 @@ func (r *alertRun) writeHistory() error {
 	if err := s.tx.InsertAlertTransactions(s.ctx, txns); err != nil {
 		return core.Internal(err, "record alert history")
 	}
-	if s.e.hasRules(EventAlertRecovered) {
+	if s.e.hasRules(rules.EventAlertRecovered) {
 		for i, id := range r.order {
 			if a := r.hist[id].recovered; a != nil {
 				// Rules may change the ticket: lock it first.

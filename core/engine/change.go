@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/ticketd/ticketd/core"
@@ -18,11 +19,14 @@ func (s *session) Events() []core.Event {
 	if s.auto == nil {
 		return nil
 	}
-	evs := make([]core.Event, len(s.auto.events))
-	for i, ev := range s.auto.events {
-		evs[i] = core.Event{Ticket: ev.t, Txn: ev.txn}
-	}
-	return evs
+	return s.auto.events
+}
+
+func (s *session) Acting(data string, depth int, alert *core.Alert) func() {
+	a := s.autoRun()
+	was := *a
+	a.rule, a.depth, a.alert = data, depth, alert
+	return func() { a.rule, a.depth, a.alert = was.rule, was.depth, was.alert }
 }
 
 func (s *session) Queue(id int64) (*core.Queue, error)            { return s.queue(id) }
@@ -39,19 +43,58 @@ func (s *session) Load(id int64) (*core.Ticket, error) {
 func (s *session) Save(t *core.Ticket) error                          { return s.save(t) }
 func (s *session) Record(t *core.Ticket, txn *core.Transaction) error { return s.record(t, txn) }
 
-func (s *session) Notify(t *core.Ticket, txn *core.Transaction, key string, n *core.OutboxNotice, audience []string) error {
-	return s.notice(t, txn, key, n, audience)
+func (s *session) Notify(t *core.Ticket, txn *core.Transaction, key, kind string, n *core.OutboxNotice, audience []string) error {
+	return s.noticeKind(t, txn, key, n, audience, kind)
 }
 
-func (s *session) FillGroup(n *core.OutboxNotice, group string) error {
-	g, err := s.tx.GroupByName(s.ctx, group)
-	if core.IsCode(err, core.CodeNotFound) {
-		return nil
+func (s *session) FillGroup(n *core.OutboxNotice, groupID int64) error {
+	return s.fillGroup(n, groupID)
+}
+
+func (s *session) Directory() core.DirectoryStore { return s.tx }
+
+func (s *session) Watchers(ticketID int64) ([]core.Watcher, error) {
+	ws, err := s.tx.Watchers(s.ctx, ticketID)
+	return ws, core.Internal(err, "load watchers")
+}
+
+func (s *session) UserName(id int64) string { return s.userName(id) }
+
+func (s *session) SetOwner(t *core.Ticket, to int64) error {
+	q, err := s.queue(t.QueueID)
+	if err != nil {
+		return err
+	}
+	tt := core.TxnGive
+	if to != core.NobodyID {
+		u, err := s.tx.User(s.ctx, to)
+		if err != nil {
+			return core.Internal(err, "load user")
+		}
+		if err := s.canOwn(u, q); err != nil {
+			return err
+		}
+		if to == s.actor.ID && t.OwnerID == core.NobodyID {
+			tt = core.TxnTake
+		}
+	}
+	_, err = s.setOwner(&ticketState{t: t, queue: q}, to, tt)
+	return err
+}
+
+func (s *session) AddWatcher(t *core.Ticket, role core.Role, userID int64) (bool, error) {
+	err := s.tx.AddWatcher(s.ctx, core.Watcher{TicketID: t.ID, Role: role, UserID: userID})
+	if core.IsCode(err, core.CodeConflict) {
+		return false, nil
 	}
 	if err != nil {
-		return core.Internal(err, "load group")
+		return false, core.Internal(err, "add watcher")
 	}
-	return s.fillGroup(n, g.ID)
+	if err := s.save(t); err != nil {
+		return true, err
+	}
+	return true, s.record(t, &core.Transaction{Type: core.TxnAddWatcher, Field: string(role),
+		NewValue: strconv.FormatInt(userID, 10), Data: s.userName(userID)})
 }
 
 func (s *session) PutReminder(r *core.Reminder) error { return s.putReminder(r) }
@@ -74,14 +117,6 @@ func (s *session) SetStatus(t *core.Ticket, to string) error {
 		return err
 	}
 	return s.applyStatus(&ticketState{t: t, queue: q, lc: lc}, to, nil)
-}
-
-func (s *session) Group(id int64) (*core.Group, error) {
-	g, err := s.tx.Group(s.ctx, id)
-	if err != nil && !core.IsCode(err, core.CodeNotFound) {
-		err = core.Internal(err, "load group")
-	}
-	return g, err
 }
 
 func (s *session) SLA() core.SLAStore                  { return s.tx }

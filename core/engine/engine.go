@@ -73,6 +73,14 @@ func New(store core.Store, clock core.Clock, cfg core.Config, plugins ...core.Pl
 		cfg.NewUsers = DefaultNewUsers
 	}
 	e := &Engine{shared: &shared{clock: clock, cfg: cfg, plugins: plugins, firers: firers(plugins)}}
+	for _, p := range plugins {
+		if r, ok := p.(RuleRunner); ok {
+			e.auto.runner = r
+			if r.InForce() == nil {
+				r.Install(builtinRules())
+			}
+		}
+	}
 	e.raw = store
 	e.store = &remindingStore{Store: store, e: e}
 	e.one, _ = store.(core.OneReader)
@@ -380,19 +388,6 @@ type ticketState struct {
 	roles    []core.Role // the actor's roles on the ticket
 }
 
-func rolesOf(userID int64, t *core.Ticket, ws []core.Watcher) []core.Role {
-	var roles []core.Role
-	for _, w := range ws {
-		if w.UserID == userID && !slices.Contains(roles, w.Role) {
-			roles = append(roles, w.Role)
-		}
-	}
-	if t.OwnerID == userID && userID != core.NobodyID {
-		roles = append(roles, core.RoleOwner)
-	}
-	return roles
-}
-
 // load fetches a ticket by a number people quote, following merges, locking it
 // when lock is set, and checks that the actor may see it.
 func (s *session) load(id int64, lock bool) (*ticketState, error) {
@@ -422,7 +417,7 @@ func (s *session) load(id int64, lock bool) (*ticketState, error) {
 	if st.watchers, err = s.tx.Watchers(s.ctx, t.ID); err != nil {
 		return nil, core.Internal(err, "load watchers")
 	}
-	st.roles = rolesOf(s.actor.ID, t, st.watchers)
+	st.roles = core.RolesOf(s.actor.ID, t, st.watchers)
 	if !s.rights.Has(core.RightShowTicket, t.QueueID, st.roles) {
 		return nil, core.Errorf(core.CodeNotFound, "no ticket #%d", id)
 	}

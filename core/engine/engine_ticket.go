@@ -89,7 +89,7 @@ func (e *Engine) CreateShown(ctx context.Context, actorID int64, in CreateInput)
 			if st.watchers, err = s.tx.Watchers(s.ctx, t.ID); err != nil {
 				return core.Internal(err, "load watchers")
 			}
-			st.roles = rolesOf(s.actor.ID, t, st.watchers)
+			st.roles = core.RolesOf(s.actor.ID, t, st.watchers)
 			if s.has(st, core.RightShowTicket) {
 				if info, err = s.info(st); err == nil && s.queueWord != "" {
 					info.Notice = fmt.Sprintf("Ticket #%d created in %s (%s)", t.ID, q.Name, s.queueWord)

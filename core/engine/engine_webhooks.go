@@ -26,7 +26,7 @@ var EventKinds = func() []string {
 	for _, t := range []core.TxnType{core.TxnCreate, core.TxnStatus, core.TxnTake, core.TxnUntake, core.TxnSteal, core.TxnGive, core.TxnCorrespond, core.TxnComment, core.TxnSet, core.TxnAddWatcher, core.TxnDelWatcher, core.TxnAddLink, core.TxnDeleteLink, core.TxnMerge, core.TxnTimeWorked, core.TxnAttachmentLimits, core.TxnSLA} {
 		out = append(out, "ticket."+strings.ToLower(string(t)))
 	}
-	return append(out, OutboxNotify)
+	return append(out, core.OutboxNotify)
 }()
 
 // CreateWebhook subscribes a URL to ticket events. It needs SuperUser.

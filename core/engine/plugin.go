@@ -6,25 +6,10 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-// The engine calls its plug-ins (core.Plugin) in the order New was given
-// them. One is the engine's own, as it works on its sessions' state: Rules.
-// The others (the reminders, core/remind; the SLA clocks, core/sla) see
-// the transaction as a core.Change (change.go).
-
-// Rules runs the automation rules in force on the transaction's events
-// (automation.go).
-func Rules() core.Plugin { return rulesPlugin{} }
-
-type rulesPlugin struct{}
-
-// Begin is never called: the engine runs Rules on its own session.
-func (rulesPlugin) Begin(core.Change) core.Hook { return nil }
-
-type rulesHook struct{ s *session }
-
-func (rulesHook) Loaded(*core.Ticket)            {}
-func (rulesHook) Saved(*core.Ticket, bool) error { return nil }
-func (h rulesHook) Settle() error                { return h.s.runRules() }
+// The engine calls its plug-ins (core.Plugin: the reminders, core/remind;
+// the automation rules, core/automation; the SLA clocks, core/sla) in the
+// order New was given them. They see the transaction as a core.Change
+// (change.go).
 
 // fireFunc does what a reminder of one kind does, inside the firing
 // transaction, acting as root. It returns when the reminder fires next
@@ -54,14 +39,7 @@ func (s *session) hooks() []core.Hook {
 	if s.hks == nil {
 		s.hks = make([]core.Hook, 0, len(s.e.plugins))
 		for _, p := range s.e.plugins {
-			var h core.Hook
-			switch p.(type) {
-			case rulesPlugin:
-				h = rulesHook{s}
-			default:
-				h = p.Begin(s)
-			}
-			if h != nil {
+			if h := p.Begin(s); h != nil {
 				s.hks = append(s.hks, h)
 			}
 		}

@@ -264,7 +264,7 @@ func fireUntaken(c core.Change, r *core.Reminder, t *core.Ticket, lc *core.Lifec
 	}
 	group := ""
 	if pol.OnDutyGroupID != 0 {
-		if g, err := c.Group(pol.OnDutyGroupID); err == nil {
+		if g, err := c.Directory().Group(c.Context(), pol.OnDutyGroupID); err == nil {
 			group = g.Name
 		}
 	}

@@ -235,7 +235,7 @@ func (*Clocks) Fire(c core.Change, r *core.Reminder) (time.Time, error) {
 		cal := cfg.Calendar(pol.Calendar)
 		n.Text = fmt.Sprintf("SLA %s: %s of ticket #%d is due in %s (%s).", pol.Name, label, t.ID,
 			core.FormatLeft(cal.Between(now, clock.Due)), clock.Due.UTC().Format("2006-01-02 15:04 UTC"))
-		return next, c.Notify(t, txn, "sla", n, audience)
+		return next, c.Notify(t, txn, "sla", core.OutboxNotify, n, audience)
 	}
 	n.Event = core.EventSLABreach
 	n.Text = fmt.Sprintf("SLA %s breached: %s of ticket #%d was due %s.", pol.Name, label, t.ID,
@@ -254,13 +254,16 @@ func (*Clocks) Fire(c core.Change, r *core.Reminder) (time.Time, error) {
 		n.Text += fmt.Sprintf(" Priority raised to %d.", esc.Priority)
 	}
 	if esc.Group != "" {
-		if err := c.FillGroup(n, esc.Group); err != nil {
-			return time.Time{}, err
-		}
-		if n.Group != "" {
+		g, err := c.Directory().GroupByName(ctx, esc.Group)
+		if err == nil {
+			if err := c.FillGroup(n, g.ID); err != nil {
+				return time.Time{}, err
+			}
 			n.Text += " " + n.MentionText()
+		} else if !core.IsCode(err, core.CodeNotFound) {
+			return time.Time{}, core.Internal(err, "load group")
 		}
 	}
 	n.Channels = slices.Clone(esc.Channels)
-	return time.Time{}, c.Notify(t, txn, "sla", n, audience)
+	return time.Time{}, c.Notify(t, txn, "sla", core.OutboxNotify, n, audience)
 }

@@ -6,12 +6,12 @@ package wire
 
 import (
 	"github.com/ticketd/ticketd/core"
-	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/automation"
 	"github.com/ticketd/ticketd/core/remind"
 	"github.com/ticketd/ticketd/core/sla"
 )
 
 // Plugins returns ticketd's plug-ins, in order, for engine.New.
 func Plugins() []core.Plugin {
-	return []core.Plugin{remind.New(), engine.Rules(), sla.New()}
+	return []core.Plugin{remind.New(), automation.New(), sla.New()}
 }

@@ -320,15 +320,15 @@ func testSLAWarningBreach(t *testing.T, h *remHarness) {
 	// and the escalation channel.
 	var warned, breached bool
 	for _, m := range h.outbox() {
-		if m.Kind != engine.OutboxNotify || m.TicketID != tk.ID {
+		if m.Kind != core.OutboxNotify || m.TicketID != tk.ID {
 			continue
 		}
 		var p core.OutboxPayload
 		h.must(json.Unmarshal(m.Payload, &p))
 		switch p.Notice.Event {
-		case engine.EventSLAWarning:
+		case core.EventSLAWarning:
 			warned = strings.Contains(p.Notice.Text, "due in 48m")
-		case engine.EventSLABreach:
+		case core.EventSLABreach:
 			breached = p.Notice.Group == "duty" && len(p.Notice.Members) == 1 && p.Notice.Members[0] == "bob" &&
 				len(p.Notice.Channels) == 1 && p.Notice.Channels[0] == "slack:T1/CESC" &&
 				strings.Contains(p.Notice.Text, "Priority raised to 80") && strings.HasSuffix(p.Notice.Text, " @duty (bob)")
@@ -585,7 +585,7 @@ func testRulesFire(t *testing.T, h *remHarness) {
 }`
 	rs, err := h.eng.LoadRules(h.ctx, core.RootID, "rules.json", []byte(rules))
 	h.must(err)
-	if got := strings.Join(rs.Rules(), ","); got != "take-on-staff-reply,reopen-on-requester-reply,vip,stall-bumps" {
+	if got := strings.Join(rs.Names(), ","); got != "take-on-staff-reply,reopen-on-requester-reply,vip,stall-bumps" {
 		t.Errorf("rules in force: %s", got)
 	}
 	low := h.create(h.carol, engine.CreateInput{Queue: "NOC", Priority: 10})
@@ -613,11 +613,11 @@ func testRulesFire(t *testing.T, h *remHarness) {
 		var p core.OutboxPayload
 		h.must(json.Unmarshal(m.Payload, &p))
 		switch {
-		case m.Kind == engine.OutboxNotify && p.Notice.Group == "oncall":
+		case m.Kind == core.OutboxNotify && p.Notice.Group == "oncall":
 			group = len(p.Notice.Members) == 1 && p.Notice.Members[0] == "bob"
-		case m.Kind == engine.OutboxNotify && len(p.Notice.Channels) == 1:
+		case m.Kind == core.OutboxNotify && len(p.Notice.Channels) == 1:
 			channel = p.Notice.Channels[0] == "slack:T1/CVIP"
-		case m.Kind == engine.OutboxRuleWebhook:
+		case m.Kind == core.OutboxRuleWebhook:
 			hook = p.Notice.Webhook == wh.ID && p.Notice.Rule == "vip"
 		}
 	}
@@ -756,7 +756,7 @@ func testRulesOnAlerts(t *testing.T, h *alertHarness) {
 		ms, err := tx.Outbox(ctx, 0, 1000)
 		ok(t, "Outbox", err)
 		for _, m := range ms {
-			if m.Kind != engine.OutboxNotify || m.TicketID != cpu {
+			if m.Kind != core.OutboxNotify || m.TicketID != cpu {
 				continue
 			}
 			var p core.OutboxPayload
