@@ -17,8 +17,8 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-// Run runs every store case, then the engine suite, against stores made by
-// open. Each case opens its own store and runs in parallel with the others.
+// Run runs every store case against stores made by open. Each case opens
+// its own store and runs in parallel with the others.
 func Run(t *testing.T, open func(t *testing.T) core.Store) {
 	t.Run("Store", func(t *testing.T) {
 		for _, c := range cases {
@@ -28,7 +28,6 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 			})
 		}
 	})
-	runEngineTests(t, open)
 }
 
 type storeCase struct {
