@@ -10,14 +10,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"Integrations", storeIntegrations},
-	storeCase{"AlertKeys", storeAlertKeys},
-	storeCase{"AlertOccurrences", storeAlertOccurrences},
-	storeCase{"AlertTransactions", storeAlertTransactions},
-	storeCase{"ChannelBacklog", storeChannelBacklog},
-)
-
 func newIntegration(ctx context.Context, t *testing.T, tx core.Tx, name string) *core.Integration {
 	t.Helper()
 	u := &core.User{Name: "alerts:" + name, Created: t0}

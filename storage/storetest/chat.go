@@ -8,14 +8,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"ChatChannels", storeChatChannels},
-	storeCase{"ChatThreads", storeChatThreads},
-	storeCase{"ChatIdentities", storeChatIdentities},
-	storeCase{"ChatLinkCodes", storeChatLinkCodes},
-	storeCase{"ChatEvents", storeChatEvents},
-)
-
 func storeChatChannels(t *testing.T, s core.Store) {
 	c := &core.ChatChannel{QueueID: core.GeneralQueueID, Platform: "slack", Workspace: "T1", Channel: "C1", Created: t0}
 	update(t, s, func(ctx context.Context, tx core.Tx) error {

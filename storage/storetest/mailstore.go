@@ -9,12 +9,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"MailMessages", storeMailMessages},
-	storeCase{"MailAutoreplies", storeMailAutoreplies},
-	storeCase{"MailTemplatesAndNotify", storeMailTemplates},
-)
-
 func storeMailMessages(t *testing.T, s core.Store) {
 	update(t, s, func(ctx context.Context, tx core.Tx) error {
 		a, b := insertTicket(ctx, t, tx, "a"), insertTicket(ctx, t, tx, "b")

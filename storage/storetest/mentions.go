@@ -7,10 +7,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"ChatIdentitiesOf", storeChatIdentitiesOf},
-)
-
 // storeChatIdentitiesOf: the linked chat accounts of users on one platform
 // and workspace, for the mentions of a reminder.
 func storeChatIdentitiesOf(t *testing.T, s core.Store) {

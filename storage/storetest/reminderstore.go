@@ -8,13 +8,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"Reminders", storeReminders},
-	storeCase{"ReminderReschedule", storeReminderReschedule},
-	storeCase{"ReminderPolicies", storeReminderPolicies},
-	storeCase{"EscalationFields", storeEscalationFields},
-)
-
 func storeReminders(t *testing.T, s core.Store) {
 	var a, b *core.Ticket
 	un := &core.Reminder{Kind: core.ReminderUntaken, Due: t0.Add(time.Minute), Every: 10 * time.Minute, Created: t0}

@@ -8,8 +8,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(storeCase{"SLA", storeSLA})
-
 // storeSLA: calendars, policies and ticket states round-trip; names are
 // case-insensitive.
 func storeSLA(t *testing.T, s core.Store) {

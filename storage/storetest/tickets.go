@@ -10,18 +10,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"Tickets", storeTickets},
-	storeCase{"TicketZeroValues", storeTicketZeroValues},
-	storeCase{"TimePrecision", storeTimePrecision},
-	storeCase{"TicketForUpdate", storeTicketForUpdate},
-	storeCase{"Merge", storeMerge},
-	storeCase{"DedupKey", storeDedupKey},
-	storeCase{"Watchers", storeWatchers},
-	storeCase{"Links", storeLinks},
-	storeCase{"StatusCounts", testStatusCounts},
-)
-
 // fullTicket has every field set to something other than its zero value.
 func fullTicket(ownerID int64) *core.Ticket {
 	return &core.Ticket{

@@ -11,17 +11,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"FailedUpdateLeavesNothing", storeFailedUpdate},
-	storeCase{"CancelledUpdate", storeCancelledUpdate},
-	storeCase{"ViewIsReadOnly", storeViewReadOnly},
-	storeCase{"TxAfterEnd", storeTxAfterEnd},
-	storeCase{"OppositeLockOrder", storeOppositeLockOrder},
-	storeCase{"LaterWrites", storeLaterWrites},
-	storeCase{"ReadOrders", storeReadOrders},
-	storeCase{"ReadOne", testReadOne},
-)
-
 // countAll counts what a failed Update might have left behind.
 func countAll(t *testing.T, s core.Store) (tickets, users, outbox int) {
 	t.Helper()
