@@ -14,10 +14,10 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/engine/enginetest"
 	"github.com/ticketd/ticketd/core/wire"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
-	"github.com/ticketd/ticketd/storage/storetest"
 )
 
 func openBench(b *testing.B) *postgres.Store {
@@ -33,9 +33,9 @@ func openBench(b *testing.B) *postgres.Store {
 	return s
 }
 
-func BenchmarkCreate(b *testing.B) { storetest.BenchCreate(b, openBench(b)) }
-func BenchmarkTake(b *testing.B)   { storetest.BenchTake(b, openBench(b)) }
-func BenchmarkReply(b *testing.B)  { storetest.BenchReply(b, openBench(b)) }
+func BenchmarkCreate(b *testing.B) { enginetest.BenchCreate(b, openBench(b)) }
+func BenchmarkTake(b *testing.B)   { enginetest.BenchTake(b, openBench(b)) }
+func BenchmarkReply(b *testing.B)  { enginetest.BenchReply(b, openBench(b)) }
 
 // searchTickets is the size of the search benchmark's data set.
 func searchTickets() int {

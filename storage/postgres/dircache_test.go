@@ -6,8 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketd/ticketd/core/engine/enginetest"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
-	"github.com/ticketd/ticketd/storage/storetest"
 )
 
 // TestDirectoryCache: two stores on one database stand for two replicas;
@@ -19,7 +19,7 @@ func TestDirectoryCache(t *testing.T) {
 	if err := a.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	storetest.DirectoryCache(t, a, b, func(sql string) error {
+	enginetest.DirectoryCache(t, a, b, func(sql string) error {
 		c, err := pgx.Connect(ctx, url)
 		if err != nil {
 			return err

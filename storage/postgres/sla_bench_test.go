@@ -3,7 +3,7 @@ package postgres_test
 import (
 	"testing"
 
-	"github.com/ticketd/ticketd/storage/storetest"
+	"github.com/ticketd/ticketd/core/engine/enginetest"
 )
 
-func BenchmarkCreateSLA(b *testing.B) { storetest.BenchCreateSLA(b, openBench(b)) }
+func BenchmarkCreateSLA(b *testing.B) { enginetest.BenchCreateSLA(b, openBench(b)) }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/engine/enginetest"
 	"github.com/ticketd/ticketd/core/wire"
+	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 	"github.com/ticketd/ticketd/storage/redis"
@@ -29,14 +31,14 @@ func TestSchedulerConformance(t *testing.T) {
 // what a runner claimed before dying fires after its lease.
 func TestReminderReplicas(t *testing.T) {
 	_, prefix := open(t)
-	storetest.RunReminderReplicas(t, func(t *testing.T) core.Store { return pgtest.OpenStore(t) }, func(t *testing.T) core.Scheduler {
+	enginetest.RunReminderReplicas(t, func(t *testing.T) core.Store { return pgtest.OpenStore(t) }, func(t *testing.T) core.Scheduler {
 		other, err := redis.Open(context.Background(), serverURL())
 		if err != nil {
 			t.Fatalf("redis: %v", err)
 		}
 		t.Cleanup(func() { other.Close() })
 		return redis.NewScheduler(other, prefix)
-	})
+	}, memory.NewScheduler)
 }
 
 // BenchmarkClaim1000of1M: with 1,000,000 reminders pending in the index,

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ticketd/ticketd/core/engine/enginetest"
 	"github.com/ticketd/ticketd/storage/sqlite"
-	"github.com/ticketd/ticketd/storage/storetest"
 )
 
 func openBench(b *testing.B) *sqlite.Store {
@@ -22,6 +22,6 @@ func openBench(b *testing.B) *sqlite.Store {
 	return s
 }
 
-func BenchmarkCreate(b *testing.B) { storetest.BenchCreate(b, openBench(b)) }
-func BenchmarkTake(b *testing.B)   { storetest.BenchTake(b, openBench(b)) }
-func BenchmarkReply(b *testing.B)  { storetest.BenchReply(b, openBench(b)) }
+func BenchmarkCreate(b *testing.B) { enginetest.BenchCreate(b, openBench(b)) }
+func BenchmarkTake(b *testing.B)   { enginetest.BenchTake(b, openBench(b)) }
+func BenchmarkReply(b *testing.B)  { enginetest.BenchReply(b, openBench(b)) }

@@ -8,7 +8,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/ticketd/ticketd/storage/storetest"
+	"github.com/ticketd/ticketd/core/engine/enginetest"
 )
 
 // TestDirectoryCache: two stores on one file stand for two processes; SQL
@@ -20,7 +20,7 @@ func TestDirectoryCache(t *testing.T) {
 	if err := a.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	storetest.DirectoryCache(t, a, b, func(query string) error {
+	enginetest.DirectoryCache(t, a, b, func(query string) error {
 		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 		if err != nil {
 			return err

@@ -7,15 +7,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"Seed", storeSeed},
-	storeCase{"Users", storeUsers},
-	storeCase{"Queues", storeQueues},
-	storeCase{"Groups", storeGroups},
-	storeCase{"Members", storeMembers},
-	storeCase{"Lifecycles", storeLifecycles},
-)
-
 func storeSeed(t *testing.T, s core.Store) {
 	view(t, s, func(ctx context.Context, tx core.Tx) error {
 		nobody, err := tx.User(ctx, core.NobodyID)

@@ -10,13 +10,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"History", storeHistory},
-	storeCase{"Attachments", storeAttachments},
-	storeCase{"Grants", storeGrants},
-	storeCase{"Outbox", storeOutbox},
-)
-
 func storeHistory(t *testing.T, s core.Store) {
 	var a, b, c int64
 	var txns []*core.Transaction

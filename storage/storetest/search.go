@@ -9,13 +9,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"SearchFilters", storeSearchFilters},
-	storeCase{"SearchVisibility", storeSearchVisibility},
-	storeCase{"SearchSort", storeSearchSort},
-	storeCase{"IndexText", storeIndexText},
-)
-
 // searchFixture is six tickets; t5 is merged into t4. Fields by ticket:
 //
 //	    queue     status    owner  prio created updated due  requestors (other roles)

@@ -10,17 +10,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"Tickets", storeTickets},
-	storeCase{"TicketZeroValues", storeTicketZeroValues},
-	storeCase{"TimePrecision", storeTimePrecision},
-	storeCase{"TicketForUpdate", storeTicketForUpdate},
-	storeCase{"Merge", storeMerge},
-	storeCase{"DedupKey", storeDedupKey},
-	storeCase{"Watchers", storeWatchers},
-	storeCase{"Links", storeLinks},
-)
-
 // fullTicket has every field set to something other than its zero value.
 func fullTicket(ownerID int64) *core.Ticket {
 	return &core.Ticket{
@@ -342,6 +331,43 @@ func storeLinks(t *testing.T, s core.Store) {
 			{Type: core.LinkRefersTo, Base: a, Target: b},
 			{Type: core.LinkRefersTo, Base: b, Target: c},
 		})
+		return nil
+	})
+}
+
+// testStatusCounts: a queue's tickets counted by status, merged ones too.
+func testStatusCounts(t *testing.T, s core.Store) {
+	var q1, q2 int64
+	update(t, s, func(ctx context.Context, tx core.Tx) error {
+		for _, name := range []string{"Counted", "Other"} {
+			q := &core.Queue{Name: name, Lifecycle: core.DefaultLifecycleName, Created: t0}
+			ok(t, "InsertQueue", tx.InsertQueue(ctx, q))
+			if q1 == 0 {
+				q1 = q.ID
+			} else {
+				q2 = q.ID
+			}
+		}
+		for i, st := range []string{"new", "open", "open", "triage", "open"} {
+			tk := &core.Ticket{QueueID: q1, Subject: "t", Status: st, OwnerID: core.NobodyID, Created: t0, LastUpdated: t0, Version: 1}
+			if i == 4 {
+				tk.QueueID = q2
+			}
+			ok(t, "InsertTicket", tx.InsertTicket(ctx, tk))
+			if i == 2 { // merged into the one before: still counted
+				tk.EffectiveID = tk.ID - 1
+				ok(t, "UpdateTicket", tx.UpdateTicket(ctx, tk))
+			}
+		}
+		return nil
+	})
+	view(t, s, func(ctx context.Context, tx core.Tx) error {
+		got, err := tx.StatusCounts(ctx, q1)
+		ok(t, "StatusCounts", err)
+		same(t, "counts", got, map[string]int{"new": 1, "open": 2, "triage": 1})
+		got, err = tx.StatusCounts(ctx, 999999)
+		ok(t, "StatusCounts of no queue", err)
+		same(t, "counts of no queue", len(got), 0)
 		return nil
 	})
 }

@@ -11,16 +11,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-var _ = addCases(
-	storeCase{"FailedUpdateLeavesNothing", storeFailedUpdate},
-	storeCase{"CancelledUpdate", storeCancelledUpdate},
-	storeCase{"ViewIsReadOnly", storeViewReadOnly},
-	storeCase{"TxAfterEnd", storeTxAfterEnd},
-	storeCase{"OppositeLockOrder", storeOppositeLockOrder},
-	storeCase{"LaterWrites", storeLaterWrites},
-	storeCase{"ReadOrders", storeReadOrders},
-)
-
 // countAll counts what a failed Update might have left behind.
 func countAll(t *testing.T, s core.Store) (tickets, users, outbox int) {
 	t.Helper()
@@ -419,4 +409,40 @@ func insertTicketIn(t *testing.T, s core.Store, subject string) (id int64) {
 		return nil
 	})
 	return id
+}
+
+// testReadOne: a read of one statement, where the store offers it, reads
+// what was committed and reports a missing row.
+func testReadOne(t *testing.T, s core.Store) {
+	r, ok := s.(core.OneReader)
+	if !ok {
+		t.Skip("the store has no ReadOne")
+	}
+	ctx := context.Background()
+	var id int64
+	update(t, s, func(ctx context.Context, tx core.Tx) error {
+		u := &core.User{Name: "dora", Email: "dora@example.net", Created: t0}
+		err := tx.InsertUser(ctx, u)
+		id = u.ID
+		return err
+	})
+	var got *core.User
+	err := r.ReadOne(ctx, func(tx core.Tx) error {
+		var err error
+		got, err = tx.User(ctx, id)
+		return err
+	})
+	if err != nil || got.Name != "dora" || !got.Created.Equal(t0) {
+		t.Fatalf("ReadOne = %+v, %v", got, err)
+	}
+	err = r.ReadOne(ctx, func(tx core.Tx) error {
+		_, err := tx.User(ctx, id+1000)
+		return err
+	})
+	wantCode(t, "ReadOne of a missing user", err, core.CodeNotFound)
+	// The connection is usable again.
+	view(t, s, func(ctx context.Context, tx core.Tx) error {
+		_, err := tx.User(ctx, id)
+		return err
+	})
 }

@@ -1,4 +1,4 @@
-package storetest
+package enginetest
 
 import (
 	"bytes"
@@ -162,7 +162,7 @@ func sameIDs(a, b []int64) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
 // must give the engine, whatever the database.
 func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run := func(name string, fn func(t *testing.T, h *harness)) {
-		t.Run("Engine/"+name, func(t *testing.T) {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, newHarness(t, open, core.Config{MaxAttachmentSize: 1024}))
 		})
@@ -192,9 +192,6 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("TimeWorked", testTimeWorked)
 	run("DirtyText", testDirtyText)
 	run("Plugins", testPlugins)
-	runDeliveryTests(t, open)
-	runReminderTests(t, open)
-	runSLATests(t, open)
 }
 
 // testDirtyText: mail and chat bring NUL bytes and broken UTF-8; every store

@@ -1,7 +1,6 @@
-package storetest
+package enginetest
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -12,45 +11,6 @@ import (
 
 // The engine behaviour of issue 11's data integrity part, on every store:
 // lifecycle changes that would strand tickets, and `new <word> <subject>`.
-
-var _ = addCases(storeCase{"StatusCounts", testStatusCounts})
-
-// testStatusCounts: a queue's tickets counted by status, merged ones too.
-func testStatusCounts(t *testing.T, s core.Store) {
-	var q1, q2 int64
-	update(t, s, func(ctx context.Context, tx core.Tx) error {
-		for _, name := range []string{"Counted", "Other"} {
-			q := &core.Queue{Name: name, Lifecycle: core.DefaultLifecycleName, Created: t0}
-			ok(t, "InsertQueue", tx.InsertQueue(ctx, q))
-			if q1 == 0 {
-				q1 = q.ID
-			} else {
-				q2 = q.ID
-			}
-		}
-		for i, st := range []string{"new", "open", "open", "triage", "open"} {
-			tk := &core.Ticket{QueueID: q1, Subject: "t", Status: st, OwnerID: core.NobodyID, Created: t0, LastUpdated: t0, Version: 1}
-			if i == 4 {
-				tk.QueueID = q2
-			}
-			ok(t, "InsertTicket", tx.InsertTicket(ctx, tk))
-			if i == 2 { // merged into the one before: still counted
-				tk.EffectiveID = tk.ID - 1
-				ok(t, "UpdateTicket", tx.UpdateTicket(ctx, tk))
-			}
-		}
-		return nil
-	})
-	view(t, s, func(ctx context.Context, tx core.Tx) error {
-		got, err := tx.StatusCounts(ctx, q1)
-		ok(t, "StatusCounts", err)
-		same(t, "counts", got, map[string]int{"new": 1, "open": 2, "triage": 1})
-		got, err = tx.StatusCounts(ctx, 999999)
-		ok(t, "StatusCounts of no queue", err)
-		same(t, "counts of no queue", len(got), 0)
-		return nil
-	})
-}
 
 // intakeLifecycle has statuses the one after it lacks (triage, waiting).
 const intakeLifecycle = `{"name":"intake","initial":["new","triage"],"active":["open","waiting"],"inactive":["resolved"],

@@ -1,4 +1,4 @@
-package storetest
+package enginetest
 
 import (
 	"context"
@@ -141,42 +141,4 @@ func DirectoryCache(t *testing.T, a, b core.Store, exec func(sql string) error) 
 	lifecycle(`"": ["new"], "new": ["resolved"], "open": ["resolved"], "resolved": ["open"]`)
 	_, err = e1.SetStatus(ctx, core.RootID, short2.ID, "open", engine.StatusOptions{})
 	wantErr(t, err, core.CodeInvalid, "cannot go from new to open")
-}
-
-var _ = addCases(storeCase{"ReadOne", testReadOne})
-
-// testReadOne: a read of one statement, where the store offers it, reads
-// what was committed and reports a missing row.
-func testReadOne(t *testing.T, s core.Store) {
-	r, ok := s.(core.OneReader)
-	if !ok {
-		t.Skip("the store has no ReadOne")
-	}
-	ctx := context.Background()
-	var id int64
-	update(t, s, func(ctx context.Context, tx core.Tx) error {
-		u := &core.User{Name: "dora", Email: "dora@example.net", Created: t0}
-		err := tx.InsertUser(ctx, u)
-		id = u.ID
-		return err
-	})
-	var got *core.User
-	err := r.ReadOne(ctx, func(tx core.Tx) error {
-		var err error
-		got, err = tx.User(ctx, id)
-		return err
-	})
-	if err != nil || got.Name != "dora" || !got.Created.Equal(t0) {
-		t.Fatalf("ReadOne = %+v, %v", got, err)
-	}
-	err = r.ReadOne(ctx, func(tx core.Tx) error {
-		_, err := tx.User(ctx, id+1000)
-		return err
-	})
-	wantCode(t, "ReadOne of a missing user", err, core.CodeNotFound)
-	// The connection is usable again.
-	view(t, s, func(ctx context.Context, tx core.Tx) error {
-		_, err := tx.User(ctx, id)
-		return err
-	})
 }

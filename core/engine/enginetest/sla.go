@@ -1,4 +1,4 @@
-package storetest
+package enginetest
 
 import (
 	"context"
@@ -13,63 +13,13 @@ import (
 	"github.com/ticketd/ticketd/core/sla"
 )
 
-var _ = addCases(storeCase{"SLA", storeSLA})
-
-// storeSLA: calendars, policies and ticket states round-trip; names are
-// case-insensitive.
-func storeSLA(t *testing.T, s core.Store) {
-	var tk *core.Ticket
-	p := &core.SLAPolicy{Name: "Gold", QueueID: core.GeneralQueueID, PriorityMin: 50, PriorityMax: 99, Response: time.Hour,
-		Resolution: 8 * time.Hour, Calendar: "office", WarnAt: 75, PauseStatuses: []string{"stalled"},
-		Escalation: core.SLAEscalation{Group: "oncall", Priority: 90, Channels: []string{"slack:T1/C1"}}, Updated: t0}
-	st := &core.TicketSLA{Policy: "Gold", Calendar: "office", Response: core.SLAClock{Target: time.Hour, Due: day(1), Running: true},
-		Resolution: core.SLAClock{Target: 8 * time.Hour, Left: 3 * time.Hour}, Updated: t0}
-	update(t, s, func(ctx context.Context, tx core.Tx) error {
-		tk = insertTicket(ctx, t, tx, "sla")
-		ok(t, "PutCalendar", tx.PutCalendar(ctx, "office", []byte(`{"v":1}`), t0))
-		ok(t, "PutCalendar again", tx.PutCalendar(ctx, "Office", []byte(`{"v":2}`), day(1)))
-		ok(t, "PutSLAPolicy", tx.PutSLAPolicy(ctx, p))
-		ok(t, "PutSLAPolicy again", tx.PutSLAPolicy(ctx, p))
-		st.TicketID = tk.ID
-		ok(t, "PutTicketSLA", tx.PutTicketSLA(ctx, st))
-		return nil
-	})
-	view(t, s, func(ctx context.Context, tx core.Tx) error {
-		cals, err := tx.Calendars(ctx)
-		ok(t, "Calendars", err)
-		same(t, "Calendars", cals, map[string][]byte{"Office": []byte(`{"v":2}`)})
-		ps, err := tx.SLAPolicies(ctx)
-		ok(t, "SLAPolicies", err)
-		same(t, "SLAPolicies", ps, []*core.SLAPolicy{p})
-		got, err := tx.TicketSLA(ctx, tk.ID)
-		ok(t, "TicketSLA", err)
-		same(t, "TicketSLA", got, st)
-		_, err = tx.TicketSLA(ctx, tk.ID+1000)
-		wantCode(t, "TicketSLA of a ticket without", err, core.CodeNotFound)
-		return nil
-	})
-	update(t, s, func(ctx context.Context, tx core.Tx) error {
-		ok(t, "DeleteSLAPolicy", tx.DeleteSLAPolicy(ctx, "GOLD"))
-		wantCode(t, "DeleteSLAPolicy twice", tx.DeleteSLAPolicy(ctx, "gold"), core.CodeNotFound)
-		ok(t, "DeleteCalendar", tx.DeleteCalendar(ctx, "office"))
-		wantCode(t, "DeleteCalendar twice", tx.DeleteCalendar(ctx, "office"), core.CodeNotFound)
-		ok(t, "DeleteTicketSLA", tx.DeleteTicketSLA(ctx, tk.ID))
-		return nil
-	})
-	view(t, s, func(ctx context.Context, tx core.Tx) error {
-		_, err := tx.TicketSLA(ctx, tk.ID)
-		wantCode(t, "TicketSLA after delete", err, core.CodeNotFound)
-		return nil
-	})
-}
-
 // ---- the engine's SLA clocks and rules, over each store ----
 
-func runSLATests(t *testing.T, open func(t *testing.T) core.Store) {
+func runSLATests(t *testing.T, open func(t *testing.T) core.Store, newScheduler func() core.Scheduler) {
 	run := func(name string, fn func(t *testing.T, h *remHarness)) {
-		t.Run("Engine/SLA/"+name, func(t *testing.T) {
+		t.Run("SLA/"+name, func(t *testing.T) {
 			t.Parallel()
-			fn(t, newRemHarness(t, open))
+			fn(t, newRemHarness(t, open, newScheduler))
 		})
 	}
 	run("Deadlines", testSLADeadlines)
@@ -87,7 +37,7 @@ func runSLATests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("RulesLoopGuard", testRulesLoop)
 	run("RulesValidation", testRulesValidation)
 	run("RulesOnSLABreach", testRulesOnBreach)
-	t.Run("Engine/SLA/RulesOnAlerts", func(t *testing.T) {
+	t.Run("SLA/RulesOnAlerts", func(t *testing.T) {
 		t.Parallel()
 		testRulesOnAlerts(t, newAlertHarness(t, open(t), nil))
 	})

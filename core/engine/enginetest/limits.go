@@ -1,4 +1,4 @@
-package storetest
+package enginetest
 
 import (
 	"context"
@@ -12,22 +12,28 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/core/wire"
-	"github.com/ticketd/ticketd/storage/memory"
 )
 
 // What an unprivileged actor can cause (issue 11): watchers per change, new
-// users per actor and hour, and who gets an autoreply.
-var _ = addCases(
-	storeCase{"LimitsEngine/TenThousandCc", limitsEngine(testLimitTenThousandCc)},
-	storeCase{"LimitsEngine/WatchersPerChange", limitsEngine(testLimitWatchers)},
-	storeCase{"LimitsEngine/WatchersSetting", testLimitWatchersSetting},
-	storeCase{"LimitsEngine/NewUsers", limitsEngine(testLimitNewUsers)},
-	storeCase{"LimitsEngine/NewUsersRolledBack", limitsEngine(testLimitNewUsersRolledBack)},
-	storeCase{"LimitsEngine/NewUsersNone", testLimitNewUsersNone},
-	storeCase{"LimitsEngine/Autoreplies", limitsEngine(testLimitAutoreplies)},
-)
+// users per actor and hour, and who gets an autoreply. Each case counts new
+// users through a rate limiter of its own, made by newLimiter.
+func runLimitTests(t *testing.T, open func(t *testing.T) core.Store, newLimiter func() core.RateLimiter) {
+	run := func(name string, fn func(t *testing.T, s core.Store, limiter core.RateLimiter)) {
+		t.Run("Limits/"+name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open(t), newLimiter())
+		})
+	}
+	run("TenThousandCc", limitsEngine(testLimitTenThousandCc))
+	run("WatchersPerChange", limitsEngine(testLimitWatchers))
+	run("WatchersSetting", testLimitWatchersSetting)
+	run("NewUsers", limitsEngine(testLimitNewUsers))
+	run("NewUsersRolledBack", limitsEngine(testLimitNewUsersRolledBack))
+	run("NewUsersNone", testLimitNewUsersNone)
+	run("Autoreplies", limitsEngine(testLimitAutoreplies))
+}
 
-// countingLimiter is the in-process limiter, counting the events it gave.
+// countingLimiter is a limiter counting the events it gave.
 type countingLimiter struct {
 	core.RateLimiter
 	mu    sync.Mutex
@@ -56,14 +62,16 @@ type limitsHarness struct {
 	lim *countingLimiter
 }
 
-func newLimitsHarness(t *testing.T, s core.Store, cfg core.Config) *limitsHarness {
-	lim := &countingLimiter{RateLimiter: memory.NewRateLimiter()}
+func newLimitsHarness(t *testing.T, s core.Store, limiter core.RateLimiter, cfg core.Config) *limitsHarness {
+	lim := &countingLimiter{RateLimiter: limiter}
 	cfg.MaxAttachmentSize, cfg.Limiter = 1024, lim
 	return &limitsHarness{harness: newHarness(t, func(*testing.T) core.Store { return s }, cfg), lim: lim}
 }
 
-func limitsEngine(fn func(t *testing.T, h *limitsHarness)) func(t *testing.T, s core.Store) {
-	return func(t *testing.T, s core.Store) { fn(t, newLimitsHarness(t, s, core.Config{})) }
+func limitsEngine(fn func(t *testing.T, h *limitsHarness)) func(t *testing.T, s core.Store, limiter core.RateLimiter) {
+	return func(t *testing.T, s core.Store, limiter core.RateLimiter) {
+		fn(t, newLimitsHarness(t, s, limiter, core.Config{}))
+	}
 }
 
 // addresses makes n addresses no user has: prefix1@example.org, ...
@@ -151,8 +159,8 @@ func testLimitWatchers(t *testing.T, h *limitsHarness) {
 }
 
 // testLimitWatchersSetting: the limit is a setting; negative is none.
-func testLimitWatchersSetting(t *testing.T, s core.Store) {
-	h := newLimitsHarness(t, s, core.Config{MaxWatchersPerChange: 3})
+func testLimitWatchersSetting(t *testing.T, s core.Store, limiter core.RateLimiter) {
+	h := newLimitsHarness(t, s, limiter, core.Config{MaxWatchersPerChange: 3})
 	before := h.counts()
 	_, err := h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"alice", "bob", "erin", "carol"}})
 	wantErr(t, err, core.CodeInvalid, "at most 3 watchers", "names 4")
@@ -236,8 +244,8 @@ func testLimitNewUsersRolledBack(t *testing.T, h *limitsHarness) {
 
 // testLimitNewUsersNone: a limit of none refuses every new user, naming
 // the addresses.
-func testLimitNewUsersNone(t *testing.T, s core.Store) {
-	h := newLimitsHarness(t, s, core.Config{NewUsers: core.Limit{Events: 0, Per: time.Hour}})
+func testLimitNewUsersNone(t *testing.T, s core.Store, limiter core.RateLimiter) {
+	h := newLimitsHarness(t, s, limiter, core.Config{NewUsers: core.Limit{Events: 0, Per: time.Hour}})
 	before := h.counts()
 	_, err := h.eng.Create(h.ctx, h.carol, engine.CreateInput{Queue: "NOC", Subject: "x", Cc: []string{"alice", "dave@example.org"}})
 	wantErr(t, err, core.CodeForbidden, "dave@example.org", "ask staff")
