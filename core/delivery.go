@@ -133,3 +133,14 @@ func IsPermanent(err error) bool {
 	var p *PermanentError
 	return errors.As(err, &p)
 }
+
+// ViewDeliveries and UpdateDeliveries run fn in a read or write
+// transaction of s that shows only the delivery port: the dispatcher's
+// whole view of the store.
+func ViewDeliveries(ctx context.Context, s Store, fn func(DeliveryStore) error) error {
+	return s.View(ctx, func(tx Tx) error { return fn(tx) })
+}
+
+func UpdateDeliveries(ctx context.Context, s Store, fn func(DeliveryStore) error) error {
+	return s.Update(ctx, func(tx Tx) error { return fn(tx) })
+}

@@ -172,7 +172,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 
 func (d *Dispatcher) route(ctx context.Context) (int, error) {
 	var msgs []*core.OutboxMessage
-	if err := d.store.View(ctx, func(tx core.Tx) error {
+	if err := core.ViewDeliveries(ctx, d.store, func(tx core.DeliveryStore) error {
 		var err error
 		msgs, err = tx.UnroutedOutbox(ctx, d.cfg.Batch)
 		return err
@@ -206,12 +206,12 @@ func (d *Dispatcher) route(ctx context.Context) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	return len(ids), d.store.Update(ctx, func(tx core.Tx) error { return tx.RouteOutbox(ctx, ids, ds) })
+	return len(ids), core.UpdateDeliveries(ctx, d.store, func(tx core.DeliveryStore) error { return tx.RouteOutbox(ctx, ids, ds) })
 }
 
 func (d *Dispatcher) send(ctx context.Context) (int, error) {
 	var claimed []*core.Delivery
-	err := d.store.Update(ctx, func(tx core.Tx) error {
+	err := core.UpdateDeliveries(ctx, d.store, func(tx core.DeliveryStore) error {
 		var err error
 		claimed, err = tx.ClaimDeliveries(ctx, d.clock.Now().UTC(), d.cfg.Lease, d.cfg.Batch)
 		return err
@@ -243,7 +243,7 @@ func (d *Dispatcher) send(ctx context.Context) (int, error) {
 			defer func() { <-sem; wg.Done() }()
 			for _, dl := range l {
 				d.deliver(ctx, dl)
-				if err := d.store.Update(ctx, func(tx core.Tx) error { return tx.FinishDelivery(ctx, dl) }); err != nil {
+				if err := core.UpdateDeliveries(ctx, d.store, func(tx core.DeliveryStore) error { return tx.FinishDelivery(ctx, dl) }); err != nil {
 					// The claim expires and the delivery is tried again: at least once.
 					errs[i] = err
 					return

@@ -1,6 +1,6 @@
 // Package sla runs the SLA clocks of tickets: a plug-in of the engine
 // (core.Plugin) that, at the end of every transaction that changed
-// tickets, steps each one's clocks (core.StepSLA) under the policy and
+// tickets, steps each one's clocks (Step) under the policy and
 // calendar in force, and writes the reminders that warn of a deadline and
 // record its breach; and the reminder kind (core.ReminderSLA) that fires
 // them. It sees the store through the SLA port only.
@@ -43,12 +43,12 @@ func (h hook) Settle() error {
 		return nil
 	}
 	var order []*core.Ticket
-	facts := map[int64]*core.SlaFacts{}
+	facts := map[int64]*Facts{}
 	for _, ev := range evs {
 		t := ev.Ticket
 		f := facts[t.ID]
 		if f == nil {
-			f = &core.SlaFacts{}
+			f = &Facts{}
 			facts[t.ID] = f
 			order = append(order, t)
 		}
@@ -84,7 +84,7 @@ func (h hook) Settle() error {
 	return nil
 }
 
-func update(c core.Change, cfg *core.SLAConfig, t *core.Ticket, f core.SlaFacts) error {
+func update(c core.Change, cfg *core.SLAConfig, t *core.Ticket, f Facts) error {
 	q, err := c.Queue(t.QueueID)
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func update(c core.Change, cfg *core.SLAConfig, t *core.Ticket, f core.SlaFacts)
 			return core.Internal(err, "load SLA state")
 		}
 	}
-	pol := core.MatchSLAPolicy(cfg.Policies, t.QueueID, t.Priority)
+	pol := Match(cfg.Policies, t.QueueID, t.Priority)
 	if pol == nil && prev == nil {
 		return nil
 	}
@@ -114,7 +114,7 @@ func update(c core.Change, cfg *core.SLAConfig, t *core.Ticket, f core.SlaFacts)
 	}
 	f.Inactive = lc.IsInactive(t.Status)
 	now := c.Now()
-	next, changed, err := core.StepSLA(prev, pol, cal, f, now)
+	next, changed, err := Step(prev, pol, cal, f, now)
 	if err != nil || !changed {
 		return err
 	}
