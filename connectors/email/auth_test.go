@@ -21,6 +21,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	route "github.com/ticketd/ticketd/core/mail"
 )
 
 func TestParseAuthResults(t *testing.T) {
@@ -183,7 +184,7 @@ func testForgedStaffMail(t *testing.T, e *env) {
 		e.must(e.store.View(e.ctx, func(tx core.Tx) error {
 			ob, err := tx.Outbox(e.ctx, 0, 0)
 			for _, m := range ob {
-				if n, err := engine.DecodeMailNotice(m); err == nil && n.Kind == engine.MailKindUnverified {
+				if n, err := engine.DecodeMailNotice(m); err == nil && n.Kind == route.KindUnverified {
 					out = append(out, n)
 				}
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	route "github.com/ticketd/ticketd/core/mail"
 )
 
 // SenderName is the Name of the mail sender in deliveries.
@@ -113,7 +114,7 @@ func (s *Sender) Send(ctx context.Context, d *core.Delivery) error {
 		return fmt.Errorf("delivery %d came without its outbox message", d.ID)
 	}
 	kind, addr, ok := strings.Cut(d.Target, ":")
-	if !ok || !slices.Contains(engine.MailKinds, kind) || !cleanAddress(addr) {
+	if !ok || !slices.Contains(route.Kinds, kind) || !cleanAddress(addr) {
 		return &core.PermanentError{Err: fmt.Errorf("mail target %q is not kind:address", d.Target)}
 	}
 	out, err := s.compose(ctx, d.Message, kind, addr)
@@ -210,11 +211,11 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 		queueAddr = s.opts.From
 	}
 	from := queueAddr
-	if kind == engine.MailKindComment && q.CommentAddress != "" {
+	if kind == route.KindComment && q.CommentAddress != "" {
 		from = q.CommentAddress
 	}
 	fromName := q.Name
-	if kind == engine.MailKindCorrespond || kind == engine.MailKindComment {
+	if kind == route.KindCorrespond || kind == route.KindComment {
 		fromName = displayName(mc.Actor) + " via " + q.Name
 	}
 	o := &outgoing{messageID: fmt.Sprintf("ticketd.%d.%d.%s@%s", t.ID, mc.Transaction.ID, shortHash(kind, strings.ToLower(addr)), s.opts.Domain)}
@@ -233,7 +234,7 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 		}
 	}
 	auto := "auto-generated"
-	if kind == engine.MailKindAutoreply {
+	if kind == route.KindAutoreply {
 		// RFC 3834: answers sent by a program go from the null sender.
 		auto = "auto-replied"
 	} else {

@@ -12,6 +12,7 @@ import (
 	"github.com/ticketd/ticketd/connectors/email/emailtest"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	route "github.com/ticketd/ticketd/core/mail"
 )
 
 // withSender adds the mail sender, relaying to sink.
@@ -138,7 +139,7 @@ func TestSenderRecipients(t *testing.T) {
 		t.Errorf("comment: %+v\n%s", m, raw.Data)
 	}
 	// A queue's template.
-	_, err = e.eng.Admin().SetMailTemplate(e.ctx, core.RootID, "NOC", engine.MailKindCorrespond,
+	_, err = e.eng.Admin().SetMailTemplate(e.ctx, core.RootID, "NOC", route.KindCorrespond,
 		"Subject: Re: {{.Ticket.Subject}}\nX-Team: Network\n\n{{.Actor}} says:\n{{.Text}}\n")
 	e.must(err)
 	_, err = e.eng.Reply(e.ctx, e.alice, 1, core.Content{Body: "fixed"})

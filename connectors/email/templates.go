@@ -7,7 +7,7 @@ import (
 	"text/template"
 
 	"github.com/ticketd/ticketd/core"
-	"github.com/ticketd/ticketd/core/engine"
+	route "github.com/ticketd/ticketd/core/mail"
 )
 
 // DefaultTemplates are the built-in texts of each kind of mail, used where
@@ -16,7 +16,7 @@ import (
 // Reply-To and X- fields optional), a blank line and the body, executed
 // with core.MailTemplateData.
 var DefaultTemplates = map[string]string{
-	engine.MailKindAutoreply: `Subject: {{.Tag}} AutoReply: {{.Ticket.Subject}}
+	route.KindAutoreply: `Subject: {{.Tag}} AutoReply: {{.Ticket.Subject}}
 
 Hello,
 
@@ -33,26 +33,26 @@ Thank you,
 -------------------------------------------------------------------------
 {{.Text}}
 `,
-	engine.MailKindCreate: `Subject: {{.Tag}} New ticket: {{.Ticket.Subject}}
+	route.KindCreate: `Subject: {{.Tag}} New ticket: {{.Ticket.Subject}}
 
 {{.Actor}} opened {{.Tag}} in queue {{.Ticket.Queue}} (priority {{.Ticket.Priority}}):
 
 {{.Text}}
 `,
-	engine.MailKindCorrespond: `Subject: {{.Tag}} {{.Ticket.Subject}}
+	route.KindCorrespond: `Subject: {{.Tag}} {{.Ticket.Subject}}
 
 {{.Text}}
 
 -- 
 {{.Actor}}, {{.Ticket.Queue}}. Ticket {{.Tag}} is {{.Ticket.Status}}; reply to this message to add to it.
 `,
-	engine.MailKindComment: `Subject: {{.Tag}} [Comment] {{.Ticket.Subject}}
+	route.KindComment: `Subject: {{.Tag}} [Comment] {{.Ticket.Subject}}
 
 {{.Actor}} commented on {{.Tag}}. This is a comment: it is not sent to the requester.
 
 {{.Text}}
 `,
-	engine.MailKindRefused: `Subject: Re: {{.Ticket.Subject}}
+	route.KindRefused: `Subject: Re: {{.Ticket.Subject}}
 
 Hello,
 
@@ -63,13 +63,13 @@ another way.
 
 {{.Ticket.Queue}}
 `,
-	engine.MailKindNotice: `Subject: {{.Ticket.Subject}}
+	route.KindNotice: `Subject: {{.Ticket.Subject}}
 
 The commands at the top of your message were run; some did not work:
 
 {{.Text}}
 `,
-	engine.MailKindUnverified: `Subject: Unauthenticated mail in your name: {{.Ticket.Subject}}
+	route.KindUnverified: `Subject: Unauthenticated mail in your name: {{.Ticket.Subject}}
 
 Hello,
 
@@ -86,13 +86,13 @@ If you did not, someone is using your address.
 
 {{.Ticket.Queue}}
 `,
-	engine.MailKindReminder: `Subject: Reminder: {{.Ticket.Subject}}
+	route.KindReminder: `Subject: Reminder: {{.Ticket.Subject}}
 
 {{.Text}}
 
 {{.Ticket.Queue}} ticket {{.Tag}}, {{.Ticket.Status}}, owner {{.Ticket.Owner}}
 `,
-	engine.MailKindDigest: `Subject: {{.Ticket.Subject}}
+	route.KindDigest: `Subject: {{.Ticket.Subject}}
 
 Hello,
 

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/mail"
 )
 
 // Mail: what the mail connector (connectors/email) records through the
@@ -25,23 +26,6 @@ const (
 	MailOut = "out"
 )
 
-// Kinds of mail ticketd sends.
-const (
-	MailKindAutoreply  = "autoreply"  // to the requester of a new ticket
-	MailKindCreate     = "create"     // a new ticket, to its Owner and AdminCc
-	MailKindCorrespond = "correspond" // a reply, to requesters, Cc, Owner and AdminCc
-	MailKindComment    = "comment"    // a comment, to Owner and AdminCc
-	MailKindRefused    = "refused"    // a sender who may not do what they mailed
-	MailKindNotice     = "notice"     // what became of the commands in a staff member's mail
-	MailKindDigest     = "digest"     // a user's daily digest of their open tickets
-	MailKindReminder   = "reminder"   // a reminder that fired: to the owner of a stalled ticket, to who set it
-	MailKindUnverified = "unverified" // to a member of staff: a mail in their name was not authenticated
-)
-
-// MailKinds lists every kind.
-var MailKinds = []string{MailKindAutoreply, MailKindCreate, MailKindCorrespond, MailKindComment, MailKindRefused, MailKindNotice,
-	MailKindDigest, MailKindReminder, MailKindUnverified}
-
 // Limits on mail values.
 const (
 	maxMessageID       = 998
@@ -50,13 +34,6 @@ const (
 	mailForgetPeriod   = 512
 	autoreplyStateKept = 7 * 24 * time.Hour
 )
-
-// IsQueueAddress reports whether address (with or without an extension)
-// is one of the queues' addresses.
-func IsQueueAddress(address string, queues []*core.Queue) bool {
-	_, ok := core.RouteAddress(address, queues)
-	return ok
-}
 
 // queueTags lists the subject tags of every queue.
 func queueTags(qs []*core.Queue) []string {
@@ -140,7 +117,7 @@ type MailResult struct {
 // MailNotice is the outbox payload of a mail that belongs to no ticket
 // transaction: a refusal, or the results of commands.
 type MailNotice struct {
-	Kind       string   `json:"kind"` // MailKindRefused or MailKindNotice
+	Kind       string   `json:"kind"` // mail.KindRefused or mail.KindNotice
 	To         string   `json:"to"`
 	ToName     string   `json:"to_name,omitempty"`
 	Subject    string   `json:"subject"`
@@ -249,7 +226,7 @@ func (e *Engine) receiveMail(ctx context.Context, in MailInput, policy core.Auto
 		if err != nil || !ok {
 			return err
 		}
-		n := MailNotice{Kind: MailKindRefused, To: from, ToName: core.CleanLine(in.FromName), Subject: subject,
+		n := MailNotice{Kind: mail.KindRefused, To: from, ToName: core.CleanLine(in.FromName), Subject: subject,
 			InReplyTo: in.MessageID, References: in.References, QueueID: in.QueueID, Reason: ref.reason}
 		res.Told = true
 		return e.writeNotice(ctx, tx, OutboxMailRefused, rec.ID, n)
@@ -329,7 +306,7 @@ func (e *Engine) receive(ctx context.Context, tx *writeTx, in MailInput, from, s
 	if q == nil {
 		return nil, core.Errorf(core.CodeNotFound, "no queue %d", in.QueueID)
 	}
-	if IsQueueAddress(from, queues) {
+	if mail.IsQueueAddress(from, queues) {
 		return &MailResult{Outcome: MailLooped, Reason: "the sender " + from + " is one of our own addresses"}, nil
 	}
 	if err := tx.LockMailMessage(ctx, in.MessageID); err != nil {
@@ -510,17 +487,17 @@ func (e *Engine) receive(ctx context.Context, tx *writeTx, in MailInput, from, s
 	if unverified != "" {
 		// Told once per message, and no more often than the policy allows
 		// (counted apart from autoreplies, which the forger can use up).
-		seen := &core.MailMessage{MessageID: in.MessageID, TicketID: res.Ticket.ID, Direction: MailIn, Action: MailKindUnverified,
+		seen := &core.MailMessage{MessageID: in.MessageID, TicketID: res.Ticket.ID, Direction: MailIn, Action: mail.KindUnverified,
 			Address: from, Created: now}
 		if err := tx.InsertMailMessage(ctx, seen); err != nil && !core.IsCode(err, core.CodeConflict) {
 			return nil, core.Internal(err, "record unverified mail")
 		} else if err == nil {
-			ok, err := e.allowAutoreply(ctx, tx, MailKindUnverified+" "+from, policy)
+			ok, err := e.allowAutoreply(ctx, tx, mail.KindUnverified+" "+from, policy)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
-				n := MailNotice{Kind: MailKindUnverified, To: from, ToName: core.CleanLine(u.RealName), Subject: subject,
+				n := MailNotice{Kind: mail.KindUnverified, To: from, ToName: core.CleanLine(u.RealName), Subject: subject,
 					InReplyTo: in.MessageID, References: in.References, QueueID: in.QueueID, TicketID: res.Ticket.ID,
 					Reason: unverified}
 				if err := e.writeNotice(ctx, tx, OutboxMailNotice, seen.ID, n); err != nil {
@@ -587,7 +564,7 @@ func (system System) MailNotice(ctx context.Context, messageID string, n MailNot
 	if a, err := checkAddress("recipient", n.To); err != nil || a == "" {
 		return core.Errorf(core.CodeInvalid, "a notice needs a recipient address")
 	}
-	n.Kind = MailKindNotice
+	n.Kind = mail.KindNotice
 	return e.store.Update(ctx, func(tx core.Tx) error {
 		rec := &core.MailMessage{MessageID: messageID, TicketID: n.TicketID, Direction: MailIn, Action: "notice", Address: n.To,
 			Created: e.now()}
@@ -602,13 +579,6 @@ func (system System) MailNotice(ctx context.Context, messageID string, n MailNot
 
 // ---- sending ----
 
-// MailRecipient is one mail to send about an outbox message.
-type MailRecipient struct {
-	Kind    string // MailKind*
-	Address string
-	UserID  int64 // 0 for notices
-}
-
 // MailRecipients says who gets mail about an outbox message, and which
 // kind (a system read, for the mail sender's routing):
 //   - a new ticket: its requesters an autoreply (unless it came by mail
@@ -622,7 +592,7 @@ type MailRecipient struct {
 // Nobody gets mail about what they did themselves, mail recorded from a
 // machine goes to staff only, and no mail goes to a queue's own address
 // or a disabled user.
-func (system System) MailRecipients(ctx context.Context, m *core.OutboxMessage) ([]MailRecipient, error) {
+func (system System) MailRecipients(ctx context.Context, m *core.OutboxMessage) ([]mail.Recipient, error) {
 	e := system.e
 	switch m.Kind {
 	case OutboxMailRefused, OutboxMailNotice, OutboxMailDigest:
@@ -630,7 +600,7 @@ func (system System) MailRecipients(ctx context.Context, m *core.OutboxMessage) 
 		if err != nil {
 			return nil, nil
 		}
-		return []MailRecipient{{Kind: n.Kind, Address: n.To}}, nil
+		return []mail.Recipient{{Kind: n.Kind, Address: n.To}}, nil
 	case "ticket.create", "ticket.correspond", "ticket.comment":
 	case OutboxReminder:
 		return e.reminderMailRecipients(ctx, m)
@@ -641,7 +611,7 @@ func (system System) MailRecipients(ctx context.Context, m *core.OutboxMessage) 
 	if err := json.Unmarshal(m.Payload, &p); err != nil {
 		return nil, nil
 	}
-	var out []MailRecipient
+	var out []mail.Recipient
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		out = nil
 		t, err := tx.Ticket(ctx, m.TicketID, false)
@@ -651,111 +621,60 @@ func (system System) MailRecipients(ctx context.Context, m *core.OutboxMessage) 
 		if err != nil {
 			return core.Internal(err, "load ticket")
 		}
-		queues, err := tx.Queues(ctx)
-		if err != nil {
+		f := mail.Facts{Event: m.Kind, Actor: p.Transaction.ActorID}
+		if f.Queues, err = tx.Queues(ctx); err != nil {
 			return core.Internal(err, "list queues")
 		}
 		ws, err := tx.Watchers(ctx, t.ID)
 		if err != nil {
 			return core.Internal(err, "load watchers")
 		}
-		inbound, err := tx.TransactionMailMessage(ctx, m.TransactionID)
+		f.Inbound, err = tx.TransactionMailMessage(ctx, m.TransactionID)
 		if core.IsCode(err, core.CodeNotFound) {
-			inbound, err = nil, nil
+			f.Inbound, err = nil, nil
 		}
 		if err != nil {
 			return core.Internal(err, "find inbound mail")
 		}
-		staffOnly := inbound != nil && inbound.Auto != ""
-		actor := p.Transaction.ActorID
 		// Only staff may have a new ticket autoreplied to others than
 		// themselves: the requestors an unprivileged actor names (an API
 		// create, a chat message opened by someone else) are addresses
 		// ticketd has only a stranger's word for.
-		byStaff := false
 		if m.Kind == "ticket.create" {
-			a, err := tx.User(ctx, actor)
+			a, err := tx.User(ctx, f.Actor)
 			if err != nil && !core.IsCode(err, core.CodeNotFound) {
 				return core.Internal(err, "load actor")
 			}
-			byStaff = err == nil && a.Privileged
+			f.ByStaff = err == nil && a.Privileged
 		}
-		type who struct {
-			id   int64
-			role core.Role
-		}
-		var list []who
+		roles := []core.Watcher{}
 		if t.OwnerID != core.NobodyID {
-			list = append(list, who{t.OwnerID, core.RoleOwner})
+			roles = append(roles, core.Watcher{UserID: t.OwnerID, Role: core.RoleOwner})
 		}
-		for _, w := range ws {
-			list = append(list, who{w.UserID, w.Role})
-		}
+		roles = append(roles, ws...)
 		var ids []int64
-		for _, w := range list {
-			ids = append(ids, w.id)
+		for _, w := range roles {
+			ids = append(ids, w.UserID)
 		}
-		notify, err := tx.MailNotify(ctx, ids)
-		if err != nil {
+		if f.Notify, err = tx.MailNotify(ctx, ids); err != nil {
 			return core.Internal(err, "read mail preferences")
 		}
-		seen := map[string]bool{}
-		add := func(kind string, u *core.User) {
-			addr := strings.ToLower(u.Email)
-			if addr == "" || u.Disabled || u.ID == core.NobodyID || seen[addr] || IsQueueAddress(addr, queues) {
-				return
-			}
-			seen[addr] = true
-			out = append(out, MailRecipient{Kind: kind, Address: u.Email, UserID: u.ID})
-		}
-		// Staff first, so that a person in two roles gets the staff mail.
-		for _, staff := range []bool{true, false} {
-			for _, w := range list {
-				isStaff := w.role == core.RoleOwner || w.role == core.RoleAdminCc
-				if isStaff != staff {
-					continue
-				}
-				u, err := tx.User(ctx, w.id)
+		users := map[int64]*core.User{}
+		for _, w := range roles {
+			u, ok := users[w.UserID]
+			if !ok {
+				u, err = tx.User(ctx, w.UserID)
 				if core.IsCode(err, core.CodeNotFound) {
-					continue
+					u, err = nil, nil
 				}
 				if err != nil {
 					return core.Internal(err, "load watcher")
 				}
-				if staff {
-					if on, set := notify[u.ID]; u.ID == actor || set && !on {
-						continue
-					}
-					switch m.Kind {
-					case "ticket.create":
-						add(MailKindCreate, u)
-					case "ticket.correspond":
-						add(MailKindCorrespond, u)
-					case "ticket.comment":
-						add(MailKindComment, u)
-					}
-					continue
-				}
-				if staffOnly {
-					continue
-				}
-				switch {
-				case m.Kind == "ticket.create" && w.role == core.RoleRequestor:
-					if inbound != nil && !inbound.Autoreply {
-						continue
-					}
-					if u.ID == actor && u.Privileged {
-						continue // staff opening their own ticket
-					}
-					if u.ID != actor && !byStaff {
-						continue // named by an unprivileged actor
-					}
-					add(MailKindAutoreply, u)
-				case m.Kind == "ticket.correspond" && (w.role == core.RoleRequestor || w.role == core.RoleCc) && u.ID != actor:
-					add(MailKindCorrespond, u)
-				}
+				users[w.UserID] = u
 			}
+			f.Parties = append(f.Parties, mail.Party{User: u, Role: w.Role})
 		}
+		out = mail.Recipients(f)
 		return nil
 	})
 	return out, err
@@ -888,8 +807,8 @@ func (system System) RecordMailSent(ctx context.Context, ms ...core.MailMessage)
 }
 
 func checkMailKind(kind string) error {
-	if !slices.Contains(MailKinds, kind) {
-		return core.Errorf(core.CodeInvalid, "unknown kind of mail %q; kinds are: %s", kind, strings.Join(MailKinds, ", "))
+	if !slices.Contains(mail.Kinds, kind) {
+		return core.Errorf(core.CodeInvalid, "unknown kind of mail %q; kinds are: %s", kind, strings.Join(mail.Kinds, ", "))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/mail"
 )
 
 // The daily digest: each engineer who asks for it gets their open tickets
@@ -16,7 +17,7 @@ import (
 
 // Outbox kinds of digests.
 const (
-	// OutboxMailDigest carries a MailNotice of kind MailKindDigest: the
+	// OutboxMailDigest carries a MailNotice of kind mail.KindDigest: the
 	// mail sender delivers it like other notices.
 	OutboxMailDigest = "mail.digest"
 	// OutboxChatDigest carries a ChatDigest: a chat sender delivers it as a
@@ -215,7 +216,7 @@ func fireDigest(s *session, r *core.Reminder) (time.Time, error) {
 		kind = OutboxMailDigest
 		payload = struct {
 			Notice MailNotice `json:"notice"`
-		}{MailNotice{Kind: MailKindDigest, To: u.Email, ToName: u.RealName, Subject: subject, Text: text}}
+		}{MailNotice{Kind: mail.KindDigest, To: u.Email, ToName: u.RealName, Subject: subject, Text: text}}
 	case core.DigestChat:
 		kind = OutboxChatDigest
 		payload = struct {
@@ -244,7 +245,7 @@ const OutboxReminder = "ticket.reminder"
 // a user's reminder to whoever set it, by mail too, unless they said they
 // want no mail (ticketd admin mail notify USER off). Untaken tickets are
 // announced in chat only.
-func (e *Engine) reminderMailRecipients(ctx context.Context, m *core.OutboxMessage) ([]MailRecipient, error) {
+func (e *Engine) reminderMailRecipients(ctx context.Context, m *core.OutboxMessage) ([]mail.Recipient, error) {
 	var p core.OutboxPayload
 	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Transaction.Type != core.TxnReminder {
 		return nil, nil
@@ -257,7 +258,7 @@ func (e *Engine) reminderMailRecipients(ctx context.Context, m *core.OutboxMessa
 	if userID == 0 || userID == core.NobodyID {
 		return nil, nil
 	}
-	var out []MailRecipient
+	var out []mail.Recipient
 	err := e.store.View(ctx, func(tx core.Tx) error {
 		out = nil
 		u, err := tx.User(ctx, userID)
@@ -267,17 +268,12 @@ func (e *Engine) reminderMailRecipients(ctx context.Context, m *core.OutboxMessa
 		if err != nil {
 			return core.Internal(err, "load user")
 		}
-		if u.Email == "" || u.Disabled {
-			return nil
-		}
 		notify, err := tx.MailNotify(ctx, []int64{u.ID})
 		if err != nil {
 			return core.Internal(err, "read mail preferences")
 		}
-		if on, set := notify[u.ID]; set && !on {
-			return nil
-		}
-		out = []MailRecipient{{Kind: MailKindReminder, Address: u.Email, UserID: u.ID}}
+		on, set := notify[u.ID]
+		out = mail.ReminderRecipient(u, on || !set)
 		return nil
 	})
 	return out, err

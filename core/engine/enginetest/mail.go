@@ -10,6 +10,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/mail"
 )
 
 // ---- the engine's mail path ----
@@ -59,7 +60,7 @@ func (h *harness) receive(in engine.MailInput) (*engine.MailResult, error) {
 
 func (h *harness) sent(ticketID int64, messageID string) {
 	h.t.Helper()
-	h.must(h.eng.System().RecordMailSent(h.ctx, core.MailMessage{MessageID: messageID, TicketID: ticketID, Action: engine.MailKindCorrespond,
+	h.must(h.eng.System().RecordMailSent(h.ctx, core.MailMessage{MessageID: messageID, TicketID: ticketID, Action: mail.KindCorrespond,
 		Address: "carol@example.net"}))
 }
 
@@ -182,7 +183,7 @@ func testMailRefused(t *testing.T, h *harness) {
 	n, err := engine.DecodeMailNotice(ob[len(ob)-1])
 	h.must(err)
 	if ob[len(ob)-1].Kind != engine.OutboxMailRefused || ob[len(ob)-1].TicketID != 0 || n.To != "mallory@example.org" ||
-		n.InReplyTo != "x1@x" || n.Kind != engine.MailKindRefused {
+		n.InReplyTo != "x1@x" || n.Kind != mail.KindRefused {
 		t.Errorf("refusal notice: %+v %+v", ob[len(ob)-1], n)
 	}
 	// The same delivery again is not refused twice.
@@ -270,7 +271,7 @@ func testMailAutoAndLoops(t *testing.T, h *harness) {
 		h.mail(engine.MailInput{From: "frank@example.org", MessageID: "f" + strconv.Itoa(i) + "@x", Subject: "new " + strconv.Itoa(i)})
 		recs, err := h.eng.System().MailRecipients(h.ctx, lastOfKind(h, "ticket.create"))
 		h.must(err)
-		allowed = append(allowed, len(recs) == 1 && recs[0].Kind == engine.MailKindAutoreply)
+		allowed = append(allowed, len(recs) == 1 && recs[0].Kind == mail.KindAutoreply)
 	}
 	same(t, "autoreplies allowed", allowed, []bool{true, true, false})
 }
@@ -343,7 +344,7 @@ func testMailRecipients(t *testing.T, h *harness) {
 	same(t, "one notice per message", n, 1)
 
 	// What the sender reads to write the mail.
-	mc, err := h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.correspond"), engine.MailKindCorrespond)
+	mc, err := h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.correspond"), mail.KindCorrespond)
 	h.must(err)
 	if mc.Inbound == nil || mc.Inbound.MessageID != "d2@x" || mc.Queue.ID != h.noc.ID || mc.Actor.Email != "dave@example.org" ||
 		mc.Transaction.Type != core.TxnCorrespond || mc.Owner.ID != h.alice || mc.Template != nil {
@@ -359,33 +360,33 @@ func testMailRecipients(t *testing.T, h *harness) {
 
 func testMailAdmin(t *testing.T, h *harness) {
 	tpl := "Subject: {{.Tag}} Thanks: {{.Ticket.Subject}}\nX-Team: NOC\n\nHello,\n{{.Text}}\n"
-	_, err := h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply, tpl)
+	_, err := h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "NOC", mail.KindAutoreply, tpl)
 	h.must(err)
-	_, err = h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "", engine.MailKindAutoreply, "Subject: global\n\nglobal")
+	_, err = h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "", mail.KindAutoreply, "Subject: global\n\nglobal")
 	h.must(err)
 	for _, bad := range []string{"no subject\n\nbody", "Subject: {{.Nope}}\n\nx", "Subject: x\n\n{{if}}", "Subject: x\nFrom: me\n\nx"} {
-		_, err := h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply, bad)
+		_, err := h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "NOC", mail.KindAutoreply, bad)
 		wantErr(t, err, core.CodeInvalid)
 	}
 	_, err = h.eng.Admin().SetMailTemplate(h.ctx, core.RootID, "NOC", "postcard", tpl)
 	wantErr(t, err, core.CodeInvalid, "autoreply")
-	_, err = h.eng.Admin().SetMailTemplate(h.ctx, h.alice, "NOC", engine.MailKindAutoreply, tpl)
+	_, err = h.eng.Admin().SetMailTemplate(h.ctx, h.alice, "NOC", mail.KindAutoreply, tpl)
 	wantErr(t, err, core.CodeForbidden, "AdminQueue")
-	_, err = h.eng.Admin().SetMailTemplate(h.ctx, h.alice, "", engine.MailKindAutoreply, tpl)
+	_, err = h.eng.Admin().SetMailTemplate(h.ctx, h.alice, "", mail.KindAutoreply, tpl)
 	wantErr(t, err, core.CodeForbidden, "SuperUser")
 	ts, err := h.eng.Admin().MailTemplates(h.ctx, core.RootID)
 	h.must(err)
 	same(t, "templates", len(ts), 2)
 
 	res := h.mail(engine.MailInput{From: "dave@example.org", MessageID: "d1@x", Subject: "hello"})
-	mc, err := h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), engine.MailKindAutoreply)
+	mc, err := h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), mail.KindAutoreply)
 	h.must(err)
 	if mc.Template == nil || mc.Template.QueueID != h.noc.ID {
 		t.Errorf("the queue's template wins: %+v", mc.Template)
 	}
-	h.must(h.eng.Admin().DeleteMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply))
-	wantErr(t, h.eng.Admin().DeleteMailTemplate(h.ctx, core.RootID, "NOC", engine.MailKindAutoreply), core.CodeNotFound)
-	mc, err = h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), engine.MailKindAutoreply)
+	h.must(h.eng.Admin().DeleteMailTemplate(h.ctx, core.RootID, "NOC", mail.KindAutoreply))
+	wantErr(t, h.eng.Admin().DeleteMailTemplate(h.ctx, core.RootID, "NOC", mail.KindAutoreply), core.CodeNotFound)
+	mc, err = h.eng.System().MailContextOf(h.ctx, lastOfKind(h, "ticket.create"), mail.KindAutoreply)
 	h.must(err)
 	if mc.Template == nil || mc.Template.QueueID != 0 {
 		t.Errorf("then the global one: %+v", mc.Template)

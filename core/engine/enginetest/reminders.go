@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/mail"
 	"github.com/ticketd/ticketd/core/wire"
 )
 
@@ -350,7 +351,7 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	}
 	n, err := engine.DecodeMailNotice(ds[0])
 	h.must(err)
-	if n.To != "alice@example.net" || n.Kind != engine.MailKindDigest || n.Subject != "Your open tickets: 2" {
+	if n.To != "alice@example.net" || n.Kind != mail.KindDigest || n.Subject != "Your open tickets: 2" {
 		t.Errorf("digest notice: %+v", n)
 	}
 	// Highest priority first; the resolved ticket is not in it.
@@ -360,7 +361,7 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	}
 	rcpts, err := h.eng.System().MailRecipients(h.ctx, ds[0])
 	h.must(err)
-	if len(rcpts) != 1 || rcpts[0].Kind != engine.MailKindDigest || rcpts[0].Address != "alice@example.net" {
+	if len(rcpts) != 1 || rcpts[0].Kind != mail.KindDigest || rcpts[0].Address != "alice@example.net" {
 		t.Errorf("mail recipients of the digest: %+v", rcpts)
 	}
 	h.tick(24 * time.Hour)
