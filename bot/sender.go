@@ -68,7 +68,7 @@ func payloadOf(m *core.OutboxMessage) (*core.OutboxPayload, error) {
 // a new ticket (or one moved to another queue) also the channels its queue
 // posts to, and the channel of the message it was opened from.
 func (s *Sender) Targets(ctx context.Context, m *core.OutboxMessage) ([]string, error) {
-	if m.Kind == engine.OutboxChatDigest {
+	if m.Kind == core.OutboxChatDigest {
 		return s.digestTargets(m), nil
 	}
 	if m.Kind == core.OutboxRuleWebhook {

@@ -98,6 +98,11 @@ type Change interface {
 	PutReminder(r *Reminder) error
 	DeleteReminders(ticketID int64, kinds ...ReminderKind) error
 
+	// Tickets searches the tickets (no rights are checked); Outbox writes
+	// an outbox message of no ticket transaction (a digest; a duplicate
+	// key is written once).
+	Tickets(f TicketFilter) ([]*Ticket, error)
+	Outbox(m *OutboxMessage) error
 	// Reminders is the reminder port, and ReminderPolicy a queue's policy
 	// (the zero policy when it has none).
 	Reminders() ReminderStore

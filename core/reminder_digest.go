@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// OutboxChatDigest carries a ChatDigest: a chat sender delivers it as a
+// direct message.
+const OutboxChatDigest = "reminder.digest"
+
 // ChatDigest is the payload of an OutboxChatDigest message.
 type ChatDigest struct {
 	Platform  string `json:"platform"`

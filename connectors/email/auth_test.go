@@ -179,12 +179,12 @@ func testForgedStaffMail(t *testing.T, e *env) {
 	if body := string(txns[0].Attachments[0].Content); !strings.HasPrefix(body, "/take\n/priority 90") {
 		t.Errorf("the command lines stay in the text for staff to read: %q", body)
 	}
-	notices := func() []*engine.MailNotice {
-		var out []*engine.MailNotice
+	notices := func() []*route.Notice {
+		var out []*route.Notice
 		e.must(e.store.View(e.ctx, func(tx core.Tx) error {
 			ob, err := tx.Outbox(e.ctx, 0, 0)
 			for _, m := range ob {
-				if n, err := engine.DecodeMailNotice(m); err == nil && n.Kind == route.KindUnverified {
+				if n, err := route.DecodeNotice(m); err == nil && n.Kind == route.KindUnverified {
 					out = append(out, n)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	route "github.com/ticketd/ticketd/core/mail"
 )
 
 // CommandRunnerName is the name of the CommandRunner in deliveries.
@@ -117,7 +118,7 @@ func (r *CommandRunner) Send(ctx context.Context, d *core.Delivery) error {
 	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
 		subject = "Re: " + subject
 	}
-	n := engine.MailNotice{To: c.From, Subject: subject, InReplyTo: c.MessageID, References: c.References,
+	n := route.Notice{To: c.From, Subject: subject, InReplyTo: c.MessageID, References: c.References,
 		QueueID: c.QueueID, TicketID: c.TicketID, Text: strings.Join(report, "\n\n")}
 	return r.eng.System().MailNotice(ctx, c.MessageID, n)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	route "github.com/ticketd/ticketd/core/mail"
 )
 
 func attachment(t *testing.T, txn *core.Transaction, name string) *core.Attachment {
@@ -233,12 +234,12 @@ func TestGatewayCommands(t *testing.T) {
 		t.Errorf("commands only: %s then %s", txns[len(txns)-2].Type, l.Type)
 	}
 	// A failing command: the sender is told by mail, once.
-	before := outboxCount(e, engine.OutboxMailNotice)
+	before := outboxCount(e, route.OutboxNotice)
 	for i := 0; i < 2; i++ {
 		e.deliver("noc@example.net", msg("alice@example.net", "Re: [NOC #1]", "/frobnicate\nhello", "Message-ID: <a3@x>"))
 		e.drain()
 	}
-	if outboxCount(e, engine.OutboxMailNotice) != before+1 {
+	if outboxCount(e, route.OutboxNotice) != before+1 {
 		t.Errorf("a failed command is reported once")
 	}
 	// Not staff: the lines are text.
@@ -310,7 +311,7 @@ func TestGatewayLoopsAutoAndRefusals(t *testing.T) {
 	}))
 	// A stranger writing to someone else's ticket is refused, politely.
 	r = e.deliver("noc@example.net", msg("mallory@example.org", "Re: [NOC #1]", "let me in", "Message-ID: <m@x>"))
-	if r.Status != Delivered || r.Outcome != engine.MailRefused || outboxCount(e, engine.OutboxMailRefused) != 1 {
+	if r.Status != Delivered || r.Outcome != engine.MailRefused || outboxCount(e, route.OutboxRefused) != 1 {
 		t.Errorf("refused: %+v", r)
 	}
 	if _, err := e.eng.System().MailSender(e.ctx, "mallory@example.org"); !core.IsCode(err, core.CodeNotFound) {

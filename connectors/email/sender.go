@@ -157,7 +157,7 @@ func displayName(u *core.User) string {
 
 // compose writes the mail of one kind about an outbox message to addr.
 func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr string) (*outgoing, error) {
-	if m.Kind == engine.OutboxMailRefused || m.Kind == engine.OutboxMailNotice || m.Kind == engine.OutboxMailDigest {
+	if m.Kind == route.OutboxRefused || m.Kind == route.OutboxNotice || m.Kind == route.OutboxDigest {
 		return s.composeNotice(ctx, m, kind, addr)
 	}
 	mc, err := s.eng.System().MailContextOf(ctx, m, kind)
@@ -270,7 +270,7 @@ func (s *Sender) compose(ctx context.Context, m *core.OutboxMessage, kind, addr 
 
 // composeNotice writes a refusal or the results of commands.
 func (s *Sender) composeNotice(ctx context.Context, m *core.OutboxMessage, kind, addr string) (*outgoing, error) {
-	n, err := engine.DecodeMailNotice(m)
+	n, err := route.DecodeNotice(m)
 	if err != nil {
 		return nil, &core.PermanentError{Err: err}
 	}

@@ -119,5 +119,14 @@ func (s *session) SetStatus(t *core.Ticket, to string) error {
 	return s.applyStatus(&ticketState{t: t, queue: q, lc: lc}, to, nil)
 }
 
+func (s *session) Tickets(f core.TicketFilter) ([]*core.Ticket, error) {
+	ts, err := s.tx.SearchTickets(s.ctx, f)
+	return ts, core.Internal(err, "search tickets")
+}
+
+func (s *session) Outbox(m *core.OutboxMessage) error {
+	return core.Internal(s.tx.InsertOutbox(s.ctx, m), "write outbox")
+}
+
 func (s *session) SLA() core.SLAStore                  { return s.tx }
 func (s *session) SLAConfig() (*core.SLAConfig, error) { return s.slaConfig() }

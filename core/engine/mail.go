@@ -114,27 +114,6 @@ type MailResult struct {
 	Told          bool         // refused: a reply saying so is on its way
 }
 
-// MailNotice is the outbox payload of a mail that belongs to no ticket
-// transaction: a refusal, or the results of commands.
-type MailNotice struct {
-	Kind       string   `json:"kind"` // mail.KindRefused or mail.KindNotice
-	To         string   `json:"to"`
-	ToName     string   `json:"to_name,omitempty"`
-	Subject    string   `json:"subject"`
-	InReplyTo  string   `json:"in_reply_to,omitempty"`
-	References []string `json:"references,omitempty"`
-	QueueID    int64    `json:"queue_id"`
-	TicketID   int64    `json:"ticket_id,omitempty"`
-	Reason     string   `json:"reason,omitempty"`
-	Text       string   `json:"text,omitempty"`
-}
-
-// Outbox kinds of notices.
-const (
-	OutboxMailRefused = "mail.refused"
-	OutboxMailNotice  = "mail.notice"
-)
-
 // refusal carries a refused mail out of its transaction, which rolls back.
 type refusal struct{ reason string }
 
@@ -226,10 +205,10 @@ func (e *Engine) receiveMail(ctx context.Context, in MailInput, policy core.Auto
 		if err != nil || !ok {
 			return err
 		}
-		n := MailNotice{Kind: mail.KindRefused, To: from, ToName: core.CleanLine(in.FromName), Subject: subject,
+		n := mail.Notice{Kind: mail.KindRefused, To: from, ToName: core.CleanLine(in.FromName), Subject: subject,
 			InReplyTo: in.MessageID, References: in.References, QueueID: in.QueueID, Reason: ref.reason}
 		res.Told = true
-		return e.writeNotice(ctx, tx, OutboxMailRefused, rec.ID, n)
+		return e.writeNotice(ctx, tx, mail.OutboxRefused, rec.ID, n)
 	})
 	return res, err
 }
@@ -248,9 +227,9 @@ func mailSubject(s string) string {
 
 // writeNotice writes a notice to the outbox, keyed by the Message-ID
 // record (about) that makes it happen once.
-func (e *Engine) writeNotice(ctx context.Context, tx core.Tx, kind string, about int64, n MailNotice) error {
+func (e *Engine) writeNotice(ctx context.Context, tx core.Tx, kind string, about int64, n mail.Notice) error {
 	p, err := json.Marshal(struct {
-		Notice MailNotice `json:"notice"`
+		Notice mail.Notice `json:"notice"`
 	}{n})
 	if err != nil {
 		return core.Internal(err, "encode mail notice")
@@ -272,17 +251,6 @@ func (e *Engine) allowAutoreply(ctx context.Context, tx core.Tx, address string,
 		return false, nil
 	}
 	return true, core.Internal(tx.PutMailAutoreply(ctx, addr, next), "store autoreply state")
-}
-
-// DecodeMailNotice reads the notice of a mail.* outbox message.
-func DecodeMailNotice(m *core.OutboxMessage) (*MailNotice, error) {
-	var p struct {
-		Notice *MailNotice `json:"notice"`
-	}
-	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Notice == nil {
-		return nil, fmt.Errorf("outbox message %d carries no mail notice", m.ID)
-	}
-	return p.Notice, nil
 }
 
 // receive is ReceiveMail's transaction.
@@ -497,10 +465,10 @@ func (e *Engine) receive(ctx context.Context, tx *writeTx, in MailInput, from, s
 				return nil, err
 			}
 			if ok {
-				n := MailNotice{Kind: mail.KindUnverified, To: from, ToName: core.CleanLine(u.RealName), Subject: subject,
+				n := mail.Notice{Kind: mail.KindUnverified, To: from, ToName: core.CleanLine(u.RealName), Subject: subject,
 					InReplyTo: in.MessageID, References: in.References, QueueID: in.QueueID, TicketID: res.Ticket.ID,
 					Reason: unverified}
-				if err := e.writeNotice(ctx, tx, OutboxMailNotice, seen.ID, n); err != nil {
+				if err := e.writeNotice(ctx, tx, mail.OutboxNotice, seen.ID, n); err != nil {
 					return nil, err
 				}
 			}
@@ -557,9 +525,9 @@ func (system System) MailSender(ctx context.Context, address string) (*core.User
 	return out, err
 }
 
-// MailNotice queues a notice mail (what became of the commands in a
+// mail.Notice queues a notice mail (what became of the commands in a
 // mail) to its sender, once per received Message-ID.
-func (system System) MailNotice(ctx context.Context, messageID string, n MailNotice) error {
+func (system System) MailNotice(ctx context.Context, messageID string, n mail.Notice) error {
 	e := system.e
 	if a, err := checkAddress("recipient", n.To); err != nil || a == "" {
 		return core.Errorf(core.CodeInvalid, "a notice needs a recipient address")
@@ -573,7 +541,7 @@ func (system System) MailNotice(ctx context.Context, messageID string, n MailNot
 		} else if err != nil {
 			return core.Internal(err, "record notice")
 		}
-		return e.writeNotice(ctx, tx, OutboxMailNotice, rec.ID, n)
+		return e.writeNotice(ctx, tx, mail.OutboxNotice, rec.ID, n)
 	})
 }
 
@@ -595,8 +563,8 @@ func (system System) MailNotice(ctx context.Context, messageID string, n MailNot
 func (system System) MailRecipients(ctx context.Context, m *core.OutboxMessage) ([]mail.Recipient, error) {
 	e := system.e
 	switch m.Kind {
-	case OutboxMailRefused, OutboxMailNotice, OutboxMailDigest:
-		n, err := DecodeMailNotice(m)
+	case mail.OutboxRefused, mail.OutboxNotice, mail.OutboxDigest:
+		n, err := mail.DecodeNotice(m)
 		if err != nil {
 			return nil, nil
 		}
@@ -748,7 +716,7 @@ func (system System) MailContextOf(ctx context.Context, m *core.OutboxMessage, k
 }
 
 // MailNoticeContext reads the queue and template of a notice.
-func (system System) MailNoticeContext(ctx context.Context, n *MailNotice) (*core.Queue, *core.MailTemplate, error) {
+func (system System) MailNoticeContext(ctx context.Context, n *mail.Notice) (*core.Queue, *core.MailTemplate, error) {
 	e := system.e
 	var q *core.Queue
 	var t *core.MailTemplate

@@ -19,7 +19,7 @@ type fireFunc func(s *session, r *core.Reminder) (next time.Time, err error)
 // firers are what reminders of each kind do: the engine's own kinds, and
 // those of the plug-ins that fire reminders (core.Firer).
 func firers(plugins []core.Plugin) map[core.ReminderKind]fireFunc {
-	m := map[core.ReminderKind]fireFunc{core.ReminderDigest: fireDigest}
+	m := map[core.ReminderKind]fireFunc{}
 	for _, p := range plugins {
 		if f, ok := p.(core.Firer); ok {
 			for _, k := range f.Fires() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,19 +13,6 @@ import (
 
 // The daily digest: each engineer who asks for it gets their open tickets
 // once a day, by mail or as a chat direct message.
-
-// Outbox kinds of digests.
-const (
-	// OutboxMailDigest carries a MailNotice of kind mail.KindDigest: the
-	// mail sender delivers it like other notices.
-	OutboxMailDigest = "mail.digest"
-	// OutboxChatDigest carries a ChatDigest: a chat sender delivers it as a
-	// direct message.
-	OutboxChatDigest = "reminder.digest"
-)
-
-// maxDigestTickets bounds the tickets one digest lists.
-const maxDigestTickets = 100
 
 // DigestInput is how a user wants their digest.
 type DigestInput struct {
@@ -122,119 +108,6 @@ func (admin Admin) SetDigest(ctx context.Context, actorID int64, user string, in
 		return nil
 	})
 	return out, err
-}
-
-// openStatuses lists the statuses in which a ticket counts as open in any
-// lifecycle: initial and active ones.
-func (s *session) openStatuses() ([]string, error) {
-	defs, err := s.tx.Lifecycles(s.ctx)
-	if err != nil {
-		return nil, core.Internal(err, "load lifecycles")
-	}
-	lcs := []*core.Lifecycle{core.DefaultLifecycle()}
-	for _, d := range defs {
-		if l, err := core.ParseLifecycle(d); err == nil {
-			lcs = append(lcs, l)
-		}
-	}
-	var out []string
-	for _, l := range lcs {
-		for _, st := range append(slices.Clone(l.Initial), l.Active...) {
-			if !slices.Contains(out, st) {
-				out = append(out, st)
-			}
-		}
-	}
-	return out, nil
-}
-
-// DigestText lists tickets, one a line: "#42 [open, priority 50] subject (due ...)".
-func DigestText(ts []*core.Ticket, queues map[int64]string) string {
-	var b strings.Builder
-	for _, t := range ts {
-		fmt.Fprintf(&b, "#%d [%s, %s, priority %d] %s", t.ID, queues[t.QueueID], t.Status, t.Priority, t.Subject)
-		if !t.Due.IsZero() {
-			fmt.Fprintf(&b, " (due %s)", t.Due.UTC().Format("2006-01-02 15:04 MST"))
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
-func fireDigest(s *session, r *core.Reminder) (time.Time, error) {
-	p, err := s.tx.DigestPref(s.ctx, r.UserID)
-	if core.IsCode(err, core.CodeNotFound) || (err == nil && p.Via == core.DigestOff) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, core.Internal(err, "load digest preference")
-	}
-	next, err := core.NextDigest(p, s.now)
-	if err != nil {
-		return time.Time{}, nil // a zone this system no longer knows: stop
-	}
-	u, err := s.tx.User(s.ctx, r.UserID)
-	if core.IsCode(err, core.CodeNotFound) || (err == nil && u.Disabled) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, core.Internal(err, "load user")
-	}
-	statuses, err := s.openStatuses()
-	if err != nil {
-		return time.Time{}, err
-	}
-	ts, err := s.tx.SearchTickets(s.ctx, core.TicketFilter{OwnerIDs: []int64{u.ID}, Statuses: statuses,
-		Sort: []core.SortKey{{Field: "priority", Desc: true}, {Field: "id"}}, Limit: maxDigestTickets})
-	if err != nil {
-		return time.Time{}, core.Internal(err, "list open tickets")
-	}
-	if len(ts) == 0 {
-		return next, nil // nothing to tell
-	}
-	qs, err := s.tx.Queues(s.ctx)
-	if err != nil {
-		return time.Time{}, core.Internal(err, "list queues")
-	}
-	names := map[int64]string{}
-	for _, q := range qs {
-		names[q.ID] = q.Name
-	}
-	text := DigestText(ts, names)
-	subject := fmt.Sprintf("Your open tickets: %d", len(ts))
-	if len(ts) == maxDigestTickets {
-		subject = fmt.Sprintf("Your open tickets: the first %d", len(ts))
-	}
-	key := fmt.Sprintf("digest-%d-%d", r.ID, r.Fired)
-	var kind string
-	var payload any
-	switch p.Via {
-	case core.DigestMail:
-		if u.Email == "" {
-			return next, nil
-		}
-		kind = OutboxMailDigest
-		payload = struct {
-			Notice MailNotice `json:"notice"`
-		}{MailNotice{Kind: mail.KindDigest, To: u.Email, ToName: u.RealName, Subject: subject, Text: text}}
-	case core.DigestChat:
-		kind = OutboxChatDigest
-		payload = struct {
-			Digest core.ChatDigest `json:"digest"`
-		}{core.ChatDigest{Platform: p.Platform, Workspace: p.Workspace, ChatUser: p.ChatUser, UserID: u.ID, Count: len(ts),
-			Text: subject + "\n" + text}}
-	default:
-		return time.Time{}, nil
-	}
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return time.Time{}, core.Internal(err, "encode digest")
-	}
-	if err := s.tx.InsertOutbox(s.ctx, &core.OutboxMessage{Key: key, Kind: kind, Audience: []string{"User"}, Payload: b,
-		Created: s.now}); err != nil {
-		return time.Time{}, core.Internal(err, "write digest")
-	}
-	return next, nil
 }
 
 // OutboxReminder is the outbox kind of a reminder that fired (a core.TxnReminder

@@ -5,6 +5,8 @@
 package mail
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
@@ -26,6 +28,39 @@ const (
 // Kinds lists every kind.
 var Kinds = []string{KindAutoreply, KindCreate, KindCorrespond, KindComment, KindRefused, KindNotice,
 	KindDigest, KindReminder, KindUnverified}
+
+// Outbox kinds of mail notices: each carries a Notice.
+const (
+	OutboxRefused = "mail.refused" // a refusal (KindRefused)
+	OutboxNotice  = "mail.notice"  // what became of a mail's commands (KindNotice, KindUnverified)
+	OutboxDigest  = "mail.digest"  // a user's digest (KindDigest)
+)
+
+// Notice is the outbox payload of a mail that belongs to no ticket
+// transaction: a refusal, or the results of commands.
+type Notice struct {
+	Kind       string   `json:"kind"` // KindRefused or KindNotice
+	To         string   `json:"to"`
+	ToName     string   `json:"to_name,omitempty"`
+	Subject    string   `json:"subject"`
+	InReplyTo  string   `json:"in_reply_to,omitempty"`
+	References []string `json:"references,omitempty"`
+	QueueID    int64    `json:"queue_id"`
+	TicketID   int64    `json:"ticket_id,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	Text       string   `json:"text,omitempty"`
+}
+
+// DecodeNotice reads the notice of a mail.* outbox message.
+func DecodeNotice(m *core.OutboxMessage) (*Notice, error) {
+	var p struct {
+		Notice *Notice `json:"notice"`
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil || p.Notice == nil {
+		return nil, fmt.Errorf("outbox message %d carries no mail notice", m.ID)
+	}
+	return p.Notice, nil
+}
 
 // Recipient is one mail to send about an outbox message.
 type Recipient struct {

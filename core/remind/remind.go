@@ -2,8 +2,8 @@
 // in the transaction that changes it: a plug-in of the engine (core.Plugin)
 // that, whenever a ticket is saved, writes or deletes its untaken, stalled
 // and escalation reminders as its queue's policy says; and the reminder
-// kinds it owns (core.Firer): untaken, stalled, escalate and the reminders
-// people set. It sees the store through the reminder port only.
+// kinds it owns (core.Firer): untaken, stalled, escalate, the reminders
+// people set, and the daily digests. It sees the store through the reminder port only.
 package remind
 
 import (
@@ -224,11 +224,14 @@ func (h *hook) Saved(t *core.Ticket, created bool) error {
 
 // Fires names the reminder kinds the plug-in owns.
 func (*Reminders) Fires() []core.ReminderKind {
-	return []core.ReminderKind{core.ReminderUntaken, core.ReminderStalled, core.ReminderEscalate, core.ReminderUser}
+	return []core.ReminderKind{core.ReminderUntaken, core.ReminderStalled, core.ReminderEscalate, core.ReminderUser, core.ReminderDigest}
 }
 
 // Fire does what a reminder of one of its kinds does.
 func (*Reminders) Fire(c core.Change, r *core.Reminder) (time.Time, error) {
+	if r.Kind == core.ReminderDigest {
+		return fireDigest(c, r) // a user's, of no one ticket
+	}
 	t, err := c.Load(r.TicketID)
 	if core.IsCode(err, core.CodeNotFound) {
 		return time.Time{}, nil // the ticket is gone

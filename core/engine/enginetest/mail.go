@@ -180,9 +180,9 @@ func testMailRefused(t *testing.T, h *harness) {
 		t.Errorf("a refusal writes one notice and nothing else: %+v -> %+v", before, after)
 	}
 	ob := h.outbox()
-	n, err := engine.DecodeMailNotice(ob[len(ob)-1])
+	n, err := mail.DecodeNotice(ob[len(ob)-1])
 	h.must(err)
-	if ob[len(ob)-1].Kind != engine.OutboxMailRefused || ob[len(ob)-1].TicketID != 0 || n.To != "mallory@example.org" ||
+	if ob[len(ob)-1].Kind != mail.OutboxRefused || ob[len(ob)-1].TicketID != 0 || n.To != "mallory@example.org" ||
 		n.InReplyTo != "x1@x" || n.Kind != mail.KindRefused {
 		t.Errorf("refusal notice: %+v %+v", ob[len(ob)-1], n)
 	}
@@ -332,12 +332,12 @@ func testMailRecipients(t *testing.T, h *harness) {
 	same(t, "staff's own ticket", recipients(h, lastOfKind(h, "ticket.create")), "")
 	same(t, "status change", recipients(h, lastOfKind(h, "ticket.take")), "")
 	// Notices go to their recipient.
-	h.must(h.eng.System().MailNotice(h.ctx, "d2@x", engine.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
-	h.must(h.eng.System().MailNotice(h.ctx, "d2@x", engine.MailNotice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
-	same(t, "notice", recipients(h, lastOfKind(h, engine.OutboxMailNotice)), "notice:dave@example.org")
+	h.must(h.eng.System().MailNotice(h.ctx, "d2@x", mail.Notice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
+	h.must(h.eng.System().MailNotice(h.ctx, "d2@x", mail.Notice{To: "dave@example.org", Subject: "x", QueueID: h.noc.ID, Text: "done"}))
+	same(t, "notice", recipients(h, lastOfKind(h, mail.OutboxNotice)), "notice:dave@example.org")
 	n := 0
 	for _, m := range h.outbox() {
-		if m.Kind == engine.OutboxMailNotice {
+		if m.Kind == mail.OutboxNotice {
 			n++
 		}
 	}

@@ -334,7 +334,7 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	digests := func() []*core.OutboxMessage {
 		var out []*core.OutboxMessage
 		for _, m := range h.outbox() {
-			if m.Kind == engine.OutboxMailDigest {
+			if m.Kind == mail.OutboxDigest {
 				out = append(out, m)
 			}
 		}
@@ -349,7 +349,7 @@ func testRemindDigestMail(t *testing.T, h *remHarness) {
 	if len(ds) != 1 {
 		t.Fatalf("%d digests at 08:00, want 1", len(ds))
 	}
-	n, err := engine.DecodeMailNotice(ds[0])
+	n, err := mail.DecodeNotice(ds[0])
 	h.must(err)
 	if n.To != "alice@example.net" || n.Kind != mail.KindDigest || n.Subject != "Your open tickets: 2" {
 		t.Errorf("digest notice: %+v", n)
@@ -394,7 +394,7 @@ func testRemindDigestChat(t *testing.T, h *remHarness) {
 	h.tick(time.Minute)
 	var ds []*core.ChatDigest
 	for _, m := range h.outbox() {
-		if m.Kind == engine.OutboxChatDigest {
+		if m.Kind == core.OutboxChatDigest {
 			d, err := core.DecodeChatDigest(m)
 			h.must(err)
 			ds = append(ds, d)
