@@ -17,9 +17,13 @@
 //  6. write outbox rows: what must be told to whom (chat cards, mail,
 //     webhooks), drained after the commit by the dispatcher, which a
 //     commit that wrote any wakes;
-//  7. write or clear reminder rows; then the plug-ins settle (automation
-//     rules, SLA clocks), adding history, outbox and reminder rows of
-//     their own to the same transaction.
+//  7. the plug-ins (Plugin), called in the order cmd wires them (core/wire):
+//     as each ticket is loaded and saved, the reminders plug-in
+//     (core/remind) writes or clears its reminder rows; when the change is
+//     made, the automation rules (core/automation) and then the SLA clocks
+//     (core/sla) settle, adding history, outbox and reminder rows of their
+//     own to the same transaction. A plug-in sees the transaction as a
+//     Change: its steps, and the ports of its concern.
 //
 // Nothing talks to the network inside the transaction: a crash between
 // the commit and a send loses nothing, and a retried send carries the

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,47 @@ func TestWholeTxNamedOnlyByStorageAndEngine(t *testing.T) {
 	}
 	for _, f := range found {
 		t.Errorf("%s names core.Tx: give it the port of its concern instead", f)
+	}
+}
+
+// Each plug-in reaches the store through the ports of its own concern on
+// core.Change, never another plug-in's: the SLA clocks never read the
+// reminder port, the reminders never the SLA port, the rules neither.
+func TestPluginsUseTheirOwnPorts(t *testing.T) {
+	ports := []string{"SLA", "SLAConfig", "Reminders", "ReminderPolicy", "Tickets", "Outbox"}
+	own := map[string][]string{
+		"core/sla":        {"SLA", "SLAConfig"},
+		"core/remind":     {"Reminders", "ReminderPolicy", "Tickets", "Outbox"},
+		"core/automation": {},
+	}
+	fset := token.NewFileSet()
+	for dir, allowed := range own {
+		pkgs, err := parser.ParseDir(fset, filepath.Join("../..", dir), func(fi fs.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, parser.SkipObjectResolution)
+		if err != nil || len(pkgs) == 0 {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		for _, p := range pkgs {
+			for _, f := range p.Files {
+				ast.Inspect(f, func(n ast.Node) bool {
+					call, ok := n.(*ast.CallExpr)
+					if !ok {
+						return true
+					}
+					sel, ok := call.Fun.(*ast.SelectorExpr)
+					if !ok {
+						return true
+					}
+					name := sel.Sel.Name
+					for _, port := range ports {
+						if name == port && !slices.Contains(allowed, name) {
+							t.Errorf("%s: %s calls %s, another concern's port", fset.Position(call.Pos()), dir, name)
+						}
+					}
+					return true
+				})
+			}
+		}
 	}
 }
