@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/account"
 	"github.com/ticketd/ticketd/storage/sqlstore"
 )
 
@@ -21,7 +22,10 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-var _ core.Store = (*Store)(nil)
+var (
+	_ core.Store    = (*Store)(nil)
+	_ account.Store = (*Store)(nil)
+)
 
 // Open connects to the database at url (postgres://...) and checks that it
 // answers. Call Migrate (safe to run again, and from

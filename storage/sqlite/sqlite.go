@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/account"
 	"github.com/ticketd/ticketd/storage/sqlstore"
 )
 
@@ -36,7 +37,10 @@ type Store struct {
 	write, read *sql.DB
 }
 
-var _ core.Store = (*Store)(nil)
+var (
+	_ core.Store    = (*Store)(nil)
+	_ account.Store = (*Store)(nil)
+)
 
 // Open opens (creating it and its directory if need be) the database file at
 // path. Call Migrate (safe to run again, and from

@@ -108,6 +108,15 @@ var cases = []storeCase{
 	{"AlertOccurrences", storeAlertOccurrences},
 	{"AlertTransactions", storeAlertTransactions},
 	{"ChannelBacklog", storeChannelBacklog},
+
+	// accounts.go
+	{"AccountPasswords", storeAccountPasswords},
+	{"AccountSessions", storeAccountSessions},
+	{"AccountSessionDelete", storeAccountSessionDelete},
+	{"AccountTOTP", storeAccountTOTP},
+	{"AccountRecoveryCodes", storeAccountRecoveryCodes},
+	{"AccountRecoveryCodeRace", storeAccountRecoveryCodeRace},
+	{"AccountTransactions", storeAccountTransactions},
 }
 
 // t0 is the base time of the fixtures: microsecond precision, as stored.
