@@ -80,32 +80,32 @@ func TestPluginsUseTheirOwnPorts(t *testing.T) {
 	}
 	fset := token.NewFileSet()
 	for dir, allowed := range own {
-		pkgs, err := parser.ParseDir(fset, filepath.Join("../..", dir), func(fi fs.FileInfo) bool {
-			return !strings.HasSuffix(fi.Name(), "_test.go")
-		}, parser.SkipObjectResolution)
-		if err != nil || len(pkgs) == 0 {
-			t.Fatalf("%s: %v", dir, err)
+		files, err := filepath.Glob(filepath.Join("../..", dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no Go files (%v)", dir, err)
 		}
-		for _, p := range pkgs {
-			for _, f := range p.Files {
-				ast.Inspect(f, func(n ast.Node) bool {
-					call, ok := n.(*ast.CallExpr)
-					if !ok {
-						return true
-					}
-					sel, ok := call.Fun.(*ast.SelectorExpr)
-					if !ok {
-						return true
-					}
-					name := sel.Sel.Name
-					for _, port := range ports {
-						if name == port && !slices.Contains(allowed, name) {
-							t.Errorf("%s: %s calls %s, another concern's port", fset.Position(call.Pos()), dir, name)
-						}
-					}
-					return true
-				})
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
 			}
+			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				call, ok := n.(*ast.CallExpr)
+				if !ok {
+					return true
+				}
+				sel, ok := call.Fun.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if name := sel.Sel.Name; slices.Contains(ports, name) && !slices.Contains(allowed, name) {
+					t.Errorf("%s: %s calls %s, another concern's port", fset.Position(call.Pos()), dir, name)
+				}
+				return true
+			})
 		}
 	}
 }
