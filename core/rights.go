@@ -126,6 +126,24 @@ func (r *Rights) SuperUser() bool {
 	return false
 }
 
+// Admin reports whether the user holds an admin right (SuperUser,
+// AdminUsers or AdminQueue), globally or in any queue: such a user must
+// give a second factor to sign in.
+func (r *Rights) Admin() bool {
+	if r.User.Disabled {
+		return false
+	}
+	for _, g := range r.grants {
+		switch g.Right {
+		case RightSuperUser, RightAdminUsers, RightAdminQueue:
+			if g.PrincipalType != PrincipalRole && r.applies(g, g.QueueID, nil) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Has reports whether the user holds right in queueID (0: globally) when they
 // hold roles on the ticket in question. Disabled users hold nothing.
 func (r *Rights) Has(right Right, queueID int64, roles []Role) bool {

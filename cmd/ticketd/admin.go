@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/account"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/core/wire"
 )
@@ -29,6 +30,8 @@ Admin commands work offline against the database, acting as root.
   user create NAME [--email ADDR] [--real-name NAME] [--privileged]
   user update NAME [--email ADDR] [--real-name NAME] [--privileged=true|false] [--disabled=true|false]
   user list
+  user password NAME      set a password for the web (read from the terminal, or the first line of stdin)
+  user totp reset NAME    remove NAME's two-factor sign-in (a lost phone); they set it up again
   group create NAME [--description D]
   group add GROUP USER
   group remove GROUP USER
@@ -110,6 +113,13 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 	}
 	defer st.Close()
 	a := &admin{ctx: ctx, eng: engine.New(st, nil, core.Config{}, wire.Plugins()...), out: stdout}
+	cfg, err := loadConfig(getenv, nil)
+	if err != nil {
+		return err
+	}
+	if a.acc, err = newAccounts(cfg, st, nil); err != nil {
+		return err
+	}
 	verb := ""
 	if len(args) > 1 {
 		verb = args[1]
@@ -125,6 +135,10 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return a.user(verb == "create", args[2:])
 	case "user list":
 		return a.userList()
+	case "user password":
+		return a.userPassword(args[2:])
+	case "user totp":
+		return a.userTOTPReset(args[2:])
 	case "group create":
 		return a.groupCreate(args[2:])
 	case "group add", "group remove":
@@ -200,6 +214,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 type admin struct {
 	ctx context.Context
 	eng *engine.Engine
+	acc *account.Accounts
 	out io.Writer
 }
 

@@ -40,6 +40,8 @@ var importRules = []importRule{
 		why: "the rules language is data: it imports core only"},
 	{from: "core/mail", deny: []string{"core/engine", "core/dispatch", "core/alerts", "core/rules", "core/search", "core/sla", "core/remind", "core/automation", "core/wire"},
 		why: "mail routing is a policy over core's vocabulary: it imports core only"},
+	{from: "core/account", deny: []string{"core/engine", "core/dispatch", "core/alerts", "core/rules", "core/search", "core/sla", "core/remind", "core/automation", "core/mail", "core/wire"},
+		why: "the accounts see core's vocabulary and their own port: no other subsystem, not the engine"},
 	{from: "core/remind", deny: []string{"core/engine", "core/dispatch", "core/alerts", "core/rules", "core/search", "core/sla", "core/automation", "core/wire"},
 		why: "the reminders and digests see core's vocabulary and ports through core.Change, and mail routing for the digest mail: no other subsystem"},
 	{from: "core", except: []string{"core/wire", "core/engine/enginetest"}, deny: []string{"core/wire"}, prodOnly: true,

@@ -252,6 +252,11 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 		return fail(err)
 	}
 	s.alerts.mount(mux)
+	acc, err := newAccounts(cfg, st, limiter)
+	if err != nil {
+		return fail(err)
+	}
+	mountSignIn(mux, acc, cfg["TICKETD_PUBLIC_URL"], log)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/account"
 	"github.com/ticketd/ticketd/storage/postgres"
 	"github.com/ticketd/ticketd/storage/sqlite"
 )
@@ -13,6 +14,7 @@ import (
 // migratingStore is a store that can bring its schema up to date.
 type migratingStore interface {
 	core.Store
+	account.Store
 	Migrate(ctx context.Context) error
 }
 

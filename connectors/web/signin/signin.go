@@ -108,7 +108,7 @@ func secure(w http.ResponseWriter) {
 
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page) {
 	var b bytes.Buffer
-	if err := h.pages[name].Execute(&b, p); err != nil {
+	if err := h.pages[name].ExecuteTemplate(&b, name+".html", p); err != nil {
 		h.opts.Logger.Error("render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -303,7 +303,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: in.Secret, Path: "/", HttpOnly: true, Secure: h.opts.Secure,
-		SameSite: http.SameSiteLaxMode, Expires: in.Session.Expires})
+		SameSite: http.SameSiteLaxMode, MaxAge: int(in.Session.Expires.Sub(in.Session.Created) / time.Second)})
 	switch in.Second {
 	case "code":
 		http.Redirect(w, r, "/login/code?next="+url.QueryEscape(next), http.StatusSeeOther)

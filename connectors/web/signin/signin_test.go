@@ -346,9 +346,9 @@ func TestSessionsEnd(t *testing.T) {
 	laptop.signIn("bob", "bob password 1")
 	phone.signIn("bob", "bob password 1")
 	laptop.get("/account").submit("/account/password", "old", "wrong", "new", "bob password 2").
-		want(http.StatusBadRequest, "/account", "current password is wrong")
+		want(http.StatusBadRequest, "/account/password", "current password is wrong")
 	laptop.get("/account").submit("/account/password", "old", "bob password 1", "new", "short").
-		want(http.StatusBadRequest, "/account", "at least 10 characters")
+		want(http.StatusBadRequest, "/account/password", "at least 10 characters")
 	laptop.get("/account").submit("/account/password", "old", "bob password 1", "new", "bob password 2").
 		want(http.StatusOK, "/account", "Your password is changed")
 	phone.get("/account").want(http.StatusOK, "/login")
