@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/alerts"
 	"github.com/ticketd/ticketd/core/engine"
 )
 
@@ -135,7 +136,7 @@ func alertOf(p *core.OutboxPayload, now time.Time) stormAlert {
 		after, _ := strconv.Atoi(p.Transaction.NewValue)
 		n = max(1, after-before)
 	}
-	return stormAlert{at: now, ticket: p.Ticket.ID, name: core.AlertNameOf(p.Ticket.Subject), n: n}
+	return stormAlert{at: now, ticket: p.Ticket.ID, name: alerts.NameOf(p.Ticket.Subject), n: n}
 }
 
 // route decides, at routing, whether an alert's message to target is

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -31,18 +29,6 @@ const (
 const (
 	IntegrationAlertmanager = "alertmanager"
 	IntegrationGeneric      = "generic"
-)
-
-// Limits on alert values.
-const (
-	MaxAlertKeyBytes   = 400 // longer keys are replaced by their SHA-256
-	maxAlertEventBytes = 200 // longer event ids are replaced by their SHA-256
-	maxAlertName       = 200 // runes
-	// MaxAlertShort bounds a label or annotation value of an alert, in runes.
-	MaxAlertShort  = 1000
-	maxAlertText   = 64 << 10
-	maxAlertLabels = 100
-	maxAlertURL    = 2048
 )
 
 // Alert is one alert event as a monitoring system reported it, whatever the
@@ -159,7 +145,7 @@ var GenericFields = []string{"alerts", "status", "resolved_values", "fingerprint
 
 // Check validates the configuration of an integration of type typ.
 func (c *IntegrationConfig) Check(typ string) error {
-	if _, err := parseDedupRule(c.Dedup); err != nil {
+	if _, err := ParseDedupRule(c.Dedup); err != nil {
 		return err
 	}
 	if c.ReopenWindow < 0 || c.ReopenWindow > 90*24*time.Hour {
@@ -205,7 +191,7 @@ func (c *IntegrationConfig) Check(typ string) error {
 
 // parseDedupRule returns the labels of a "labels:a,b" rule (nil for the
 // default rule).
-func parseDedupRule(rule string) ([]string, error) {
+func ParseDedupRule(rule string) ([]string, error) {
 	rule = strings.TrimSpace(rule)
 	if rule == "" || rule == "fingerprint" {
 		return nil, nil
@@ -225,177 +211,11 @@ func parseDedupRule(rule string) ([]string, error) {
 	return names, nil
 }
 
-// AlertKeyFor is the dedup key of an alert under a rule (see
-// IntegrationConfig.Dedup). A rule none of whose labels the alert has falls
-// back to the fingerprint.
-func AlertKeyFor(rule string, a *Alert) string {
-	names, _ := parseDedupRule(rule)
-	var key string
-	if len(names) > 0 {
-		var b strings.Builder
-		found := false
-		for i, n := range names {
-			v, ok := a.Labels[n]
-			if !ok {
-				switch n {
-				case "name":
-					v, ok = a.Name, a.Name != ""
-				case "host":
-					v, ok = a.Host, a.Host != ""
-				case "severity":
-					v, ok = a.Severity, a.Severity != ""
-				}
-			}
-			found = found || ok
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(n + "=" + v)
-		}
-		if found {
-			key = b.String()
-		}
-	}
-	if key == "" {
-		key = a.Fingerprint
-	}
-	if key == "" {
-		key = "name=" + a.Name + ",host=" + a.Host
-	}
-	if len(key) > MaxAlertKeyBytes {
-		h := sha256.Sum256([]byte(key))
-		key = "sha256:" + hex.EncodeToString(h[:])
-	}
-	return key
-}
-
 // AlertEventHash is a short hash of an event of a key, by which stores
 // find events already recorded.
 func AlertEventHash(key, eventID string) int64 {
 	h := sha256.Sum256([]byte(key + "\x00" + eventID))
 	return int64(binary.BigEndian.Uint64(h[:8]) >> 1) // positive, fits every database's integer
-}
-
-// CleanAlert bounds and cleans what a payload brought. A field that cannot
-// be used is refused with a message naming it (field is where the alert is
-// in the payload, such as "alerts[3]").
-func CleanAlert(a *Alert, field string) error {
-	switch a.Status {
-	case AlertFiring, AlertResolved:
-	default:
-		return Errorf(CodeInvalid, "%s.status: %q is neither firing nor resolved", field, a.Status)
-	}
-	one := func(s string, max int) string {
-		s = CleanLine(s)
-		if utf8.RuneCountInString(s) > max {
-			s = string([]rune(s)[:max-1]) + "…"
-		}
-		return s
-	}
-	a.Fingerprint = CleanText(a.Fingerprint)
-	a.EventID = CleanText(a.EventID)
-	if len(a.EventID) > maxAlertEventBytes {
-		h := sha256.Sum256([]byte(a.EventID))
-		a.EventID = "sha256:" + hex.EncodeToString(h[:])
-	}
-	a.Name = one(a.Name, maxAlertName)
-	a.Severity = strings.ToLower(one(a.Severity, 64))
-	a.Host = one(a.Host, maxAlertName)
-	a.Summary = one(a.Summary, MaxAlertShort)
-	a.Description = CleanText(a.Description)
-	if len(a.Description) > maxAlertText {
-		cut := maxAlertText
-		for cut > 0 && !utf8.RuneStart(a.Description[cut]) {
-			cut--
-		}
-		a.Description = a.Description[:cut]
-	}
-	if a.Name == "" && a.Summary == "" && a.Host == "" {
-		return Errorf(CodeInvalid, "%s: the alert has no name, summary or host to show", field)
-	}
-	for _, m := range []*map[string]string{&a.Labels, &a.Annotations} {
-		if len(*m) > maxAlertLabels {
-			return Errorf(CodeInvalid, "%s: more than %d labels or annotations", field, maxAlertLabels)
-		}
-		if len(*m) == 0 || cleanMap(*m) {
-			continue
-		}
-		c := make(map[string]string, len(*m))
-		for k, v := range *m {
-			c[one(k, maxAlertName)] = one(v, MaxAlertShort)
-		}
-		*m = c
-	}
-	a.SourceURL = cleanURL(a.SourceURL)
-	a.RunbookURL = cleanURL(a.RunbookURL)
-	a.StartsAt = cleanTime(a.StartsAt)
-	a.EndsAt = cleanTime(a.EndsAt)
-	return nil
-}
-
-// cleanMap reports whether labels are clean as they are: short one-line
-// text (the common case, which costs no copy).
-func cleanMap(m map[string]string) bool {
-	ok := func(s string, max int) bool {
-		if len(s) > max || strings.TrimSpace(s) != s {
-			return false
-		}
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c < 0x20 || c >= 0x7f {
-				return false // control characters, or not ASCII: the slow path decides
-			}
-		}
-		return true
-	}
-	for k, v := range m {
-		if !ok(k, maxAlertName) || !ok(v, MaxAlertShort) {
-			return false
-		}
-	}
-	return true
-}
-
-// cleanURL keeps absolute http and https links only: a card must not carry
-// a javascript: link.
-func cleanURL(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > maxAlertURL || !utf8.ValidString(s) {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return u.String()
-}
-
-// cleanTime drops the zero-ish times senders use for "none" (Alertmanager's
-// 0001-01-01) and times no database can store.
-func cleanTime(t time.Time) time.Time {
-	if t.Year() < 1971 || t.Year() > 9999 {
-		return time.Time{}
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}
-
-// AlertSubject is the subject of a ticket opened by an alert.
-func AlertSubject(a *Alert) string {
-	var b strings.Builder
-	if a.Severity != "" {
-		b.WriteString("[" + a.Severity + "] ")
-	}
-	name := a.Name
-	if name == "" {
-		name = a.Summary
-	}
-	b.WriteString(name)
-	if a.Host != "" && !strings.Contains(name, a.Host) {
-		b.WriteString(" on " + a.Host)
-	}
-	if a.Summary != "" && a.Summary != name {
-		b.WriteString(": " + a.Summary)
-	}
-	return b.String()
 }
 
 // AlertKey is the state of one dedup key of an integration.
@@ -502,25 +322,6 @@ type AlertStore interface {
 	// ChannelBacklog counts the pending deliveries of a sender to a target:
 	// the backlog of a chat channel, which a storm makes grow.
 	ChannelBacklog(ctx context.Context, sender, target string) (int, error)
-}
-
-// AlertNameOf reads the alert name back from the subject of a ticket an
-// alert opened ("[critical] NodeDown on core1: ..." is NodeDown), for
-// summaries that group alerts by name without reading them.
-func AlertNameOf(subject string) string {
-	s := subject
-	if strings.HasPrefix(s, "[") {
-		if i := strings.Index(s, "] "); i > 0 {
-			s = s[i+2:]
-		}
-	}
-	if i := strings.Index(s, " on "); i > 0 {
-		s = s[:i]
-	}
-	if i := strings.Index(s, ": "); i > 0 {
-		s = s[:i]
-	}
-	return strings.TrimSpace(s)
 }
 
 // Priority is the ticket priority of a severity.

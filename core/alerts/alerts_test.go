@@ -105,15 +105,15 @@ func TestAlertKeyFor(t *testing.T) {
 		{"labels:name,host", "name=HighCPU,host=db1"},
 		{"labels:job", "abc"}, // none of the labels: the fingerprint
 	} {
-		if got := core.AlertKeyFor(c.rule, a); got != c.want {
+		if got := KeyFor(c.rule, a); got != c.want {
 			t.Errorf("AlertKeyFor(%q) = %q, want %q", c.rule, got, c.want)
 		}
 	}
-	if got := core.AlertKeyFor("", &core.Alert{Name: "x", Host: "h"}); got != "name=x,host=h" {
+	if got := KeyFor("", &core.Alert{Name: "x", Host: "h"}); got != "name=x,host=h" {
 		t.Errorf("no fingerprint: %q", got)
 	}
-	long := core.AlertKeyFor("", &core.Alert{Fingerprint: strings.Repeat("x", 1000)})
-	if !strings.HasPrefix(long, "sha256:") || len(long) > core.MaxAlertKeyBytes {
+	long := KeyFor("", &core.Alert{Fingerprint: strings.Repeat("x", 1000)})
+	if !strings.HasPrefix(long, "sha256:") || len(long) > MaxKeyBytes {
 		t.Errorf("long key %q", long)
 	}
 }
@@ -122,14 +122,14 @@ func TestCleanAlert(t *testing.T) {
 	a := &core.Alert{Status: core.AlertFiring, Name: "a\x00b\nc", Severity: "CRITICAL", SourceURL: "javascript:alert(1)",
 		RunbookURL: "https://r.example.net/x", StartsAt: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
 		Labels: map[string]string{"k": strings.Repeat("v", 5000)}}
-	if err := core.CleanAlert(a, "alerts[0]"); err != nil {
+	if err := Clean(a, "alerts[0]"); err != nil {
 		t.Fatal(err)
 	}
 	if a.Name != "ab c" || a.Severity != "critical" || a.SourceURL != "" || a.RunbookURL == "" || !a.StartsAt.IsZero() ||
-		len([]rune(a.Labels["k"])) != core.MaxAlertShort {
+		len([]rune(a.Labels["k"])) != MaxShort {
 		t.Errorf("cleaned %+v", a)
 	}
-	if err := core.CleanAlert(&core.Alert{Status: "bad", Name: "x"}, "alerts[2]"); err == nil || !strings.Contains(err.Error(), "alerts[2].status") {
+	if err := Clean(&core.Alert{Status: "bad", Name: "x"}, "alerts[2]"); err == nil || !strings.Contains(err.Error(), "alerts[2].status") {
 		t.Errorf("bad status: %v", err)
 	}
 }
@@ -165,8 +165,8 @@ func TestAlertNameOf(t *testing.T) {
 		{Name: "NodeDown", Host: "core1"},
 		{Name: "NodeDown", Summary: "x: y"},
 	} {
-		if got := core.AlertNameOf(core.AlertSubject(a)); got != "NodeDown" {
-			t.Errorf("AlertNameOf(%q) = %q", core.AlertSubject(a), got)
+		if got := NameOf(Subject(a)); got != "NodeDown" {
+			t.Errorf("AlertNameOf(%q) = %q", Subject(a), got)
 		}
 	}
 }

@@ -264,14 +264,14 @@ func (e *Engine) IngestAlerts(ctx context.Context, integrationID int64, alerts [
 	return res, err
 }
 
-func (e *Engine) ingestAlerts(ctx context.Context, integrationID int64, alerts []core.Alert) (*IngestResult, error) {
-	if len(alerts) > MaxAlertsPerBatch {
-		return nil, core.Errorf(core.CodeInvalid, "alerts: %d alerts in one request; the limit is %d", len(alerts), MaxAlertsPerBatch)
+func (e *Engine) ingestAlerts(ctx context.Context, integrationID int64, in []core.Alert) (*IngestResult, error) {
+	if len(in) > MaxAlertsPerBatch {
+		return nil, core.Errorf(core.CodeInvalid, "alerts: %d alerts in one request; the limit is %d", len(in), MaxAlertsPerBatch)
 	}
-	as := make([]core.Alert, len(alerts))
-	copy(as, alerts)
+	as := make([]core.Alert, len(in))
+	copy(as, in)
 	for i := range as {
-		if err := core.CleanAlert(&as[i], fmt.Sprintf("alerts[%d]", i)); err != nil {
+		if err := alerts.Clean(&as[i], fmt.Sprintf("alerts[%d]", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -339,7 +339,7 @@ func (e *Engine) ingest(ctx context.Context, tx *writeTx, integrationID int64, a
 	var uniq []string
 	seenKey := map[string]bool{}
 	for i := range as {
-		keys[i] = core.AlertKeyFor(in.Config.Dedup, &as[i])
+		keys[i] = alerts.KeyFor(in.Config.Dedup, &as[i])
 		refs[i] = core.AlertEventRef{Key: keys[i], EventID: eventID(&as[i])}
 		if !seenKey[keys[i]] {
 			seenKey[keys[i]] = true
@@ -622,7 +622,7 @@ func (r *alertRun) apply(k *core.AlertKey, a *core.Alert) error {
 // open opens the ticket of an alert key.
 func (r *alertRun) open(k *core.AlertKey, a *core.Alert) (*alertTicket, error) {
 	s := r.s
-	subject, err := core.CleanSubject(core.AlertSubject(a))
+	subject, err := core.CleanSubject(alerts.Subject(a))
 	if err != nil {
 		subject = "Alert from " + r.in.Name
 	}
