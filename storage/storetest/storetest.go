@@ -108,6 +108,10 @@ var cases = []storeCase{
 	{"AlertOccurrences", storeAlertOccurrences},
 	{"AlertTransactions", storeAlertTransactions},
 	{"ChannelBacklog", storeChannelBacklog},
+
+	// audit.go
+	{"Audit", storeAudit},
+	{"AuditFilter", storeAuditFilter},
 }
 
 // t0 is the base time of the fixtures: microsecond precision, as stored.
