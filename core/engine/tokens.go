@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"strconv"
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
@@ -59,12 +60,17 @@ func (admin Admin) IssueToken(ctx context.Context, actorID int64, user, name str
 			return core.Internal(err, "store token")
 		}
 		out = t
-		return nil
+		return s.audit("token.issue", auditToken(t, u.Name), nil, map[string]string{"name": t.Name, "hint": hint(t.Hint)})
 	})
 	if err != nil {
 		return "", nil, err
 	}
 	return secret, out, nil
+}
+
+// auditToken names a token in the audit log: never by its secret.
+func auditToken(t *core.Token, user string) string {
+	return "token " + strconv.FormatInt(t.ID, 10) + " of " + user
 }
 
 // Authenticate returns the user a secret belongs to. Unknown secrets and
@@ -135,7 +141,10 @@ func (admin Admin) RevokeToken(ctx context.Context, actorID, tokenID int64) erro
 			if t.UserID != s.actor.ID && !s.rights.Has(core.RightAdminUsers, 0, nil) {
 				break
 			}
-			return core.Internal(s.tx.DeleteToken(s.ctx, t.ID), "revoke token")
+			if err := s.tx.DeleteToken(s.ctx, t.ID); err != nil {
+				return core.Internal(err, "revoke token")
+			}
+			return s.audit("token.revoke", auditToken(t, s.userNameOf(t.UserID)), map[string]string{"name": t.Name, "hint": hint(t.Hint)}, nil)
 		}
 		return core.Errorf(core.CodeNotFound, "no token %d of yours", tokenID)
 	})
