@@ -248,7 +248,7 @@ func (a *API) authenticate(r *http.Request, inAction bool) (*engine.Engine, *cor
 	var u *core.User
 	var err error
 	if inAction {
-		eng, u, err = a.eng.AuthenticateInAction(ctx, strings.TrimSpace(secret))
+		eng, u, _, err = a.eng.AuthenticateInAction(ctx, strings.TrimSpace(secret))
 	} else {
 		u, err = a.eng.Authenticate(ctx, strings.TrimSpace(secret))
 	}

@@ -76,18 +76,26 @@ func auditToken(t *core.Token, user string) string {
 // Authenticate returns the user a secret belongs to. Unknown secrets and
 // disabled users get CodeUnauthorized, with nothing that tells which.
 func (e *Engine) Authenticate(ctx context.Context, secret string) (*core.User, error) {
-	deny := core.Errorf(core.CodeUnauthorized, "missing or invalid token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)")
+	u, _, err := e.AuthenticateToken(ctx, secret)
+	return u, err
+}
+
+// AuthenticateToken is Authenticate that also returns the token's id, read
+// with the user: what the audit log's core.Origin names (see From).
+func (e *Engine) AuthenticateToken(ctx context.Context, secret string) (*core.User, int64, error) {
+	deny := denyToken()
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
-		return nil, deny
+		return nil, 0, deny
 	}
 	var u *core.User
+	var id int64
 	read := e.store.View
 	if e.one != nil { // one statement: no transaction needed
 		read = e.one.ReadOne
 	}
 	err := read(ctx, func(tx core.Tx) error {
 		var err error
-		u, err = tx.TokenUser(ctx, HashToken(secret))
+		u, id, err = tx.TokenUser(ctx, HashToken(secret))
 		if core.IsCode(err, core.CodeNotFound) {
 			return deny
 		}
@@ -99,7 +107,10 @@ func (e *Engine) Authenticate(ctx context.Context, secret string) (*core.User, e
 		}
 		return nil
 	})
-	return u, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return u, id, nil
 }
 
 // Tokens lists a user's tokens (without secrets): one's own, or anyone's

@@ -109,6 +109,9 @@ var cases = []storeCase{
 	{"AlertTransactions", storeAlertTransactions},
 	{"ChannelBacklog", storeChannelBacklog},
 
+	// tokenstore.go
+	{"Tokens", storeTokens},
+
 	// audit.go
 	{"Audit", storeAudit},
 	{"AuditFilter", storeAuditFilter},
