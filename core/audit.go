@@ -27,16 +27,23 @@ type AuditEntry struct {
 	New    string // the value after ("" when it was deleted)
 }
 
+// Audit reads return at most AuditMaxLimit rows, AuditDefaultLimit when
+// the filter's Limit is 0.
+const (
+	AuditDefaultLimit = 100
+	AuditMaxLimit     = 1000
+)
+
 // AuditFilter selects audit rows, newest first.
 type AuditFilter struct {
-	Since, Until time.Time // zero: open
+	Since, Until time.Time // At >= Since, At < Until; zero: open
 	ActorID      int64     // 0: anyone
 	Action       string    // a prefix: "user" matches "user.create"; "": any
 	Before       int64     // keyset: rows with ID < Before (0: from the newest)
-	Limit        int
+	Limit        int       // 0: AuditDefaultLimit; at most AuditMaxLimit
 }
 
-// AuditStore holds the audit log.
+// AuditStore holds the audit log. It has no way to change or remove a row.
 type AuditStore interface {
 	InsertAudit(ctx context.Context, e *AuditEntry) error // assigns ID
 	Audit(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)

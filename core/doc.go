@@ -28,4 +28,9 @@
 // Nothing talks to the network inside the transaction: a crash between
 // the commit and a send loses nothing, and a retried send carries the
 // same idempotency key.
+//
+// An administrative change (users, groups, grants, queues, lifecycles,
+// integrations, webhooks, chat routes, SLA, reminders, tokens, ...) is
+// one call and one transaction too, which also appends one AuditEntry:
+// who, from where (Origin), what, and the values before and after.
 package core

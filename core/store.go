@@ -55,6 +55,7 @@ type Tx interface {
 	MailStore
 	ReminderStore
 	SLAStore
+	AuditStore
 }
 
 // TicketStore holds tickets, their watchers, links and search text.

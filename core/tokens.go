@@ -20,9 +20,10 @@ type Token struct {
 type TokenStore interface {
 	InsertToken(ctx context.Context, t *Token) error              // assigns ID
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error) // ErrNotFound if none
-	// TokenUser returns the user a token belongs to, in one read: what every
-	// API request asks. ErrNotFound if no token has the hash.
-	TokenUser(ctx context.Context, hash []byte) (*User, error)
+	// TokenUser returns the user a token belongs to and the token's id, in
+	// one read: what every API request asks. ErrNotFound if no token has
+	// the hash.
+	TokenUser(ctx context.Context, hash []byte) (*User, int64, error)
 	// PrefetchTokenUser asks the store to read TokenUser(hash) with the
 	// transaction's next statement, where it can send statements together
 	// (else it does nothing): TokenUser(hash) then costs no round trip.

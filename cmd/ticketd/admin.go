@@ -17,7 +17,8 @@ import (
 
 const adminUsage = `Usage: ticketd admin <object> <verb> [arguments] [flags]
 
-Admin commands work offline against the database, acting as root.
+Admin commands work offline against the database, acting as root. Every
+change is written to the audit log (from "cli").
 
   queue create NAME [--description D] [--correspond ADDR] [--comment ADDR] [--tag TAG] [--lifecycle NAME]
   queue update NAME [the same flags] [--disabled=true|false] [--map OLD=NEW[,OLD=NEW...]]...
@@ -61,6 +62,8 @@ Admin commands work offline against the database, acting as root.
   sla calendar put|list|delete, sla policy set|list|delete, sla show TICKET
                                    business-hours calendars and SLA policies (ticketd admin sla help)
   rules check FILE.json            check an automation rules file against the database
+  audit [--since DATE|AGE] [--until DATE|AGE] [--actor NAME] [--action PREFIX] [--before ID] [--limit N] [--json]
+                                   the audit log, newest first: who changed what, from where, old and new values
 
 Rights: ` + "SeeQueue, ShowTicket, ShowTicketComments, CreateTicket, ReplyToTicket, CommentOnTicket,\n" +
 	"  OwnTicket, TakeTicket, StealTicket, ReassignTicket, ModifyTicket, DeleteTicket, Watch,\n" +
@@ -112,7 +115,9 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return err
 	}
 	defer st.Close()
-	a := &admin{ctx: ctx, eng: engine.New(st, nil, core.Config{}, wire.Plugins()...), out: stdout}
+	// Every change an admin command makes is audited as the CLI's.
+	eng := engine.New(st, nil, core.Config{}, wire.Plugins()...).With(engine.From(core.Origin{Via: "cli"}))
+	a := &admin{ctx: ctx, eng: eng, out: stdout}
 	cfg, err := loadConfig(getenv, nil)
 	if err != nil {
 		return err
@@ -207,6 +212,8 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return a.rights()
 	case "digest":
 		return a.digest(args[1:], getenv)
+	case "audit":
+		return a.audit(args[1:])
 	}
 	return usageError(fmt.Sprintf("unknown admin command %q; run `ticketd admin help`", strings.Join(args, " ")))
 }

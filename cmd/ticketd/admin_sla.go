@@ -284,7 +284,7 @@ func (a *admin) rulesCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	rs, err := a.eng.LoadRules(a.ctx, core.RootID, args[0], data)
+	rs, err := a.eng.CheckRules(a.ctx, core.RootID, args[0], data)
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,9 @@ func readPassword(out io.Writer, name string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
+// cliAdmin is who the admin CLI acts as, in the audit log.
+var cliAdmin = account.Who{ID: core.RootID, Name: "root", Origin: core.Origin{Via: "cli"}}
+
 // userPassword: ticketd admin user password NAME.
 func (a *admin) userPassword(args []string) error {
 	if err := want(args, 1, "user password NAME (the password is read from the terminal or stdin)"); err != nil {
@@ -89,7 +92,7 @@ func (a *admin) userPassword(args []string) error {
 	if pw == "" {
 		return usageError("no password given: type it at the prompt, or pipe it on stdin")
 	}
-	if err := a.acc.SetPassword(a.ctx, u.ID, pw, 0); err != nil {
+	if err := a.acc.SetPassword(a.ctx, cliAdmin, u.ID, pw, 0); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "password of %s set; their sessions are signed out\n", u.Name)
@@ -108,7 +111,7 @@ func (a *admin) userTOTPReset(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.acc.ResetTOTP(a.ctx, u.ID); err != nil {
+	if err := a.acc.ResetTOTP(a.ctx, cliAdmin, u.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "two-factor sign-in of %s removed, recovery codes too; they set it up again at their next sign-in\n", u.Name)

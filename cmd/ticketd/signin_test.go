@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ticketd/ticketd/connectors/web/signin"
+	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/account"
 	"github.com/ticketd/ticketd/storage/memory"
 	"github.com/ticketd/ticketd/storage/sqlite"
@@ -62,5 +63,22 @@ func TestAdminUserPassword(t *testing.T) {
 	}
 	if _, err := acc.Authenticate(ctx, in.Secret); err == nil {
 		t.Errorf("the session outlived a TOTP reset")
+	}
+	var rows []*core.AuditEntry
+	if err := st.View(ctx, func(tx core.Tx) error {
+		var err error
+		rows, err = tx.Audit(ctx, core.AuditFilter{Limit: 100})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, r := range rows {
+		if r.Object == "user alice" && r.Via == "cli" && r.Actor == "root" {
+			n[r.Action]++
+		}
+	}
+	if n["password.set"] != 1 || n["totp.reset"] != 1 {
+		t.Errorf("audit rows of the CLI's password and TOTP reset: %v; want one each", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -115,11 +116,16 @@ func confirmLink(eng *engine.Engine, w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]string{"error": msg})
 	}
-	u, err := eng.Authenticate(r.Context(), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	u, tokenID, err := eng.AuthenticateToken(r.Context(), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	if err != nil {
 		fail(http.StatusUnauthorized, err.Error())
 		return
 	}
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	eng = eng.With(engine.From(core.Origin{Via: "api", TokenID: tokenID, Address: addr}))
 	var in struct {
 		Code string `json:"code"`
 	}

@@ -21,7 +21,7 @@ func userJSON(u *core.User) User {
 }
 
 func (a *API) listUsers(c *call) error {
-	us, err := a.eng.Admin().Users(c.ctx, c.actor())
+	us, err := c.eng.Admin().Users(c.ctx, c.actor())
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (a *API) createUser(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	u, err := a.eng.Admin().CreateUser(c.ctx, c.actor(), engine.UserInput{Name: req.Name, Email: req.Email,
+	u, err := c.eng.Admin().CreateUser(c.ctx, c.actor(), engine.UserInput{Name: req.Name, Email: req.Email,
 		RealName: req.RealName, Privileged: req.Privileged, Disabled: req.Disabled})
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func (a *API) createUser(c *call) error {
 }
 
 func (a *API) getUser(c *call) error {
-	u, err := a.eng.Admin().User(c.ctx, c.actor(), c.r.PathValue("name"))
+	u, err := c.eng.Admin().User(c.ctx, c.actor(), c.r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (a *API) patchUser(c *call) error {
 	if req.Name != "" && req.Name != name {
 		return invalid("field name cannot change a user's name; leave it out")
 	}
-	u, err := a.eng.Admin().UpdateUser(c.ctx, c.actor(), engine.UserInput{Name: name, Email: req.Email,
+	u, err := c.eng.Admin().UpdateUser(c.ctx, c.actor(), engine.UserInput{Name: name, Email: req.Email,
 		RealName: req.RealName, Privileged: req.Privileged, Disabled: req.Disabled})
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func queueJSON(q *core.Queue) Queue {
 }
 
 func (a *API) listQueues(c *call) error {
-	qs, err := a.eng.Admin().Queues(c.ctx, c.actor())
+	qs, err := c.eng.Admin().Queues(c.ctx, c.actor())
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (a *API) createQueue(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	q, err := a.eng.Admin().CreateQueue(c.ctx, c.actor(), queueInput(req.Name, req))
+	q, err := c.eng.Admin().CreateQueue(c.ctx, c.actor(), queueInput(req.Name, req))
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (a *API) patchQueue(c *call) error {
 	if req.Name != "" && !strings.EqualFold(req.Name, name) {
 		return invalid("field name cannot rename a queue; leave it out")
 	}
-	q, err := a.eng.Admin().UpdateQueue(c.ctx, c.actor(), queueInput(name, req))
+	q, err := c.eng.Admin().UpdateQueue(c.ctx, c.actor(), queueInput(name, req))
 	var need *core.StatusMapNeeded
 	if errors.As(err, &need) {
 		// Said as this API takes a map.
@@ -140,7 +140,7 @@ func (a *API) patchQueue(c *call) error {
 // ---- groups ----
 
 func (a *API) listGroups(c *call) error {
-	gs, err := a.eng.Admin().Groups(c.ctx, c.actor())
+	gs, err := c.eng.Admin().Groups(c.ctx, c.actor())
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (a *API) createGroup(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	g, err := a.eng.Admin().CreateGroup(c.ctx, c.actor(), req.Name, req.Description)
+	g, err := c.eng.Admin().CreateGroup(c.ctx, c.actor(), req.Name, req.Description)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (a *API) addMember(c *call) error    { return a.setMember(c, true) }
 func (a *API) removeMember(c *call) error { return a.setMember(c, false) }
 
 func (a *API) setMember(c *call, member bool) error {
-	if err := a.eng.Admin().SetMember(c.ctx, c.actor(), c.r.PathValue("name"), c.r.PathValue("user"), member); err != nil {
+	if err := c.eng.Admin().SetMember(c.ctx, c.actor(), c.r.PathValue("name"), c.r.PathValue("user"), member); err != nil {
 		return err
 	}
 	return c.noContent()
@@ -176,7 +176,7 @@ func (a *API) setMember(c *call, member bool) error {
 // ---- grants ----
 
 func (a *API) listGrants(c *call) error {
-	gs, err := a.eng.Admin().Grants(c.ctx, c.actor())
+	gs, err := c.eng.Admin().Grants(c.ctx, c.actor())
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (a *API) grant(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	g, err := a.eng.Admin().Grant(c.ctx, c.actor(), engine.GrantInput(req))
+	g, err := c.eng.Admin().Grant(c.ctx, c.actor(), engine.GrantInput(req))
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (a *API) revoke(c *call) error {
 		}
 	}
 	in := engine.GrantInput{Right: q.Get("right"), Queue: q.Get("queue"), User: q.Get("user"), Group: q.Get("group"), Role: q.Get("role")}
-	if err := a.eng.Admin().Revoke(c.ctx, c.actor(), in); err != nil {
+	if err := c.eng.Admin().Revoke(c.ctx, c.actor(), in); err != nil {
 		return err
 	}
 	return c.noContent()
@@ -243,7 +243,7 @@ func (a *API) listTokens(c *call) error {
 	case user == "":
 		user = "me"
 	}
-	ts, err := a.eng.Admin().Tokens(c.ctx, c.actor(), user)
+	ts, err := c.eng.Admin().Tokens(c.ctx, c.actor(), user)
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func (a *API) issueToken(c *call) error {
 	if strings.TrimSpace(user) == "" {
 		user = "me"
 	}
-	secret, t, err := a.eng.Admin().IssueToken(c.ctx, c.actor(), user, req.Name)
+	secret, t, err := c.eng.Admin().IssueToken(c.ctx, c.actor(), user, req.Name)
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (a *API) revokeToken(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := a.eng.Admin().RevokeToken(c.ctx, c.actor(), id); err != nil {
+	if err := c.eng.Admin().RevokeToken(c.ctx, c.actor(), id); err != nil {
 		return err
 	}
 	return c.noContent()
@@ -293,7 +293,7 @@ func webhookJSON(w *core.Webhook) Webhook {
 }
 
 func (a *API) listWebhooks(c *call) error {
-	ws, err := a.eng.Admin().Webhooks(c.ctx, c.actor())
+	ws, err := c.eng.Admin().Webhooks(c.ctx, c.actor())
 	if err != nil {
 		return err
 	}
@@ -309,7 +309,7 @@ func (a *API) createWebhook(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	w, err := a.eng.Admin().CreateWebhook(c.ctx, c.actor(), engine.WebhookInput(req))
+	w, err := c.eng.Admin().CreateWebhook(c.ctx, c.actor(), engine.WebhookInput(req))
 	if err != nil {
 		return err
 	}
@@ -326,7 +326,7 @@ func (a *API) deleteWebhook(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := a.eng.Admin().DeleteWebhook(c.ctx, c.actor(), id); err != nil {
+	if err := c.eng.Admin().DeleteWebhook(c.ctx, c.actor(), id); err != nil {
 		return err
 	}
 	return c.noContent()
@@ -350,7 +350,7 @@ func (a *API) listDeliveries(c *call) error {
 		return invalid("parameter limit must be at most 1000, not %d", limit)
 	}
 	f.Limit = limit
-	ds, err := a.eng.Deliveries(c.ctx, c.actor(), f)
+	ds, err := c.eng.Deliveries(c.ctx, c.actor(), f)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -148,6 +149,8 @@ var routes = []route{
 	{method: "DELETE", path: "/api/v1/webhooks/{id}", serve: (*API).deleteWebhook},
 
 	{method: "GET", path: "/api/v1/deliveries", serve: (*API).listDeliveries},
+
+	{method: "GET", path: "/api/v1/audit", serve: (*API).listAudit},
 }
 
 // call is one request being served.
@@ -156,8 +159,10 @@ type call struct {
 	r    *http.Request
 	ctx  context.Context
 	user *core.User // the token's user; nil on public routes
-	// eng is the engine to run the request's action on: the API's, or on
-	// an inAction route one that confirms the token in the action.
+	// eng is the engine to run the request's action on: the API's, saying
+	// where the request came from (the token, the client's address) for
+	// the audit log, and on an inAction route confirming the token in the
+	// action.
 	eng *engine.Engine
 }
 
@@ -217,12 +222,13 @@ func (a *API) wrap(rt route) http.Handler {
 		// Everything under /api/v1 but public routes needs a token, paths
 		// that do not exist included: they say nothing to strangers.
 		if !rt.public || (rt.name == "unmatched" && strings.HasPrefix(r.URL.Path, "/api/v1")) {
-			eng, u, err := a.authenticate(r, rt.inAction)
+			eng, u, tokenID, err := a.authenticate(r, rt.inAction)
 			if err != nil {
 				a.fail(c, err)
 				return
 			}
-			c.user, c.eng = u, eng
+			c.user = u
+			c.eng = eng.With(engine.From(core.Origin{Via: "api", TokenID: tokenID, Address: clientAddress(r)}))
 		}
 		if err := checkURL(r); err != nil {
 			a.fail(c, err)
@@ -234,32 +240,42 @@ func (a *API) wrap(rt route) http.Handler {
 	})
 }
 
-// authenticate returns the user of the request's token, and the engine
-// the request is to be served with: inAction, one whose action checks the
-// token (see route.inAction).
-func (a *API) authenticate(r *http.Request, inAction bool) (*engine.Engine, *core.User, error) {
+// authenticate returns the user of the request's token, the token's id,
+// and the engine the request is to be served with: inAction, one whose
+// action checks the token (see route.inAction).
+func (a *API) authenticate(r *http.Request, inAction bool) (*engine.Engine, *core.User, int64, error) {
 	ctx, eng := r.Context(), a.eng
 	h := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(h), " ")
 	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
+		return nil, nil, 0, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
 			msg: "missing token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)"}
 	}
 	var u *core.User
+	var id int64
 	var err error
 	if inAction {
-		eng, u, err = a.eng.AuthenticateInAction(ctx, strings.TrimSpace(secret))
+		eng, u, id, err = a.eng.AuthenticateInAction(ctx, strings.TrimSpace(secret))
 	} else {
-		u, err = a.eng.Authenticate(ctx, strings.TrimSpace(secret))
+		u, id, err = a.eng.AuthenticateToken(ctx, strings.TrimSpace(secret))
 	}
 	if err != nil {
 		if core.IsCode(err, core.CodeUnauthorized) {
-			return nil, nil, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
+			return nil, nil, 0, &httpError{status: http.StatusUnauthorized, code: string(core.CodeUnauthorized),
 				msg: errMessage(err), invalidToken: true}
 		}
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	return eng, u, nil
+	return eng, u, id, nil
+}
+
+// clientAddress is the address the request came from: the peer's, without
+// its port (no proxy header is trusted).
+func clientAddress(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // unmatched answers requests no route serves: 405 when the path exists

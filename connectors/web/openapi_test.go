@@ -235,7 +235,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"AttachmentInfo": AttachmentInfo{}, "Queue": Queue{}, "QueueRequest": QueueRequest{}, "User": User{},
 		"UserRequest": UserRequest{}, "Group": Group{}, "GroupRequest": GroupRequest{}, "Grant": Grant{},
 		"GrantRequest": GrantRequest{}, "Token": Token{}, "TokenRequest": TokenRequest{}, "IssuedToken": IssuedToken{},
-		"Webhook": Webhook{}, "WebhookRequest": WebhookRequest{}, "Delivery": Delivery{},
+		"Webhook": Webhook{}, "WebhookRequest": WebhookRequest{}, "Delivery": Delivery{}, "AuditEntry": AuditEntry{},
 		"Reminder": Reminder{}, "ReminderRequest": ReminderRequest{}, "ReminderPolicy": ReminderPolicy{},
 		"ReminderPolicyPatch": ReminderPolicyPatch{}, "Digest": Digest{},
 		"TicketSLA": TicketSLA{}, "SLAClock": SLAClock{}, "SLACurrent": SLACurrent{},

@@ -70,7 +70,7 @@ func (a *API) listReminders(c *call) error {
 	if err != nil {
 		return err
 	}
-	rs, err := a.eng.Reminders(c.ctx, c.actor(), id)
+	rs, err := c.eng.Reminders(c.ctx, c.actor(), id)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (a *API) createReminder(c *call) error {
 	if req.When.IsZero() {
 		return invalid("field when is required: an RFC 3339 time such as 2026-03-03T09:00:00Z")
 	}
-	r, err := a.eng.Remind(c.ctx, c.actor(), id, req.When, req.Text)
+	r, err := c.eng.Remind(c.ctx, c.actor(), id, req.When, req.Text)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (a *API) deleteReminder(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := a.eng.CancelReminder(c.ctx, c.actor(), id, rid); err != nil {
+	if err := c.eng.CancelReminder(c.ctx, c.actor(), id, rid); err != nil {
 		return err
 	}
 	return c.noContent()
@@ -121,7 +121,7 @@ func policyJSON(p *engine.QueueReminderPolicy) ReminderPolicy {
 }
 
 func (a *API) getReminderPolicy(c *call) error {
-	p, err := a.eng.Admin().ReminderPolicyOf(c.ctx, c.actor(), c.r.PathValue("name"))
+	p, err := c.eng.Admin().ReminderPolicyOf(c.ctx, c.actor(), c.r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (a *API) patchReminderPolicy(c *call) error {
 		*f.to = &d
 	}
 	in.OnDutyGroup = req.OnDutyGroup
-	p, err := a.eng.Admin().SetReminderPolicy(c.ctx, c.actor(), c.r.PathValue("name"), in)
+	p, err := c.eng.Admin().SetReminderPolicy(c.ctx, c.actor(), c.r.PathValue("name"), in)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (a *API) putDigest(c *call) error {
 	if err := a.decode(c, &req, body{}); err != nil {
 		return err
 	}
-	p, err := a.eng.Admin().SetDigest(c.ctx, c.actor(), c.r.PathValue("name"), engine.DigestInput{Via: req.Via, At: req.At,
+	p, err := c.eng.Admin().SetDigest(c.ctx, c.actor(), c.r.PathValue("name"), engine.DigestInput{Via: req.Via, At: req.At,
 		TimeZone: req.TimeZone, Platform: req.Platform, Workspace: req.Workspace, ChatUser: req.ChatUser})
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func (a *API) ticketSLA(c *call) error {
 	if err != nil {
 		return err
 	}
-	state, view, err := a.eng.TicketSLA(c.ctx, c.actor(), id)
+	state, view, err := c.eng.TicketSLA(c.ctx, c.actor(), id)
 	if err != nil {
 		return err
 	}

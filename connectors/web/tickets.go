@@ -76,7 +76,7 @@ func (a *API) getTicket(c *call) error {
 	if err != nil {
 		return err
 	}
-	info, err := a.eng.Show(c.ctx, c.actor(), id)
+	info, err := c.eng.Show(c.ctx, c.actor(), id)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (a *API) searchTickets(c *call) error {
 		return err
 	}
 	q := c.r.URL.Query().Get("q")
-	res, err := a.eng.Search(c.ctx, c.actor(), q, limit, offset)
+	res, err := c.eng.Search(c.ctx, c.actor(), q, limit, offset)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *API) patchTicket(c *call) error {
 		return err
 	}
 	ch.IfVersion = ifVersion
-	t, err := a.eng.Update(c.ctx, c.actor(), id, ch)
+	t, err := c.eng.Update(c.ctx, c.actor(), id, ch)
 	if err != nil {
 		if ifVersion != 0 && core.IsCode(err, core.CodeConflict) {
 			return preconditionFailed("%s", errMessage(err))
@@ -172,7 +172,7 @@ func (a *API) precondition(c *call, id int64) (int64, error) {
 	if star {
 		return 0, nil
 	}
-	info, err := a.eng.Show(c.ctx, c.actor(), id)
+	info, err := c.eng.Show(c.ctx, c.actor(), id)
 	if err != nil {
 		return 0, err
 	}
@@ -197,7 +197,7 @@ func matches(tags []entityTag, t *core.Ticket) bool {
 // replyTicket answers a read or a write with the ticket as the caller now
 // sees it, and its ETag.
 func (a *API) replyTicket(c *call, status int, t *core.Ticket) error {
-	info, err := a.eng.Show(c.ctx, c.actor(), t.ID)
+	info, err := c.eng.Show(c.ctx, c.actor(), t.ID)
 	if err != nil && !core.IsCode(err, core.CodeNotFound) {
 		return err
 	}
@@ -300,7 +300,7 @@ func (a *API) change(c *call, id int64, fn do) error {
 		return err
 	}
 	// v is checked again under the row lock.
-	t, err := fn(a.eng.With(engine.IfVersion(v)), c.ctx, c.actor(), id)
+	t, err := fn(c.eng.With(engine.IfVersion(v)), c.ctx, c.actor(), id)
 	if err != nil {
 		if core.IsCode(err, core.CodePrecondition) {
 			return preconditionFailed("%s", errMessage(err))
@@ -495,7 +495,7 @@ func (a *API) history(c *call) error {
 	if err != nil {
 		return err
 	}
-	txns, err := a.eng.History(c.ctx, c.actor(), id)
+	txns, err := c.eng.History(c.ctx, c.actor(), id)
 	if err != nil {
 		return err
 	}
@@ -554,7 +554,7 @@ func (a *API) attachment(c *call) error {
 	if err != nil {
 		return err
 	}
-	txns, err := a.eng.History(c.ctx, c.actor(), id)
+	txns, err := c.eng.History(c.ctx, c.actor(), id)
 	if err != nil {
 		return err
 	}
@@ -603,6 +603,8 @@ type namer struct {
 	queues map[int64]string
 }
 
+// namer reads with the API's engine, not the request's: it changes
+// nothing, and on an inAction route the token is the action's to check.
 func (a *API) namer(c *call) *namer {
 	return &namer{a: a, c: c, users: map[int64]string{c.user.ID: c.user.Name}}
 }

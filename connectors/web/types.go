@@ -379,6 +379,23 @@ type Delivery struct {
 	TicketID    int64      `json:"ticket_id,omitempty"`
 }
 
+// AuditEntry is one row of the audit log: an administrative change (or a
+// sign-in), who made it and from where, with the values before and after.
+type AuditEntry struct {
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	ActorID   int64     `json:"actor_id"`
+	Actor     string    `json:"actor"`
+	Via       string    `json:"via"`
+	TokenID   int64     `json:"token_id,omitempty"`
+	SessionID int64     `json:"session_id,omitempty"`
+	Address   string    `json:"address,omitempty"`
+	Action    string    `json:"action"`
+	Object    string    `json:"object"`
+	Old       string    `json:"old"`
+	New       string    `json:"new"`
+}
+
 // APIError is an error answered by the API: the HTTP status, a stable code
 // (not_found, forbidden, conflict, invalid, unauthorized, rate_limited,
 // internal, precondition_failed, too_large, unsupported_media_type,

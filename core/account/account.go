@@ -129,6 +129,23 @@ func CheckPassword(pw string) string {
 	return ""
 }
 
+// Who is who does something to an account, and from where: the person
+// themselves on the web, or an admin from the CLI.
+type Who struct {
+	ID   int64
+	Name string
+	core.Origin
+}
+
+// audit writes the audit row of something done to an account.
+func (a *Accounts) audit(ctx context.Context, tx Tx, by Who, action string, u *core.User, detail string) error {
+	e := &core.AuditEntry{At: a.now(), ActorID: by.ID, Actor: by.Name, Origin: by.Origin, Action: action, New: detail}
+	if u != nil {
+		e.Object = "user " + u.Name
+	}
+	return core.Internal(tx.InsertAudit(ctx, e), "write audit log")
+}
+
 // Failure is a sign-in that did not succeed. People see Message; a wrong
 // name and a wrong password read the same.
 type Failure struct {
@@ -167,6 +184,7 @@ func (a *Accounts) SignIn(ctx context.Context, login, password, address, agent s
 			return nil, core.Internal(err, "rate limit sign-in")
 		}
 		if wait > 0 {
+			a.auditAttempt(ctx, login, address, "signin.limited")
 			return nil, &Failure{Message: "Too many sign-in attempts: try again in " + humanWait(wait) + ".", Retry: wait}
 		}
 	}
@@ -205,6 +223,7 @@ func (a *Accounts) SignIn(ctx context.Context, login, password, address, agent s
 		return nil, core.Internal(err, "check password")
 	}
 	if !ok || u == nil || pw == nil || u.Disabled || u.ID == core.NobodyID {
+		a.auditAttempt(ctx, login, address, "signin.failed")
 		return nil, errWrong
 	}
 	var rehash string
@@ -226,6 +245,14 @@ func (a *Accounts) SignIn(ctx context.Context, login, password, address, agent s
 			return core.Internal(err, "start session")
 		}
 		out.Session = s
+		detail := "password"
+		if second != "" {
+			detail = "password; second factor: " + second
+		}
+		if err := a.audit(ctx, tx, Who{ID: u.ID, Name: u.Name, Origin: core.Origin{Via: "web", SessionID: s.ID, Address: address}},
+			"signin", u, detail); err != nil {
+			return err
+		}
 		if rehash != "" {
 			return core.Internal(tx.PutPassword(ctx, &Password{UserID: u.ID, Hash: rehash, Updated: now}), "rehash password")
 		}
@@ -235,6 +262,16 @@ func (a *Accounts) SignIn(ctx context.Context, login, password, address, agent s
 		return nil, err
 	}
 	return out, nil
+}
+
+// auditAttempt records a sign-in refused (wrong name or password, or too
+// many attempts), with the name tried: an admin sees who is being tried.
+// The answer to the person does not wait on it, and does not change if it
+// fails.
+func (a *Accounts) auditAttempt(ctx context.Context, login, address, action string) {
+	_ = a.store.UpdateAccounts(ctx, func(tx Tx) error {
+		return a.audit(ctx, tx, Who{Origin: core.Origin{Via: "web", Address: address}}, action, nil, "login "+cut(login, 100))
+	})
 }
 
 // secondFactor says what u must do after the password: "code" when they
@@ -273,6 +310,11 @@ type Current struct {
 	Session *Session
 	User    *core.User
 	Secret  string
+}
+
+// Who is the session's user, on the web.
+func (c *Current) Who() Who {
+	return Who{ID: c.User.ID, Name: c.User.Name, Origin: core.Origin{Via: "web", SessionID: c.Session.ID, Address: c.Session.Address}}
 }
 
 // touchEvery is how stale LastSeen may get before a request writes it.
@@ -325,7 +367,13 @@ var errNoSession = core.Errorf(core.CodeUnauthorized, "not signed in, or the ses
 
 // SignOut ends the current session.
 func (a *Accounts) SignOut(ctx context.Context, cur *Current) error {
-	return a.Revoke(ctx, cur.User.ID, cur.Session.ID)
+	return a.store.UpdateAccounts(ctx, func(tx Tx) error {
+		err := tx.DeleteSession(ctx, cur.User.ID, cur.Session.ID)
+		if core.IsCode(err, core.CodeNotFound) {
+			return nil
+		}
+		return core.Internal(err, "end session")
+	})
 }
 
 // Sessions lists a user's sessions, newest first.
@@ -341,31 +389,44 @@ func (a *Accounts) Sessions(ctx context.Context, userID int64) ([]*Session, erro
 
 // Revoke ends one of a user's sessions, at once on every replica (each
 // request reads its session).
-func (a *Accounts) Revoke(ctx context.Context, userID, sessionID int64) error {
+func (a *Accounts) Revoke(ctx context.Context, by Who, userID, sessionID int64) error {
 	return a.store.UpdateAccounts(ctx, func(tx Tx) error {
 		err := tx.DeleteSession(ctx, userID, sessionID)
 		if core.IsCode(err, core.CodeNotFound) {
 			return core.Errorf(core.CodeNotFound, "no such session")
 		}
-		return core.Internal(err, "end session")
+		if err != nil {
+			return core.Internal(err, "end session")
+		}
+		u, err := tx.User(ctx, userID)
+		if err != nil {
+			return core.Internal(err, "load user")
+		}
+		return a.audit(ctx, tx, by, "session.revoke", u, "session "+strconv.FormatInt(sessionID, 10))
 	})
 }
 
 // RevokeOthers ends every session of the user but keep (0: all), and says
 // how many.
-func (a *Accounts) RevokeOthers(ctx context.Context, userID, keep int64) (int, error) {
+func (a *Accounts) RevokeOthers(ctx context.Context, by Who, userID, keep int64) (int, error) {
 	var n int
 	err := a.store.UpdateAccounts(ctx, func(tx Tx) error {
 		var err error
-		n, err = tx.DeleteSessions(ctx, userID, keep)
-		return core.Internal(err, "end sessions")
+		if n, err = tx.DeleteSessions(ctx, userID, keep); err != nil || n == 0 {
+			return core.Internal(err, "end sessions")
+		}
+		u, err := tx.User(ctx, userID)
+		if err != nil {
+			return core.Internal(err, "load user")
+		}
+		return a.audit(ctx, tx, by, "session.revoke", u, strconv.Itoa(n)+" sessions")
 	})
 	return n, err
 }
 
 // SetPassword sets a user's password (checked with CheckPassword) and
 // ends their other sessions (keep: the one that changed it, 0: none).
-func (a *Accounts) SetPassword(ctx context.Context, userID int64, password string, keep int64) error {
+func (a *Accounts) SetPassword(ctx context.Context, by Who, userID int64, password string, keep int64) error {
 	if msg := CheckPassword(password); msg != "" {
 		return core.Errorf(core.CodeInvalid, "%s", msg)
 	}
@@ -384,8 +445,10 @@ func (a *Accounts) SetPassword(ctx context.Context, userID int64, password strin
 		if err := tx.PutPassword(ctx, &Password{UserID: userID, Hash: h, Updated: a.now()}); err != nil {
 			return core.Internal(err, "save password")
 		}
-		_, err = tx.DeleteSessions(ctx, userID, keep)
-		return core.Internal(err, "end sessions")
+		if _, err = tx.DeleteSessions(ctx, userID, keep); err != nil {
+			return core.Internal(err, "end sessions")
+		}
+		return a.audit(ctx, tx, by, "password.set", u, "")
 	})
 }
 
@@ -408,7 +471,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, cur *Current, old, passwo
 	if !ok {
 		return core.Errorf(core.CodeForbidden, "the current password is wrong")
 	}
-	return a.SetPassword(ctx, cur.User.ID, password, cur.Session.ID)
+	return a.SetPassword(ctx, cur.Who(), cur.User.ID, password, cur.Session.ID)
 }
 
 // Status is what a user's account page shows of their second factor.
@@ -514,7 +577,10 @@ func (a *Accounts) ConfirmTOTP(ctx context.Context, cur *Current, code string) (
 			return core.Internal(err, "save recovery codes")
 		}
 		cur.Session.Verified = true
-		return core.Internal(tx.UpdateSession(ctx, cur.Session), "update session")
+		if err := tx.UpdateSession(ctx, cur.Session); err != nil {
+			return core.Internal(err, "update session")
+		}
+		return a.audit(ctx, tx, cur.Who(), "totp.enrol", cur.User, "")
 	})
 	if err != nil {
 		return nil, err
@@ -565,16 +631,22 @@ func (a *Accounts) Verify(ctx context.Context, cur *Current, code string) error 
 
 // ResetTOTP removes a user's second factor and recovery codes (a lost
 // phone) and ends their sessions: they enrol again at their next sign-in.
-func (a *Accounts) ResetTOTP(ctx context.Context, userID int64) error {
+func (a *Accounts) ResetTOTP(ctx context.Context, by Who, userID int64) error {
 	return a.store.UpdateAccounts(ctx, func(tx Tx) error {
+		u, err := tx.User(ctx, userID)
+		if err != nil {
+			return core.Internal(err, "load user")
+		}
 		if err := tx.DeleteTOTP(ctx, userID); err != nil {
 			return core.Internal(err, "delete TOTP")
 		}
 		if err := tx.PutRecoveryCodes(ctx, userID, nil); err != nil {
 			return core.Internal(err, "delete recovery codes")
 		}
-		_, err := tx.DeleteSessions(ctx, userID, 0)
-		return core.Internal(err, "end sessions")
+		if _, err := tx.DeleteSessions(ctx, userID, 0); err != nil {
+			return core.Internal(err, "end sessions")
+		}
+		return a.audit(ctx, tx, by, "totp.reset", u, "")
 	})
 }
 

@@ -44,10 +44,11 @@ type TOTP struct {
 }
 
 // Tx is what the accounts subsystem sees of a store transaction: the
-// directory and the grants (the base), and its own rows.
+// directory and the grants (the base), the audit log, and its own rows.
 type Tx interface {
 	core.DirectoryStore
 	core.RightsStore
+	core.AuditStore // sign-ins, passwords and second factors are audited
 
 	PutPassword(ctx context.Context, p *Password) error               // inserts or replaces
 	Password(ctx context.Context, userID int64) (*Password, error)    // ErrNotFound if none

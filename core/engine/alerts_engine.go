@@ -49,6 +49,23 @@ func (s *session) needIntegrationAdmin(queueID int64) error {
 	return nil
 }
 
+// integrationAudit is an integration as the audit log shows it: its
+// token by its last characters, its HMAC secret not at all.
+type integrationAudit struct {
+	Type   string                 `json:"type"`
+	Queue  string                 `json:"queue"`
+	Token  string                 `json:"token"`
+	HMAC   bool                   `json:"hmac"`
+	Config core.IntegrationConfig `json:"config"`
+}
+
+func (s *session) auditIntegration(it *core.Integration) integrationAudit {
+	a := integrationAudit{Type: it.Type, Queue: s.queueNameOf(it.QueueID), Token: hint(it.TokenHint),
+		HMAC: it.Config.HMACSecret != "", Config: it.Config}
+	a.Config.HMACSecret = ""
+	return a
+}
+
 // CreateIntegration creates an integration and the user it acts as. It
 // needs AdminQueue on the queue. The token is returned once: only its hash
 // is stored.
@@ -105,7 +122,7 @@ func (admin Admin) CreateIntegration(ctx context.Context, actorID int64, in Inte
 			return core.Internal(err, "store integration")
 		}
 		out = it
-		return nil
+		return s.audit("integration.create", "integration "+it.Name, nil, s.auditIntegration(it))
 	})
 	if err != nil {
 		return nil, "", err
@@ -153,7 +170,10 @@ func (admin Admin) DeleteIntegration(ctx context.Context, actorID int64, name st
 		if err != nil {
 			return err
 		}
-		return core.Internal(s.tx.DeleteIntegration(s.ctx, it.ID), "delete integration")
+		if err := s.tx.DeleteIntegration(s.ctx, it.ID); err != nil {
+			return core.Internal(err, "delete integration")
+		}
+		return s.audit("integration.delete", "integration "+it.Name, s.auditIntegration(it), nil)
 	})
 }
 
@@ -171,9 +191,14 @@ func (admin Admin) RotateIntegrationToken(ctx context.Context, actorID int64, na
 		if err != nil {
 			return err
 		}
+		was := hint(it.TokenHint)
 		it.TokenHash, it.TokenHint = HashToken(token), token[len(token)-4:]
 		out = it
-		return core.Internal(s.tx.UpdateIntegration(s.ctx, it), "update integration")
+		if err := s.tx.UpdateIntegration(s.ctx, it); err != nil {
+			return core.Internal(err, "update integration")
+		}
+		return s.audit("integration.token", "integration "+it.Name, map[string]string{"token": was},
+			map[string]string{"token": hint(it.TokenHint)})
 	})
 	if err != nil {
 		return nil, "", err

@@ -46,6 +46,18 @@ func checkChatIDs(platform, workspace, channel string) error {
 
 // ---- queue -> channel routing (administrators) ----
 
+// chatChannelAudit is a queue's chat route as the audit log shows it.
+type chatChannelAudit struct {
+	Queue     string `json:"queue"`
+	Platform  string `json:"platform"`
+	Workspace string `json:"workspace"`
+	Channel   string `json:"channel"`
+}
+
+func (s *session) auditChatChannel(c *core.ChatChannel) chatChannelAudit {
+	return chatChannelAudit{Queue: s.queueNameOf(c.QueueID), Platform: c.Platform, Workspace: c.Workspace, Channel: c.Channel}
+}
+
 // AddChatChannel makes queue post to a channel. It needs AdminQueue on the queue.
 func (admin Admin) AddChatChannel(ctx context.Context, actorID int64, queue, platform, workspace, channel string) (*core.ChatChannel, error) {
 	e := admin.e
@@ -69,7 +81,7 @@ func (admin Admin) AddChatChannel(ctx context.Context, actorID int64, queue, pla
 			return core.Internal(err, "add chat channel")
 		}
 		out = c
-		return nil
+		return s.audit("chat.channel.add", "chat channel "+itoa(c.ID), nil, s.auditChatChannel(c))
 	})
 	return out, err
 }
@@ -89,7 +101,10 @@ func (admin Admin) RemoveChatChannel(ctx context.Context, actorID, id int64) err
 			if !s.rights.Has(core.RightAdminQueue, c.QueueID, nil) {
 				break
 			}
-			return core.Internal(s.tx.DeleteChatChannel(s.ctx, id), "remove chat channel")
+			if err := s.tx.DeleteChatChannel(s.ctx, id); err != nil {
+				return core.Internal(err, "remove chat channel")
+			}
+			return s.audit("chat.channel.remove", "chat channel "+itoa(id), s.auditChatChannel(c), nil)
 		}
 		return core.Errorf(core.CodeNotFound, "no chat channel %d that you may change", id)
 	})
@@ -404,12 +419,16 @@ func (e *Engine) ConfirmChatLink(ctx context.Context, actorID int64, code string
 		if err != nil {
 			return core.Internal(err, "find chat identity")
 		}
+		var was any
+		if id.Linked() {
+			was = "user " + s.userNameOf(id.UserID)
+		}
 		id.UserID, id.Verified, id.Updated = s.actor.ID, ChatVerifiedCode, s.now
 		if err := s.tx.PutChatIdentity(s.ctx, id); err != nil {
 			return core.Internal(err, "store chat identity")
 		}
 		out = id
-		return nil
+		return s.audit("chat.link", fmt.Sprintf("%s user %s in %s", id.Platform, id.ChatUser, id.Workspace), was, "user "+s.actor.Name)
 	})
 	return out, err
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -63,6 +64,22 @@ type QueueInput struct {
 	// lifecycle lacks go (lifecycle_change.go); given without Lifecycle,
 	// it moves those the current lifecycle lacks.
 	StatusMap core.StatusMap
+}
+
+// queueAudit is a queue as the audit log shows it.
+type queueAudit struct {
+	Description string         `json:"description"`
+	Correspond  string         `json:"correspond"`
+	Comment     string         `json:"comment"`
+	Tag         string         `json:"tag"`
+	Lifecycle   string         `json:"lifecycle"`
+	Disabled    bool           `json:"disabled"`
+	StatusMap   core.StatusMap `json:"status_map,omitempty"`
+}
+
+func auditQueue(q *core.Queue) queueAudit {
+	return queueAudit{Description: q.Description, Correspond: q.CorrespondAddress, Comment: q.CommentAddress,
+		Tag: q.SubjectTag, Lifecycle: cmp.Or(q.Lifecycle, core.DefaultLifecycleName), Disabled: q.Disabled}
 }
 
 func (s *session) applyQueue(q *core.Queue, in QueueInput) error {
@@ -132,7 +149,7 @@ func (admin Admin) CreateQueue(ctx context.Context, actorID int64, in QueueInput
 			return core.Internal(err, "create queue")
 		}
 		out = q
-		return nil
+		return s.audit("queue.create", "queue "+q.Name, nil, auditQueue(q))
 	})
 	return out, err
 }
@@ -150,6 +167,7 @@ func (admin Admin) UpdateQueue(ctx context.Context, actorID int64, in QueueInput
 			return core.Errorf(core.CodeForbidden, "You may not change queue %s: that needs the AdminQueue right", q.Name)
 		}
 		before := cmp.Or(q.Lifecycle, core.DefaultLifecycleName)
+		was := auditQueue(q)
 		if err := s.applyQueue(q, in); err != nil {
 			return err
 		}
@@ -171,7 +189,9 @@ func (admin Admin) UpdateQueue(ctx context.Context, actorID int64, in QueueInput
 			return err
 		}
 		out = q
-		return nil
+		now := auditQueue(q)
+		now.StatusMap = in.StatusMap
+		return s.audit("queue.update", "queue "+q.Name, was, now)
 	})
 	return out, err
 }
@@ -204,6 +224,18 @@ type UserInput struct {
 	Disabled   *bool
 }
 
+// userAudit is a user as the audit log shows them.
+type userAudit struct {
+	Email      string `json:"email"`
+	RealName   string `json:"real_name"`
+	Privileged bool   `json:"privileged"`
+	Disabled   bool   `json:"disabled"`
+}
+
+func auditUser(u *core.User) userAudit {
+	return userAudit{Email: u.Email, RealName: u.RealName, Privileged: u.Privileged, Disabled: u.Disabled}
+}
+
 // CreateUser creates a user. It needs AdminUsers.
 func (admin Admin) CreateUser(ctx context.Context, actorID int64, in UserInput) (*core.User, error) {
 	e := admin.e
@@ -227,7 +259,7 @@ func (admin Admin) CreateUser(ctx context.Context, actorID int64, in UserInput) 
 			return core.Internal(err, "create user")
 		}
 		out = u
-		return nil
+		return s.audit("user.create", "user "+u.Name, nil, auditUser(u))
 	})
 	return out, err
 }
@@ -268,6 +300,7 @@ func (admin Admin) UpdateUser(ctx context.Context, actorID int64, in UserInput) 
 				return core.Errorf(core.CodeInvalid, "the system user %s cannot be disabled or have its privilege changed", u.Name)
 			}
 		}
+		was := auditUser(u)
 		if err := applyUser(u, in); err != nil {
 			return err
 		}
@@ -278,7 +311,7 @@ func (admin Admin) UpdateUser(ctx context.Context, actorID int64, in UserInput) 
 			return core.Internal(err, "update user")
 		}
 		out = u
-		return nil
+		return s.audit("user.update", "user "+u.Name, was, auditUser(u))
 	})
 	return out, err
 }
@@ -336,7 +369,7 @@ func (admin Admin) CreateGroup(ctx context.Context, actorID int64, name, descrip
 			return core.Internal(err, "create group")
 		}
 		out = g
-		return nil
+		return s.audit("group.create", "group "+g.Name, nil, map[string]string{"description": g.Description})
 	})
 	return out, err
 }
@@ -381,7 +414,13 @@ func (admin Admin) SetMember(ctx context.Context, actorID int64, group, user str
 				return core.Errorf(core.CodeNotFound, "%s is not a member of %s", u.Name, g.Name)
 			}
 		}
-		return core.Internal(err, "change members")
+		if err != nil {
+			return core.Internal(err, "change members")
+		}
+		if member {
+			return s.audit("group.member.add", "group "+g.Name, nil, "user "+u.Name)
+		}
+		return s.audit("group.member.remove", "group "+g.Name, "user "+u.Name, nil)
 	})
 }
 
@@ -410,7 +449,32 @@ type GrantInput struct {
 	Role  string
 }
 
-func (s *session) resolveGrant(in GrantInput) (*core.Grant, error) {
+// resolveGrant resolves a grant, saying what it is for the audit log
+// ("grant StealTicket in queue NOC") and to whom ("group NetOps").
+func (s *session) resolveGrant(in GrantInput) (g *core.Grant, what, who string, err error) {
+	g, err = s.grantOf(in)
+	if err != nil {
+		return nil, "", "", err
+	}
+	what = "grant " + string(g.Right) + " globally"
+	if g.QueueID != 0 {
+		what = "grant " + string(g.Right) + " in queue " + s.queueNameOf(g.QueueID)
+	}
+	switch g.PrincipalType {
+	case core.PrincipalUser:
+		who = "user " + s.userNameOf(g.PrincipalID)
+	case core.PrincipalGroup:
+		who = "group " + strings.TrimSpace(in.Group)
+		if gr, err := s.tx.Group(s.ctx, g.PrincipalID); err == nil {
+			who = "group " + gr.Name
+		}
+	default:
+		who = "role " + string(g.Role)
+	}
+	return g, what, who, nil
+}
+
+func (s *session) grantOf(in GrantInput) (*core.Grant, error) {
 	r, err := core.ParseRight(in.Right)
 	if err != nil {
 		return nil, err
@@ -467,7 +531,7 @@ func (admin Admin) Grant(ctx context.Context, actorID int64, in GrantInput) (*co
 	e := admin.e
 	var out *core.Grant
 	err := e.update(ctx, actorID, func(s *session) error {
-		g, err := s.resolveGrant(in)
+		g, what, who, err := s.resolveGrant(in)
 		if err != nil {
 			return err
 		}
@@ -478,7 +542,7 @@ func (admin Admin) Grant(ctx context.Context, actorID int64, in GrantInput) (*co
 			return core.Internal(err, "grant")
 		}
 		out = g
-		return nil
+		return s.audit("grant.add", what, nil, who)
 	})
 	return out, err
 }
@@ -487,7 +551,7 @@ func (admin Admin) Grant(ctx context.Context, actorID int64, in GrantInput) (*co
 func (admin Admin) Revoke(ctx context.Context, actorID int64, in GrantInput) error {
 	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
-		g, err := s.resolveGrant(in)
+		g, what, who, err := s.resolveGrant(in)
 		if err != nil {
 			return err
 		}
@@ -498,7 +562,10 @@ func (admin Admin) Revoke(ctx context.Context, actorID int64, in GrantInput) err
 		if core.IsCode(err, core.CodeNotFound) {
 			return core.Errorf(core.CodeNotFound, "that right is not granted")
 		}
-		return core.Internal(err, "revoke")
+		if err != nil {
+			return core.Internal(err, "revoke")
+		}
+		return s.audit("grant.remove", what, who, nil)
 	})
 }
 
@@ -557,11 +624,22 @@ func (admin Admin) PutLifecycleMapped(ctx context.Context, actorID int64, defini
 		if err != nil {
 			return err
 		}
+		defs, err := s.tx.Lifecycles(s.ctx)
+		if err != nil {
+			return core.Internal(err, "load lifecycles")
+		}
+		var was any
+		if def, ok := defs[l.Name]; ok {
+			was = json.RawMessage(def)
+		}
 		if err := s.tx.PutLifecycle(s.ctx, l.Name, definition); err != nil {
 			return core.Internal(err, "store lifecycle")
 		}
 		s.lcs[l.Name] = l
-		return s.moveStatuses(plan, l)
+		if err := s.moveStatuses(plan, l); err != nil {
+			return err
+		}
+		return s.audit("lifecycle.put", "lifecycle "+l.Name, was, json.RawMessage(definition))
 	})
 	return l, err
 }

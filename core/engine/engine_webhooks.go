@@ -29,6 +29,19 @@ var EventKinds = func() []string {
 	return append(out, core.OutboxNotify)
 }()
 
+// webhookAudit is a webhook as the audit log shows it: never its secret,
+// nor its URL's query.
+type webhookAudit struct {
+	URL          string   `json:"url"`
+	Events       []string `json:"events"`
+	Queue        string   `json:"queue,omitempty"`
+	AllowPrivate bool     `json:"allow_private"`
+}
+
+func (s *session) auditWebhook(w *core.Webhook) webhookAudit {
+	return webhookAudit{URL: auditURL(w.URL), Events: w.Events, Queue: s.queueNameOf(w.QueueID), AllowPrivate: w.AllowPrivate}
+}
+
 // CreateWebhook subscribes a URL to ticket events. It needs SuperUser.
 func (admin Admin) CreateWebhook(ctx context.Context, actorID int64, in WebhookInput) (*core.Webhook, error) {
 	e := admin.e
@@ -69,7 +82,7 @@ func (admin Admin) CreateWebhook(ctx context.Context, actorID int64, in WebhookI
 			return core.Internal(err, "store webhook")
 		}
 		out = w
-		return nil
+		return s.audit("webhook.create", "webhook "+itoa(w.ID), nil, s.auditWebhook(w))
 	})
 	return out, err
 }
@@ -96,11 +109,22 @@ func (admin Admin) DeleteWebhook(ctx context.Context, actorID, id int64) error {
 		if !s.rights.SuperUser() {
 			return core.Errorf(core.CodeForbidden, "You may not manage webhooks: that needs the SuperUser right")
 		}
-		err := s.tx.DeleteWebhook(s.ctx, id)
+		ws, err := s.tx.Webhooks(s.ctx)
+		if err != nil {
+			return core.Internal(err, "list webhooks")
+		}
+		i := slices.IndexFunc(ws, func(w *core.Webhook) bool { return w.ID == id })
+		if i < 0 {
+			return core.Errorf(core.CodeNotFound, "no webhook %d", id)
+		}
+		err = s.tx.DeleteWebhook(s.ctx, id)
 		if core.IsCode(err, core.CodeNotFound) {
 			return core.Errorf(core.CodeNotFound, "no webhook %d", id)
 		}
-		return core.Internal(err, "delete webhook")
+		if err != nil {
+			return core.Internal(err, "delete webhook")
+		}
+		return s.audit("webhook.delete", "webhook "+itoa(id), s.auditWebhook(ws[i]), nil)
 	})
 }
 

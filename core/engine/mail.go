@@ -801,6 +801,25 @@ func (s *session) templateQueue(queue string) (int64, error) {
 	return q.ID, nil
 }
 
+// storedTemplate returns the text stored for a kind of mail in a queue (0:
+// every queue), and the template's name in the audit log.
+func (s *session) storedTemplate(qid int64, kind string) (text any, object string, err error) {
+	object = "mail template " + kind + " of every queue"
+	if qid != 0 {
+		object = "mail template " + kind + " of queue " + s.queueNameOf(qid)
+	}
+	ts, err := s.tx.MailTemplates(s.ctx)
+	if err != nil {
+		return nil, "", core.Internal(err, "list mail templates")
+	}
+	for _, t := range ts {
+		if t.QueueID == qid && t.Kind == kind {
+			return t.Text, object, nil
+		}
+	}
+	return nil, object, nil
+}
+
 // SetMailTemplate stores the template of a kind of mail for a queue (""
 // for every queue).
 func (admin Admin) SetMailTemplate(ctx context.Context, actorID int64, queue, kind, text string) (*core.MailTemplate, error) {
@@ -817,12 +836,16 @@ func (admin Admin) SetMailTemplate(ctx context.Context, actorID int64, queue, ki
 		if err != nil {
 			return err
 		}
+		was, object, err := s.storedTemplate(qid, kind)
+		if err != nil {
+			return err
+		}
 		t := &core.MailTemplate{QueueID: qid, Kind: kind, Text: text, Updated: s.now}
 		if err := s.tx.PutMailTemplate(s.ctx, t); err != nil {
 			return core.Internal(err, "store mail template")
 		}
 		out = t
-		return nil
+		return s.audit("mail.template.set", object, was, text)
 	})
 	return out, err
 }
@@ -838,11 +861,18 @@ func (admin Admin) DeleteMailTemplate(ctx context.Context, actorID int64, queue,
 		if err != nil {
 			return err
 		}
+		was, object, err := s.storedTemplate(qid, kind)
+		if err != nil {
+			return err
+		}
 		err = s.tx.DeleteMailTemplate(s.ctx, qid, kind)
 		if core.IsCode(err, core.CodeNotFound) {
 			return core.Errorf(core.CodeNotFound, "no %s template is stored there", kind)
 		}
-		return core.Internal(err, "delete mail template")
+		if err != nil {
+			return core.Internal(err, "delete mail template")
+		}
+		return s.audit("mail.template.reset", object, was, nil)
 	})
 }
 
@@ -863,7 +893,8 @@ func (admin Admin) MailTemplates(ctx context.Context, actorID int64) ([]*core.Ma
 
 // SetMailNotify says whether a user wants mail about tickets they own or
 // watch as AdminCc (the default is yes). Users may set their own; others
-// need AdminUsers.
+// need AdminUsers, and that change is audited (one's own choice is not an
+// administrative change).
 func (admin Admin) SetMailNotify(ctx context.Context, actorID int64, user string, on bool) error {
 	e := admin.e
 	return e.update(ctx, actorID, func(s *session) error {
@@ -871,11 +902,21 @@ func (admin Admin) SetMailNotify(ctx context.Context, actorID int64, user string
 		if err != nil {
 			return err
 		}
-		if u.ID != s.actor.ID {
-			if err := s.needGlobal("change other users' mail", core.RightAdminUsers); err != nil {
-				return err
-			}
+		if u.ID == s.actor.ID {
+			return core.Internal(s.tx.SetMailNotify(s.ctx, u.ID, on), "store mail preference")
 		}
-		return core.Internal(s.tx.SetMailNotify(s.ctx, u.ID, on), "store mail preference")
+		if err := s.needGlobal("change other users' mail", core.RightAdminUsers); err != nil {
+			return err
+		}
+		notify, err := s.tx.MailNotify(s.ctx, []int64{u.ID})
+		if err != nil {
+			return core.Internal(err, "read mail preferences")
+		}
+		onOff := map[bool]string{true: "on", false: "off"}
+		was, set := notify[u.ID]
+		if err := s.tx.SetMailNotify(s.ctx, u.ID, on); err != nil {
+			return core.Internal(err, "store mail preference")
+		}
+		return s.audit("mail.notify", "mail notices of user "+u.Name, onOff[was || !set], onOff[on])
 	})
 }

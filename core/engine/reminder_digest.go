@@ -25,7 +25,8 @@ type DigestInput struct {
 }
 
 // SetDigest sets how user (a name, an address, "me") gets the daily digest.
-// People set their own; AdminUsers sets anyone's. A chat digest goes to a
+// People set their own; AdminUsers sets anyone's, which is audited (one's
+// own choice is not an administrative change). A chat digest goes to a
 // chat user linked to them.
 func (admin Admin) SetDigest(ctx context.Context, actorID int64, user string, in DigestInput) (*core.DigestPref, error) {
 	e := admin.e
@@ -82,6 +83,18 @@ func (admin Admin) SetDigest(ctx context.Context, actorID int64, user string, in
 			}
 		}
 		p.UserID = u.ID
+		if u.ID != s.actor.ID {
+			was, err := s.tx.DigestPref(s.ctx, u.ID)
+			if core.IsCode(err, core.CodeNotFound) {
+				was, err = &core.DigestPref{Via: core.DigestOff}, nil
+			}
+			if err != nil {
+				return core.Internal(err, "load digest preference")
+			}
+			if err := s.audit("digest.set", "digest of user "+u.Name, auditDigest(was), auditDigest(p)); err != nil {
+				return err
+			}
+		}
 		if err := s.tx.PutDigestPref(s.ctx, p); err != nil {
 			return core.Internal(err, "store digest preference")
 		}
@@ -108,6 +121,24 @@ func (admin Admin) SetDigest(ctx context.Context, actorID int64, user string, in
 		return nil
 	})
 	return out, err
+}
+
+// digestAudit is a digest preference as the audit log shows it.
+type digestAudit struct {
+	Via       string `json:"via"`
+	At        string `json:"at,omitempty"`
+	TimeZone  string `json:"time_zone,omitempty"`
+	Platform  string `json:"platform,omitempty"`
+	Workspace string `json:"workspace,omitempty"`
+	ChatUser  string `json:"chat_user,omitempty"`
+}
+
+func auditDigest(p *core.DigestPref) digestAudit {
+	if p.Via == core.DigestOff {
+		return digestAudit{Via: "off"}
+	}
+	return digestAudit{Via: p.Via, At: fmt.Sprintf("%02d:%02d", p.At/60, p.At%60), TimeZone: p.TimeZone,
+		Platform: p.Platform, Workspace: p.Workspace, ChatUser: p.ChatUser}
 }
 
 // OutboxReminder is the outbox kind of a reminder that fired (a core.TxnReminder

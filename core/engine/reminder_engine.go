@@ -432,8 +432,14 @@ func (admin Admin) SetReminderPolicy(ctx context.Context, actorID int64, queue s
 		if err := s.tx.PutReminderPolicy(s.ctx, &np); err != nil {
 			return core.Internal(err, "store reminder policy")
 		}
-		out, err = s.describePolicy(q, &np)
-		return err
+		was, err := s.describePolicy(q, p)
+		if err != nil {
+			return err
+		}
+		if out, err = s.describePolicy(q, &np); err != nil {
+			return err
+		}
+		return s.audit("reminder.policy.set", "reminder policy of queue "+q.Name, auditReminderPolicy(was), auditReminderPolicy(out))
 	})
 	if err == nil {
 		if rs, ok := e.store.(*remindingStore); ok {
@@ -478,6 +484,13 @@ func (s *session) describePolicy(q *core.Queue, p *core.ReminderPolicy) (*QueueR
 		}
 	}
 	return out, nil
+}
+
+// auditReminderPolicy is a queue's reminder policy as the audit log shows
+// it: durations as Go writes them, "0s" for off.
+func auditReminderPolicy(p *QueueReminderPolicy) map[string]string {
+	return map[string]string{"untaken_after": p.UntakenAfter.String(), "untaken_every": p.UntakenEvery.String(),
+		"on_duty": p.OnDutyGroup, "stalled_after": p.StalledAfter.String()}
 }
 
 // reminderData is the Data an outbox payload carries: what a reminder says,

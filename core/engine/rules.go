@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,13 +31,43 @@ import (
 // CompileRules checks a rules file against the database (queues, users,
 // groups, webhooks) and installs it, with the built-in rules the file does
 // not turn off. It needs the SuperUser right. The engine keeps the rules
-// in force until the next CompileRules.
+// in force until the next CompileRules. The audit log records the rules
+// put in force ("rules.load") when they differ from those it last
+// recorded: a replica starting with the same file adds nothing.
 func (e *Engine) CompileRules(ctx context.Context, actorID int64, f *rules.File, source string) (*rules.Set, error) {
+	out, err := e.compileRules(ctx, actorID, f, source, true)
+	if err != nil {
+		return nil, err
+	}
+	e.auto.rules.Store(out)
+	if e.auto.runner != nil {
+		e.auto.runner.Install(out)
+	}
+	return out, nil
+}
+
+// CheckRules parses a rules file and checks it as LoadRules does, without
+// installing it: nothing changes and nothing is recorded.
+func (e *Engine) CheckRules(ctx context.Context, actorID int64, source string, data []byte) (*rules.Set, error) {
+	f, err := rules.Parse(source, data)
+	if err != nil {
+		return nil, err
+	}
+	return e.compileRules(ctx, actorID, f, source, false)
+}
+
+// compileRules compiles f; install: in a write transaction that records
+// it in the audit log.
+func (e *Engine) compileRules(ctx context.Context, actorID int64, f *rules.File, source string, install bool) (*rules.Set, error) {
 	if f == nil {
 		f = &rules.File{}
 	}
+	run := e.view
+	if install {
+		run = e.update
+	}
 	var out *rules.Set
-	err := e.view(ctx, actorID, func(s *session) error {
+	err := run(ctx, actorID, func(s *session) error {
 		if !s.rights.SuperUser() {
 			return core.Errorf(core.CodeForbidden, "You may not load rules: that needs the SuperUser right")
 		}
@@ -69,16 +101,36 @@ func (e *Engine) CompileRules(ctx context.Context, actorID int64, f *rules.File,
 			rs.Add(r)
 		}
 		out = rs
-		return nil
+		if !install {
+			return nil
+		}
+		return s.auditRules(f, rs)
 	})
 	if err != nil {
 		return nil, err
 	}
-	e.auto.rules.Store(out)
-	if e.auto.runner != nil {
-		e.auto.runner.Install(out)
-	}
 	return out, nil
+}
+
+// auditRules records the rules put in force, unless the audit log's last
+// record of them says the same.
+func (s *session) auditRules(f *rules.File, rs *rules.Set) error {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return core.Internal(err, "encode rules")
+	}
+	sum := sha256.Sum256(data)
+	// Text, not JSON: the log keeps it whole, to compare the next with.
+	now := cutAuditValue(fmt.Sprintf("%s (sha256 %s): %s", rs.Source, hex.EncodeToString(sum[:8]), strings.Join(rs.Names(), ", ")))
+	last, err := s.tx.Audit(s.ctx, core.AuditFilter{Action: "rules.load", Limit: 1})
+	if err != nil {
+		return core.Internal(err, "read audit log")
+	}
+	var was any
+	if len(last) > 0 {
+		was = last[0].New
+	}
+	return s.audit("rules.load", "rules in force", was, now)
 }
 
 // LoadRules parses and compiles a rules file (CompileRules).

@@ -121,13 +121,35 @@ func (admin Admin) PutCalendar(ctx context.Context, actorID int64, def core.Cale
 		if err := s.needSLAAdmin(); err != nil {
 			return err
 		}
-		return core.Internal(s.tx.PutCalendar(s.ctx, cal.Name, data, s.now), "store calendar")
+		_, was, err := s.storedCalendar(cal.Name)
+		if err != nil {
+			return err
+		}
+		if err := s.tx.PutCalendar(s.ctx, cal.Name, data, s.now); err != nil {
+			return core.Internal(err, "store calendar")
+		}
+		return s.audit("sla.calendar.put", "calendar "+cal.Name, was, json.RawMessage(data))
 	})
 	if err != nil {
 		return nil, err
 	}
 	e.forgetSLAConfig()
 	return cal, nil
+}
+
+// storedCalendar returns the stored name and definition of a calendar
+// (by name, case-insensitively); a nil definition when there is none.
+func (s *session) storedCalendar(name string) (string, any, error) {
+	defs, err := s.tx.Calendars(s.ctx)
+	if err != nil {
+		return "", nil, core.Internal(err, "list calendars")
+	}
+	for n, def := range defs {
+		if strings.EqualFold(n, strings.TrimSpace(name)) {
+			return n, json.RawMessage(def), nil
+		}
+	}
+	return name, nil, nil
 }
 
 // Calendars lists the stored calendars (the built-in 24x7 first).
@@ -179,11 +201,18 @@ func (admin Admin) DeleteCalendar(ctx context.Context, actorID int64, name strin
 		if len(users) > 0 {
 			return core.Errorf(core.CodeConflict, "calendar %s is used by SLA policies %s: change them first", name, strings.Join(users, ", "))
 		}
+		stored, was, err := s.storedCalendar(name)
+		if err != nil {
+			return err
+		}
 		err = s.tx.DeleteCalendar(s.ctx, name)
 		if core.IsCode(err, core.CodeNotFound) {
 			return core.Errorf(core.CodeNotFound, "no calendar named %q", name)
 		}
-		return core.Internal(err, "delete calendar")
+		if err != nil {
+			return core.Internal(err, "delete calendar")
+		}
+		return s.audit("sla.calendar.delete", "calendar "+stored, was, nil)
 	})
 	e.forgetSLAConfig()
 	return err
@@ -291,13 +320,47 @@ func (admin Admin) PutSLAPolicy(ctx context.Context, actorID int64, in SLAPolicy
 			p.Escalation.Group = grp.Name
 		}
 		p.Updated = s.now
-		return core.Internal(s.tx.PutSLAPolicy(s.ctx, p), "store SLA policy")
+		_, was, err := s.storedSLAPolicy(p.Name)
+		if err != nil {
+			return err
+		}
+		if err := s.tx.PutSLAPolicy(s.ctx, p); err != nil {
+			return core.Internal(err, "store SLA policy")
+		}
+		return s.audit("sla.policy.put", "SLA policy "+p.Name, was, s.auditSLAPolicy(p))
 	})
 	if err != nil {
 		return nil, err
 	}
 	e.forgetSLAConfig()
 	return p, nil
+}
+
+// auditSLAPolicy is an SLA policy as the audit log shows it: its stored
+// definition and its queue's name.
+func (s *session) auditSLAPolicy(p *core.SLAPolicy) any {
+	def, err := core.EncodeSLAPolicy(p)
+	var v map[string]any
+	if err != nil || json.Unmarshal(def, &v) != nil {
+		return "?"
+	}
+	v["queue"] = s.queueNameOf(p.QueueID)
+	return v
+}
+
+// storedSLAPolicy returns the stored name and the audit value of the
+// policy named name (case-insensitively); a nil value when there is none.
+func (s *session) storedSLAPolicy(name string) (string, any, error) {
+	ps, err := s.tx.SLAPolicies(s.ctx)
+	if err != nil {
+		return "", nil, core.Internal(err, "list SLA policies")
+	}
+	for _, p := range ps {
+		if strings.EqualFold(p.Name, strings.TrimSpace(name)) {
+			return p.Name, s.auditSLAPolicy(p), nil
+		}
+	}
+	return name, nil, nil
 }
 
 // SLAPolicies lists the policies. It needs SuperUser.
@@ -323,11 +386,18 @@ func (admin Admin) DeleteSLAPolicy(ctx context.Context, actorID int64, name stri
 		if err := s.needSLAAdmin(); err != nil {
 			return err
 		}
-		err := s.tx.DeleteSLAPolicy(s.ctx, name)
+		stored, was, err := s.storedSLAPolicy(name)
+		if err != nil {
+			return err
+		}
+		err = s.tx.DeleteSLAPolicy(s.ctx, name)
 		if core.IsCode(err, core.CodeNotFound) {
 			return core.Errorf(core.CodeNotFound, "no SLA policy named %q", name)
 		}
-		return core.Internal(err, "delete SLA policy")
+		if err != nil {
+			return core.Internal(err, "delete SLA policy")
+		}
+		return s.audit("sla.policy.delete", "SLA policy "+stored, was, nil)
 	})
 	e.forgetSLAConfig()
 	return err

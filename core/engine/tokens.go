@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"strconv"
 	"strings"
 
 	"github.com/ticketd/ticketd/core"
@@ -59,7 +60,7 @@ func (admin Admin) IssueToken(ctx context.Context, actorID int64, user, name str
 			return core.Internal(err, "store token")
 		}
 		out = t
-		return nil
+		return s.audit("token.issue", auditToken(t, u.Name), nil, map[string]string{"name": t.Name, "hint": hint(t.Hint)})
 	})
 	if err != nil {
 		return "", nil, err
@@ -67,21 +68,34 @@ func (admin Admin) IssueToken(ctx context.Context, actorID int64, user, name str
 	return secret, out, nil
 }
 
+// auditToken names a token in the audit log: never by its secret.
+func auditToken(t *core.Token, user string) string {
+	return "token " + strconv.FormatInt(t.ID, 10) + " of " + user
+}
+
 // Authenticate returns the user a secret belongs to. Unknown secrets and
 // disabled users get CodeUnauthorized, with nothing that tells which.
 func (e *Engine) Authenticate(ctx context.Context, secret string) (*core.User, error) {
-	deny := core.Errorf(core.CodeUnauthorized, "missing or invalid token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)")
+	u, _, err := e.AuthenticateToken(ctx, secret)
+	return u, err
+}
+
+// AuthenticateToken is Authenticate that also returns the token's id, read
+// with the user: what the audit log's core.Origin names (see From).
+func (e *Engine) AuthenticateToken(ctx context.Context, secret string) (*core.User, int64, error) {
+	deny := denyToken()
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
-		return nil, deny
+		return nil, 0, deny
 	}
 	var u *core.User
+	var id int64
 	read := e.store.View
 	if e.one != nil { // one statement: no transaction needed
 		read = e.one.ReadOne
 	}
 	err := read(ctx, func(tx core.Tx) error {
 		var err error
-		u, err = tx.TokenUser(ctx, HashToken(secret))
+		u, id, err = tx.TokenUser(ctx, HashToken(secret))
 		if core.IsCode(err, core.CodeNotFound) {
 			return deny
 		}
@@ -93,7 +107,10 @@ func (e *Engine) Authenticate(ctx context.Context, secret string) (*core.User, e
 		}
 		return nil
 	})
-	return u, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return u, id, nil
 }
 
 // Tokens lists a user's tokens (without secrets): one's own, or anyone's
@@ -135,7 +152,10 @@ func (admin Admin) RevokeToken(ctx context.Context, actorID, tokenID int64) erro
 			if t.UserID != s.actor.ID && !s.rights.Has(core.RightAdminUsers, 0, nil) {
 				break
 			}
-			return core.Internal(s.tx.DeleteToken(s.ctx, t.ID), "revoke token")
+			if err := s.tx.DeleteToken(s.ctx, t.ID); err != nil {
+				return core.Internal(err, "revoke token")
+			}
+			return s.audit("token.revoke", auditToken(t, s.userNameOf(t.UserID)), map[string]string{"name": t.Name, "hint": hint(t.Hint)}, nil)
 		}
 		return core.Errorf(core.CodeNotFound, "no token %d of yours", tokenID)
 	})

@@ -16,29 +16,32 @@ import (
 // transaction ends, refuses (CodeUnauthorized, nothing written) unless the
 // token still exists and belongs to that user, enabled.
 
-// tokenCache maps token hashes to the user id they belonged to when last
-// checked. It only saves a read: every use is checked again.
+// tokenCache maps token hashes to the token's id and the user id it
+// belonged to when last checked. It only saves a read: every use is
+// checked again.
 type tokenCache struct {
 	mu  sync.Mutex
-	ids map[string]int64
+	ids map[string]cachedToken
 }
+
+type cachedToken struct{ tokenID, userID int64 }
 
 const maxCachedTokens = 10000
 
-func (c *tokenCache) get(hash []byte) (int64, bool) {
+func (c *tokenCache) get(hash []byte) (cachedToken, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id, ok := c.ids[string(hash)]
-	return id, ok
+	t, ok := c.ids[string(hash)]
+	return t, ok
 }
 
-func (c *tokenCache) put(hash []byte, userID int64) {
+func (c *tokenCache) put(hash []byte, t cachedToken) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ids == nil || len(c.ids) >= maxCachedTokens {
-		c.ids = map[string]int64{}
+		c.ids = map[string]cachedToken{}
 	}
-	c.ids[string(hash)] = userID
+	c.ids[string(hash)] = t
 }
 
 func (c *tokenCache) drop(hash []byte) {
@@ -57,27 +60,27 @@ func denyToken() error {
 	return core.Errorf(core.CodeUnauthorized, "missing or invalid token: send Authorization: Bearer <token> (`ticketd admin token --user NAME` issues one)")
 }
 
-// AuthenticateInAction is Authenticate for a request that runs one engine
-// action (Create, CreateShown, Show or a ticket action such as Take) on the
-// engine it returns: when this engine has seen the token before and knows
-// its user, it returns them without a read, with an engine whose action
-// checks the token in its own transaction. Otherwise it is Authenticate,
-// and the engine is e.
-func (e *Engine) AuthenticateInAction(ctx context.Context, secret string) (*Engine, *core.User, error) {
+// AuthenticateInAction is AuthenticateToken for a request that runs one
+// engine action (Create, CreateShown, Show or a ticket action such as
+// Take) on the engine it returns: when this engine has seen the token
+// before and knows its user, it returns them and the token's id without a
+// read, with an engine whose action checks the token in its own
+// transaction. Otherwise it is AuthenticateToken, and the engine is e.
+func (e *Engine) AuthenticateInAction(ctx context.Context, secret string) (*Engine, *core.User, int64, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
-		return e, nil, denyToken()
+		return e, nil, 0, denyToken()
 	}
 	hash := HashToken(secret)
-	if id, ok := e.tokens.get(hash); ok {
-		if u := e.dir.getUser(e.dir.current(), id); u != nil && !u.Disabled {
-			return e.With(func(r *request) { r.token = &tokenCheck{hash: hash, userID: id} }), u, nil
+	if t, ok := e.tokens.get(hash); ok {
+		if u := e.dir.getUser(e.dir.current(), t.userID); u != nil && !u.Disabled {
+			return e.With(func(r *request) { r.token = &tokenCheck{hash: hash, userID: t.userID} }), u, t.tokenID, nil
 		}
 	}
-	u, err := e.Authenticate(ctx, secret)
+	u, id, err := e.AuthenticateToken(ctx, secret)
 	if err == nil {
-		e.tokens.put(hash, u.ID)
+		e.tokens.put(hash, cachedToken{tokenID: id, userID: u.ID})
 	}
-	return e, u, err
+	return e, u, id, err
 }
 
 // checkToken asks the store to read the token the action must confirm, if
@@ -96,7 +99,7 @@ func (s *session) tokenChecked(err error) error {
 	if tc == nil {
 		return err
 	}
-	u, terr := s.tx.TokenUser(s.ctx, tc.hash)
+	u, _, terr := s.tx.TokenUser(s.ctx, tc.hash)
 	switch {
 	case core.IsCode(terr, core.CodeNotFound) || (terr == nil && (u.ID != tc.userID || u.Disabled)):
 		s.e.tokens.drop(tc.hash)

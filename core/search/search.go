@@ -256,7 +256,7 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 		if op == ":" || op == "=" {
 			return core.Errorf(core.CodeInvalid, "%s needs > or <, as in %s", key, example(key))
 		}
-		t, err := parseWhen(val, now)
+		t, err := ParseWhen(val, now)
 		if err != nil {
 			return core.Errorf(core.CodeInvalid, "%s%s%s: %v", key, op, val, err)
 		}
@@ -294,9 +294,9 @@ func isRelative(v string) bool {
 	return len(v) > 1 && strings.ContainsAny(v[len(v)-1:], "mhdw") && v[0] >= '0' && v[0] <= '9' && !strings.Contains(v, "-")
 }
 
-// parseWhen reads 2024-05-01, 2024-05-01T10:00:00Z, or a relative age such
-// as 30m, 12h, 7d, 2w (that long ago).
-func parseWhen(v string, now time.Time) (time.Time, error) {
+// ParseWhen reads 2024-05-01, 2024-05-01T10:00:00Z, or a relative age such
+// as 30m, 12h, 7d, 2w (that long before now).
+func ParseWhen(v string, now time.Time) (time.Time, error) {
 	if isRelative(v) {
 		n, err := strconv.Atoi(v[:len(v)-1])
 		if err != nil || n < 0 || n > 100000 {

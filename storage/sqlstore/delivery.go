@@ -55,15 +55,29 @@ func (x *tx) TokenByHash(ctx context.Context, hash []byte) (*core.Token, error) 
 	return get(ctx, x, "token", scanToken, qTokenCols+` WHERE hash = $1`, bytesArg(hash))
 }
 
-const qTokenUser = `SELECT u.id, u.name, u.email, u.real_name, u.privileged, u.disabled, u.created
+const qTokenUser = `SELECT u.id, u.name, u.email, u.real_name, u.privileged, u.disabled, u.created, t.id
 		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`
 
+// tokenUser is what qTokenUser reads.
+type tokenUser struct {
+	u       *core.User
+	tokenID int64
+}
+
+func scanTokenUser(s scanner) (tokenUser, error) {
+	u := &core.User{}
+	var id int64
+	err := s.Scan(&u.ID, &u.Name, &u.Email, &u.RealName, &u.Privileged, &u.Disabled, timeDest{&u.Created}, &id)
+	return tokenUser{u, id}, err
+}
+
 // TokenUser answers from PrefetchTokenUser when that read has been sent.
-func (x *tx) TokenUser(ctx context.Context, hash []byte) (*core.User, error) {
+func (x *tx) TokenUser(ctx context.Context, hash []byte) (*core.User, int64, error) {
 	if p := x.token; p != nil && p.done && bytes.Equal(p.hash, hash) {
-		return p.u, p.err
+		return p.tu.u, p.tu.tokenID, p.err
 	}
-	return get(ctx, x, "token", scanUser, qTokenUser, bytesArg(hash))
+	tu, err := get(ctx, x, "token", scanTokenUser, qTokenUser, bytesArg(hash))
+	return tu.u, tu.tokenID, err
 }
 
 // tokenAhead is the outcome of a TokenUser read held back by
@@ -71,7 +85,7 @@ func (x *tx) TokenUser(ctx context.Context, hash []byte) (*core.User, error) {
 type tokenAhead struct {
 	hash []byte
 	done bool
-	u    *core.User
+	tu   tokenUser
 	err  error
 }
 
@@ -90,10 +104,10 @@ func (x *tx) PrefetchTokenUser(hash []byte) {
 	df.Defer(Deferred{Query: x.d.rebind(qTokenUser), Args: []any{bytesArg(hash)}, Returning: true,
 		Done: func(_ int64, row Row, err error) error {
 			if err == nil {
-				p.u, err = scanUser(row)
+				p.tu, err = scanTokenUser(row)
 			}
 			if err != nil && x.d.IsNoRows(err) {
-				p.u, err = nil, notFound("token")
+				p.tu, err = tokenUser{}, notFound("token")
 			}
 			if err != nil && !core.IsCode(err, core.CodeNotFound) {
 				return core.Internal(err, "read token")

@@ -117,6 +117,13 @@ var cases = []storeCase{
 	{"AccountRecoveryCodes", storeAccountRecoveryCodes},
 	{"AccountRecoveryCodeRace", storeAccountRecoveryCodeRace},
 	{"AccountTransactions", storeAccountTransactions},
+
+	// tokenstore.go
+	{"Tokens", storeTokens},
+
+	// audit.go
+	{"Audit", storeAudit},
+	{"AuditFilter", storeAuditFilter},
 }
 
 // t0 is the base time of the fixtures: microsecond precision, as stored.

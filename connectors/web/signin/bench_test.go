@@ -39,7 +39,7 @@ func BenchmarkSessionCheck(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := acc.SetPassword(ctx, 2, "root password 1", 0); err != nil {
+			if err := acc.SetPassword(ctx, account.Who{ID: 2, Name: "root"}, 2, "root password 1", 0); err != nil {
 				b.Fatal(err)
 			}
 			in, err := acc.SignIn(ctx, "root", "root password 1", "127.0.0.1", "bench")

@@ -429,7 +429,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		h.showAccount(w, r, cur, http.StatusNotFound, "There is no such session.", "")
 		return
 	}
-	switch err := h.acc.Revoke(r.Context(), cur.User.ID, id); {
+	switch err := h.acc.Revoke(r.Context(), cur.Who(), cur.User.ID, id); {
 	case err == nil:
 		http.Redirect(w, r, "/account?done=revoked", http.StatusSeeOther)
 	case core.IsCode(err, core.CodeNotFound):
@@ -444,7 +444,7 @@ func (h *Handler) revokeOthers(w http.ResponseWriter, r *http.Request) {
 	if cur == nil || !h.checkForm(w, r, cur) {
 		return
 	}
-	if _, err := h.acc.RevokeOthers(r.Context(), cur.User.ID, cur.Session.ID); err != nil {
+	if _, err := h.acc.RevokeOthers(r.Context(), cur.Who(), cur.User.ID, cur.Session.ID); err != nil {
 		h.fail(w, err)
 		return
 	}

@@ -88,7 +88,7 @@ func (e *env) user(name string, admin bool) *core.User {
 			e.t.Fatal(err)
 		}
 	}
-	if err := e.acc.SetPassword(e.ctx, u.ID, name+" password 1", 0); err != nil {
+	if err := e.acc.SetPassword(e.ctx, account.Who{ID: core.RootID, Name: "root"}, u.ID, name+" password 1", 0); err != nil {
 		e.t.Fatal(err)
 	}
 	return u
@@ -371,4 +371,53 @@ func TestNextIsLocal(t *testing.T) {
 	req, _ := http.NewRequest("POST", e.srv.URL+"/login", strings.NewReader(f.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	b.do(req).want(http.StatusOK, "/account")
+}
+
+// Sign-ins, failed ones, new passwords, second factors and sessions
+// signed out are in the audit log, with where they came from.
+func TestSignInAudit(t *testing.T) {
+	bothStores(t, func(t *testing.T, e *env) {
+		e.user("alice", true)
+		b := e.browser()
+		b.signIn("alice", "not her password")
+		b.signIn("alice", "alice password 1").want(http.StatusOK, "/account/totp")
+		secret := secretRE.FindStringSubmatch(b.body)[1]
+		b.submit("/account/totp", "code", e.code(secret)).want(http.StatusOK, "/account/totp", "Recovery codes")
+		b.get("/account").submit("/account/password", "old", "alice password 1", "new", "alice password 2").
+			want(http.StatusOK, "/account")
+
+		var rows []*core.AuditEntry
+		if err := e.st.View(e.ctx, func(tx core.Tx) error {
+			var err error
+			rows, err = tx.Audit(e.ctx, core.AuditFilter{Limit: 100})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]*core.AuditEntry{}
+		for _, r := range rows {
+			if _, seen := got[r.Action]; !seen {
+				got[r.Action] = r // newest first
+			}
+		}
+		for _, action := range []string{"signin.failed", "signin", "totp.enrol", "password.set"} {
+			r := got[action]
+			if r == nil {
+				t.Errorf("no %s row in the audit log", action)
+				continue
+			}
+			if r.Via != "web" || r.Address != "127.0.0.1" {
+				t.Errorf("%s: via %q from %q", action, r.Via, r.Address)
+			}
+		}
+		if r := got["signin.failed"]; r != nil && (r.ActorID != 0 || !strings.Contains(r.New, "alice")) {
+			t.Errorf("failed sign-in row: %+v", r)
+		}
+		if r := got["signin"]; r != nil && (r.Actor != "alice" || r.SessionID == 0 || !strings.Contains(r.New, "enrol")) {
+			t.Errorf("sign-in row: %+v", r)
+		}
+		if r := got["password.set"]; r != nil && (r.Actor != "alice" || r.Object != "user alice" || strings.Contains(r.New+r.Old, "password 2")) {
+			t.Errorf("password row: %+v", r)
+		}
+	})
 }

@@ -192,6 +192,7 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("TimeWorked", testTimeWorked)
 	run("DirtyText", testDirtyText)
 	run("Plugins", testPlugins)
+	run("Audit", testAudit)
 }
 
 // testDirtyText: mail and chat bring NUL bytes and broken UTF-8; every store
