@@ -421,3 +421,15 @@ func TestSignInAudit(t *testing.T) {
 		}
 	})
 }
+
+// root holds SuperUser: held at enrolment like every admin; a member of
+// staff with no admin right is not.
+func TestSuperUserHeldAtEnrolment(t *testing.T) {
+	e := newEnv(t, openSQLite(t))
+	if err := e.acc.SetPassword(e.ctx, account.Who{ID: core.RootID, Name: "root"}, core.RootID, "root password 1", 0); err != nil {
+		t.Fatal(err)
+	}
+	e.browser().signIn("root", "root password 1").want(http.StatusOK, "/account/totp", "admin right")
+	e.user("bob", false)
+	e.browser().signIn("bob", "bob password 1").want(http.StatusOK, "/account", "Off.")
+}
