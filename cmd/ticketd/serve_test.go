@@ -105,6 +105,17 @@ func TestServeEmbedded(t *testing.T) {
 	if tk.ID == 0 || tk.Queue != "General" {
 		t.Fatalf("created %s", body)
 	}
+	// The sign-in page is served, with its headers.
+	resp, err := http.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `name="password"`) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("GET /login: %d %v\n%s", resp.StatusCode, resp.Header, page)
+	}
 	code, body = get(t, base+"/metrics", "")
 	for _, want := range []string{"ticketd_http_request_duration_seconds", `action="Create",outcome="ok"`, "ticketd_outbox_backlog", "go_goroutines"} {
 		if code != 200 || !strings.Contains(body, want) {
