@@ -256,7 +256,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
-	mountSignIn(mux, acc, cfg["TICKETD_PUBLIC_URL"], log)
+	if err := mountSignIn(mux, acc, cfg, log); err != nil {
+		return fail(err)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)

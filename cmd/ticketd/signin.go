@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
@@ -35,10 +37,73 @@ func newAccounts(cfg config, st account.Store, limiter core.RateLimiter) (*accou
 	return account.New(st, nil, signin.NewArgon2id(), limiter, account.Config{IdleTimeout: idle, Lifetime: life})
 }
 
-// mountSignIn serves /login, /logout and /account.
-func mountSignIn(mux *http.ServeMux, acc *account.Accounts, public string, log *slog.Logger) {
+// mountSignIn serves /login, /logout and /account, and single sign-on
+// when TICKETD_OIDC_ISSUER is set.
+func mountSignIn(mux *http.ServeMux, acc *account.Accounts, cfg config, log *slog.Logger) error {
+	sso, err := oidcOptions(cfg)
+	if err != nil {
+		return err
+	}
+	if sso != nil {
+		log.Info("single sign-on with OpenID Connect", "issuer", sso.Issuer, "callback", sso.RedirectURL)
+	}
+	public := cfg.str("TICKETD_PUBLIC_URL")
 	signin.New(acc, signin.Options{Secure: strings.HasPrefix(strings.ToLower(public), "https://"),
-		Logger: log.With("component", "signin")}).Mount(mux)
+		Logger: log.With("component", "signin"), OIDC: sso}).Mount(mux)
+	return nil
+}
+
+// oidcOptions reads the single sign-on settings; nil when
+// TICKETD_OIDC_ISSUER is empty.
+func oidcOptions(cfg config) (*signin.OIDC, error) {
+	issuer := strings.TrimSpace(cfg.str("TICKETD_OIDC_ISSUER"))
+	if issuer == "" {
+		return nil, nil
+	}
+	if err := httpsURL(issuer); err != nil {
+		return nil, fmt.Errorf("TICKETD_OIDC_ISSUER=%q: %w", issuer, err)
+	}
+	o := &signin.OIDC{Issuer: issuer, ClientID: strings.TrimSpace(cfg.str("TICKETD_OIDC_CLIENT_ID")),
+		ClientSecret: cfg.str("TICKETD_OIDC_CLIENT_SECRET"), Name: strings.TrimSpace(cfg.str("TICKETD_OIDC_NAME")),
+		Scopes:      strings.FieldsFunc(cfg.str("TICKETD_OIDC_SCOPES"), func(r rune) bool { return r == ',' || r == ' ' }),
+		GroupsClaim: strings.TrimSpace(cfg.str("TICKETD_OIDC_GROUPS_CLAIM"))}
+	if o.ClientID == "" || o.ClientSecret == "" {
+		return nil, errors.New("single sign-on (TICKETD_OIDC_ISSUER) needs TICKETD_OIDC_CLIENT_ID and TICKETD_OIDC_CLIENT_SECRET")
+	}
+	public := strings.TrimRight(strings.TrimSpace(cfg.str("TICKETD_PUBLIC_URL")), "/")
+	if public == "" {
+		return nil, errors.New("single sign-on (TICKETD_OIDC_ISSUER) needs TICKETD_PUBLIC_URL: the provider sends browsers back to it, at " + signin.CallbackPath)
+	}
+	if u, err := url.Parse(public); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("TICKETD_PUBLIC_URL=%q is not a URL such as https://ticketd.example.net", public)
+	}
+	o.RedirectURL = public + signin.CallbackPath
+	var err error
+	if o.Groups, err = signin.ParseGroupMap(cfg.str("TICKETD_OIDC_GROUPS")); err != nil {
+		return nil, fmt.Errorf("TICKETD_OIDC_GROUPS: %w", err)
+	}
+	if len(o.Groups) > 0 && o.GroupsClaim == "" {
+		return nil, errors.New("TICKETD_OIDC_GROUPS needs TICKETD_OIDC_GROUPS_CLAIM: the claim that names a person's groups")
+	}
+	return o, nil
+}
+
+// httpsURL checks the provider's URL, which the client secret and the
+// tokens go through: https, or http on loopback (tests, a local provider).
+func httpsURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("not a URL such as https://id.example.net")
+	}
+	host := u.Hostname()
+	loopback := host == "localhost"
+	if ip := net.ParseIP(host); ip != nil {
+		loopback = ip.IsLoopback()
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+		return errors.New("must be https (http only on loopback)")
+	}
+	return nil
 }
 
 // adminStdin is where `admin user password` reads from (tests set it).

@@ -47,6 +47,8 @@ type Options struct {
 	// https (TICKETD_PUBLIC_URL).
 	Secure bool
 	Logger *slog.Logger
+	// OIDC turns single sign-on on (nil: off).
+	OIDC *OIDC
 }
 
 // Handler serves the sign-in and account pages.
@@ -54,6 +56,7 @@ type Handler struct {
 	acc   *account.Accounts
 	opts  Options
 	pages map[string]*template.Template
+	sso   *sso // nil: no single sign-on
 }
 
 // New returns the pages over acc.
@@ -62,6 +65,9 @@ func New(acc *account.Accounts, opts Options) *Handler {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{acc: acc, opts: opts, pages: map[string]*template.Template{}}
+	if opts.OIDC != nil {
+		h.sso = newSSO(*opts.OIDC)
+	}
 	for _, p := range []string{"login", "code", "enrol", "recovery", "account"} {
 		h.pages[p] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
@@ -75,6 +81,10 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login", sameSite(h.login))
 	mux.HandleFunc("GET /login/code", h.codePage)
 	mux.HandleFunc("POST /login/code", sameSite(h.code))
+	if h.sso != nil {
+		mux.HandleFunc("GET /login/oidc", h.oidcStart)
+		mux.HandleFunc("GET "+CallbackPath, h.oidcCallback)
+	}
 	mux.HandleFunc("POST /logout", sameSite(h.logout))
 	mux.HandleFunc("GET /account", h.accountPage)
 	mux.HandleFunc("POST /account/password", sameSite(h.password))
@@ -88,6 +98,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // page is what every template is given.
 type page struct {
 	Title, Error, Notice, CSRF, Next, Login, Secret string
+	SSO                                             string // the single sign-on button's name
 	User                                            *core.User
 	Must                                            bool
 	Codes                                           []string
@@ -278,7 +289,8 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, localNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	h.render(w, http.StatusOK, "login", &page{Title: "Sign in", CSRF: h.formToken(w, r, nil), Next: localNext(r.URL.Query().Get("next"))})
+	h.render(w, http.StatusOK, "login", &page{Title: "Sign in", CSRF: h.formToken(w, r, nil), Next: localNext(r.URL.Query().Get("next")),
+		SSO: h.sso.label()})
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
@@ -295,13 +307,20 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusTooManyRequests
 			w.Header().Set("Retry-After", strconv.Itoa(int((f.Retry+time.Second-1)/time.Second)))
 		}
-		h.render(w, status, "login", &page{Title: "Sign in", Error: f.Message, CSRF: h.formToken(w, r, nil), Next: next, Login: login})
+		h.render(w, status, "login", &page{Title: "Sign in", Error: f.Message, CSRF: h.formToken(w, r, nil), Next: next, Login: login,
+			SSO: h.sso.label()})
 		return
 	}
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
+	h.startSession(w, r, in, next)
+}
+
+// startSession gives the browser its session cookie and sends it on: to
+// the second factor when one is due, else to next.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, in *account.SignedIn, next string) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: in.Secret, Path: "/", HttpOnly: true, Secure: h.opts.Secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(in.Session.Expires.Sub(in.Session.Created) / time.Second)})
 	switch in.Second {

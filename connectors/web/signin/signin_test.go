@@ -60,6 +60,12 @@ var quick = &signin.Argon2id{Memory: 8 * 1024, Time: 1, Threads: 1}
 
 func newEnv(t *testing.T, st store) *env {
 	t.Helper()
+	return newEnvWith(t, st, func(string) signin.Options { return signin.Options{} })
+}
+
+// newEnvWith is newEnv with the options opts gives for the server's URL.
+func newEnvWith(t *testing.T, st store, opts func(url string) signin.Options) *env {
+	t.Helper()
 	e := &env{t: t, ctx: context.Background(), st: st, clock: storetest.NewClock()}
 	e.eng = engine.New(st, e.clock, core.Config{}, wire.Plugins()...)
 	var err error
@@ -68,8 +74,9 @@ func newEnv(t *testing.T, st store) *env {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	signin.New(e.acc, signin.Options{}).Mount(mux)
-	e.srv = httptest.NewServer(mux)
+	e.srv = httptest.NewUnstartedServer(mux)
+	signin.New(e.acc, opts("http://"+e.srv.Listener.Addr().String())).Mount(mux)
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	return e
 }
