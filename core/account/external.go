@@ -91,7 +91,22 @@ func (a *Accounts) SignInExternal(ctx context.Context, ext External, address, ag
 			return core.Internal(err, "start session")
 		}
 		out.Session, out.User, out.Second = s, u, second
-		return nil
+		by := Who{ID: u.ID, Name: u.Name, Origin: core.Origin{Via: "web", SessionID: s.ID, Address: address}}
+		if out.Created {
+			if err := a.audit(ctx, tx, by, "user.create", u, "by single sign-on: "+email); err != nil {
+				return err
+			}
+		}
+		for _, g := range out.Joined {
+			if err := a.audit(ctx, tx, by, "group.member.add", u, "group "+g+" (single sign-on)"); err != nil {
+				return err
+			}
+		}
+		detail := "single sign-on"
+		if second != "" {
+			detail += "; second factor: " + second
+		}
+		return a.audit(ctx, tx, by, "signin", u, detail)
 	})
 	if err != nil {
 		return nil, err
