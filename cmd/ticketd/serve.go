@@ -256,16 +256,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
-	if err := mountSignIn(mux, acc, cfg, log); err != nil {
+	if err := mountWeb(mux, s.eng, acc, cfg, log); err != nil {
 		return fail(err)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		io.WriteString(w, "ticketd "+version+": the API is under /api/v1 (see /api/v1/openapi.json)\n")
-	})
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 

@@ -15,8 +15,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ticketd/ticketd/connectors/web/signin"
+	"github.com/ticketd/ticketd/connectors/web/workspace"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/account"
+	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/storage/memory"
 )
 
@@ -37,9 +39,10 @@ func newAccounts(cfg config, st account.Store, limiter core.RateLimiter) (*accou
 	return account.New(st, nil, signin.NewArgon2id(), limiter, account.Config{IdleTimeout: idle, Lifetime: life})
 }
 
-// mountSignIn serves /login, /logout and /account, and single sign-on
-// when TICKETD_OIDC_ISSUER is set.
-func mountSignIn(mux *http.ServeMux, acc *account.Accounts, cfg config, log *slog.Logger) error {
+// mountWeb serves the pages people use: /login, /logout and /account,
+// single sign-on when TICKETD_OIDC_ISSUER is set, and the workspace (/,
+// /search, /tickets/N).
+func mountWeb(mux *http.ServeMux, eng *engine.Engine, acc *account.Accounts, cfg config, log *slog.Logger) error {
 	sso, err := oidcOptions(cfg)
 	if err != nil {
 		return err
@@ -48,8 +51,10 @@ func mountSignIn(mux *http.ServeMux, acc *account.Accounts, cfg config, log *slo
 		log.Info("single sign-on with OpenID Connect", "issuer", sso.Issuer, "callback", sso.RedirectURL)
 	}
 	public := cfg.str("TICKETD_PUBLIC_URL")
-	signin.New(acc, signin.Options{Secure: strings.HasPrefix(strings.ToLower(public), "https://"),
-		Logger: log.With("component", "signin"), OIDC: sso}).Mount(mux)
+	in := signin.New(acc, signin.Options{Secure: strings.HasPrefix(strings.ToLower(public), "https://"),
+		Logger: log.With("component", "signin"), OIDC: sso})
+	in.Mount(mux)
+	workspace.New(eng, in, log.With("component", "workspace")).Mount(mux)
 	return nil
 }
 

@@ -221,7 +221,7 @@ func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) {
 		Expires: time.Now().Add(flowTTL).Unix()}
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: h.sso.seal(f), Path: "/login/oidc", HttpOnly: true,
 		Secure: h.opts.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(flowTTL / time.Second)})
-	secure(w)
+	Secure(w)
 	http.Redirect(w, r, h.sso.oauth(p).AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)),
 		http.StatusSeeOther)
 }

@@ -78,20 +78,20 @@ func New(acc *account.Accounts, opts Options) *Handler {
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /static/", http.FileServerFS(staticFS))
 	mux.HandleFunc("GET /login", h.loginPage)
-	mux.HandleFunc("POST /login", sameSite(h.login))
+	mux.HandleFunc("POST /login", SameSite(h.login))
 	mux.HandleFunc("GET /login/code", h.codePage)
-	mux.HandleFunc("POST /login/code", sameSite(h.code))
+	mux.HandleFunc("POST /login/code", SameSite(h.code))
 	if h.sso != nil {
 		mux.HandleFunc("GET /login/oidc", h.oidcStart)
 		mux.HandleFunc("GET "+CallbackPath, h.oidcCallback)
 	}
-	mux.HandleFunc("POST /logout", sameSite(h.logout))
+	mux.HandleFunc("POST /logout", SameSite(h.logout))
 	mux.HandleFunc("GET /account", h.accountPage)
-	mux.HandleFunc("POST /account/password", sameSite(h.password))
-	mux.HandleFunc("POST /account/sessions/{id}/revoke", sameSite(h.revoke))
-	mux.HandleFunc("POST /account/sessions/revoke-others", sameSite(h.revokeOthers))
+	mux.HandleFunc("POST /account/password", SameSite(h.password))
+	mux.HandleFunc("POST /account/sessions/{id}/revoke", SameSite(h.revoke))
+	mux.HandleFunc("POST /account/sessions/revoke-others", SameSite(h.revokeOthers))
 	mux.HandleFunc("GET /account/totp", h.enrolPage)
-	mux.HandleFunc("POST /account/totp", sameSite(h.enrol))
+	mux.HandleFunc("POST /account/totp", SameSite(h.enrol))
 	mux.HandleFunc("GET /account/totp.png", h.qr)
 }
 
@@ -107,8 +107,9 @@ type page struct {
 	SessionID                                       int64
 }
 
-// secure sets the headers every page sends.
-func secure(w http.ResponseWriter) {
+// Secure sets the headers every page sends: no script, no framing, no
+// referrer to other sites, no caching.
+func Secure(w http.ResponseWriter) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	hd.Set("X-Frame-Options", "DENY")
@@ -124,7 +125,7 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	secure(w)
+	Secure(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
@@ -173,6 +174,12 @@ func (h *Handler) Current(r *http.Request) *account.Current {
 	return nil
 }
 
+// Need returns the signed-in session of a page, with every factor given,
+// or sends the browser where it must go first (and returns nil).
+func (h *Handler) Need(w http.ResponseWriter, r *http.Request) *account.Current {
+	return h.need(w, r, false)
+}
+
 // need returns the signed-in session of a page, or sends the browser where
 // it must go first: /login when signed out; with a factor missing, the
 // code page or (an admin without TOTP) enrolment, unless enrolling.
@@ -203,7 +210,7 @@ func (h *Handler) need(w http.ResponseWriter, r *http.Request, enrolling bool) *
 
 func (h *Handler) fail(w http.ResponseWriter, err error) {
 	h.opts.Logger.Error("sign-in page", "err", err)
-	secure(w)
+	Secure(w)
 	http.Error(w, "Something went wrong on our side; try again.", http.StatusInternalServerError)
 }
 
@@ -242,9 +249,9 @@ func sameOrigin(r *http.Request) bool {
 	return true
 }
 
-// sameSite refuses, before anything else, a form another site's page
+// SameSite refuses, before anything else, a form another site's page
 // posted (whether or not the browser sent the session cookie with it).
-func sameSite(next http.HandlerFunc) http.HandlerFunc {
+func SameSite(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !sameOrigin(r) {
 			forbidden(w)
@@ -255,16 +262,16 @@ func sameSite(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func forbidden(w http.ResponseWriter) {
-	secure(w)
+	Secure(w)
 	http.Error(w, "This form was not sent from ticketd's own page (or it is too old): reload the page and try again.", http.StatusForbidden)
 }
 
-// checkForm reads a posted form and checks its origin and token; it
+// CheckForm reads a posted form and checks its origin and token; it
 // answers 403 itself and returns false when they are wrong.
-func (h *Handler) checkForm(w http.ResponseWriter, r *http.Request, cur *account.Current) bool {
+func (h *Handler) CheckForm(w http.ResponseWriter, r *http.Request, cur *account.Current) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		secure(w)
+		Secure(w)
 		http.Error(w, "The form could not be read.", http.StatusBadRequest)
 		return false
 	}
@@ -294,7 +301,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	if !h.checkForm(w, r, nil) {
+	if !h.CheckForm(w, r, nil) {
 		return
 	}
 	next := localNext(r.PostForm.Get("next"))
@@ -353,7 +360,7 @@ func (h *Handler) code(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	if !h.checkForm(w, r, cur) {
+	if !h.CheckForm(w, r, cur) {
 		return
 	}
 	next := localNext(r.PostForm.Get("next"))
@@ -377,7 +384,7 @@ func (h *Handler) code(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	cur := h.current(r)
 	if cur != nil {
-		if !h.checkForm(w, r, cur) {
+		if !h.CheckForm(w, r, cur) {
 			return
 		}
 		if err := h.acc.SignOut(r.Context(), cur); err != nil && !core.IsCode(err, core.CodeNotFound) {
@@ -424,7 +431,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, cur *accou
 
 func (h *Handler) password(w http.ResponseWriter, r *http.Request) {
 	cur := h.need(w, r, false)
-	if cur == nil || !h.checkForm(w, r, cur) {
+	if cur == nil || !h.CheckForm(w, r, cur) {
 		return
 	}
 	err := h.acc.ChangePassword(r.Context(), cur, r.PostForm.Get("old"), r.PostForm.Get("new"))
@@ -440,7 +447,7 @@ func (h *Handler) password(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	cur := h.need(w, r, false)
-	if cur == nil || !h.checkForm(w, r, cur) {
+	if cur == nil || !h.CheckForm(w, r, cur) {
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -460,7 +467,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) revokeOthers(w http.ResponseWriter, r *http.Request) {
 	cur := h.need(w, r, false)
-	if cur == nil || !h.checkForm(w, r, cur) {
+	if cur == nil || !h.CheckForm(w, r, cur) {
 		return
 	}
 	if _, err := h.acc.RevokeOthers(r.Context(), cur.Who(), cur.User.ID, cur.Session.ID); err != nil {
@@ -500,7 +507,7 @@ func (h *Handler) enrolPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 	cur := h.need(w, r, true)
-	if cur == nil || !h.checkForm(w, r, cur) {
+	if cur == nil || !h.CheckForm(w, r, cur) {
 		return
 	}
 	codes, err := h.acc.ConfirmTOTP(r.Context(), cur, r.PostForm.Get("code"))
@@ -543,7 +550,7 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	secure(w)
+	Secure(w)
 	w.Header().Set("Content-Type", "image/png")
 	w.Write(png)
 }
