@@ -125,7 +125,11 @@ func (s *session) Tickets(f core.TicketFilter) ([]*core.Ticket, error) {
 }
 
 func (s *session) Outbox(m *core.OutboxMessage) error {
-	return core.Internal(s.tx.InsertOutbox(s.ctx, m), "write outbox")
+	err := s.tx.InsertOutbox(s.ctx, m)
+	if core.IsCode(err, core.CodeConflict) {
+		return nil // written already, under the same key
+	}
+	return core.Internal(err, "write outbox")
 }
 
 func (s *session) SLA() core.SLAStore                  { return s.tx }
