@@ -278,3 +278,53 @@ func TestBrowserTicketActions(t *testing.T) {
 	}
 	shot(t, ctx, "ticket-actions.png")
 }
+
+// The facts of the card: the SLA clock, the alert behind the ticket, its
+// chat threads with links, and mail headers on demand; staff's only.
+func TestWorkspaceTicketFacts(t *testing.T) {
+	for _, db := range stores {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, db.open(t))
+			e.user("alice", true)
+			carol := e.user("carol", false)
+			if _, err := e.eng.Admin().CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: "NOC"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.eng.Admin().PutSLAPolicy(e.ctx, core.RootID, engine.SLAPolicyInput{Name: "gold", Queue: "NOC",
+				Response: "1h", Resolution: "8h"}); err != nil {
+				t.Fatal(err)
+			}
+			tk, err := e.eng.Create(e.ctx, carol.ID, engine.CreateInput{Queue: "NOC", Subject: "BGP down",
+				Content: &core.Content{Body: "the session is down", Headers: "Received: from mx.example.net\nX-Mailer: mutt"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.eng.System().RecordChatThread(e.ctx, core.ChatThread{TicketID: tk.ID, Platform: "discord",
+				Workspace: "111", Channel: "222", Thread: "333"}); err != nil {
+				t.Fatal(err)
+			}
+			in, _, err := e.eng.Admin().CreateIntegration(e.ctx, core.RootID, engine.IntegrationInput{Name: "prom", Type: core.IntegrationGeneric, Queue: "NOC"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.eng.IngestAlerts(e.ctx, in.ID, []core.Alert{{Status: core.AlertFiring, Name: "DiskFull", Severity: "critical",
+				Host: "db1", Summary: "disk 97% full", RunbookURL: "https://wiki.example.net/disk"}})
+			if err != nil || len(res.Tickets) != 1 || res.Tickets[0] == 0 {
+				t.Fatalf("ingest: %+v %v", res, err)
+			}
+			path, apath := "/tickets/"+strconv.FormatInt(tk.ID, 10), "/tickets/"+strconv.FormatInt(res.Tickets[0], 10)
+
+			a := e.browser().signIn("alice")
+			a.get(path).want(http.StatusOK, path, `<dd id="sla"`, "gold, response:", "left (due",
+				`<a href="https://discord.com/channels/111/333" rel="noreferrer noopener">discord 222</a>`,
+				"<summary>Mail headers</summary>", "X-Mailer: mutt")
+			a.get(apath).want(http.StatusOK, apath, `<dd id="alert">prom: firing`, "DiskFull (critical) on db1: disk 97% full",
+				`<a href="https://wiki.example.net/disk" rel="noreferrer noopener">runbook</a>`)
+
+			c := e.browser().signIn("carol")
+			c.get(path).want(http.StatusOK, path, "the session is down")
+			c.lacks(`id="sla"`, "discord", "Mail headers", "X-Mailer", "min worked")
+		})
+	}
+}
