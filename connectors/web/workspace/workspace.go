@@ -15,7 +15,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -52,8 +51,7 @@ func New(eng *engine.Engine, in *signin.Handler, log *slog.Logger) *Handler {
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /search", h.search)
-	mux.HandleFunc("GET /tickets/{id}", h.ticket)
-	mux.HandleFunc("POST /tickets/{id}/{action}", signin.SameSite(h.act))
+	h.mountTicket(mux)
 }
 
 // page is what every template is given.
@@ -203,167 +201,4 @@ func said(err error) (string, bool) {
 		return e.Message, true
 	}
 	return "", false
-}
-
-// ticketView is what the ticket page shows of a ticket.
-type ticketView struct {
-	ID                                                          int64
-	Queue, Status, Owner, Requestors, Cc, AdminCc, Due, Created string
-	Priority                                                    int
-	CanTake, CanResolve, CanReply, CanComment                   bool
-}
-
-// entry is one history row as the conversation shows it.
-type entry struct {
-	Class, When, Who, What, Body string
-}
-
-func (h *Handler) ticket(w http.ResponseWriter, r *http.Request) {
-	cur := h.in.Need(w, r)
-	if cur == nil {
-		return
-	}
-	h.showTicket(w, r, cur, http.StatusOK, "", r.URL.Query().Get("done"))
-}
-
-var notices = map[string]string{
-	"take": "You own this ticket now.", "resolve": "Resolved.", "reply": "Your reply is sent.", "comment": "Your comment is added.",
-}
-
-func (h *Handler) showTicket(w http.ResponseWriter, r *http.Request, cur *account.Current, status int, errMsg, done string) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		h.notFound(w, cur)
-		return
-	}
-	ctx := r.Context()
-	info, err := h.eng.Show(ctx, cur.User.ID, id)
-	if core.IsCode(err, core.CodeNotFound) || core.IsCode(err, core.CodeForbidden) {
-		h.notFound(w, cur)
-		return
-	}
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	txns, err := h.eng.History(ctx, cur.User.ID, info.Ticket.ID)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	t := info.Ticket
-	p := h.base(cur, "#"+strconv.FormatInt(t.ID, 10)+" "+t.Subject)
-	p.Error, p.Notice = errMsg, notices[done]
-	v := &ticketView{ID: t.ID, Queue: info.Queue.Name, Status: t.Status, Owner: h.ownerName(ctx, t.OwnerID), Priority: t.Priority,
-		Created:    t.Created.UTC().Format("2006-01-02 15:04 UTC"),
-		CanReply:   info.Can[core.RightReplyToTicket],
-		CanComment: info.Can[core.RightCommentOnTicket],
-		CanTake:    t.OwnerID == core.NobodyID && (info.Can[core.RightTakeTicket] || info.Can[core.RightOwnTicket]),
-		CanResolve: info.Can[core.RightModifyTicket] && t.Status != "resolved"}
-	if !t.Due.IsZero() {
-		v.Due = t.Due.UTC().Format("2006-01-02 15:04 UTC")
-	}
-	roles := map[core.Role][]string{}
-	for _, wch := range info.Watchers {
-		roles[wch.Role] = append(roles[wch.Role], h.ownerName(ctx, wch.UserID))
-	}
-	v.Requestors, v.Cc, v.AdminCc = strings.Join(roles[core.RoleRequestor], ", "), strings.Join(roles[core.RoleCc], ", "),
-		strings.Join(roles[core.RoleAdminCc], ", ")
-	p.Ticket = v
-	for _, x := range txns {
-		p.History = append(p.History, h.entryOf(ctx, x))
-	}
-	h.render(w, status, "ticket", p)
-}
-
-func (h *Handler) notFound(w http.ResponseWriter, cur *account.Current) {
-	p := h.base(cur, "No such ticket")
-	p.Error = "There is no such ticket, or you may not see it."
-	h.render(w, http.StatusNotFound, "search", p)
-}
-
-// entryOf says what a history row is, in words.
-func (h *Handler) entryOf(ctx context.Context, x *core.Transaction) entry {
-	e := entry{When: x.Created.UTC().Format("2006-01-02 15:04"), Who: h.ownerName(ctx, x.ActorID), Class: "change"}
-	switch x.Type {
-	case core.TxnCreate:
-		e.What, e.Class = "opened the ticket", "reply"
-	case core.TxnCorrespond:
-		e.What, e.Class = "replied", "reply"
-	case core.TxnComment:
-		e.What, e.Class = "commented (staff only)", "comment"
-	case core.TxnStatus:
-		e.What = "changed the status from " + x.OldValue + " to " + x.NewValue
-	case core.TxnTake:
-		e.What = "took the ticket"
-	case core.TxnGive, core.TxnSteal, core.TxnUntake:
-		e.What = "changed the owner"
-	case core.TxnSet:
-		e.What = "changed " + x.Field + " from " + x.OldValue + " to " + x.NewValue
-	default:
-		e.What = strings.ToLower(string(x.Type))
-		if x.Data != "" {
-			e.What += ": " + x.Data
-		}
-	}
-	if why, ok := x.Unverified(); ok {
-		e.What += " (unverified sender: " + why + ")"
-	}
-	for _, a := range x.Attachments {
-		if a.Filename == "" && (a.ContentType == "" || strings.HasPrefix(a.ContentType, "text/")) {
-			e.Body = string(a.Content)
-			break
-		}
-	}
-	return e
-}
-
-// act runs a form's action on a ticket: the same engine calls as chat and
-// the API, as the signed-in person.
-func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
-	cur := h.in.Need(w, r)
-	if cur == nil || !h.in.CheckForm(w, r, cur) {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		h.notFound(w, cur)
-		return
-	}
-	ctx, eng, actor := r.Context(), h.engineFor(cur), cur.User.ID
-	action := r.PathValue("action")
-	body := strings.TrimSpace(r.PostForm.Get("body"))
-	switch action {
-	case "take":
-		_, err = eng.Take(ctx, actor, id)
-	case "resolve":
-		_, err = eng.Transition(ctx, actor, id, engine.VerbResolve, engine.StatusOptions{})
-	case "reply", "comment":
-		if body == "" {
-			h.showTicket(w, r, cur, http.StatusBadRequest, "Write something first.", "")
-			return
-		}
-		c := core.Content{Body: body}
-		if action == "reply" {
-			_, err = eng.Reply(ctx, actor, id, c)
-		} else {
-			_, err = eng.Comment(ctx, actor, id, c)
-		}
-	default:
-		h.notFound(w, cur)
-		return
-	}
-	if err != nil {
-		if core.IsCode(err, core.CodeNotFound) {
-			h.notFound(w, cur)
-			return
-		}
-		if msg, ok := said(err); ok {
-			h.showTicket(w, r, cur, http.StatusConflict, msg, "")
-			return
-		}
-		h.fail(w, err)
-		return
-	}
-	http.Redirect(w, r, "/tickets/"+strconv.FormatInt(id, 10)+"?done="+url.QueryEscape(action), http.StatusSeeOther)
 }

@@ -197,10 +197,25 @@ func TestWorkspaceTicket(t *testing.T) {
 			alice.get("/search?q=colour:blue").want(http.StatusBadRequest, "/search?q=colour:blue", "unknown search field")
 			alice.get(path).submit(path+"/resolve").want(http.StatusOK, path+"?done=resolve", `<dd id="status">resolved</dd>`)
 
+			if _, err := e.eng.Comment(e.ctx, core.RootID, tk.ID, core.Content{Body: "the key",
+				Files: []core.File{{Name: "psk.txt", ContentType: "text/plain", Data: []byte("preshared key 0xdeadbeef")}}}); err != nil {
+				t.Fatal(err)
+			}
+			m := regexp.MustCompile(`href="(` + path + `/attachments/[0-9]+)">psk.txt<`).FindStringSubmatch(alice.get(path).body)
+			if m == nil {
+				t.Fatalf("no link to the comment's file:\n%s", alice.body)
+			}
+			if resp, body := alice.fetch(m[1]); resp.StatusCode != http.StatusOK || body != "preshared key 0xdeadbeef" {
+				t.Errorf("staff's download of a comment's file: %d %q", resp.StatusCode, body)
+			}
+
 			carolB := e.browser().signIn("carol")
 			carolB.get("/").want(http.StatusOK, "/", "Your tickets", "VPN drops every hour")
 			carolB.get(path).want(http.StatusOK, path, "Restarted the concentrator")
-			carolB.lacks("3600 s rekey", "Add comment", "staff only")
+			carolB.lacks("3600 s rekey", "Add comment", "staff only", "psk.txt")
+			if resp, body := carolB.fetch(m[1]); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "deadbeef") {
+				t.Errorf("a requester's download of a comment's file: %d %q", resp.StatusCode, body)
+			}
 
 			dave := e.browser().signIn("dave")
 			dave.get(path).want(http.StatusNotFound, path, "no such ticket")
