@@ -1053,7 +1053,10 @@ func (e *Engine) History(ctx context.Context, actorID, id int64) ([]*core.Transa
 		}
 		comments := s.has(st, core.RightShowTicketComments)
 		for _, t := range txns {
-			if !comments && (t.Type == core.TxnComment || t.Type == core.TxnAttachmentLimits || t.Type == core.TxnReminder) {
+			// Staff-only rows: comments, and the notes that ride with time
+			// worked, attachment limits and reminders.
+			if !comments && (t.Type == core.TxnComment || t.Type == core.TxnAttachmentLimits || t.Type == core.TxnReminder ||
+				t.Type == core.TxnTimeWorked) {
 				continue
 			}
 			out = append(out, t)

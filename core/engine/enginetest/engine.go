@@ -1060,4 +1060,11 @@ func testTimeWorked(t *testing.T, h *harness) {
 	if last := txns[len(txns)-1]; last.Type != core.TxnTimeWorked || last.TimeTaken != 25 || len(last.Attachments) != 1 {
 		t.Fatalf("time row %+v", last)
 	}
+	// The note that rides with time worked is staff's: the requester's
+	// history has no such row.
+	for _, x := range h.history(h.carol, tk.ID) {
+		if x.Type == core.TxnTimeWorked {
+			t.Fatalf("the requester sees the time worked row %+v", x)
+		}
+	}
 }
