@@ -193,6 +193,10 @@ type TicketFilter struct {
 	Sort       []SortKey // default: id descending
 	Limit      int       // 0: no limit
 	Offset     int
+	// After pages by keyset: only the tickets that come after this one in
+	// the order of Sort (its ID and the fields Sort names are read; the
+	// rest is ignored), so that a page costs the same however deep it is.
+	After *Ticket
 }
 
 // Visibility is a user's ShowTicket right, resolved to queues and roles.

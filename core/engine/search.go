@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +16,9 @@ import (
 type SearchResult struct {
 	Tickets []*core.Ticket
 	More    bool // another page follows
+	// Next is the cursor of the page that follows, for SearchAfter, when
+	// More.
+	Next string
 }
 
 // MaxSearchLimit bounds a page.
@@ -21,6 +26,73 @@ const MaxSearchLimit = 500
 
 // Search runs a query for actor, returning only tickets they may see.
 func (e *Engine) Search(ctx context.Context, actorID int64, query string, limit, offset int) (*SearchResult, error) {
+	return e.search(ctx, actorID, query, limit, offset, nil)
+}
+
+// SearchAfter is Search paged by keyset rather than offset: after is the
+// Next of the page before ("" for the first page), and a page costs the
+// same however deep it is. A ticket changed between pages may move past
+// the cursor or behind it; no ticket shows twice in one order.
+func (e *Engine) SearchAfter(ctx context.Context, actorID int64, query string, limit int, after string) (*SearchResult, error) {
+	var c *core.Ticket
+	if after != "" {
+		var err error
+		if c, err = decodeCursor(after); err != nil {
+			return nil, err
+		}
+	}
+	return e.search(ctx, actorID, query, limit, 0, c)
+}
+
+// cursor is what a keyset cursor holds of the last ticket of a page: its
+// id and the fields searches sort by.
+type cursor struct {
+	ID       int64     `json:"i"`
+	Priority int       `json:"p,omitzero"`
+	Created  time.Time `json:"c,omitzero"`
+	Updated  time.Time `json:"u,omitzero"`
+	Due      time.Time `json:"d,omitzero"`
+	Subject  string    `json:"s,omitzero"`
+	Status   string    `json:"t,omitzero"`
+}
+
+// encodeCursor keeps what sort orders by (id always).
+func encodeCursor(t *core.Ticket, sort []core.SortKey) string {
+	c := cursor{ID: t.ID}
+	for _, k := range sort {
+		switch k.Field {
+		case "priority":
+			c.Priority = t.Priority
+		case "created":
+			c.Created = t.Created
+		case "updated":
+			c.Updated = t.LastUpdated
+		case "due":
+			c.Due = t.Due
+		case "subject":
+			c.Subject = t.Subject
+		case "status":
+			c.Status = t.Status
+		}
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (*core.Ticket, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.ID <= 0 {
+		return nil, core.Errorf(core.CodeInvalid, "the page cursor %q is not one this server gave", s)
+	}
+	return &core.Ticket{ID: c.ID, Priority: c.Priority, Created: c.Created, LastUpdated: c.Updated, Due: c.Due,
+		Subject: c.Subject, Status: c.Status}, nil
+}
+
+func (e *Engine) search(ctx context.Context, actorID int64, query string, limit, offset int, after *core.Ticket) (*SearchResult, error) {
 	if limit <= 0 {
 		limit = 50
 	}
@@ -44,13 +116,17 @@ func (e *Engine) Search(ctx context.Context, actorID int64, query string, limit,
 		if empty {
 			return nil
 		}
-		f.Limit, f.Offset = limit+1, offset
+		f.Limit, f.Offset, f.After = limit+1, offset, after
 		ts, err := s.tx.SearchTickets(s.ctx, *f)
+		if core.IsCode(err, core.CodeInvalid) {
+			return err
+		}
 		if err != nil {
 			return core.Internal(err, "search")
 		}
 		if len(ts) > limit {
 			ts, out.More = ts[:limit], true
+			out.Next = encodeCursor(ts[limit-1], q.Sort)
 		}
 		out.Tickets = ts
 		return nil

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -80,6 +81,13 @@ func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 	}
 	if f.Visibility != nil {
 		add(visibility(a, f.Visibility))
+	}
+	if f.After != nil {
+		cond, err := after(a, d, f.Sort, f.After)
+		if err != nil {
+			return "", nil, err
+		}
+		add(cond)
 	}
 
 	q := "SELECT " + ticketColumns + " FROM tickets t"
@@ -160,28 +168,91 @@ func visibility(a *Args, v *core.Visibility) string {
 // final tie-breaker, in the direction of the last key. NULL times sort as
 // the largest values.
 func orderBy(d *Dialect, keys []core.SortKey) (string, error) {
-	if len(keys) == 0 {
-		keys = []core.SortKey{{Field: "id", Desc: true}}
+	keys, err := fullOrder(keys)
+	if err != nil {
+		return "", err
 	}
 	var parts []string
-	hasID := false
 	for _, k := range keys {
-		c, ok := sortColumns[k.Field]
-		if !ok {
-			return "", core.Errorf(core.CodeInvalid, "cannot sort by %q; sort by one of: %s",
-				k.Field, strings.Join(core.SortFields, ", "))
-		}
+		c := sortColumns[k.Field]
 		p := c.col + direction(k.Desc)
 		if c.nullable && d.NullsOrder != nil {
 			p += d.NullsOrder(k.Desc)
 		}
 		parts = append(parts, p)
-		hasID = hasID || k.Field == "id"
-	}
-	if !hasID {
-		parts = append(parts, "t.id"+direction(keys[len(keys)-1].Desc))
 	}
 	return " ORDER BY " + strings.Join(parts, ", "), nil
+}
+
+// fullOrder is the order searches follow: the keys asked for, id
+// descending when none, and id as the final tie-breaker in the direction of
+// the last key; nothing after id, which is unique.
+func fullOrder(keys []core.SortKey) ([]core.SortKey, error) {
+	if len(keys) == 0 {
+		keys = []core.SortKey{{Field: "id", Desc: true}}
+	}
+	var out []core.SortKey
+	for _, k := range keys {
+		if _, ok := sortColumns[k.Field]; !ok {
+			return nil, core.Errorf(core.CodeInvalid, "cannot sort by %q; sort by one of: %s",
+				k.Field, strings.Join(core.SortFields, ", "))
+		}
+		out = append(out, k)
+		if k.Field == "id" {
+			return out, nil
+		}
+	}
+	return append(out, core.SortKey{Field: "id", Desc: keys[len(keys)-1].Desc}), nil
+}
+
+// after is the keyset condition "ticket t comes after ticket x in the order
+// of keys": for some key, t equals x on every key before it and is beyond x
+// on it. NULL times sort as the largest values, as in orderBy.
+func after(a *Args, d *Dialect, keys []core.SortKey, x *core.Ticket) (string, error) {
+	keys, err := fullOrder(keys)
+	if err != nil {
+		return "", err
+	}
+	var or, eq []string
+	for _, k := range keys {
+		c := sortColumns[k.Field]
+		var v any
+		null := false
+		switch k.Field {
+		case "id":
+			v = x.ID
+		case "priority":
+			v = x.Priority
+		case "subject":
+			v = x.Subject
+		case "status":
+			v = x.Status
+		default:
+			tm := map[string]time.Time{"created": x.Created, "updated": x.LastUpdated, "due": x.Due}[k.Field]
+			v, null = d.timeArg(tm), tm.IsZero()
+		}
+		var beyond, same string
+		switch {
+		case null && !k.Desc: // nothing is beyond NULL ascending
+			beyond, same = "", c.col+" IS NULL"
+		case null:
+			beyond, same = c.col+" IS NOT NULL", c.col+" IS NULL"
+		default: // one parameter, used in both
+			p := a.Add(v)
+			beyond, same = c.col+map[bool]string{false: " > ", true: " < "}[k.Desc]+p, c.col+" = "+p
+			if c.nullable && !k.Desc {
+				beyond = "(" + beyond + " OR " + c.col + " IS NULL)"
+			}
+		}
+		if beyond != "" {
+			or = append(or, "("+strings.Join(append(slices.Clone(eq), beyond), " AND ")+")")
+		}
+		eq = append(eq, same)
+	}
+	if len(or) == 0 {
+		return "1 = 0", nil
+	}
+	return "(" + strings.Join(or, " OR ") + ")", nil
 }
 
 func direction(desc bool) string {

@@ -100,6 +100,35 @@ func (f *searchFixture) check(t *testing.T, s core.Store, name string, filter co
 	})
 }
 
+// checkKeyset pages through every ticket size at a time, each page after
+// the last ticket of the one before, and wants them all once, in order.
+func (f *searchFixture) checkKeyset(t *testing.T, s core.Store, name string, sort []core.SortKey, size int, want ...int) {
+	t.Helper()
+	got := []int64{}
+	var last *core.Ticket
+	for range 10 {
+		var page []*core.Ticket
+		view(t, s, func(ctx context.Context, tx core.Tx) error {
+			var err error
+			page, err = tx.SearchTickets(ctx, core.TicketFilter{Sort: sort, Limit: size, After: last})
+			if err != nil {
+				t.Errorf("%s: SearchTickets: %v", name, err)
+			}
+			return nil
+		})
+		for _, tk := range page {
+			got = append(got, tk.ID)
+		}
+		if len(page) < size {
+			break
+		}
+		last = page[len(page)-1]
+	}
+	if fmt.Sprint(got) != fmt.Sprint(f.ids(want...)) {
+		t.Errorf("%s: got tickets %v, want %v", name, got, f.ids(want...))
+	}
+}
+
 func intp(n int) *int { return &n }
 
 func storeSearchFilters(t *testing.T, s core.Store) {
@@ -228,7 +257,19 @@ func storeSearchSort(t *testing.T, s core.Store) {
 		{"priority, id desc", []K{{Field: "priority"}, {Field: "id", Desc: true}}, []int{1, 4, 6, 2, 3}},
 	} {
 		f.check(t, s, "sort by "+tc.name, core.TicketFilter{Sort: tc.sort}, tc.want...)
+		for _, size := range []int{1, 2, 3} {
+			f.checkKeyset(t, s, fmt.Sprintf("keyset pages of %d sorted by %s", size, tc.name), tc.sort, size, tc.want...)
+		}
 	}
+	view(t, s, func(ctx context.Context, tx core.Tx) error {
+		ts, err := tx.SearchTickets(ctx, core.TicketFilter{After: &core.Ticket{ID: f.t[2], Priority: 50}, Sort: []K{{Field: "priority"}},
+			QueueIDs: []int64{f.general, f.net}})
+		ok(t, "keyset with a filter", err)
+		if len(ts) != 2 || ts[0].ID != f.t[6] || ts[1].ID != f.t[3] {
+			t.Errorf("keyset with a filter: got %d tickets, want t6, t3", len(ts))
+		}
+		return nil
+	})
 	for _, tc := range []struct {
 		limit, offset int
 		want          []int

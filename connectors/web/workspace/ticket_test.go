@@ -68,7 +68,7 @@ func TestWorkspaceTicketActions(t *testing.T) {
 			a.submit(path+"/priority", "priority", "40").want(http.StatusOK, done("priority"), `<dd id="priority">40</dd>`, "changed Priority")
 			a.submit(path+"/due", "due", "2031-01-15T09:30").want(http.StatusOK, done("due"), `<dd id="due">2031-01-15 09:30 UTC</dd>`)
 			a.submit(path+"/due", "due", "the 15th").want(http.StatusBadRequest, path+"/due", "Give a date and time")
-			a.get(path).submit(path+"/queue", "queue", "Network").want(http.StatusOK, done("queue"), `<dd id="queue">Network</dd>`)
+			a.get(path).submit(path+"/queue", "queue", "Network").want(http.StatusOK, done("queue"), `<dd id="queue"><a href="/queues/Network">Network</a></dd>`)
 
 			a.submit(path+"/link", "kind", "depends-on", "other", ids[1]).
 				want(http.StatusOK, done("link"), `depends-on <a href="/tickets/`+ids[1]+`">#`+ids[1]+`</a>`)

@@ -15,8 +15,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/ticketd/ticketd/connectors/web/signin"
 	"github.com/ticketd/ticketd/core"
@@ -52,6 +50,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /search", h.search)
 	h.mountTicket(mux)
+	mux.HandleFunc("GET /search.csv", h.exportCSV)
+	mux.HandleFunc("GET /queues/{name}", h.queue)
+	mux.HandleFunc("POST /tickets/bulk", signin.SameSite(h.bulk))
 }
 
 // page is what every template is given.
@@ -60,8 +61,6 @@ type page struct {
 	User                              *core.User
 	Lists                             []list
 	Rows                              []row
-	More                              bool
-	NextPage                          int
 	Ticket                            *ticketView
 	History                           []entry
 }
@@ -160,38 +159,6 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Lists = lists
 	h.render(w, http.StatusOK, "home", p)
-}
-
-const perPage = 50
-
-// search runs the search language (`queue:noc status:open "bgp"`), a page
-// at a time.
-func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
-	cur := h.in.Need(w, r)
-	if cur == nil {
-		return
-	}
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	p := h.base(cur, "Search")
-	p.Query = q
-	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	pg = max(pg, 1)
-	res, err := h.eng.Search(r.Context(), cur.User.ID, q, perPage, (pg-1)*perPage)
-	if err != nil {
-		if msg, ok := said(err); ok {
-			p.Error = msg
-			h.render(w, http.StatusBadRequest, "search", p)
-			return
-		}
-		h.fail(w, err)
-		return
-	}
-	if p.Rows, err = h.rows(r.Context(), res.Tickets); err != nil {
-		h.fail(w, err)
-		return
-	}
-	p.More, p.NextPage = res.More, pg+1
-	h.render(w, http.StatusOK, "search", p)
 }
 
 // said is the message of an error the person can act on (not ours).

@@ -824,6 +824,45 @@ func testSearch(t *testing.T, h *harness) {
 	if len(p1.Tickets) != 2 || !p1.More || len(p2.Tickets) != 2 || p2.More || p1.Tickets[0].ID != a.ID || p2.Tickets[1].ID != d.ID {
 		t.Fatalf("paging: %d more=%v, %d more=%v", len(p1.Tickets), p1.More, len(p2.Tickets), p2.More)
 	}
+	// Paging by keyset: every ticket once, in the order of the query.
+	for _, tc := range []struct {
+		q    string
+		want []int64
+	}{
+		{"status:any sort:id", []int64{a.ID, b.ID, c.ID, d.ID}},
+		{"status:any", []int64{d.ID, c.ID, b.ID, a.ID}},
+		{"status:any sort:-priority", []int64{c.ID, a.ID, b.ID, d.ID}},
+		{"status:any sort:priority,-created", []int64{d.ID, b.ID, a.ID, c.ID}},
+		{"status:any sort:-updated", nil},
+		{"status:any sort:due", nil},
+		{"status:any sort:subject", nil},
+		{"status:any sort:-status,id", nil},
+	} {
+		all := h.search(h.alice, tc.q)
+		if tc.want != nil && !sameIDs(all, tc.want) {
+			t.Errorf("search %q: got %v, want %v", tc.q, all, tc.want)
+		}
+		var got []int64
+		next := ""
+		for range 10 {
+			p, err := h.eng.SearchAfter(h.ctx, h.alice, tc.q, 1, next)
+			if err != nil {
+				t.Fatalf("keyset pages of %q after %q: %v", tc.q, next, err)
+			}
+			for _, tk := range p.Tickets {
+				got = append(got, tk.ID)
+			}
+			if !p.More {
+				break
+			}
+			next = p.Next
+		}
+		if !sameIDs(got, all) {
+			t.Errorf("keyset pages of %q: got %v, want %v", tc.q, got, all)
+		}
+	}
+	_, err = h.eng.SearchAfter(h.ctx, h.alice, "", 2, "not a cursor")
+	wantErr(t, err, core.CodeInvalid, "cursor")
 }
 
 func testSearchRights(t *testing.T, h *harness) {
