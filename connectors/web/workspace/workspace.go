@@ -42,7 +42,7 @@ func New(eng *engine.Engine, in *signin.Handler, log *slog.Logger) *Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{eng: eng, in: in, log: log, pages: map[string]*template.Template{}}
-	for _, p := range []string{"home", "search", "ticket"} {
+	for _, p := range []string{"home", "search", "ticket", "new"} {
 		h.pages[p] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
 	return h
@@ -54,6 +54,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /search", h.search)
 	mux.HandleFunc("GET /tickets/{id}", h.ticket)
 	mux.HandleFunc("POST /tickets/{id}/{action}", signin.SameSite(h.act))
+	mux.HandleFunc("GET /new", h.newPage) // portal.go
+	mux.HandleFunc("POST /new", signin.SameSite(h.create))
 }
 
 // page is what every template is given.
@@ -66,6 +68,7 @@ type page struct {
 	NextPage                          int
 	Ticket                            *ticketView
 	History                           []entry
+	New                               *newForm // portal.go
 }
 
 type list struct {
