@@ -52,7 +52,7 @@ func mountWeb(mux *http.ServeMux, eng *engine.Engine, acc *account.Accounts, cfg
 	}
 	public := cfg.str("TICKETD_PUBLIC_URL")
 	in := signin.New(acc, signin.Options{Secure: strings.HasPrefix(strings.ToLower(public), "https://"),
-		Logger: log.With("component", "signin"), OIDC: sso})
+		Logger: log.With("component", "signin"), OIDC: sso, PublicURL: public})
 	in.Mount(mux)
 	workspace.New(eng, in, log.With("component", "workspace")).Mount(mux)
 	return nil

@@ -92,6 +92,18 @@ If you did not, someone is using your address.
 
 {{.Ticket.Queue}} ticket {{.Tag}}, {{.Ticket.Status}}, owner {{.Ticket.Owner}}
 `,
+	route.KindSigninLink: `Subject: {{.Ticket.Subject}}
+
+Hello,
+
+someone (we hope you) asked to sign in to ticketd as {{.Recipient}}.
+Open this link and press the button it shows to sign in:
+
+{{.Text}}
+
+The link works once, for 15 minutes. If you did not ask for it, ignore
+this message: nobody can use it without reaching your mailbox.
+`,
 	route.KindDigest: `Subject: {{.Ticket.Subject}}
 
 Hello,

@@ -48,7 +48,8 @@ type TOTP struct {
 type Tx interface {
 	core.DirectoryStore
 	core.RightsStore
-	core.AuditStore // sign-ins, passwords and second factors are audited
+	core.AuditStore  // sign-ins, passwords and second factors are audited
+	core.OutboxStore // sign-in links go out as mail notices
 
 	PutPassword(ctx context.Context, p *Password) error               // inserts or replaces
 	Password(ctx context.Context, userID int64) (*Password, error)    // ErrNotFound if none
@@ -73,6 +74,23 @@ type Tx interface {
 	// if no unused code has the hash.
 	UseRecoveryCode(ctx context.Context, userID int64, hash []byte) error
 	RecoveryCodesLeft(ctx context.Context, userID int64) (int, error)
+
+	// InsertLink stores a sign-in link (only its token's hash).
+	InsertLink(ctx context.Context, l *Link) error
+	// UseLink marks the link of hash used at time at and returns its user;
+	// ErrNotFound when no link has the hash, it was used, or it expired
+	// (at is not before Expires). A link is used once even by transactions
+	// at the same time.
+	UseLink(ctx context.Context, hash []byte, at time.Time) (int64, error)
+}
+
+// Link is a sign-in link mailed to a person: only the SHA-256 of its
+// 256-bit token is stored.
+type Link struct {
+	Hash    []byte
+	UserID  int64
+	Created time.Time
+	Expires time.Time
 }
 
 // Store runs the accounts subsystem's transactions.

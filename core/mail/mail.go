@@ -14,25 +14,26 @@ import (
 
 // Kinds of mail ticketd sends.
 const (
-	KindAutoreply  = "autoreply"  // to the requester of a new ticket
-	KindCreate     = "create"     // a new ticket, to its Owner and AdminCc
-	KindCorrespond = "correspond" // a reply, to requesters, Cc, Owner and AdminCc
-	KindComment    = "comment"    // a comment, to Owner and AdminCc
-	KindRefused    = "refused"    // a sender who may not do what they mailed
-	KindNotice     = "notice"     // what became of the commands in a staff member's mail
-	KindDigest     = "digest"     // a user's daily digest of their open tickets
-	KindReminder   = "reminder"   // a reminder that fired: to the owner of a stalled ticket, to who set it
-	KindUnverified = "unverified" // to a member of staff: a mail in their name was not authenticated
+	KindAutoreply  = "autoreply"   // to the requester of a new ticket
+	KindCreate     = "create"      // a new ticket, to its Owner and AdminCc
+	KindCorrespond = "correspond"  // a reply, to requesters, Cc, Owner and AdminCc
+	KindComment    = "comment"     // a comment, to Owner and AdminCc
+	KindRefused    = "refused"     // a sender who may not do what they mailed
+	KindNotice     = "notice"      // what became of the commands in a staff member's mail
+	KindDigest     = "digest"      // a user's daily digest of their open tickets
+	KindReminder   = "reminder"    // a reminder that fired: to the owner of a stalled ticket, to who set it
+	KindUnverified = "unverified"  // to a member of staff: a mail in their name was not authenticated
+	KindSigninLink = "signin_link" // a one-time sign-in link for the web, to who asked for it
 )
 
 // Kinds lists every kind.
 var Kinds = []string{KindAutoreply, KindCreate, KindCorrespond, KindComment, KindRefused, KindNotice,
-	KindDigest, KindReminder, KindUnverified}
+	KindDigest, KindReminder, KindUnverified, KindSigninLink}
 
 // Outbox kinds of mail notices: each carries a Notice.
 const (
 	OutboxRefused = "mail.refused" // a refusal (KindRefused)
-	OutboxNotice  = "mail.notice"  // what became of a mail's commands (KindNotice, KindUnverified)
+	OutboxNotice  = "mail.notice"  // what became of a mail's commands (KindNotice, KindUnverified), a sign-in link (KindSigninLink)
 	OutboxDigest  = "mail.digest"  // a user's digest (KindDigest)
 )
 
@@ -179,4 +180,17 @@ func ReminderRecipient(u *core.User, wants bool) []Recipient {
 		return nil
 	}
 	return []Recipient{{Kind: KindReminder, Address: u.Email, UserID: u.ID}}
+}
+
+// SigninLinkMessage is the outbox message of a sign-in link mailed to u
+// (core/account's SendLink keys and dates it): a Notice of KindSigninLink
+// whose Text is the link.
+func SigninLinkMessage(u *core.User, link string) (*core.OutboxMessage, error) {
+	p, err := json.Marshal(struct {
+		Notice Notice `json:"notice"`
+	}{Notice{Kind: KindSigninLink, To: u.Email, ToName: u.RealName, Subject: "Your ticketd sign-in link", Text: link}})
+	if err != nil {
+		return nil, err
+	}
+	return &core.OutboxMessage{Kind: OutboxNotice, Audience: []string{"Sender"}, Payload: p}, nil
 }

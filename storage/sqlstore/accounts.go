@@ -42,6 +42,11 @@ const (
 	// for the first and then finds it used: a code works once.
 	qRecoveryCodeUse  = `UPDATE recovery_codes SET used = $3 WHERE user_id = $1 AND hash = $2 AND used IS NULL`
 	qRecoveryCodeLeft = `SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used IS NULL`
+
+	qLinkInsert = `INSERT INTO signin_links (hash, user_id, created, expires) VALUES ($1, $2, $3, $4)`
+	// As with recovery codes, a second transaction using the same link
+	// waits for the first and then finds it used.
+	qLinkUse = `UPDATE signin_links SET used = $2 WHERE hash = $1 AND used IS NULL AND expires > $2 RETURNING user_id`
 )
 
 var _ account.Tx = (*tx)(nil)
@@ -165,4 +170,19 @@ func (x *tx) UseRecoveryCode(ctx context.Context, userID int64, hash []byte) err
 func (x *tx) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error) {
 	n, err := get(ctx, x, fmt.Sprintf("recovery codes of user %d", userID), scanInt64, qRecoveryCodeLeft, userID)
 	return int(n), err
+}
+
+// InsertLink stores a sign-in link; a hash stored already is ErrDuplicate.
+func (x *tx) InsertLink(ctx context.Context, l *account.Link) error {
+	what := fmt.Sprintf("sign-in link of user %d", l.UserID)
+	if l.Created.IsZero() || l.Expires.IsZero() {
+		return core.Errorf(core.CodeInternal, "%s has no creation or expiry time", what)
+	}
+	_, err := x.exec(ctx, what, qLinkInsert, bytesArg(l.Hash), l.UserID, x.d.timeArg(l.Created), x.d.timeArg(l.Expires))
+	return err
+}
+
+// UseLink marks an unused, unexpired link used and returns its user.
+func (x *tx) UseLink(ctx context.Context, hash []byte, at time.Time) (int64, error) {
+	return get(ctx, x, "sign-in link", scanInt64, qLinkUse, bytesArg(hash), x.d.timeArg(at))
 }

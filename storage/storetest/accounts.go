@@ -378,3 +378,45 @@ func storeAccountTransactions(t *testing.T, s core.Store) {
 		return nil
 	})
 }
+
+// storeAccountLinks: a sign-in link works once, until it expires, by its
+// exact hash; it says whose it is.
+func storeAccountLinks(t *testing.T, s core.Store) {
+	alice, bob := twoUsers(t, s)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	updateAccounts(t, s, func(ctx context.Context, tx account.Tx) error {
+		_, err := tx.UseLink(ctx, hash(1), now)
+		wantCode(t, "UseLink before any", err, core.CodeNotFound)
+		ok(t, "InsertLink", tx.InsertLink(ctx, &account.Link{Hash: hash(1), UserID: alice, Created: now, Expires: now.Add(15 * time.Minute)}))
+		ok(t, "InsertLink of bob", tx.InsertLink(ctx, &account.Link{Hash: hash(2), UserID: bob, Created: now, Expires: now.Add(15 * time.Minute)}))
+		ok(t, "InsertLink expiring", tx.InsertLink(ctx, &account.Link{Hash: hash(3), UserID: alice, Created: now, Expires: now.Add(time.Minute)}))
+		return nil
+	})
+	updateAccounts(t, s, func(ctx context.Context, tx account.Tx) error {
+		_, err := tx.UseLink(ctx, append(hash(1)[:31:31], 1), now)
+		wantCode(t, "UseLink of a hash one byte off", err, core.CodeNotFound)
+		_, err = tx.UseLink(ctx, hash(1)[:31], now)
+		wantCode(t, "UseLink of a hash cut short", err, core.CodeNotFound)
+		_, err = tx.UseLink(ctx, hash(3), now.Add(time.Minute))
+		wantCode(t, "UseLink at its expiry", err, core.CodeNotFound)
+		id, err := tx.UseLink(ctx, hash(1), now.Add(time.Minute))
+		ok(t, "UseLink", err)
+		same(t, "UseLink's user", id, alice)
+		return nil
+	})
+	updateAccounts(t, s, func(ctx context.Context, tx account.Tx) error {
+		_, err := tx.UseLink(ctx, hash(1), now.Add(2*time.Minute))
+		wantCode(t, "UseLink of a used link", err, core.CodeNotFound)
+		id, err := tx.UseLink(ctx, hash(2), now.Add(2*time.Minute))
+		ok(t, "UseLink of bob's", err)
+		same(t, "UseLink's user", id, bob)
+		_, err = tx.UseLink(ctx, hash(3), now.Add(2*time.Minute))
+		wantCode(t, "UseLink of a link that expired unused, later", err, core.CodeNotFound)
+		return nil
+	})
+	// Last, alone: on Postgres the failed INSERT ends the transaction.
+	err := accounts(t, s).UpdateAccounts(context.Background(), func(tx account.Tx) error {
+		return tx.InsertLink(context.Background(), &account.Link{Hash: hash(1), UserID: bob, Created: now, Expires: now.Add(time.Minute)})
+	})
+	wantCode(t, "InsertLink of a stored hash", err, core.CodeConflict)
+}

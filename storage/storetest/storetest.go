@@ -116,6 +116,7 @@ var cases = []storeCase{
 	{"AccountTOTP", storeAccountTOTP},
 	{"AccountRecoveryCodes", storeAccountRecoveryCodes},
 	{"AccountRecoveryCodeRace", storeAccountRecoveryCodeRace},
+	{"AccountLinks", storeAccountLinks},
 	{"AccountTransactions", storeAccountTransactions},
 
 	// tokenstore.go

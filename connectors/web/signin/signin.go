@@ -49,6 +49,11 @@ type Options struct {
 	Logger *slog.Logger
 	// OIDC turns single sign-on on (nil: off).
 	OIDC *OIDC
+	// PublicURL is ticketd's address as people reach it
+	// (TICKETD_PUBLIC_URL): sign-in links mailed to requesters point at
+	// it. Empty: no sign-in links (the request's Host cannot be trusted to
+	// name where a link goes).
+	PublicURL string
 }
 
 // Handler serves the sign-in and account pages.
@@ -64,11 +69,12 @@ func New(acc *account.Accounts, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	opts.PublicURL = strings.TrimRight(strings.TrimSpace(opts.PublicURL), "/")
 	h := &Handler{acc: acc, opts: opts, pages: map[string]*template.Template{}}
 	if opts.OIDC != nil {
 		h.sso = newSSO(*opts.OIDC)
 	}
-	for _, p := range []string{"login", "code", "enrol", "recovery", "account"} {
+	for _, p := range []string{"login", "code", "enrol", "recovery", "account", "link"} {
 		h.pages[p] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
 	return h
@@ -79,6 +85,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /static/", http.FileServerFS(staticFS))
 	mux.HandleFunc("GET /login", h.loginPage)
 	mux.HandleFunc("POST /login", SameSite(h.login))
+	if h.opts.PublicURL != "" {
+		h.mountLink(mux)
+	}
 	mux.HandleFunc("GET /login/code", h.codePage)
 	mux.HandleFunc("POST /login/code", SameSite(h.code))
 	if h.sso != nil {
@@ -99,6 +108,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 type page struct {
 	Title, Error, Notice, CSRF, Next, Login, Secret string
 	SSO                                             string // the single sign-on button's name
+	Link                                            bool   // sign-in links are on
+	Token                                           string // a sign-in link's
 	User                                            *core.User
 	Must                                            bool
 	Codes                                           []string
@@ -297,7 +308,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, http.StatusOK, "login", &page{Title: "Sign in", CSRF: h.formToken(w, r, nil), Next: localNext(r.URL.Query().Get("next")),
-		SSO: h.sso.label()})
+		SSO: h.sso.label(), Link: h.opts.PublicURL != "", Notice: linkNotice(r)})
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
@@ -315,7 +326,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", strconv.Itoa(int((f.Retry+time.Second-1)/time.Second)))
 		}
 		h.render(w, status, "login", &page{Title: "Sign in", Error: f.Message, CSRF: h.formToken(w, r, nil), Next: next, Login: login,
-			SSO: h.sso.label()})
+			SSO: h.sso.label(), Link: h.opts.PublicURL != ""})
 		return
 	}
 	if err != nil {

@@ -39,7 +39,7 @@ func New(eng *engine.Engine, in *signin.Handler, log *slog.Logger) *Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{eng: eng, in: in, log: log, pages: map[string]*template.Template{}}
-	for _, p := range []string{"home", "search", "ticket"} {
+	for _, p := range []string{"home", "search", "ticket", "new"} {
 		h.pages[p] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
 	return h
@@ -53,6 +53,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /search.csv", h.exportCSV)
 	mux.HandleFunc("GET /queues/{name}", h.queue)
 	mux.HandleFunc("POST /tickets/bulk", signin.SameSite(h.bulk))
+	mux.HandleFunc("GET /new", h.newPage) // portal.go
+	mux.HandleFunc("POST /new", signin.SameSite(h.create))
 }
 
 // page is what every template is given.
@@ -63,6 +65,7 @@ type page struct {
 	Rows                              []row
 	Ticket                            *ticketView
 	History                           []entry
+	New                               *newForm // portal.go
 }
 
 type list struct {
