@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/mail"
 )
 
 func newChrome(t *testing.T) context.Context {
@@ -121,5 +123,58 @@ func TestBrowserWorkspace(t *testing.T) {
 	shot(t, ctx, "ticket.png")
 	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/tickets/"+strconv.Itoa(1)+"?done=reply") {
 		t.Errorf("after the reply the browser is at %s", loc)
+	}
+}
+
+var linkRE = regexp.MustCompile(`http://[^ \n]+/login/link\?token=[A-Za-z0-9_-]{43}`)
+
+// In Chromium, as a requester with no password: ask for a sign-in link,
+// follow it from the mail, see only her own two tickets, and open a new one.
+func TestBrowserRequesterPortal(t *testing.T) {
+	ctx := newChrome(t)
+	e := newEnv(t, openSQLite(t))
+	e.user("alice", true)
+	carol, dave := e.user("carol", false), e.user("dave", false)
+	for _, c := range []struct {
+		who     *core.User
+		subject string
+	}{{carol, "Invoice 1234 charged twice"}, {carol, "Cannot log in to the VPN"}, {dave, "Dave's laptop is slow"}} {
+		if _, err := e.eng.Create(e.ctx, c.who.ID, engine.CreateInput{Queue: "General", Subject: c.subject,
+			Content: &core.Content{Body: "please help"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := e.srv.URL
+	run(t, ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "carol@example.net"))
+	submit(t, ctx, `.link-form button`)
+	var link string
+	if err := e.st.View(e.ctx, func(tx core.Tx) error {
+		ms, err := tx.Outbox(e.ctx, 0, 100)
+		for _, m := range ms {
+			if m.Kind == mail.OutboxNotice {
+				if n, err := mail.DecodeNotice(m); err == nil && n.To == "carol@example.net" {
+					link = linkRE.FindString(n.Text)
+				}
+			}
+		}
+		return err
+	}); err != nil || link == "" {
+		t.Fatalf("no sign-in link mailed to carol (%v)", err)
+	}
+	run(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`#use-link`)))
+	submit(t, ctx, `#use-link`)
+	mine := text(t, ctx, `#yours`)
+	if !strings.Contains(mine, "Invoice 1234 charged twice") || !strings.Contains(mine, "Cannot log in to the VPN") ||
+		strings.Contains(mine, "Dave's laptop") {
+		t.Fatalf("carol's home lists: %q", mine)
+	}
+	shot(t, ctx, "portal.png")
+	run(t, ctx, chromedp.Navigate(base+"/new"), chromedp.WaitVisible(chromedp.CSS(`input[name=subject]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=subject]`), "Printer jams on tray 2"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name=body]`), "Since Monday."))
+	submit(t, ctx, `main button[type=submit]`)
+	if got := text(t, ctx, `h1`); !strings.Contains(got, "Printer jams on tray 2") {
+		t.Fatalf("after opening a ticket the page says %q", got)
 	}
 }

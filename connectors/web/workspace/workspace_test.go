@@ -48,6 +48,7 @@ func openPostgres(tb testing.TB) store { return pgtest.OpenStore(tb) }
 type env struct {
 	t   *testing.T
 	ctx context.Context
+	st  store
 	eng *engine.Engine
 	acc *account.Accounts
 	srv *httptest.Server
@@ -63,11 +64,12 @@ func newEnv(t *testing.T, st store) *env {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	in := signin.New(e.acc, signin.Options{})
+	e.srv = httptest.NewServer(mux) // the pages are mounted below, once its URL is known
+	t.Cleanup(e.srv.Close)
+	in := signin.New(e.acc, signin.Options{PublicURL: e.srv.URL + "/"})
 	in.Mount(mux)
 	workspace.New(e.eng, in, nil).Mount(mux)
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
+	e.st = st
 	return e
 }
 
