@@ -34,6 +34,10 @@ type Config struct {
 	// the engine that wrote outbox rows, whatever the call (core/engine/commit.go). It
 	// must return at once: cmd wakes the dispatcher with it.
 	Committed func()
+	// Changed, when set, is called with Committed, with the ids of the
+	// tickets the outbox rows were about (each once). It must return at
+	// once: the web workspace's live updates start from it.
+	Changed func(ticketIDs []int64)
 }
 
 // OutboxPayload is the JSON an outbox row carries.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ticketd/ticketd/connectors/web"
+	"github.com/ticketd/ticketd/connectors/web/live"
 	"github.com/ticketd/ticketd/connectors/webhook"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/dispatch"
@@ -123,6 +124,7 @@ type server struct {
 	mail     *mailWiring
 	alerts   *alertWiring
 	remind   *reminderWiring
+	live     *live.Broker
 	metrics  *metrics
 	http     *http.Server
 	ln       net.Listener
@@ -193,6 +195,15 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	// The plug-ins, in the order they join every transaction: reminders
 	// follow each saved ticket; at the end the rules act, then the SLA
 	// clocks settle on what the change and the rules did.
+	// The tickets those changes were about reach the workspace's open
+	// pages, on every replica (cmd/ticketd/live.go).
+	broker, closeLive, err := newLive(ctx, cfg, log)
+	if err != nil {
+		return fail(err)
+	}
+	closers = append(closers, closeLive)
+	s.live = broker
+	engCfg.Changed = broker.Publish
 	s.eng = engine.New(st, nil, engCfg, wire.Plugins()...)
 	s.metrics = newMetrics(st)
 	s.eng.SetObserver(s.metrics.observeAction)
@@ -256,7 +267,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
-	if err := mountWeb(mux, s.eng, acc, cfg, log); err != nil {
+	if err := mountWeb(mux, s.eng, acc, s.live, cfg, log); err != nil {
 		return fail(err)
 	}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
@@ -278,10 +289,12 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	s.shutdown = func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
+		s.live.Stop() // ends the workspace's event streams, which would hold Shutdown
 		errs := []error{s.http.Shutdown(sctx), s.mail.stop(sctx)}
 		s.chat.stop()
 		s.alerts.stop()
 		s.remind.stop()
+		errs = append(errs, closeLive())
 		s.disp.Stop()
 		s.mail.closeSender()
 		if s.redis != nil {
@@ -315,6 +328,7 @@ func (s *server) start(ctx context.Context) {
 	s.mail.start()
 	s.alerts.start(ctx)
 	s.remind.start(ctx)
+	s.live.Run(ctx)
 	go func() { s.served <- s.http.Serve(s.ln) }()
 	s.log.Info("ready", "listen", "http://"+s.ln.Addr().String())
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/ticketd/ticketd/connectors/web/live"
 	"github.com/ticketd/ticketd/connectors/web/signin"
 	"github.com/ticketd/ticketd/connectors/web/workspace"
 	"github.com/ticketd/ticketd/core"
@@ -42,7 +43,7 @@ func newAccounts(cfg config, st account.Store, limiter core.RateLimiter) (*accou
 // mountWeb serves the pages people use: /login, /logout and /account,
 // single sign-on when TICKETD_OIDC_ISSUER is set, and the workspace (/,
 // /search, /tickets/N).
-func mountWeb(mux *http.ServeMux, eng *engine.Engine, acc *account.Accounts, cfg config, log *slog.Logger) error {
+func mountWeb(mux *http.ServeMux, eng *engine.Engine, acc *account.Accounts, b *live.Broker, cfg config, log *slog.Logger) error {
 	sso, err := oidcOptions(cfg)
 	if err != nil {
 		return err
@@ -54,7 +55,9 @@ func mountWeb(mux *http.ServeMux, eng *engine.Engine, acc *account.Accounts, cfg
 	in := signin.New(acc, signin.Options{Secure: strings.HasPrefix(strings.ToLower(public), "https://"),
 		Logger: log.With("component", "signin"), OIDC: sso, PublicURL: public})
 	in.Mount(mux)
-	workspace.New(eng, in, log.With("component", "workspace")).Mount(mux)
+	ws := workspace.New(eng, in, log.With("component", "workspace"))
+	ws.SetLive(b)
+	ws.Mount(mux)
 	return nil
 }
 

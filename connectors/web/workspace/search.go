@@ -148,6 +148,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, cur *account.Curr
 			}
 		}
 	}
+	p.Live = h.liveQuery("list=1")
 	h.renderList(w, http.StatusOK, "list", p)
 }
 

@@ -200,6 +200,7 @@ func (h *Handler) showTicket(w http.ResponseWriter, r *http.Request, cur *accoun
 			p.History = append(p.History, h.entryOf(ctx, x, staff))
 		}
 	}
+	p.Live = h.liveQuery("ticket=" + strconv.FormatInt(t.ID, 10))
 	h.render(w, status, "ticket", p)
 }
 

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/ticketd/ticketd/connectors/web/live"
 	"github.com/ticketd/ticketd/connectors/web/signin"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/account"
@@ -31,6 +32,7 @@ type Handler struct {
 	in    *signin.Handler
 	log   *slog.Logger
 	pages map[string]*template.Template
+	live  *live.Broker // nil: no live updates (live.go)
 }
 
 // New returns the workspace over eng, for people signed in through in.
@@ -55,6 +57,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /tickets/bulk", signin.SameSite(h.bulk))
 	mux.HandleFunc("GET /new", h.newPage) // portal.go
 	mux.HandleFunc("POST /new", signin.SameSite(h.create))
+	mux.HandleFunc("GET /events", h.events) // live.go
+	mux.Handle("GET /static/live.js", http.FileServerFS(staticFS))
 }
 
 // page is what every template is given.
@@ -66,6 +70,7 @@ type page struct {
 	Ticket                            *ticketView
 	History                           []entry
 	New                               *newForm // portal.go
+	Live                              string   // the query of /events the page listens to (live.go)
 }
 
 type list struct {
@@ -161,6 +166,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Lists = lists
+	p.Live = h.liveQuery("list=1")
 	h.render(w, http.StatusOK, "home", p)
 }
 

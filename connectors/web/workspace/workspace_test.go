@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ticketd/ticketd/connectors/web/live"
 	"github.com/ticketd/ticketd/connectors/web/signin"
 	"github.com/ticketd/ticketd/connectors/web/workspace"
 	"github.com/ticketd/ticketd/core"
@@ -52,12 +53,15 @@ type env struct {
 	eng *engine.Engine
 	acc *account.Accounts
 	srv *httptest.Server
+	// live carries the engine's changes to /events, on one replica.
+	live *live.Broker
 }
 
 func newEnv(t *testing.T, st store) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background()}
-	e.eng = engine.New(st, nil, core.Config{}, wire.Plugins()...)
+	e.live = live.New(nil, nil)
+	e.eng = engine.New(st, nil, core.Config{Changed: e.live.Publish}, wire.Plugins()...)
 	var err error
 	e.acc, err = account.New(st, nil, &signin.Argon2id{Memory: 8 * 1024, Time: 1, Threads: 1}, memory.NewRateLimiter(), account.Config{})
 	if err != nil {
@@ -68,7 +72,9 @@ func newEnv(t *testing.T, st store) *env {
 	t.Cleanup(e.srv.Close)
 	in := signin.New(e.acc, signin.Options{PublicURL: e.srv.URL + "/"})
 	in.Mount(mux)
-	workspace.New(e.eng, in, nil).Mount(mux)
+	ws := workspace.New(e.eng, in, nil)
+	ws.SetLive(e.live)
+	ws.Mount(mux)
 	e.st = st
 	return e
 }
