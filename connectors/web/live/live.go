@@ -43,7 +43,7 @@ type Broker struct {
 	self  string // this replica's mark on what it relays
 	out   chan []int64
 	log   *slog.Logger
-	done  chan struct{}
+	done  chan struct{} // closed when Run's goroutines have returned
 	stop  context.CancelFunc
 	quit  chan struct{} // closed by Stop
 	once  sync.Once
@@ -137,8 +137,14 @@ func (b *Broker) Run(ctx context.Context) {
 		close(b.done)
 		return
 	}
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(b.done)
+		wg.Wait()
+		close(b.done)
+	}()
+	go func() {
+		defer wg.Done()
 		for {
 			select {
 			case <-ctx.Done():
@@ -153,6 +159,7 @@ func (b *Broker) Run(ctx context.Context) {
 		}
 	}()
 	go func() {
+		defer wg.Done()
 		for ctx.Err() == nil {
 			err := b.relay.Listen(ctx, b.received)
 			if ctx.Err() != nil {
@@ -167,7 +174,7 @@ func (b *Broker) Run(ctx context.Context) {
 	}()
 }
 
-// Stop ends what Run started and waits for its sender, and closes Done:
+// Stop ends what Run started and waits for it, and closes Done:
 // open event streams end.
 func (b *Broker) Stop() {
 	b.once.Do(func() { close(b.quit) })

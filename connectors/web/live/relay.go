@@ -36,6 +36,9 @@ func (r *Redis) Send(ctx context.Context, msg string) error {
 
 func (r *Redis) Listen(ctx context.Context, got func(string)) error {
 	ps := r.rdb.Subscribe(ctx, r.channel)
+	// A blocked read does not see ctx end; closing the subscription ends it.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
 	defer ps.Close()
 	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
 		return err
