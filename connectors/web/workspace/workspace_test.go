@@ -69,7 +69,9 @@ func newEnv(t *testing.T, st store) *env {
 	}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux) // the pages are mounted below, once its URL is known
-	t.Cleanup(e.srv.Close)
+	// A browser's open event stream would hold Close until the browser
+	// goes (cleanups run before the browser's): cut the connections first.
+	t.Cleanup(func() { e.srv.CloseClientConnections(); e.srv.Close() })
 	in := signin.New(e.acc, signin.Options{PublicURL: e.srv.URL + "/"})
 	in.Mount(mux)
 	ws := workspace.New(e.eng, in, nil)
