@@ -64,6 +64,8 @@ var importRules = []importRule{
 		why: "nothing outside cmd imports cmd"},
 	{from: "*", deny: []string{"storage/storetest"}, prodOnly: true,
 		why: "storage/storetest is test support: only _test.go files import it"},
+	{from: "*", deny: []string{"connectors/web/webtest"}, prodOnly: true,
+		why: "connectors/web/webtest is test support: only _test.go files import it"},
 	{from: "*", deny: []string{"core/engine/enginetest"}, prodOnly: true,
 		why: "core/engine/enginetest is test support: only _test.go files import it"},
 }

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/ticketd/ticketd/connectors/web/signin"
+	"github.com/ticketd/ticketd/connectors/web/webtest"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/account"
 	"github.com/ticketd/ticketd/core/engine"
@@ -498,15 +499,15 @@ func TestParseGroupMap(t *testing.T) {
 // redirects, the page's CSP): the button, the provider's page, and back
 // signed in.
 func TestSSOInChromium(t *testing.T) {
-	ctx := newChrome(t)
+	ctx := webtest.Chrome(t)
 	e := newSSOEnv(t, openSQLite(t), false)
-	run(t, ctx, chromedp.Navigate(e.srv.URL+"/login"), chromedp.Click("#sso"), chromedp.WaitVisible(`input[name="username"]`),
+	webtest.Do(t, ctx, chromedp.Navigate(e.srv.URL+"/login"), chromedp.Click("#sso"), chromedp.WaitVisible(`input[name="username"]`),
 		chromedp.SendKeys(`input[name="username"]`, "erin"), chromedp.SendKeys(`input[name="password"]`, idpPassword),
 		chromedp.Click("button"), chromedp.WaitVisible("#sessions"))
-	if loc := get(t, ctx, chromedp.Location()); loc != e.srv.URL+"/account" {
+	if loc := webtest.Get(t, ctx, chromedp.Location()); loc != e.srv.URL+"/account" {
 		t.Errorf("signed in at %s, want /account", loc)
 	}
-	if text := get(t, ctx, chromedp.Text("header")); !strings.Contains(text, "erin@example.org") {
+	if text := webtest.Get(t, ctx, chromedp.Text("header")); !strings.Contains(text, "erin@example.org") {
 		t.Errorf("the page's header says %q", text)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ticketd/ticketd/connectors/web/webtest"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
 )
@@ -136,7 +137,7 @@ func TestEvents(t *testing.T) {
 // In Chromium, two people on the same ticket page: one takes the ticket,
 // the other's page shows the new owner without a reload.
 func TestBrowserLive(t *testing.T) {
-	ctx := newChrome(t)
+	ctx := webtest.Chrome(t)
 	e := newEnv(t, openSQLite(t))
 	e.user("alice", true)
 	e.user("bob", true)
@@ -149,11 +150,11 @@ func TestBrowserLive(t *testing.T) {
 	t.Cleanup(e.srv.CloseClientConnections) // the browser's event streams
 	page := e.srv.URL + "/tickets/" + strconv.FormatInt(tk.ID, 10)
 	signIn := func(ctx context.Context, name string) {
-		run(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
+		webtest.Do(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
 			chromedp.SendKeys(chromedp.CSS(`input[name=login]`), name),
 			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), name+" password 1"))
-		submit(t, ctx, `main button[type=submit]`)
-		run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#owner`)))
+		webtest.Submit(t, ctx, `main button[type=submit]`)
+		webtest.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#owner`)))
 	}
 	signIn(ctx, "alice")
 	// bob in a browser context of his own (his own cookies).
@@ -161,13 +162,13 @@ func TestBrowserLive(t *testing.T) {
 	defer cancel()
 	signIn(bctx, "bob")
 	// alice's page is open and listening.
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.__same = true`))
+	webtest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.__same = true`))
 	time.Sleep(300 * time.Millisecond) // let the EventSource connect
-	if got := text(t, ctx, `#owner`); got != "—" {
+	if got := webtest.Text(t, ctx, `#owner`); got != "—" {
 		t.Fatalf("the owner before: %q", got)
 	}
-	submit(t, bctx, `#take`)
-	if got := text(t, bctx, `#owner`); got != "bob" {
+	webtest.Submit(t, bctx, `#take`)
+	if got := webtest.Text(t, bctx, `#owner`); got != "bob" {
 		t.Fatalf("bob's page after Take: %q", got)
 	}
 	start := time.Now()
@@ -177,7 +178,7 @@ func TestBrowserLive(t *testing.T) {
 			break
 		}
 		if time.Since(start) > 2*time.Second {
-			t.Fatalf("alice's page still shows owner %q 2 s after bob took the ticket", text(t, ctx, `#owner`))
+			t.Fatalf("alice's page still shows owner %q 2 s after bob took the ticket", webtest.Text(t, ctx, `#owner`))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -186,7 +187,7 @@ func TestBrowserLive(t *testing.T) {
 	if err != nil || !same {
 		t.Fatalf("alice's page was reloaded (%v)", err)
 	}
-	if got := text(t, ctx, `#history`); !strings.Contains(got, "bob") {
+	if got := webtest.Text(t, ctx, `#history`); !strings.Contains(got, "bob") {
 		t.Errorf("alice's history after the change: %q", got)
 	}
 }

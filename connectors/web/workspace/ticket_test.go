@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ticketd/ticketd/connectors/web/webtest"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
 )
@@ -242,7 +243,7 @@ func TestWorkspaceAttachments(t *testing.T) {
 // In Chromium: give the ticket to bob with the form, then stall and resolve
 // it with the buttons.
 func TestBrowserTicketActions(t *testing.T) {
-	ctx := newChrome(t)
+	ctx := webtest.Chrome(t)
 	e := newEnv(t, openSQLite(t))
 	e.user("alice", true)
 	e.user("bob", true)
@@ -253,30 +254,30 @@ func TestBrowserTicketActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, path := e.srv.URL, "/tickets/"+strconv.FormatInt(tk.ID, 10)
-	run(t, ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
+	webtest.Do(t, ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=login]`), "alice"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "alice password 1"))
-	submit(t, ctx, `main button[type=submit]`)
-	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#facts`)), chromedp.SendKeys(chromedp.CSS(`#give-owner`), "bob"))
-	submit(t, ctx, `#give`)
-	if got := text(t, ctx, `#owner`); got != "bob" {
+	webtest.Submit(t, ctx, `main button[type=submit]`)
+	webtest.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#facts`)), chromedp.SendKeys(chromedp.CSS(`#give-owner`), "bob"))
+	webtest.Submit(t, ctx, `#give`)
+	if got := webtest.Text(t, ctx, `#owner`); got != "bob" {
 		t.Fatalf("after Give the owner is %q", got)
 	}
-	if got := text(t, ctx, `main .notice`); !strings.Contains(got, "new owner") {
+	if got := webtest.Text(t, ctx, `main .notice`); !strings.Contains(got, "new owner") {
 		t.Errorf("the notice after Give: %q", got)
 	}
-	submit(t, ctx, `#stall`)
-	if got := text(t, ctx, `#status`); got != "stalled" {
+	webtest.Submit(t, ctx, `#stall`)
+	if got := webtest.Text(t, ctx, `#status`); got != "stalled" {
 		t.Fatalf("after Stall the status is %q", got)
 	}
-	submit(t, ctx, `#resolve`)
-	if got := text(t, ctx, `#status`); got != "resolved" {
+	webtest.Submit(t, ctx, `#resolve`)
+	if got := webtest.Text(t, ctx, `#status`); got != "resolved" {
 		t.Fatalf("after Resolve the status is %q", got)
 	}
-	if got := text(t, ctx, `#history`); !strings.Contains(got, "stalled → resolved") || !strings.Contains(got, "→ bob") {
+	if got := webtest.Text(t, ctx, `#history`); !strings.Contains(got, "stalled → resolved") || !strings.Contains(got, "→ bob") {
 		t.Errorf("the history: %q", got)
 	}
-	shot(t, ctx, "ticket-actions.png")
+	webtest.Shot(t, ctx, "ticket-actions.png")
 }
 
 // The facts of the card: the SLA clock, the alert behind the ticket, its
