@@ -19,6 +19,7 @@ import (
 	"github.com/ticketd/ticketd/connectors/web/live"
 	"github.com/ticketd/ticketd/connectors/webhook"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/account"
 	"github.com/ticketd/ticketd/core/dispatch"
 	"github.com/ticketd/ticketd/core/engine"
 	"github.com/ticketd/ticketd/core/wire"
@@ -125,6 +126,7 @@ type server struct {
 	alerts   *alertWiring
 	remind   *reminderWiring
 	live     *live.Broker
+	accounts *account.Accounts
 	metrics  *metrics
 	http     *http.Server
 	ln       net.Listener
@@ -267,6 +269,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fail(err)
 	}
+	s.accounts = acc
 	if err := mountWeb(mux, s.eng, acc, s.live, cfg, log); err != nil {
 		return fail(err)
 	}
@@ -329,6 +332,7 @@ func (s *server) start(ctx context.Context) {
 	s.alerts.start(ctx)
 	s.remind.start(ctx)
 	s.live.Run(ctx)
+	go sweepAccounts(ctx, s.accounts, sweepEvery, s.log)
 	go func() { s.served <- s.http.Serve(s.ln) }()
 	s.log.Info("ready", "listen", "http://"+s.ln.Addr().String())
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -189,4 +191,30 @@ func (a *admin) userTOTPReset(args []string) error {
 	}
 	fmt.Fprintf(a.out, "two-factor sign-in of %s removed, recovery codes too; they set it up again at their next sign-in\n", u.Name)
 	return nil
+}
+
+// sweepEvery is how often serve deletes the web sessions that have ended
+// and the sign-in links that have expired.
+const sweepEvery = time.Hour
+
+// sweepAccounts deletes ended sessions and expired sign-in links every
+// interval until ctx ends. Every replica sweeps; a sweep is one DELETE of
+// rows no request can use, so two at once do no harm.
+func sweepAccounts(ctx context.Context, acc *account.Accounts, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		sessions, links, err := acc.Sweep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("sweep ended sessions", "err", err)
+		case sessions+links > 0:
+			log.Info("swept ended sessions and sign-in links", "sessions", sessions, "links", links)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -325,6 +325,20 @@ const touchEvery = time.Minute
 // lifetime), or the user is disabled. It costs one read, and a write at
 // most once a minute per session.
 func (a *Accounts) Authenticate(ctx context.Context, secret string) (*Current, error) {
+	return a.authenticate(ctx, secret, true)
+}
+
+// StillSignedIn reports whether cur's session is still good: not signed
+// out, revoked, expired or idle too long, its user not disabled, and its
+// second factor given if it was. Long-lived requests (the workspace's
+// event streams) ask it now and then; it does not count as activity, so an
+// open tab alone does not keep a session from its idle timeout.
+func (a *Accounts) StillSignedIn(ctx context.Context, cur *Current) bool {
+	now, err := a.authenticate(ctx, cur.Secret, false)
+	return err == nil && now.Session.ID == cur.Session.ID && (now.Session.Verified || !cur.Session.Verified)
+}
+
+func (a *Accounts) authenticate(ctx context.Context, secret string, touching bool) (*Current, error) {
 	if secret == "" || len(secret) > 100 {
 		return nil, errNoSession
 	}
@@ -350,7 +364,7 @@ func (a *Accounts) Authenticate(ctx context.Context, secret string) (*Current, e
 			return errNoSession
 		}
 		cur = &Current{Session: s, User: u, Secret: secret}
-		touch = now.Sub(s.LastSeen) >= touchEvery
+		touch = touching && now.Sub(s.LastSeen) >= touchEvery
 		return nil
 	})
 	if err != nil {
@@ -686,4 +700,23 @@ func cut(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// Sweep deletes the sessions that have ended (lifetime over or idle too
+// long) and the sign-in links that have expired, which no request can use
+// any more, and says how many of each went. The server runs it now and
+// then (cmd/ticketd); without it they would only be refused, never gone.
+func (a *Accounts) Sweep(ctx context.Context) (sessions, links int, err error) {
+	now := a.now()
+	err = a.store.UpdateAccounts(ctx, func(tx Tx) error {
+		var err error
+		if sessions, err = tx.DeleteEndedSessions(ctx, now, now.Add(-a.cfg.IdleTimeout)); err != nil {
+			return core.Internal(err, "delete ended sessions")
+		}
+		if links, err = tx.DeleteEndedLinks(ctx, now); err != nil {
+			return core.Internal(err, "delete expired sign-in links")
+		}
+		return nil
+	})
+	return sessions, links, err
 }

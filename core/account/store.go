@@ -82,6 +82,13 @@ type Tx interface {
 	// (at is not before Expires). A link is used once even by transactions
 	// at the same time.
 	UseLink(ctx context.Context, hash []byte, at time.Time) (int64, error)
+
+	// DeleteEndedSessions deletes the sessions whose lifetime ended by now
+	// or that were last seen before idleSince, and says how many.
+	DeleteEndedSessions(ctx context.Context, now, idleSince time.Time) (int, error)
+	// DeleteEndedLinks deletes the sign-in links expired by now, used or
+	// not, and says how many.
+	DeleteEndedLinks(ctx context.Context, now time.Time) (int, error)
 }
 
 // Link is a sign-in link mailed to a person: only the SHA-256 of its

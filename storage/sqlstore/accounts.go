@@ -47,6 +47,9 @@ const (
 	// As with recovery codes, a second transaction using the same link
 	// waits for the first and then finds it used.
 	qLinkUse = `UPDATE signin_links SET used = $2 WHERE hash = $1 AND used IS NULL AND expires > $2 RETURNING user_id`
+
+	qSessionsEnded = `DELETE FROM web_sessions WHERE expires <= $1 OR COALESCE(last_seen, created) < $2`
+	qLinksEnded    = `DELETE FROM signin_links WHERE expires <= $1`
 )
 
 var _ account.Tx = (*tx)(nil)
@@ -185,4 +188,17 @@ func (x *tx) InsertLink(ctx context.Context, l *account.Link) error {
 // UseLink marks an unused, unexpired link used and returns its user.
 func (x *tx) UseLink(ctx context.Context, hash []byte, at time.Time) (int64, error) {
 	return get(ctx, x, "sign-in link", scanInt64, qLinkUse, bytesArg(hash), x.d.timeArg(at))
+}
+
+// DeleteEndedSessions deletes sessions past their lifetime or idle since
+// before idleSince.
+func (x *tx) DeleteEndedSessions(ctx context.Context, now, idleSince time.Time) (int, error) {
+	n, err := x.exec(ctx, "ended sessions", qSessionsEnded, x.d.timeArg(now), x.d.timeArg(idleSince))
+	return int(n), err
+}
+
+// DeleteEndedLinks deletes the sign-in links expired by now.
+func (x *tx) DeleteEndedLinks(ctx context.Context, now time.Time) (int, error) {
+	n, err := x.exec(ctx, "expired sign-in links", qLinksEnded, x.d.timeArg(now))
+	return int(n), err
 }

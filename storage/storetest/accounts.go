@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -419,4 +420,63 @@ func storeAccountLinks(t *testing.T, s core.Store) {
 		return tx.InsertLink(context.Background(), &account.Link{Hash: hash(1), UserID: bob, Created: now, Expires: now.Add(time.Minute)})
 	})
 	wantCode(t, "InsertLink of a stored hash", err, core.CodeConflict)
+}
+
+// storeAccountSweep: DeleteEndedSessions deletes the sessions past their
+// lifetime or idle since before the cutoff, and only those (a session
+// never seen counts from its creation); DeleteEndedLinks the links expired,
+// used or not, and no link still good.
+func storeAccountSweep(t *testing.T, s core.Store) {
+	alice, bob := twoUsers(t, s)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	idleSince := now.Add(-8 * time.Hour)
+	sessions := []*account.Session{
+		{Hash: hash(1), UserID: alice, Created: now.Add(-time.Hour), LastSeen: now.Add(-time.Minute), Expires: now.Add(time.Hour)},               // good
+		{Hash: hash(2), UserID: alice, Created: now.Add(-48 * time.Hour), LastSeen: now.Add(-time.Minute), Expires: now},                         // lifetime over now
+		{Hash: hash(3), UserID: bob, Created: now.Add(-48 * time.Hour), LastSeen: idleSince.Add(-time.Microsecond), Expires: now.Add(time.Hour)}, // idle
+		{Hash: hash(4), UserID: bob, Created: now.Add(-time.Hour), LastSeen: idleSince, Expires: now.Add(time.Hour)},                             // idle exactly as long as allowed: kept
+		{Hash: hash(5), UserID: bob, Created: idleSince.Add(-time.Hour), Expires: now.Add(time.Hour)},                                            // never seen, created long ago
+	}
+	updateAccounts(t, s, func(ctx context.Context, tx account.Tx) error {
+		for _, se := range sessions {
+			ok(t, "InsertSession", tx.InsertSession(ctx, se))
+		}
+		for i, l := range []*account.Link{
+			{Hash: hash(11), UserID: alice, Created: now.Add(-20 * time.Minute), Expires: now.Add(-5 * time.Minute)}, // expired unused
+			{Hash: hash(12), UserID: alice, Created: now.Add(-20 * time.Minute), Expires: now},                       // expires now
+			{Hash: hash(13), UserID: bob, Created: now.Add(-time.Minute), Expires: now.Add(14 * time.Minute)},        // good
+		} {
+			ok(t, fmt.Sprintf("InsertLink %d", i), tx.InsertLink(ctx, l))
+		}
+		return nil
+	})
+	updateAccounts(t, s, func(ctx context.Context, tx account.Tx) error {
+		n, err := tx.DeleteEndedSessions(ctx, now, idleSince)
+		ok(t, "DeleteEndedSessions", err)
+		same(t, "sessions deleted", n, 3)
+		n, err = tx.DeleteEndedLinks(ctx, now)
+		ok(t, "DeleteEndedLinks", err)
+		same(t, "links deleted", n, 2)
+		return nil
+	})
+	viewAccounts(t, s, func(ctx context.Context, tx account.Tx) error {
+		for i, se := range sessions {
+			_, err := tx.SessionByHash(ctx, se.Hash)
+			if i == 0 || i == 3 {
+				ok(t, fmt.Sprintf("session %d kept", i+1), err)
+			} else {
+				wantCode(t, fmt.Sprintf("session %d after the sweep", i+1), err, core.CodeNotFound)
+			}
+		}
+		return nil
+	})
+	updateAccounts(t, s, func(ctx context.Context, tx account.Tx) error {
+		id, err := tx.UseLink(ctx, hash(13), now)
+		ok(t, "UseLink of the link the sweep kept", err)
+		same(t, "its user", id, bob)
+		n, err := tx.DeleteEndedLinks(ctx, now)
+		ok(t, "DeleteEndedLinks again", err)
+		same(t, "a used link not yet expired is kept", n, 0)
+		return nil
+	})
 }

@@ -117,6 +117,7 @@ var cases = []storeCase{
 	{"AccountRecoveryCodes", storeAccountRecoveryCodes},
 	{"AccountRecoveryCodeRace", storeAccountRecoveryCodeRace},
 	{"AccountLinks", storeAccountLinks},
+	{"AccountSweep", storeAccountSweep},
 	{"AccountTransactions", storeAccountTransactions},
 
 	// tokenstore.go

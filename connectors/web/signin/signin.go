@@ -9,6 +9,7 @@ package signin
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -183,6 +184,13 @@ func (h *Handler) Current(r *http.Request) *account.Current {
 		return cur
 	}
 	return nil
+}
+
+// StillSignedIn reports whether cur, read at the start of a long-lived
+// request (an event stream), is still signed in: not signed out, revoked,
+// idle too long or of a user disabled since. Asking is not activity.
+func (h *Handler) StillSignedIn(ctx context.Context, cur *account.Current) bool {
+	return h.acc.StillSignedIn(ctx, cur)
 }
 
 // Need returns the signed-in session of a page, with every factor given,

@@ -444,3 +444,65 @@ func TestSuperUserHeldAtEnrolment(t *testing.T) {
 	e.user("bob", false)
 	e.browser().signIn("bob", "bob password 1").want(http.StatusOK, "/account", "Off.")
 }
+
+// A long-lived request asks StillSignedIn: a session revoked, idle past
+// the timeout or of a user disabled is no longer; asking does not count as
+// activity. Sweep deletes the sessions that ended and the links expired,
+// and no other.
+func TestStillSignedInAndSweep(t *testing.T) {
+	bothStores(t, func(t *testing.T, e *env) {
+		u := e.user("bob", false)
+		e.user("carol", false)
+		signIn := func(login string) *account.Current {
+			t.Helper()
+			in, err := e.acc.SignIn(e.ctx, login, login+" password 1", "192.0.2.1", "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &account.Current{Session: in.Session, User: in.User, Secret: in.Secret}
+		}
+		laptop, phone := signIn("bob"), signIn("bob")
+		signIn("carol")
+		if !e.acc.StillSignedIn(e.ctx, laptop) || !e.acc.StillSignedIn(e.ctx, phone) {
+			t.Fatal("fresh sessions are not signed in")
+		}
+		if err := e.acc.Revoke(e.ctx, account.Who{ID: u.ID, Name: "bob"}, u.ID, phone.Session.ID); err != nil {
+			t.Fatal(err)
+		}
+		if e.acc.StillSignedIn(e.ctx, phone) {
+			t.Error("a revoked session is still signed in")
+		}
+		if !e.acc.StillSignedIn(e.ctx, laptop) {
+			t.Error("revoking the phone signed the laptop out")
+		}
+		// Asking every few minutes for longer than the idle timeout does
+		// not keep the session: an open tab is not activity.
+		for range 9 {
+			e.clock.Advance(account.DefaultIdleTimeout / 8)
+			e.acc.StillSignedIn(e.ctx, laptop)
+		}
+		if e.acc.StillSignedIn(e.ctx, laptop) {
+			t.Error("a session asked about for longer than the idle timeout is still signed in")
+		}
+		fresh := signIn("carol") // carol's first session is idle too
+		yes := true
+		if _, err := e.eng.Admin().UpdateUser(e.ctx, core.RootID, engine.UserInput{Name: "carol", Disabled: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		if e.acc.StillSignedIn(e.ctx, fresh) {
+			t.Error("the session of a disabled user is still signed in")
+		}
+		sessions, links, err := e.acc.Sweep(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// laptop and carol's first are idle; fresh is good (disabled users'
+		// sessions are refused, and go with the user's sign-outs).
+		if sessions != 2 || links != 0 {
+			t.Errorf("Sweep deleted %d sessions and %d links, want 2 and 0", sessions, links)
+		}
+		if sessions, _, _ = e.acc.Sweep(e.ctx); sessions != 0 {
+			t.Errorf("a second Sweep deleted %d sessions", sessions)
+		}
+	})
+}

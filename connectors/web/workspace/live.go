@@ -24,6 +24,11 @@ var staticFS embed.FS
 // proxies keep it open.
 var Heartbeat = 25 * time.Second
 
+// Recheck is how often an event stream asks whether its session is still
+// signed in; a stream whose session was signed out, revoked or ended, or
+// whose user was disabled, ends.
+var Recheck = 15 * time.Second
+
 // SetLive turns live updates on: pages load live.js, and /events streams
 // the changes b carries.
 func (h *Handler) SetLive(b *live.Broker) { h.live = b }
@@ -90,12 +95,19 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	}
 	beat := time.NewTicker(Heartbeat)
 	defer beat.Stop()
+	check := time.NewTicker(Recheck)
+	defer check.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.live.Done():
 			return
+		case <-check.C:
+			if !h.in.StillSignedIn(ctx, cur) {
+				write("event: signedout\ndata: \n\n")
+				return
+			}
 		case <-beat.C:
 			if !write(": ping\n\n") {
 				return

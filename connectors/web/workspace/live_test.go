@@ -3,6 +3,7 @@ package workspace_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ticketd/ticketd/connectors/web/webtest"
+	"github.com/ticketd/ticketd/connectors/web/workspace"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
 )
@@ -189,5 +191,40 @@ func TestBrowserLive(t *testing.T) {
 	}
 	if got := webtest.Text(t, ctx, `#history`); !strings.Contains(got, "bob") {
 		t.Errorf("alice's history after the change: %q", got)
+	}
+}
+
+// An open event stream ends soon after its session is signed out (here
+// from another browser, "sign out everywhere else"), saying so, and hears
+// no change made after.
+func TestEventsEndWithTheSession(t *testing.T) {
+	old := workspace.Recheck
+	workspace.Recheck = 50 * time.Millisecond
+	t.Cleanup(func() { workspace.Recheck = old })
+	e := newEnv(t, openSQLite(t))
+	e.user("alice", true)
+	laptop := e.browser().signIn("alice")
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/events?list=1", nil)
+	resp, err := laptop.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/events: %d", resp.StatusCode)
+	}
+	read := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(resp.Body); read <- string(b) }()
+	time.Sleep(150 * time.Millisecond) // a few rechecks while signed in
+	e.browser().signIn("alice").get("/account").submit("/account/sessions/revoke-others")
+	select {
+	case body := <-read:
+		if !strings.Contains(body, "event: signedout") {
+			t.Errorf("the stream ended without saying why:\n%s", body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream of a revoked session is still open after 5 s")
 	}
 }
