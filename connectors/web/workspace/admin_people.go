@@ -46,10 +46,10 @@ func userFormFrom(r *http.Request) userForm {
 }
 
 type usersData struct {
-	Rows          []userForm
-	Filter        string
-	More          int // users the filter matched beyond those shown
-	New           userForm
+	Rows   []userForm
+	Filter string
+	More   int // users the filter matched beyond those shown
+	New    userForm
 }
 
 func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {

@@ -135,7 +135,7 @@ type queueData struct {
 }
 
 type chatRow struct {
-	ID                          int64
+	ID                           int64
 	Platform, Workspace, Channel string
 }
 
