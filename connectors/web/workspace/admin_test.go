@@ -293,3 +293,39 @@ func TestAdminGrantsMatrix(t *testing.T) {
 		ada.get("/admin/grants").want(http.StatusOK, "/admin/grants", `aria-label="user root: SuperUser globally" checked disabled`)
 	})
 }
+
+// An admin of one queue sets that queue up and nothing else: another
+// queue, the users and the rights are refused, and stay as they were.
+func TestAdminPagesQueueAdmin(t *testing.T) {
+	forStores(t, func(t *testing.T, e *env) {
+		e.user("quinn", true)
+		for _, q := range []string{"NOC", "Billing"} {
+			if _, err := e.eng.Admin().CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: q}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.eng.Admin().Grant(e.ctx, core.RootID, engine.GrantInput{Right: "AdminQueue", Queue: "NOC", User: "quinn"}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser().signInWithTOTP("quinn")
+		b.get("/").want(http.StatusOK, "/", `id="admin-link"`)
+		b.get("/admin/queues").want(http.StatusOK, "/admin/queues", `<a href="/admin/queues/NOC">NOC</a>`)
+		b.lacks(`href="/admin/queues/Billing"`, "New queue")
+		b.get("/admin/queues/NOC").submit("/admin/queues/NOC", "description", "quinn's", "lifecycle", "default").
+			want(http.StatusOK, "/admin/queues/NOC?done=queue-saved", `value="quinn&#39;s"`)
+		b.get("/admin/queues/Billing").want(http.StatusForbidden, "/admin/queues/Billing", "needs the AdminQueue right")
+		b.get("/admin/users").want(http.StatusForbidden, "/admin/users", "AdminUsers")
+		if code, _ := b.get("/").postForm("/admin/queues/Billing", url.Values{"description": {"mine"}, "lifecycle": {"default"}}); code != http.StatusForbidden {
+			t.Errorf("a queue admin's edit of another queue: %d", code)
+		}
+		if code, _ := b.get("/").postForm("/admin/queues", url.Values{"name": {"Mine"}}); code != http.StatusForbidden {
+			t.Errorf("a queue admin's new queue: %d", code)
+		}
+		qs, _ := e.eng.Admin().Queues(e.ctx, core.RootID)
+		for _, q := range qs {
+			if q.Name == "Billing" && q.Description != "" || q.Name == "Mine" {
+				t.Errorf("a refused form changed the queues: %+v", q)
+			}
+		}
+	})
+}
