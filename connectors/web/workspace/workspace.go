@@ -52,6 +52,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /search", h.search)
 	h.mountTicket(mux)
+	h.mountAdmin(mux) // admin.go
 	mux.HandleFunc("GET /search.csv", h.exportCSV)
 	mux.HandleFunc("GET /queues/{name}", h.queue)
 	mux.HandleFunc("POST /tickets/bulk", signin.SameSite(h.bulk))
@@ -71,6 +72,7 @@ type page struct {
 	History                           []entry
 	New                               *newForm // portal.go
 	Live                              string   // the query of /events the page listens to (live.go)
+	Admin                             bool     // the header links to /admin (admin.go)
 }
 
 type list struct {
@@ -105,7 +107,7 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 }
 
 func (h *Handler) base(cur *account.Current, title string) *page {
-	return &page{Title: title, User: cur.User, CSRF: account.CSRF(cur.Secret)}
+	return &page{Title: title, User: cur.User, CSRF: account.CSRF(cur.Secret), Admin: h.mayAdminister(cur)}
 }
 
 // engineFor is the engine as the signed-in person, on the web.
