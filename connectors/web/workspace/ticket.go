@@ -477,7 +477,22 @@ func (r refused) Error() string { return string(r) }
 // the API, as the signed-in person.
 func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	cur := h.in.Need(w, r)
-	if cur == nil || !h.in.CheckForm(w, r, cur) {
+	if cur == nil {
+		return
+	}
+	action := r.PathValue("action")
+	if action == "reply" || action == "comment" {
+		ok, err := readUpload(w, r)
+		defer cleanUpload(r)
+		if err == errTooLarge {
+			h.showTicket(w, r, cur, http.StatusRequestEntityTooLarge, tooLarge, "")
+			return
+		}
+		if !ok {
+			return
+		}
+	}
+	if !h.in.CheckForm(w, r, cur) {
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -486,7 +501,6 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, eng, actor := r.Context(), h.engineFor(cur), cur.User.ID
-	action := r.PathValue("action")
 	f := func(name string) string { return strings.TrimSpace(r.PostForm.Get(name)) }
 	num := func(name, what string) (int64, error) {
 		n, err := strconv.ParseInt(strings.TrimPrefix(f(name), "#"), 10, 64)
@@ -522,12 +536,14 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	case engine.VerbOpen, engine.VerbStall, engine.VerbResolve, engine.VerbReject, engine.VerbReopen, engine.VerbDelete:
 		t, err = eng.Transition(ctx, actor, id, action, engine.StatusOptions{})
 	case "reply", "comment":
-		body := f("body")
-		if body == "" {
+		c := core.Content{Body: f("body")}
+		if c.Files, err = uploaded(r); err != nil {
+			break
+		}
+		if c.Empty() {
 			err = refused("Write something first.")
 			break
 		}
-		c := core.Content{Body: body}
 		if action == "reply" {
 			t, err = eng.Reply(ctx, actor, id, c)
 		} else {
