@@ -47,6 +47,8 @@ type ticketView struct {
 	CanTake, CanUntake, CanSteal, CanGive, CanReply, CanComment, CanModify, CanWatch, CanRemind bool
 	Buttons                                                                                     []button
 	Queues, LinkKinds, Roles                                                                    []string
+	// Box is what the command box ran (staff's; commands.go).
+	Box *commandBox
 }
 
 // watchers are the people in one role.
@@ -124,6 +126,11 @@ const timeInput = "2006-01-02T15:04"
 const shown = "2006-01-02 15:04 UTC"
 
 func (h *Handler) showTicket(w http.ResponseWriter, r *http.Request, cur *account.Current, status int, errMsg, done string) {
+	h.showTicketBox(w, r, cur, status, errMsg, done, nil)
+}
+
+// showTicketBox is showTicket with what the command box ran (commands.go).
+func (h *Handler) showTicketBox(w http.ResponseWriter, r *http.Request, cur *account.Current, status int, errMsg, done string, box *commandBox) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		h.notFound(w, cur)
@@ -162,7 +169,11 @@ func (h *Handler) showTicket(w http.ResponseWriter, r *http.Request, cur *accoun
 		CanModify: staff && modify,
 		CanWatch:  staff && (modify || can[core.RightWatch]),
 		CanRemind: staff,
-		LinkKinds: engine.LinkKinds, Roles: []string{string(core.RoleRequestor), string(core.RoleCc), string(core.RoleAdminCc)}}
+		LinkKinds: engine.LinkKinds, Roles: []string{string(core.RoleRequestor), string(core.RoleCc), string(core.RoleAdminCc)},
+		Box: box}
+	if box != nil && len(box.Ran) > 0 && errMsg == "" {
+		p.Notice = "Done: every command line ran."
+	}
 	if !t.Due.IsZero() {
 		v.Due, v.DueInput = t.Due.UTC().Format(shown), t.Due.UTC().Format(timeInput)
 	}
@@ -498,6 +509,10 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		h.notFound(w, cur)
+		return
+	}
+	if action == "commands" {
+		h.commands(w, r, cur, id)
 		return
 	}
 	ctx, eng, actor := r.Context(), h.engineFor(cur), cur.User.ID
