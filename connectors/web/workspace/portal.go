@@ -69,7 +69,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	}
 	in := engine.CreateInput{Queue: strconv.FormatInt(f.Queue, 10), Subject: f.Subject}
 	c := &core.Content{Body: f.Body}
-	if c.Files, err = uploaded(r); err != nil {
+	if c.Files, err = h.uploaded(r); err != nil {
+		if rf, ok := err.(refused); ok {
+			h.showNew(w, r, cur, http.StatusBadRequest, string(rf), f)
+			return
+		}
 		h.fail(w, err)
 		return
 	}

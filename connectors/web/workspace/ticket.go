@@ -552,7 +552,7 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 		t, err = eng.Transition(ctx, actor, id, action, engine.StatusOptions{})
 	case "reply", "comment":
 		c := core.Content{Body: f("body")}
-		if c.Files, err = uploaded(r); err != nil {
+		if c.Files, err = h.uploaded(r); err != nil {
 			break
 		}
 		if c.Empty() {

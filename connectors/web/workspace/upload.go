@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -59,8 +60,10 @@ func readUpload(w http.ResponseWriter, r *http.Request) (bool, error) {
 }
 
 // uploaded are the files of a form read by readUpload; a file input left
-// empty sends a part without a name or bytes, which is no file.
-func uploaded(r *http.Request) ([]core.File, error) {
+// empty sends a part without a name or bytes, which is no file. A file
+// larger than the engine keeps whole is refused with what to do, before
+// anything is written (mail and the API record it dropped instead).
+func (h *Handler) uploaded(r *http.Request) ([]core.File, error) {
 	if r.MultipartForm == nil {
 		return nil, nil
 	}
@@ -68,6 +71,9 @@ func uploaded(r *http.Request) ([]core.File, error) {
 	for _, fh := range r.MultipartForm.File["files"] {
 		if fh.Filename == "" && fh.Size == 0 {
 			continue
+		}
+		if limit := h.eng.System().MaxAttachmentSize(); fh.Size > limit {
+			return nil, refused(fmt.Sprintf("%s is %s: one file may be at most %s. Nothing was sent.", fh.Filename, size(fh.Size), size(limit)))
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -92,3 +98,14 @@ func cleanUpload(r *http.Request) {
 
 // MaxUploadMB is MaxUpload in megabytes, for the forms' labels.
 func (*page) MaxUploadMB() int { return MaxUpload >> 20 }
+
+// size says a number of bytes the way people read it.
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

@@ -115,6 +115,10 @@ func TestWorkspaceUpload(t *testing.T) {
 			alice.get(path).upload(path+"/reply", []string{"body", "the full dump"},
 				upFile{"dump.bin", "application/octet-stream", make([]byte, workspace.MaxUpload)}).
 				want(http.StatusRequestEntityTooLarge, path+"/reply", "The attachments are too large", "at most 25 MB")
+			// One file over the engine's limit on an attachment (10 MB).
+			alice.get(path).upload(path+"/comment", []string{"body", "the image"},
+				upFile{"disk.img", "application/octet-stream", make([]byte, 10<<20+1<<19)}).
+				want(http.StatusBadRequest, path+"/comment", "disk.img is 10.5 MB: one file may be at most 10.0 MB. Nothing was sent.")
 			// A multipart form without its token is refused like any other.
 			alice.get(path).upload(path+"/reply", []string{"csrf", "forged", "body", "hello"}, upFile{"x.txt", "text/plain", []byte("x")})
 			if alice.code != http.StatusForbidden {
@@ -158,6 +162,9 @@ func TestWorkspaceUpload(t *testing.T) {
 			carolB.get("/new").upload("/new", []string{"queue", q, "subject", "Too big"},
 				upFile{"big.bin", "application/octet-stream", make([]byte, workspace.MaxUpload)}).
 				want(http.StatusRequestEntityTooLarge, "/new", "The attachments are too large")
+			carolB.get("/new").upload("/new", []string{"queue", q, "subject", "Too big"},
+				upFile{"big.bin", "application/octet-stream", make([]byte, 11<<20)}).
+				want(http.StatusBadRequest, "/new", "big.bin is 11.0 MB: one file may be at most 10.0 MB.", `value="Too big"`)
 			if res, err := e.eng.Search(e.ctx, core.RootID, `"Too big"`, 10, 0); err != nil || len(res.Tickets) != 0 {
 				t.Errorf("an oversized new ticket was created (%v)", err)
 			}
