@@ -17,6 +17,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -286,10 +287,17 @@ func forbidden(w http.ResponseWriter) {
 }
 
 // CheckForm reads a posted form and checks its origin and token; it
-// answers 403 itself and returns false when they are wrong.
+// answers 403 itself and returns false when they are wrong. A multipart
+// form is read too (within the same 64 KiB); a handler that takes files
+// parses it first with its own limit (Request.ParseMultipartForm), and the
+// token is then checked in what it read.
 func (h *Handler) CheckForm(w http.ResponseWriter, r *http.Request, cur *account.Current) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
+	err := r.ParseForm()
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && ct == "multipart/form-data" && r.MultipartForm == nil {
+		err = r.ParseMultipartForm(64 << 10)
+	}
+	if err != nil {
 		Secure(w)
 		http.Error(w, "The form could not be read.", http.StatusBadRequest)
 		return false

@@ -49,7 +49,16 @@ func (h *Handler) showNew(w http.ResponseWriter, r *http.Request, cur *account.C
 // with its message) and the subject.
 func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	cur := h.in.Need(w, r)
-	if cur == nil || !h.in.CheckForm(w, r, cur) {
+	if cur == nil {
+		return
+	}
+	ok, err := readUpload(w, r)
+	defer cleanUpload(r)
+	if err == errTooLarge {
+		h.showNew(w, r, cur, http.StatusRequestEntityTooLarge, tooLarge, &newForm{})
+		return
+	}
+	if !ok || !h.in.CheckForm(w, r, cur) {
 		return
 	}
 	f := &newForm{Subject: r.PostForm.Get("subject"), Body: strings.TrimSpace(r.PostForm.Get("body"))}
@@ -59,8 +68,17 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := engine.CreateInput{Queue: strconv.FormatInt(f.Queue, 10), Subject: f.Subject}
-	if f.Body != "" {
-		in.Content = &core.Content{Body: f.Body}
+	c := &core.Content{Body: f.Body}
+	if c.Files, err = h.uploaded(r); err != nil {
+		if rf, ok := err.(refused); ok {
+			h.showNew(w, r, cur, http.StatusBadRequest, string(rf), f)
+			return
+		}
+		h.fail(w, err)
+		return
+	}
+	if !c.Empty() {
+		in.Content = c
 	}
 	t, err := h.engineFor(cur).Create(r.Context(), cur.User.ID, in)
 	if err != nil {

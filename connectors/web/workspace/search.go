@@ -7,6 +7,7 @@ package workspace
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"html/template"
 	"net/http"
@@ -219,6 +220,15 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		do = func(id int64) error { _, err := eng.Update(ctx, actor, id, core.Changes{Priority: &n}); return err }
+	case "give":
+		p.Title = "Give tickets"
+		to := strings.TrimSpace(f.Get("owner"))
+		if to == "" {
+			p.Error = "Say whom to give the tickets to."
+			h.renderList(w, http.StatusBadRequest, "bulk", p)
+			return
+		}
+		do = func(id int64) error { _, err := eng.Give(ctx, actor, id, to); return err }
 	case "queue":
 		p.Title = "Move tickets"
 		to := strings.TrimSpace(f.Get("queue"))
@@ -229,7 +239,7 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 		}
 		do = func(id int64) error { _, err := eng.Update(ctx, actor, id, core.Changes{Queue: &to}); return err }
 	default:
-		p.Error = "Choose an action: take, resolve, set the priority or move."
+		p.Error = "Choose an action: take, give, resolve, set the priority or move."
 		h.renderList(w, http.StatusBadRequest, "bulk", p)
 		return
 	}
@@ -255,7 +265,7 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 		case err == nil:
 			res.Done, res.Message = true, "Done."
 			done++
-		case core.IsCode(err, core.CodeNotFound):
+		case core.IsCode(err, core.CodeNotFound) && !h.sees(ctx, actor, id):
 			res.Message = "There is no such ticket, or you may not see it."
 		default:
 			if msg, ok := said(err); ok {
@@ -269,6 +279,13 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Notice = strconv.Itoa(done) + " done, " + strconv.Itoa(len(p.Results)-done) + " refused."
 	h.renderList(w, http.StatusOK, "bulk", p)
+}
+
+// sees reports whether the person may see ticket id: a "not found" about
+// a ticket they see is about something else (the user to give it to).
+func (h *Handler) sees(ctx context.Context, actor, id int64) bool {
+	_, err := h.eng.Show(ctx, actor, id)
+	return err == nil
 }
 
 // exportCSV sends every ticket of a search the person may see, up to

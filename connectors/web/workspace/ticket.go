@@ -47,6 +47,8 @@ type ticketView struct {
 	CanTake, CanUntake, CanSteal, CanGive, CanReply, CanComment, CanModify, CanWatch, CanRemind bool
 	Buttons                                                                                     []button
 	Queues, LinkKinds, Roles                                                                    []string
+	// Box is what the command box ran (staff's; commands.go).
+	Box *commandBox
 }
 
 // watchers are the people in one role.
@@ -124,6 +126,11 @@ const timeInput = "2006-01-02T15:04"
 const shown = "2006-01-02 15:04 UTC"
 
 func (h *Handler) showTicket(w http.ResponseWriter, r *http.Request, cur *account.Current, status int, errMsg, done string) {
+	h.showTicketBox(w, r, cur, status, errMsg, done, nil)
+}
+
+// showTicketBox is showTicket with what the command box ran (commands.go).
+func (h *Handler) showTicketBox(w http.ResponseWriter, r *http.Request, cur *account.Current, status int, errMsg, done string, box *commandBox) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		h.notFound(w, cur)
@@ -162,7 +169,11 @@ func (h *Handler) showTicket(w http.ResponseWriter, r *http.Request, cur *accoun
 		CanModify: staff && modify,
 		CanWatch:  staff && (modify || can[core.RightWatch]),
 		CanRemind: staff,
-		LinkKinds: engine.LinkKinds, Roles: []string{string(core.RoleRequestor), string(core.RoleCc), string(core.RoleAdminCc)}}
+		LinkKinds: engine.LinkKinds, Roles: []string{string(core.RoleRequestor), string(core.RoleCc), string(core.RoleAdminCc)},
+		Box: box}
+	if box != nil && len(box.Ran) > 0 && errMsg == "" {
+		p.Notice = "Done: every command line ran."
+	}
 	if !t.Due.IsZero() {
 		v.Due, v.DueInput = t.Due.UTC().Format(shown), t.Due.UTC().Format(timeInput)
 	}
@@ -477,7 +488,22 @@ func (r refused) Error() string { return string(r) }
 // the API, as the signed-in person.
 func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	cur := h.in.Need(w, r)
-	if cur == nil || !h.in.CheckForm(w, r, cur) {
+	if cur == nil {
+		return
+	}
+	action := r.PathValue("action")
+	if action == "reply" || action == "comment" {
+		ok, err := readUpload(w, r)
+		defer cleanUpload(r)
+		if err == errTooLarge {
+			h.showTicket(w, r, cur, http.StatusRequestEntityTooLarge, tooLarge, "")
+			return
+		}
+		if !ok {
+			return
+		}
+	}
+	if !h.in.CheckForm(w, r, cur) {
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -485,8 +511,11 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, cur)
 		return
 	}
+	if action == "commands" {
+		h.commands(w, r, cur, id)
+		return
+	}
 	ctx, eng, actor := r.Context(), h.engineFor(cur), cur.User.ID
-	action := r.PathValue("action")
 	f := func(name string) string { return strings.TrimSpace(r.PostForm.Get(name)) }
 	num := func(name, what string) (int64, error) {
 		n, err := strconv.ParseInt(strings.TrimPrefix(f(name), "#"), 10, 64)
@@ -522,12 +551,14 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	case engine.VerbOpen, engine.VerbStall, engine.VerbResolve, engine.VerbReject, engine.VerbReopen, engine.VerbDelete:
 		t, err = eng.Transition(ctx, actor, id, action, engine.StatusOptions{})
 	case "reply", "comment":
-		body := f("body")
-		if body == "" {
+		c := core.Content{Body: f("body")}
+		if c.Files, err = h.uploaded(r); err != nil {
+			break
+		}
+		if c.Empty() {
 			err = refused("Write something first.")
 			break
 		}
-		c := core.Content{Body: body}
 		if action == "reply" {
 			t, err = eng.Reply(ctx, actor, id, c)
 		} else {
