@@ -31,8 +31,9 @@ type ran struct {
 	Failed     bool
 }
 
-// commands runs the command box's lines on ticket id and shows the page
-// with each line's result; the failed lines stay in the box to correct.
+// commands runs the command box's lines on ticket id. When every line ran
+// it sends the browser back to the ticket page; otherwise it shows the page
+// with each line's result, the failed lines kept in the box to correct.
 func (h *Handler) commands(w http.ResponseWriter, r *http.Request, cur *account.Current, id int64) {
 	if !cur.User.Privileged {
 		h.showTicket(w, r, cur, http.StatusForbidden, "Commands are for staff: use the forms of this page.", "")
@@ -66,10 +67,12 @@ func (h *Handler) commands(w http.ResponseWriter, r *http.Request, cur *account.
 			status, failed = http.StatusBadRequest, append(failed, l)
 		}
 	}
-	box.Text = strings.Join(failed, "\n")
-	msg := ""
-	if len(failed) > 0 {
-		msg = strconv.Itoa(len(failed)) + " of " + strconv.Itoa(len(lines)) + " command lines failed and changed nothing; they are kept in the box."
+	if len(failed) == 0 {
+		// Every line ran: to the ticket page, so that a reload runs nothing again.
+		http.Redirect(w, r, "/tickets/"+strconv.FormatInt(id, 10)+"?done=commands", http.StatusSeeOther)
+		return
 	}
+	box.Text = strings.Join(failed, "\n")
+	msg := strconv.Itoa(len(failed)) + " of " + strconv.Itoa(len(lines)) + " command lines failed and changed nothing; they are kept in the box."
 	h.showTicketBox(w, r, cur, status, msg, "", box)
 }

@@ -71,7 +71,7 @@ func TestWorkspaceCommands(t *testing.T) {
 			a.get(path).want(http.StatusOK, path, "checking the uplink", "commented (staff only)")
 
 			a.submit(path+"/commands", "commands", "/give bob\r\n/resolve fixed the SFP").
-				want(http.StatusOK, path+"/commands", "Done: every command line ran.")
+				want(http.StatusOK, path+"?done=commands", "Done: every command line ran.")
 			if tkt := show(); tkt.OwnerID != bob.ID || tkt.Status != "resolved" {
 				t.Errorf("after /give bob and /resolve: owner %d, status %s", tkt.OwnerID, tkt.Status)
 			}

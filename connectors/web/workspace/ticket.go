@@ -114,6 +114,7 @@ var notices = map[string]string{
 	"merge": "Merged: this is the ticket it went into.", "link": "Linked.", "unlink": "The link is removed.",
 	"watch": "The watcher is added.", "unwatch": "The watcher is removed.", "time": "Your time is recorded.",
 	"remind": "You will be reminded.", "cancel-reminder": "The reminder is cancelled.",
+	"commands": "Done: every command line ran.",
 }
 
 // verbs are the lifecycle's verbs, in the order the page offers them.
@@ -171,9 +172,6 @@ func (h *Handler) showTicketBox(w http.ResponseWriter, r *http.Request, cur *acc
 		CanRemind: staff,
 		LinkKinds: engine.LinkKinds, Roles: []string{string(core.RoleRequestor), string(core.RoleCc), string(core.RoleAdminCc)},
 		Box: box}
-	if box != nil && len(box.Ran) > 0 && errMsg == "" {
-		p.Notice = "Done: every command line ran."
-	}
 	if !t.Due.IsZero() {
 		v.Due, v.DueInput = t.Due.UTC().Format(shown), t.Due.UTC().Format(timeInput)
 	}
