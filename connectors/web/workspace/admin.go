@@ -10,7 +10,6 @@ package workspace
 import (
 	"bytes"
 	"context"
-	"html/template"
 	"net/http"
 	"net/url"
 	"time"
@@ -39,7 +38,7 @@ var adminTemplates = []string{"admin", "admin-denied", "admin-queues", "admin-qu
 
 func (h *Handler) mountAdmin(mux *http.ServeMux) {
 	for _, p := range adminTemplates {
-		h.pages[p] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
+		h.pages[p] = parsePage(p)
 	}
 	mux.HandleFunc("GET /admin", h.adminIndex)
 	h.mountAdminQueues(mux) // admin_queues.go

@@ -31,7 +31,7 @@ const perPage = 50
 // narrow the search (created>, queue:) to export the rest.
 const CSVLimit = 10000
 
-var listPages = template.Must(template.New("").Funcs(template.FuncMap{"queuePath": queuePath}).
+var listPages = template.Must(template.New("").Funcs(funcs).
 	ParseFS(templateFS, "templates/layout.html", "templates/list.html", "templates/bulk.html"))
 
 // listPage is a list of tickets and what can be done with them.

@@ -328,3 +328,31 @@ func TestWorkspaceCSV(t *testing.T) {
 		}
 	})
 }
+
+// A queue whose name holds "/", "?" and a space is linked from every list
+// and from the ticket page by its escaped name, and its page shows its
+// tickets.
+func TestWorkspaceQueueNameInLinks(t *testing.T) {
+	e := newEnv(t, openSQLite(t))
+	alice := e.user("alice", true)
+	name := "NOC / Core?"
+	if _, err := e.eng.Admin().CreateQueue(e.ctx, core.RootID, engine.QueueInput{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Create(e.ctx, alice.ID, engine.CreateInput{Queue: name, Subject: "Core router fan failure",
+		Content: &core.Content{Body: "fan 2 stopped"}}); err != nil {
+		t.Fatal(err)
+	}
+	link := `href="/queues/NOC%20%2F%20Core%3F"`
+	a := e.browser().signIn("alice")
+	if !strings.Contains(a.get("/").body, link) {
+		t.Errorf("the home page does not link to the queue as %s:\n%s", link, a.body)
+	}
+	if !strings.Contains(a.get("/tickets/1").body, link) {
+		t.Errorf("the ticket page does not link to the queue as %s", link)
+	}
+	if !strings.Contains(a.get("/search?q=status:any").body, link) {
+		t.Errorf("the search page does not link to the queue as %s", link)
+	}
+	a.get("/queues/NOC%20%2F%20Core%3F").want(http.StatusOK, "/queues/NOC%20%2F%20Core%3F", "Core router fan failure")
+}

@@ -42,9 +42,18 @@ func New(eng *engine.Engine, in *signin.Handler, log *slog.Logger) *Handler {
 	}
 	h := &Handler{eng: eng, in: in, log: log, pages: map[string]*template.Template{}}
 	for _, p := range []string{"home", "search", "ticket", "new"} {
-		h.pages[p] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
+		h.pages[p] = parsePage(p)
 	}
 	return h
+}
+
+// funcs are the templates' functions: queuePath links to a queue's page
+// whatever its name holds ("/", "?", "#").
+var funcs = template.FuncMap{"queuePath": queuePath}
+
+// parsePage parses the page named p (templates/p.html) with the layout.
+func parsePage(p string) *template.Template {
+	return template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 }
 
 // Mount registers the pages on mux.
