@@ -81,7 +81,10 @@ func (e *env) opsSetUp() {
 			e.t.Fatal(err)
 		}
 	}
-	must(nil, func() error { _, _, err := a.CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "prom", Type: "alertmanager", Queue: "General"}); return err }())
+	must(nil, func() error {
+		_, _, err := a.CreateIntegration(ctx, core.RootID, engine.IntegrationInput{Name: "prom", Type: "alertmanager", Queue: "General"})
+		return err
+	}())
 	must(a.CreateWebhook(ctx, core.RootID, engine.WebhookInput{URL: "https://hooks.example.net/in"}))
 	must(a.AddChatChannel(ctx, core.RootID, "General", "slack", "T01", "C0NOC"))
 	cal, err := core.ParseCalendar([]byte(`{"name":"office","time_zone":"UTC","hours":{"mon-fri":["09:00-17:00"]}}`))
@@ -373,10 +376,147 @@ func TestAdminOpsDeadDeliveryRetry(t *testing.T) {
 		}
 		b.get("/admin/audit?action=delivery").want(http.StatusOK, "/admin/audit?action=delivery", "delivery.retry", "ada",
 			"delivery "+id+" (webhook")
-		b.submit("/admin/webhooks/" + strconv.FormatInt(ws[0].ID, 10) + "/delete").
+		b.submit("/admin/webhooks/"+strconv.FormatInt(ws[0].ID, 10)+"/delete").
 			want(http.StatusOK, "/admin/webhooks?done=delete", "The webhook is removed.")
 		if ws, _ := e.eng.Admin().Webhooks(e.ctx, core.RootID); len(ws) != 0 {
 			t.Fatalf("webhooks after the delete: %v", ws)
 		}
+	})
+}
+
+// Calendars as the CLI's JSON and policies as a form: saved, listed,
+// edited, deleted; bad JSON and a bad target say what is wrong, keep what
+// was typed, and change nothing.
+func TestAdminOpsSLA(t *testing.T) {
+	opsBoth(t, func(t *testing.T, e *env) {
+		b := e.opsAdmin("ada")
+		b.get("/admin/sla").want(http.StatusOK, "/admin/sla", "24x7")
+		before := e.opsState()
+		b.submit("/admin/sla/calendars", "calendar", `{"name": "office", "time_zone": "Mars/Olympus"`).
+			want(http.StatusBadRequest, "/admin/sla/calendars", "not valid JSON", "Mars/Olympus")
+		b.submit("/admin/sla/calendars", "calendar", `{"name": "office", "time_zone": "Mars/Olympus", "hours": {}}`).
+			want(http.StatusBadRequest, "/admin/sla/calendars", "The calendar is not saved", "Mars/Olympus")
+		b.submit("/admin/sla/policies", "name", "gold", "queue", "General", "response", "4 hours").
+			want(http.StatusBadRequest, "/admin/sla/policies", "The SLA policy is not saved", "response target", `value="4 hours"`)
+		b.submit("/admin/sla/policies", "name", "gold", "queue", "General", "warn_at", "lots").
+			want(http.StatusBadRequest, "/admin/sla/policies", "is not a number of percent")
+		if after := e.opsState(); after != before {
+			t.Fatalf("bad input changed something:\n%s\n%s", before, after)
+		}
+		b.submit("/admin/sla/calendars", "calendar", `{"name": "office", "time_zone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"]}}`).
+			want(http.StatusOK, "/admin/sla?done=calendar", "The calendar is saved.", "Europe/Berlin", "mon-fri 09:00-17:00")
+		b.submit("/admin/sla/policies", "name", "gold", "queue", "General", "priority", "50-99", "response", "4h",
+			"resolution", "2d", "calendar", "office", "warn_at", "75", "pause", "stalled").
+			want(http.StatusOK, "/admin/sla?done=policy", "The SLA policy is saved", "gold", "50-99", "75%")
+		ps, _ := e.eng.Admin().SLAPolicies(e.ctx, core.RootID)
+		if len(ps) != 1 || ps[0].Response != 4*time.Hour || ps[0].Calendar != "office" || ps[0].WarnAt != 75 {
+			t.Fatalf("policies %+v", ps)
+		}
+		b.get("/admin/sla?policy=gold").want(http.StatusOK, "/admin/sla?policy=gold", `name="response" value="4h"`, `name="warn_at" value="75"`)
+		b.get("/admin/sla?calendar=office").want(http.StatusOK, "/admin/sla?calendar=office", "&#34;time_zone&#34;: &#34;Europe/Berlin&#34;")
+		b.submit("/admin/sla/calendars/office/delete").want(http.StatusConflict, "/admin/sla/calendars/office/delete", "used by SLA policies gold")
+		b.submit("/admin/sla/policies/gold/delete").want(http.StatusOK, "/admin/sla?done=policy-delete", "The SLA policy is removed.")
+		b.submit("/admin/sla/calendars/office/delete").want(http.StatusOK, "/admin/sla?done=calendar-delete", "The calendar is removed.")
+		es, _ := e.eng.Admin().Audit(e.ctx, core.RootID, engine.AuditQuery{Action: "sla"})
+		if len(es) != 4 {
+			t.Errorf("%d SLA audit rows, want 4", len(es))
+		}
+	})
+}
+
+const opsGoodRules = `{
+  "rules": [
+    {"name": "vip-first",
+     "on": ["created"],
+     "if": {"queue": ["General"]},
+     "do": [{"set_priority": 80}]}
+  ]
+}
+`
+
+// The rules page checks a text (an error says its line), saves it to the
+// rules file and puts it in force; bad rules change neither the file nor
+// the rules in force; without a file it only checks.
+func TestAdminOpsRules(t *testing.T) {
+	opsBoth(t, func(t *testing.T, e *env) {
+		b := e.opsAdmin("ada")
+		b.get("/admin/rules").want(http.StatusOK, "/admin/rules", "No rules file is configured", "take-on-staff-reply", `id="check-rules"`)
+		b.lacks(`id="save-rules"`)
+		b.submit("/admin/rules", "do", "check", "rules", opsGoodRules).want(http.StatusOK, "/admin/rules", "The rules are good", "vip-first")
+		b.submit("/admin/rules", "do", "save", "rules", opsGoodRules).want(http.StatusBadRequest, "/admin/rules", "No rules file is configured")
+
+		path := filepath.Join(t.TempDir(), "rules.json")
+		old := `{"rules": []}` + "\n"
+		if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e.ws.SetRulesFile(path)
+		b.get("/admin/rules").want(http.StatusOK, "/admin/rules", "Saved to <code>"+path, `id="save-rules"`, `{&#34;rules&#34;: []}`)
+		broken := strings.Replace(opsGoodRules, `"General"`, `"Nowhere"`, 1)
+		audit := e.opsAuditCount()
+		b.submit("/admin/rules", "do", "save", "rules", broken).want(http.StatusBadRequest, "/admin/rules", path+":3: rule", "Nowhere")
+		b.submit("/admin/rules", "do", "check", "rules", `{"rules": [`).want(http.StatusBadRequest, "/admin/rules", path+":1")
+		if data, _ := os.ReadFile(path); string(data) != old {
+			t.Fatalf("bad rules were written: %q", data)
+		}
+		if got := e.eng.RulesInForce().Names(); strings.Contains(strings.Join(got, ","), "vip-first") || e.opsAuditCount() != audit {
+			t.Fatalf("bad rules changed what is in force (%v) or the audit log", got)
+		}
+		b.submit("/admin/rules", "do", "save", "rules", opsGoodRules).
+			want(http.StatusOK, "/admin/rules?done=save", "The rules are saved and in force.", "vip-first", "("+path+")")
+		if data, _ := os.ReadFile(path); string(data) != opsGoodRules {
+			t.Fatalf("the file holds %q", data)
+		}
+		if got := e.eng.RulesInForce().Names(); !strings.Contains(strings.Join(got, ","), "vip-first") {
+			t.Fatalf("rules in force %v", got)
+		}
+		if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".rules.json.*")); len(left) != 0 {
+			t.Errorf("temporary files left: %v", left)
+		}
+		es, _ := e.eng.Admin().Audit(e.ctx, core.RootID, engine.AuditQuery{Action: "rules.load"})
+		if len(es) != 1 || es[0].Actor != "ada" || !strings.Contains(es[0].New, "vip-first") {
+			t.Fatalf("audit of the reload: %+v", es)
+		}
+	})
+}
+
+// Chat routes are listed, added and removed; the audit log filters by
+// actor, action and time, newest first, and pages on.
+func TestAdminOpsChatAndAudit(t *testing.T) {
+	opsBoth(t, func(t *testing.T, e *env) {
+		b := e.opsAdmin("ada")
+		b.get("/admin/chat").want(http.StatusOK, "/admin/chat", "No queue posts to chat yet.")
+		b.submit("/admin/chat", "queue", "General", "platform", "slack", "workspace", "T01", "channel", "C 0").
+			want(http.StatusBadRequest, "/admin/chat", "is not a chat id")
+		b.submit("/admin/chat", "queue", "General", "platform", "slack", "workspace", "T01", "channel", "C0NOC").
+			want(http.StatusOK, "/admin/chat?done=add", "The queue posts to that channel now.", "C0NOC", "T01")
+		cs, _ := e.eng.Admin().ListChatChannels(e.ctx, core.RootID)
+		if len(cs) != 1 {
+			t.Fatalf("channels %v", cs)
+		}
+		for i := 0; i < 55; i++ {
+			if _, err := e.eng.Admin().AddChatChannel(e.ctx, core.RootID, "General", "discord", "G1", fmt.Sprintf("c%02d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.submit("/admin/chat/"+strconv.FormatInt(cs[0].ID, 10)+"/delete").want(http.StatusOK, "/admin/chat?done=delete", "The route is removed.")
+		b.lacks("C0NOC")
+
+		b.get("/admin/audit?action=chat.channel.add").want(http.StatusOK, "/admin/audit?action=chat.channel.add", `id="older"`)
+		first := b.body
+		if !strings.Contains(first, "c54") || strings.Contains(first, "C0NOC") {
+			t.Fatalf("the first page is not the newest 50")
+		}
+		older := regexp.MustCompile(`href="(/admin/audit\?[^"]+)" id="older"`).FindStringSubmatch(first)
+		b.get(strings.ReplaceAll(older[1], "&amp;", "&"))
+		if b.code != http.StatusOK || !strings.Contains(b.body, "C0NOC") || strings.Contains(b.body, "c54") || strings.Contains(b.body, `id="older"`) {
+			t.Fatalf("the second page:\n%s", b.body)
+		}
+		b.get("/admin/audit?actor=ada&action=chat").want(http.StatusOK, "/admin/audit?actor=ada&action=chat", "chat.channel.remove", "chat.channel.add")
+		b.lacks("c54") // root's
+		b.get("/admin/audit?since=yesterday").want(http.StatusBadRequest, "/admin/audit?since=yesterday", "is not a date")
+		b.get("/admin/audit?actor=nobody-at-all").want(http.StatusNotFound, "/admin/audit?actor=nobody-at-all")
+		tomorrow := time.Now().UTC().Add(24 * time.Hour).Format("2006-01-02")
+		b.get("/admin/audit?since="+tomorrow).want(http.StatusOK, "/admin/audit?since="+tomorrow, "Nothing recorded that matches.")
 	})
 }
