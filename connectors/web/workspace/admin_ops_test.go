@@ -45,10 +45,7 @@ var opsSecretRE = regexp.MustCompile(`<code id="secret">([A-Z2-7]+)</code>`)
 // all.
 func (e *env) opsAdmin(name string) *browser {
 	e.t.Helper()
-	e.user(name, true)
-	if _, err := e.eng.Admin().Grant(e.ctx, core.RootID, engine.GrantInput{Right: string(core.RightSuperUser), User: name}); err != nil {
-		e.t.Fatal(err)
-	}
+	e.opsSuperUser(name)
 	b := e.browser().signIn(name).want(http.StatusOK, "/account/totp")
 	m := opsSecretRE.FindStringSubmatch(b.body)
 	if m == nil {
@@ -60,6 +57,15 @@ func (e *env) opsAdmin(name string) *browser {
 	}
 	b.submit("/account/totp", "code", code).want(http.StatusOK, "/account/totp", "Recovery codes")
 	return b
+}
+
+// opsSuperUser makes a user who holds SuperUser.
+func (e *env) opsSuperUser(name string) {
+	e.t.Helper()
+	e.user(name, true)
+	if _, err := e.eng.Admin().Grant(e.ctx, core.RootID, engine.GrantInput{Right: string(core.RightSuperUser), User: name}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func (e *env) opsAuditCount() int {
