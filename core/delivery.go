@@ -67,6 +67,8 @@ type DeliveryStore interface {
 	FinishDelivery(ctx context.Context, d *Delivery) error
 	// Deliveries lists deliveries, newest first.
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+	// Delivery returns one delivery with its Message; ErrNotFound if absent.
+	Delivery(ctx context.Context, id int64) (*Delivery, error)
 	// Backlog counts pending deliveries and unrouted messages, and gives the
 	// creation time of the oldest of them (zero when there are none).
 	Backlog(ctx context.Context) (n int, oldest time.Time, err error)

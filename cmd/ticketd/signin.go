@@ -59,6 +59,8 @@ func mountWeb(mux *http.ServeMux, eng *engine.Engine, acc *account.Accounts, b *
 	in.Mount(mux)
 	ws := workspace.New(eng, in, log.With("component", "workspace"))
 	ws.SetLive(b)
+	ws.SetRulesFile(cfg.str("TICKETD_RULES")) // the rules page saves and reloads it
+	ws.SetPublicURL(public)                   // the intake URLs of integrations
 	ws.Mount(mux)
 	return nil
 }

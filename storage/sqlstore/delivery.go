@@ -253,6 +253,10 @@ func (x *tx) Deliveries(ctx context.Context, f core.DeliveryFilter) ([]*core.Del
 	return list(ctx, x, "deliveries", scanDelivery, q, a.vals...)
 }
 
+func (x *tx) Delivery(ctx context.Context, id int64) (*core.Delivery, error) {
+	return get(ctx, x, fmt.Sprintf("delivery %d", id), scanDelivery, qDeliveryCols+` WHERE d.id = $1`, id)
+}
+
 func (x *tx) Backlog(ctx context.Context) (int, time.Time, error) {
 	var n int
 	var oldest time.Time

@@ -109,6 +109,9 @@ var cases = []storeCase{
 	{"AlertTransactions", storeAlertTransactions},
 	{"ChannelBacklog", storeChannelBacklog},
 
+	// delivery.go
+	{"DeliveryByID", storeDeliveryByID},
+
 	// accounts.go
 	{"AccountPasswords", storeAccountPasswords},
 	{"AccountSessions", storeAccountSessions},

@@ -30,6 +30,12 @@ var adminPages = []adminLink{
 	{"/admin/users", "Users", "People and programs: name, e-mail, privileged (staff) or not, disabled."},
 	{"/admin/groups", "Groups", "Groups and their members."},
 	{"/admin/grants", "Rights", "Who may do what in each queue or globally: a matrix of rights by group, role and user."},
+	{"/admin/integrations", "Alert integrations", "Where monitoring sends alerts: create one (its intake URL shown once), rotate its token, delete it."},
+	{"/admin/webhooks", "Webhooks", "Outbound webhooks (the secret shown once) and the deliveries that died, to retry."},
+	{"/admin/chat", "Chat channels", "Which queues post their tickets to which Slack, Discord and Matrix channels."},
+	{"/admin/sla", "SLA", "Business-hours calendars and the SLA policies that use them."},
+	{"/admin/rules", "Automation rules", "The rules in force and where each comes from; check a rules text, save it and reload."},
+	{"/admin/audit", "Audit log", "Every admin change and sign-in, newest first, by actor, action and time."},
 }
 
 // adminTemplates are the admin pages' templates, each with the layout.

@@ -78,7 +78,8 @@ func TestAdminPages(t *testing.T) {
 		e.superUser("ada")
 		ada := e.browser().signInWithTOTP("ada")
 		ada.get("/").want(http.StatusOK, "/", `<a href="/admin" id="admin-link">Admin</a>`)
-		ada.get("/admin").want(http.StatusOK, "/admin", `href="/admin/queues"`, `href="/admin/users"`, `href="/admin/groups"`, `href="/admin/grants"`)
+		ada.get("/admin").want(http.StatusOK, "/admin", `href="/admin/queues"`, `href="/admin/users"`, `href="/admin/groups"`, `href="/admin/grants"`,
+			`href="/admin/integrations"`, `href="/admin/webhooks"`, `href="/admin/chat"`, `href="/admin/sla"`, `href="/admin/rules"`, `href="/admin/audit"`)
 
 		// A queue whose name needs escaping in a URL.
 		ada.get("/admin/queues").want(http.StatusOK, "/admin/queues", "New queue", `<option>default</option>`)

@@ -33,6 +33,7 @@ type Handler struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	live  *live.Broker // nil: no live updates (live.go)
+	ops   opsConfig    // admin_ops.go
 }
 
 // New returns the workspace over eng, for people signed in through in.
@@ -61,7 +62,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /search", h.search)
 	h.mountTicket(mux)
-	h.mountAdmin(mux) // admin.go
+	h.mountAdmin(mux)    // admin.go
+	h.mountAdminOps(mux) // admin_ops.go
 	mux.HandleFunc("GET /search.csv", h.exportCSV)
 	mux.HandleFunc("GET /queues/{name}", h.queue)
 	mux.HandleFunc("POST /tickets/bulk", signin.SameSite(h.bulk))

@@ -55,6 +55,7 @@ type env struct {
 	srv *httptest.Server
 	// live carries the engine's changes to /events, on one replica.
 	live *live.Broker
+	ws   *workspace.Handler
 }
 
 func newEnv(t *testing.T, st store) *env {
@@ -77,7 +78,7 @@ func newEnv(t *testing.T, st store) *env {
 	ws := workspace.New(e.eng, in, nil)
 	ws.SetLive(e.live)
 	ws.Mount(mux)
-	e.st = st
+	e.st, e.ws = st, ws
 	return e
 }
 

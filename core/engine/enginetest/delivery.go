@@ -130,6 +130,7 @@ func runDeliveryTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("Webhooks", testWebhooks)
 	run("RouteAndSend", testRouteAndSend)
 	run("RetryAndGiveUp", testRetryAndGiveUp)
+	run("RetryDead", testRetryDead)
 	run("RetryAfter", testRetryAfter)
 	run("CrashedClaim", testCrashedClaim)
 	run("Replicas", testReplicas)
@@ -312,6 +313,54 @@ func testRetryAndGiveUp(t *testing.T, h *harness) {
 	}
 	if r := byTarget["refuses"]; r == nil || r.Attempts != 1 {
 		t.Fatalf("refusing target: %+v", r)
+	}
+}
+
+// testRetryDead: an operator puts a dead delivery back in line; the
+// dispatcher sends it again; only SuperUser may, only a dead one, and the
+// audit log says who did.
+func testRetryDead(t *testing.T, h *harness) {
+	s := newRecSender("hook")
+	down := true
+	s.fail = func(d *core.Delivery, try int) error {
+		if down {
+			return &core.PermanentError{Err: errors.New("410 gone")}
+		}
+		return nil
+	}
+	d := h.dispatcher(s, &openLimiter{})
+	h.create(h.carol, engine.CreateInput{Queue: "NOC"})
+	drain(t, d)
+	dead := h.deliveries(core.DeliveryDead)
+	if len(dead) != 1 || dead[0].Attempts != 1 || !strings.Contains(dead[0].LastError, "410 gone") {
+		t.Fatalf("dead deliveries %+v", dead)
+	}
+	id := dead[0].ID
+	_, err := h.eng.Admin().RetryDelivery(h.ctx, h.alice, id)
+	wantErr(t, err, core.CodeForbidden, "SuperUser")
+	_, err = h.eng.Admin().RetryDelivery(h.ctx, core.RootID, id+1000)
+	wantErr(t, err, core.CodeNotFound)
+	if got := h.deliveries(core.DeliveryDead); len(got) != 1 {
+		t.Fatalf("a refused retry changed the delivery: %+v", got)
+	}
+	down = false
+	got, err := h.eng.Admin().RetryDelivery(h.ctx, core.RootID, id)
+	h.must(err)
+	if got.State != core.DeliveryPending || got.Attempts != 0 || got.LastError != "" || !got.NextAttempt.Equal(h.clock.Now().UTC().Truncate(time.Microsecond)) {
+		t.Fatalf("retried delivery %+v", got)
+	}
+	_, err = h.eng.Admin().RetryDelivery(h.ctx, core.RootID, id)
+	wantErr(t, err, core.CodeConflict, "pending")
+	drain(t, d)
+	sent := h.deliveries(core.DeliverySent)
+	if len(sent) != 1 || sent[0].ID != id || sent[0].Attempts != 1 || s.sent[id] != 1 {
+		t.Fatalf("after the retry: sent %+v, sends %v", sent, s.sent)
+	}
+	log, err := h.eng.Admin().Audit(h.ctx, core.RootID, engine.AuditQuery{Action: "delivery.retry"})
+	h.must(err)
+	if len(log) != 1 || log[0].ActorID != core.RootID || log[0].Old != `{"attempts":1,"state":"dead"}` ||
+		log[0].New != `{"attempts":0,"state":"pending"}` {
+		t.Fatalf("audit of the retry: %+v", log)
 	}
 }
 
