@@ -3,6 +3,7 @@ package workspace_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,15 @@ var a11yPages = []struct{ who, path string }{
 	{"agent admin requester", "/tickets/1"},
 	{"agent admin requester", "/new"},
 	{"agent admin requester", "/account"},
+}
+
+// a11yShots are the screenshots (make screenshots) the accessibility test
+// takes on its way: who, path and width to file name.
+var a11yShots = map[string]string{
+	"agent /queues/General 1280": "queue.png",
+	"agent / 390":                "home-phone.png",
+	"agent /tickets/1 390":       "ticket-phone.png",
+	"requester / 390":            "portal-phone.png",
 }
 
 // Every page, as each kind of person sees it, at a laptop's width and at a
@@ -57,8 +67,11 @@ func TestBrowserAccessibility(t *testing.T) {
 		Files: []core.File{{Name: "ike.log", ContentType: "text/plain", Data: []byte("rekey at 10:00:00")}}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"Printer on 3rd floor offline", "BGP session to AS64500 flapping with a long subject that goes on and on"} {
-		if _, err := e.eng.Create(e.ctx, carol.ID, engine.CreateInput{Queue: "General", Subject: s, Content: &core.Content{Body: "x"}}); err != nil {
+	for i, s := range []string{"Printer on 3rd floor offline", "BGP session to AS64500 flapping since the maintenance window on core1",
+		"Disk full on mail2 (/var at 98%)", "Packet loss to the Frankfurt PoP", "New starter: laptop and accounts for Jo",
+		"Fan failure in rack B4, edge3", "VPN tunnel to the branch office down"} {
+		if _, err := e.eng.Create(e.ctx, carol.ID, engine.CreateInput{Queue: "General", Subject: s, Priority: (i * 37) % 100,
+			Content: &core.Content{Body: "x"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -119,6 +132,13 @@ func TestBrowserAccessibility(t *testing.T) {
 						t.Fatalf("%s as %s: the browser is at %s", p.path, who, got)
 					}
 					check(p.path, phone)
+					width := webtest.Width
+					if phone {
+						width = webtest.PhoneWidth
+					}
+					if name := a11yShots[who+" "+p.path+" "+strconv.Itoa(width)]; name != "" {
+						webtest.Shot(t, ctx, name)
+					}
 				}
 			}
 		})
