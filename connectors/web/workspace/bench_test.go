@@ -288,7 +288,12 @@ func benchFanOut(b *testing.B, e *benchEnv, query string, streams int) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	before := e.live.Subscribers()
+	for deadline := time.Now().Add(10 * time.Second); e.live.Subscribers() > 0; { // the last round's streams end
+		if time.Now().After(deadline) {
+			b.Fatalf("%d streams of the last round still open", e.live.Subscribers())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for i := range streams {
 		conn, err := net.Dial("tcp", u.Host)
 		if err != nil {
@@ -333,7 +338,7 @@ func benchFanOut(b *testing.B, e *benchEnv, query string, streams int) {
 	if b.Failed() {
 		return
 	}
-	if n := e.live.Subscribers() - before; n != streams {
+	if n := e.live.Subscribers(); n != streams {
 		b.Fatalf("%d streams subscribed, want %d", n, streams)
 	}
 	info, err := e.eng.Show(e.ctx, e.staff.ID, e.ticket)
