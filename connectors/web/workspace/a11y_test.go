@@ -85,6 +85,12 @@ func TestBrowserAccessibility(t *testing.T) {
 				if phone {
 					width = webtest.PhoneWidth
 				}
+				// axe goes in through DevTools, which the page's CSP does not
+				// govern; a script the page itself adds inline stays refused.
+				if webtest.Get(t, ctx, chromedp.Evaluate[bool](`(() => { const s = document.createElement("script");
+  s.textContent = "window.__inline = true"; document.head.appendChild(s); return window.__inline === true })()`)) {
+					t.Errorf("%s: the page's Content-Security-Policy let an inline script run", label)
+				}
 				for _, v := range webtest.Axe(t, ctx) {
 					t.Errorf("%s as %s at %d px: %s", label, who, width, v)
 				}
