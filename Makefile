@@ -5,7 +5,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 PREFIX   ?= /usr/local
 
-.PHONY: test peers bench lint build install fuzz clean
+.PHONY: test peers bench screenshots lint build install fuzz clean
 
 # The second and third lines test encrypted Matrix rooms: the pure-Go Olm build (-tags goolm).
 test:
@@ -22,6 +22,13 @@ peers:
 
 bench:
 	scripts/testenv.sh $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Regenerates the README's screenshots, docs/screenshots/*.png: the browser tests take them
+# (webtest.Shot) at 1280x800, and at 390x844 for the -phone ones. Needs Chromium.
+screenshots:
+	mkdir -p docs/screenshots
+	TICKETD_SCREENSHOTS=$(CURDIR)/docs/screenshots scripts/testenv.sh $(GO) test -count=1 -run 'TestBrowser' \
+		./connectors/web/signin/ ./connectors/web/workspace/
 
 lint:
 	@files=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './vendor/*'); \

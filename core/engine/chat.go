@@ -631,6 +631,26 @@ func (system System) ChatUserName(ctx context.Context, id int64) string {
 	return name
 }
 
+// ChatUserNames is ChatUserName of each id, read in one transaction (a
+// page of 50 tickets names up to 50 owners).
+func (system System) ChatUserNames(ctx context.Context, ids []int64) map[int64]string {
+	names := make(map[int64]string, len(ids))
+	_ = system.e.store.View(ctx, func(tx core.Tx) error {
+		for _, id := range ids {
+			if _, ok := names[id]; !ok {
+				names[id] = displayName(ctx, tx, id)
+			}
+		}
+		return nil
+	})
+	for _, id := range ids {
+		if _, ok := names[id]; !ok {
+			names[id] = fmt.Sprintf("user %d", id)
+		}
+	}
+	return names
+}
+
 // displayName is a user's real name, else their name; "user ID" when the
 // user cannot be read.
 func displayName(ctx context.Context, tx core.Tx, id int64) string {

@@ -1022,6 +1022,34 @@ func (e *Engine) Show(ctx context.Context, actorID, id int64) (*TicketInfo, erro
 	return out, err
 }
 
+// Viewers reports which of users may see ticket id (the ShowTicket right,
+// with their roles on it), reading the ticket once in one system read and
+// each user's rights from the directory cache: the web's live updates ask
+// it once per change for the people of many open event streams. Unknown
+// and disabled users see nothing.
+func (e *Engine) Viewers(ctx context.Context, id int64, users []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(users))
+	err := e.viewTrustingCache(ctx, core.RootID, func(s *session) error {
+		st, err := s.load(id, false)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			r, err := s.rightsOf(u)
+			if core.IsCode(err, core.CodeNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out[u] = !r.User.Disabled && u != core.NobodyID &&
+				r.Has(core.RightShowTicket, st.t.QueueID, core.RolesOf(u, st.t, st.watchers))
+		}
+		return nil
+	})
+	return out, err
+}
+
 // info is what Show returns of a ticket the actor may see.
 func (s *session) info(st *ticketState) (*TicketInfo, error) {
 	info := &TicketInfo{Ticket: st.t, Queue: st.queue, Watchers: st.watchers, Can: map[core.Right]bool{}}

@@ -15,8 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// Chrome starts a headless Chromium with a fresh profile for the test, or
-// skips the test saying how to get one.
+// Chrome starts a headless Chromium with a fresh profile and a window of
+// Width x Height, or skips the test saying how to get one.
 func Chrome(t *testing.T) context.Context {
 	t.Helper()
 	path := ""
@@ -30,13 +30,14 @@ func Chrome(t *testing.T) context.Context {
 		t.Skip("no Chromium: apt-get install chromium (the README's set-up command does) to run the browser tests")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
-		chromedp.NoSandbox, chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1200, 850))
+		chromedp.NoSandbox, chromedp.Flag("disable-gpu", true), chromedp.WindowSize(Width, Height))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
 	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancel3)
+	Viewport(t, ctx, Width, Height) // exactly: a headless window's size need not be its page's
 	return ctx
 }
 
@@ -85,15 +86,16 @@ func Submit(t *testing.T, ctx context.Context, sel string) {
 	t.Fatalf("clicking %s led nowhere", sel)
 }
 
-// Shot saves a screenshot of the page (PNG) for the README when
-// TICKETD_SCREENSHOTS names a directory.
+// Shot saves a screenshot of the window (PNG: Width x Height, or the
+// size Viewport or Phone set) for the README when TICKETD_SCREENSHOTS
+// names a directory (make screenshots).
 func Shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("TICKETD_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
-	if err := os.WriteFile(filepath.Join(dir, name), Get(t, ctx, chromedp.FullScreenshot(100)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), Get(t, ctx, chromedp.CaptureScreenshot()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

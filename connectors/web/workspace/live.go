@@ -4,13 +4,16 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ticketd/ticketd/connectors/web/live"
 	"github.com/ticketd/ticketd/connectors/web/signin"
 	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
 )
 
 // static holds live.js, the workspace's only script: it listens to
@@ -31,7 +34,9 @@ var Recheck = 15 * time.Second
 
 // SetLive turns live updates on: pages load live.js, and /events streams
 // the changes b carries.
-func (h *Handler) SetLive(b *live.Broker) { h.live = b }
+func (h *Handler) SetLive(b *live.Broker) {
+	h.live, h.seers = b, &audience{eng: h.eng, log: h.log, next: map[int64]*ask{}, running: map[int64]chan struct{}{}}
+}
 
 // liveQuery is the query of /events a page listens to; empty without live
 // updates.
@@ -113,7 +118,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case id := <-sub.C:
-			if ticket == 0 && !h.mayShow(ctx, me, id) {
+			if ticket == 0 && !h.seers.may(ctx, me, id) {
 				continue
 			}
 			if !write("event: changed\ndata: %d\n\n", id) {
@@ -130,4 +135,76 @@ func (h *Handler) mayShow(ctx context.Context, me, id int64) bool {
 		h.log.Warn("live updates: show", "ticket", id, "err", err)
 	}
 	return err == nil
+}
+
+// audience answers the list streams' question "may this person see
+// ticket N", which every open list stream asks when N changes: the
+// questions about one ticket that arrive while one engine read runs are
+// answered together by the next (Engine.Viewers), as a database groups
+// commits, so that a change told to 1,000 streams costs a few reads, not
+// 1,000.
+type audience struct {
+	eng     *engine.Engine
+	log     *slog.Logger
+	mu      sync.Mutex
+	next    map[int64]*ask          // by ticket: the read that gathers questions
+	running map[int64]chan struct{} // by ticket: closed when the read under way ends
+}
+
+// ask is one read for the people who asked about one ticket.
+type ask struct {
+	who  map[int64]bool // the answers, once done is closed
+	done chan struct{}
+}
+
+func (a *audience) may(ctx context.Context, person, ticket int64) bool {
+	a.mu.Lock()
+	k, lead := a.next[ticket], false
+	if k == nil {
+		k, lead = &ask{who: map[int64]bool{}, done: make(chan struct{})}, true
+		a.next[ticket] = k
+	}
+	k.who[person] = false
+	a.mu.Unlock()
+	if lead {
+		a.lead(context.WithoutCancel(ctx), ticket, k)
+	}
+	select {
+	case <-k.done:
+		return k.who[person]
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// lead waits for the read under way about the ticket, if any, then reads
+// for everyone who asked meanwhile.
+func (a *audience) lead(ctx context.Context, ticket int64, k *ask) {
+	a.mu.Lock()
+	prev := a.running[ticket]
+	a.mu.Unlock()
+	if prev != nil {
+		<-prev
+	}
+	a.mu.Lock()
+	delete(a.next, ticket) // later questions gather in a new ask
+	a.running[ticket] = k.done
+	people := make([]int64, 0, len(k.who))
+	for p := range k.who {
+		people = append(people, p)
+	}
+	a.mu.Unlock()
+	seen, err := a.eng.Viewers(ctx, ticket, people)
+	if err != nil && !core.IsCode(err, core.CodeNotFound) {
+		a.log.Warn("live updates: who may see", "ticket", ticket, "err", err)
+	}
+	for p := range k.who {
+		k.who[p] = seen[p]
+	}
+	a.mu.Lock()
+	if a.running[ticket] == k.done {
+		delete(a.running, ticket)
+	}
+	a.mu.Unlock()
+	close(k.done)
 }

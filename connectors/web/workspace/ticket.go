@@ -137,7 +137,7 @@ func (h *Handler) showTicketBox(w http.ResponseWriter, r *http.Request, cur *acc
 		h.notFound(w, cur)
 		return
 	}
-	ctx, me := r.Context(), cur.User.ID
+	ctx, me := withNames(r.Context()), cur.User.ID
 	info, err := h.eng.Show(ctx, me, id)
 	if core.IsCode(err, core.CodeNotFound) || core.IsCode(err, core.CodeForbidden) {
 		h.notFound(w, cur)

@@ -34,6 +34,7 @@ type Handler struct {
 	pages map[string]*template.Template
 	live  *live.Broker // nil: no live updates (live.go)
 	ops   opsConfig    // admin_ops.go
+	seers *audience    // who may see a changed ticket, asked once for many streams (live.go)
 }
 
 // New returns the workspace over eng, for people signed in through in.
@@ -136,6 +137,17 @@ func (h *Handler) rows(ctx context.Context, ts []*core.Ticket) ([]row, error) {
 	for _, q := range qs {
 		queues[q.ID] = q.Name
 	}
+	ctx = withNames(ctx)
+	memo := ctx.Value(namesKey{}).(map[int64]string)
+	var owners []int64
+	for _, t := range ts {
+		if _, ok := memo[t.OwnerID]; !ok && t.OwnerID != core.NobodyID {
+			owners = append(owners, t.OwnerID)
+		}
+	}
+	for id, name := range h.eng.System().ChatUserNames(ctx, owners) { // one read for the page
+		memo[id] = name
+	}
 	out := make([]row, len(ts))
 	for i, t := range ts {
 		out[i] = row{ID: t.ID, Subject: t.Subject, Queue: queues[t.QueueID], Status: t.Status, Priority: t.Priority,
@@ -148,7 +160,27 @@ func (h *Handler) ownerName(ctx context.Context, id int64) string {
 	if id == core.NobodyID {
 		return "—"
 	}
-	return h.eng.System().ChatUserName(ctx, id)
+	memo, _ := ctx.Value(namesKey{}).(map[int64]string)
+	if name, ok := memo[id]; ok {
+		return name
+	}
+	name := h.eng.System().ChatUserName(ctx, id)
+	if memo != nil {
+		memo[id] = name
+	}
+	return name
+}
+
+type namesKey struct{}
+
+// withNames is ctx with a memo of the names ownerName reads, for one page
+// rendered by one goroutine: a page names the same few people many times
+// (50 rows, a history of 500 entries), one read each otherwise.
+func withNames(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(namesKey{}).(map[int64]string); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, namesKey{}, map[int64]string{})
 }
 
 // home is where people start: their tickets, the unowned ones, and what

@@ -185,6 +185,7 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("Merge", testMerge)
 	run("Search", testSearch)
 	run("SearchRights", testSearchRights)
+	run("Viewers", testViewers)
 	run("SearchBadInput", testSearchBadInput)
 	run("OutboxOrder", testOutboxOrder)
 	run("FailureMidway", func(t *testing.T, h *harness) { testFailureMidway(t, h, open) })
