@@ -58,7 +58,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /new", h.newPage) // portal.go
 	mux.HandleFunc("POST /new", signin.SameSite(h.create))
 	mux.HandleFunc("GET /events", h.events) // live.go
-	mux.Handle("GET /static/live.js", http.FileServerFS(staticFS))
+	h.mountStatic(mux) // static.go
 }
 
 // page is what every template is given.
