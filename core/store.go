@@ -56,6 +56,7 @@ type Tx interface {
 	ReminderStore
 	SLAStore
 	AuditStore
+	SavedSearchStore
 }
 
 // TicketStore holds tickets, their watchers, links and search text.
