@@ -29,6 +29,7 @@ type Ticket struct {
 	Started       time.Time // left the initial status
 	Resolved      time.Time // last entered an inactive status
 	Told          time.Time // last reply to the requester
+	Heard         time.Time // last message from a requester: it awaits a reply while after Told
 	LastUpdated   time.Time
 	LastUpdatedBy int64
 	CreatorID     int64

@@ -182,6 +182,9 @@ func (s *session) create(in CreateInput, subject string) (*core.Ticket, int64, e
 		if in.Due.IsZero() {
 			t.Due = time.Time{}
 		}
+		if !s.actor.Privileged {
+			t.Heard = s.now // a requester asks: it awaits a reply (needs:reply)
+		}
 		if !lc.IsInitial(status) {
 			t.Started = s.now
 		}
@@ -597,8 +600,14 @@ func (e *Engine) write(ctx context.Context, actorID, id int64, c core.Content, t
 // rights the caller checked, and returns the id of its transaction.
 func (s *session) write(st *ticketState, c *core.Content, tt core.TxnType) (int64, error) {
 	t := st.t
-	if tt == core.TxnCorrespond && !slices.Contains(st.roles, core.RoleRequestor) {
-		t.Told = s.now
+	if tt == core.TxnCorrespond {
+		// A requester's message awaits a reply (needs:reply) until staff
+		// answer it.
+		if slices.Contains(st.roles, core.RoleRequestor) || !s.actor.Privileged {
+			t.Heard = s.now
+		} else {
+			t.Told = s.now
+		}
 	}
 	if err := s.save(t); err != nil {
 		return 0, err

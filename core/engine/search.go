@@ -137,7 +137,8 @@ func (e *Engine) search(ctx context.Context, actorID int64, query string, limit,
 // resolveQuery turns names into ids and adds the actor's visibility. empty
 // reports a query that cannot match anything (an unknown requester).
 func (s *session) resolveQuery(q *search.Query) (f *core.TicketFilter, empty bool, err error) {
-	f = &core.TicketFilter{IDs: q.IDs, Words: q.Words, Phrases: q.Phrases, Sort: q.Sort, Visibility: s.rights.Visibility()}
+	f = &core.TicketFilter{IDs: q.IDs, Words: q.Words, Phrases: q.Phrases, Sort: q.Sort, Visibility: s.rights.Visibility(),
+		NeedsReply: q.NeedsReply}
 	for _, name := range q.Queues {
 		qu, err := s.queueByName(name)
 		if err != nil {

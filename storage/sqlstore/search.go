@@ -72,6 +72,11 @@ func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 			add(r.col + " " + r.op + " " + a.Add(d.timeArg(r.t)))
 		}
 	}
+	if f.NeedsReply {
+		// As written in the partial index tickets_needs_reply (migration
+		// 0014), so that both databases see it serves the query.
+		add("t.heard IS NOT NULL AND (t.told IS NULL OR t.heard > t.told)")
+	}
 	words, phrases := searchTerms(f.Words), searchTerms(f.Phrases)
 	if len(words)+len(phrases) > 0 {
 		add(d.TextMatch(a, words, phrases))

@@ -1,7 +1,9 @@
 package enginetest
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
@@ -102,4 +104,49 @@ func testSavedSearches(t *testing.T, h *harness) {
 	if got := names(h.bob); len(got) != 0 {
 		t.Fatalf("after delete bob sees %q", got)
 	}
+}
+
+// testNeedsReply: needs:reply lists the tickets where a requester wrote
+// after the last reply to them: opened by a requester, or answered by one;
+// a staff reply ends it, a comment does not; a ticket staff opened does
+// not wait.
+func testNeedsReply(t *testing.T, h *harness) {
+	ctx, eng := h.ctx, h.eng
+	asked := h.create(h.carol, engine.CreateInput{Queue: "NOC", Subject: "VPN drops", Content: &core.Content{Body: "every hour"}})
+	h.clock.Advance(time.Minute)
+	filed := h.create(h.alice, engine.CreateInput{Queue: "NOC", Subject: "for carol", Requestors: []string{"carol"},
+		Content: &core.Content{Body: "we noticed"}})
+	h.clock.Advance(time.Minute)
+	answered := h.create(h.erin, engine.CreateInput{Queue: "NOC", Subject: "printer", Content: &core.Content{Body: "jammed"}})
+	want := func(what string, ids ...int64) {
+		t.Helper()
+		got := h.search(h.alice, "needs:reply sort:id")
+		if fmt.Sprint(got) != fmt.Sprint(ids) {
+			t.Fatalf("%s: needs:reply finds %v, want %v", what, got, ids)
+		}
+	}
+	want("new tickets", asked.ID, answered.ID)
+	h.clock.Advance(time.Minute)
+	_, err := eng.Reply(ctx, h.alice, answered.ID, core.Content{Body: "cleared the jam"})
+	h.must(err)
+	_, err = eng.Comment(ctx, h.alice, asked.ID, core.Content{Body: "looking"})
+	h.must(err)
+	want("after a reply and a comment", asked.ID)
+	h.clock.Advance(time.Minute)
+	_, err = eng.Reply(ctx, h.carol, filed.ID, core.Content{Body: "thanks, still broken"})
+	h.must(err)
+	_, err = eng.Reply(ctx, h.erin, answered.ID, core.Content{Body: "jammed again"})
+	h.must(err)
+	want("after the requesters wrote", asked.ID, filed.ID, answered.ID)
+	if got := h.search(h.carol, "needs:reply sort:id"); fmt.Sprint(got) != fmt.Sprint([]int64{asked.ID, filed.ID}) {
+		t.Fatalf("carol's needs:reply: %v", got)
+	}
+	_, err = eng.Transition(ctx, h.alice, filed.ID, engine.VerbResolve, engine.StatusOptions{})
+	h.must(err)
+	want("after resolving one", asked.ID, answered.ID)
+	if got := h.search(h.alice, "needs:reply status:any sort:id"); len(got) != 3 {
+		t.Fatalf("needs:reply status:any: %v", got)
+	}
+	_, err = eng.Search(ctx, h.alice, "needs:love", 10, 0)
+	wantErr(t, err, core.CodeInvalid, "needs:reply")
 }
