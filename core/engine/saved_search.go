@@ -274,3 +274,26 @@ func (s *session) savedSearchView(v *core.SavedSearch) (*SavedSearchView, error)
 	}
 	return out, nil
 }
+
+// ShareGroups lists the groups actor may share a search with, the ones
+// they belong to (system groups included), by name.
+func (e *Engine) ShareGroups(ctx context.Context, actorID int64) ([]*core.Group, error) {
+	var out []*core.Group
+	err := e.view(ctx, actorID, func(s *session) error {
+		groups, err := s.memberOf()
+		if err != nil {
+			return err
+		}
+		all, err := s.tx.Groups(s.ctx)
+		if err != nil {
+			return core.Internal(err, "list groups")
+		}
+		for _, g := range all {
+			if groups[g.ID] {
+				out = append(out, g)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
