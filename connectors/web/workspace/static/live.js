@@ -14,7 +14,8 @@
   // ticked); it waits for the next change.
   function inUse(el) {
     var a = document.activeElement;
-    if (a && a !== document.body && el.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) {
+    if (a && a !== document.body && el.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName) &&
+        !/^(checkbox|radio)$/.test(a.type)) {
       return true;
     }
     return el.querySelector("input[type=checkbox]:checked") !== null;
