@@ -9,7 +9,8 @@ import (
 )
 
 // Saved searches (RT's saved searches): anyone signed in may keep searches
-// under a name and share one with a group they belong to. Only the owner
+// under a name; staff may share one with a group they belong to (not
+// Everyone or Unprivileged). Only the owner
 // changes or deletes one; the members of its group may read it and pick it
 // for their home page. To anyone else it does not exist. What a search
 // lists is, for each reader, only what they may see: sharing a search
@@ -242,9 +243,15 @@ func (s *session) shareGroup(name string) (int64, error) {
 	if name == "" {
 		return 0, nil
 	}
+	if !s.actor.Privileged {
+		return 0, core.Errorf(core.CodeForbidden, "only staff share searches")
+	}
 	g, err := s.group(name)
 	if err != nil {
 		return 0, err
+	}
+	if !shareable(g) {
+		return 0, core.Errorf(core.CodeInvalid, "searches are shared with staff, not with %s: choose another group", g.Name)
 	}
 	groups, err := s.memberOf()
 	if err != nil {
@@ -275,8 +282,8 @@ func (s *session) savedSearchView(v *core.SavedSearch) (*SavedSearchView, error)
 	return out, nil
 }
 
-// ShareGroups lists the groups actor may share a search with, the ones
-// they belong to (system groups included), by name.
+// ShareGroups lists the groups actor may share a search with: the ones
+// they belong to, Privileged included, by name; none for a requester.
 func (e *Engine) ShareGroups(ctx context.Context, actorID int64) ([]*core.Group, error) {
 	var out []*core.Group
 	err := e.view(ctx, actorID, func(s *session) error {
@@ -289,11 +296,17 @@ func (e *Engine) ShareGroups(ctx context.Context, actorID int64) ([]*core.Group,
 			return core.Internal(err, "list groups")
 		}
 		for _, g := range all {
-			if groups[g.ID] {
+			if groups[g.ID] && shareable(g) && s.actor.Privileged {
 				out = append(out, g)
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// shareable: searches are shared among staff, never with the system groups
+// that hold requesters, who would see the owner's name and words.
+func shareable(g *core.Group) bool {
+	return g.ID != core.EveryoneID && g.ID != core.UnprivilegedID
 }

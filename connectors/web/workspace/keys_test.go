@@ -113,8 +113,10 @@ func TestBrowserLiveLists(t *testing.T) {
 	ctx := webtest.Chrome(t)
 	e := newEnv(t, openSQLite(t))
 	e.user("alice", true)
+	bob := e.user("bob", true)
 	carol := e.user("carol", false)
-	if _, err := e.eng.Create(e.ctx, carol.ID, engine.CreateInput{Queue: "General", Subject: "First"}); err != nil {
+	first, err := e.eng.Create(e.ctx, carol.ID, engine.CreateInput{Queue: "General", Subject: "First"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.srv.CloseClientConnections)
@@ -157,4 +159,17 @@ func TestBrowserLiveLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, ctx, "unticked, the results update", `document.querySelector("#results").textContent.includes("Fifth")`, 2*time.Second)
+
+	// From home to a ticket through a boosted link (no page load): the
+	// page follows that ticket's stream from then on.
+	webtest.Do(t, ctx, chromedp.Navigate(e.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`#unowned`)))
+	until(t, ctx, "home loaded", `document.readyState === "complete"`, 2*time.Second)
+	webtest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.__same = true`),
+		chromedp.Click(chromedp.CSS(`#unowned a[href="/tickets/`+strconv.FormatInt(first.ID, 10)+`"]`)))
+	until(t, ctx, "the boosted link opened the ticket", `document.querySelector("#owner") !== null && window.__same === true`, 3*time.Second)
+	time.Sleep(300 * time.Millisecond) // let the new EventSource connect
+	if _, err := e.eng.Take(e.ctx, bob.ID, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the ticket reached by hx-boost shows the new owner", `document.querySelector("#owner").textContent === "bob"`, 2*time.Second)
 }

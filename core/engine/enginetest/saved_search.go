@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -98,6 +99,26 @@ func testSavedSearches(t *testing.T, h *harness) {
 	}
 	if got := names(h.carol); len(got) != 0 {
 		t.Fatalf("carol (a requester) sees %q", got)
+	}
+	// requesters keep searches, and share none; staff share none with them
+	_, err = eng.SaveSearch(ctx, h.carol, engine.SavedSearchInput{Name: "mine", Query: "status:any", Group: "Everyone"})
+	wantErr(t, err, core.CodeForbidden, "only staff")
+	_, err = eng.SaveSearch(ctx, h.carol, engine.SavedSearchInput{Name: "mine", Query: "status:any"})
+	h.must(err)
+	_, err = eng.EditSavedSearch(ctx, h.alice, bgp.ID, engine.SavedSearchInput{Name: "BGP flaps", Query: "bgp", Group: "Everyone"})
+	wantErr(t, err, core.CodeInvalid, "not with Everyone")
+	if gs, err := eng.ShareGroups(ctx, h.carol); err != nil || len(gs) != 0 {
+		t.Fatalf("carol may share with %v (%v)", gs, err)
+	}
+	gs, err := eng.ShareGroups(ctx, h.alice)
+	h.must(err)
+	var gn []string
+	for _, g := range gs {
+		gn = append(gn, g.Name)
+	}
+	sort.Strings(gn)
+	if fmt.Sprint(gn) != "[Privileged ops]" {
+		t.Fatalf("alice may share with %v", gn)
 	}
 	h.must(eng.DeleteSavedSearch(ctx, h.alice, bgp.ID))
 	wantErr(t, eng.DeleteSavedSearch(ctx, h.alice, bgp.ID), core.CodeNotFound)

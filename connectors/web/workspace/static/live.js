@@ -50,14 +50,23 @@
     }
   }
 
+  // guard keeps a part as it is while it is in use, and when the answer
+  // is not the page with that part (an error, the sign-in page).
   function guard(evt) {
     var el = evt.detail.elt;
-    if (el && el.hasAttribute && el.hasAttribute("data-swap") && inUse(el)) {
-      if (evt.type === "htmx:beforeSwap") {
-        evt.detail.shouldSwap = false;
-      } else {
+    if (!el || !el.hasAttribute || !el.hasAttribute("data-swap")) {
+      return;
+    }
+    if (evt.type === "htmx:confirm") {
+      if (inUse(el)) {
         evt.preventDefault();
       }
+      return;
+    }
+    var x = evt.detail.xhr;
+    if (inUse(el) || x.status !== 200 || x.responseText.indexOf('id="' + el.id + '"') < 0) {
+      evt.detail.shouldSwap = false;
+      evt.detail.isError = false;
     }
   }
 
