@@ -4,12 +4,12 @@
 -- by the partial index below, which holds only such tickets. INTEGER unix
 -- microseconds.
 ALTER TABLE tickets ADD COLUMN heard INTEGER;
--- Past correspondence: the last Create or Correspond by a requester of the
--- ticket or by an unprivileged user.
+-- Past messages, as the engine counts them: the last ticket opened by an
+-- unprivileged user, or reply by one or by a requester of the ticket.
 UPDATE tickets SET heard = (
     SELECT max(x.created) FROM transactions x JOIN users u ON u.id = x.actor_id
     WHERE x.ticket_id = tickets.id AND x.type IN ('Create', 'Correspond')
-      AND (NOT u.privileged OR EXISTS (SELECT 1 FROM watchers w WHERE w.ticket_id = x.ticket_id
-           AND w.role = 'Requestor' AND w.user_id = x.actor_id)));
+      AND (NOT u.privileged OR (x.type = 'Correspond' AND EXISTS (SELECT 1 FROM watchers w
+           WHERE w.ticket_id = x.ticket_id AND w.role = 'Requestor' AND w.user_id = x.actor_id))));
 CREATE INDEX tickets_needs_reply ON tickets (status, last_updated)
     WHERE heard IS NOT NULL AND (told IS NULL OR heard > told);
