@@ -187,8 +187,8 @@ type TicketFilter struct {
 	DueBefore     time.Time
 	Words         []string // every word must occur in the subject or content
 	Phrases       []string // every phrase must occur, words adjacent
-	// NeedsReply: only tickets where a requester wrote after the last
-	// reply to them (Heard after Told).
+	// NeedsReply: only tickets where a requester's message waits for a
+	// staff reply (Waiting set).
 	NeedsReply bool
 	// IncludeMerged also returns tickets merged into others (normally hidden).
 	IncludeMerged bool

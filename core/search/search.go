@@ -34,7 +34,7 @@ type Query struct {
 	Words      []string
 	Phrases    []string
 	Sort       []core.SortKey
-	NeedsReply bool // needs:reply: a requester wrote after the last reply to them
+	NeedsReply bool // needs:reply: a requester's message waits for a staff reply
 }
 
 // TimeBound is "after" (> t) or "before" (< t).
@@ -281,7 +281,7 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 			return err
 		}
 		if !strings.EqualFold(val, "reply") {
-			return core.Errorf(core.CodeInvalid, "needs:%s: the only need is needs:reply (a requester wrote after the last reply)", val)
+			return core.Errorf(core.CodeInvalid, "needs:%s: the only need is needs:reply (a requester's message waits for a staff reply)", val)
 		}
 		q.NeedsReply = true
 	case "sort":

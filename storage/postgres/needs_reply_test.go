@@ -13,8 +13,8 @@ import (
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 )
 
-// Migration 0014 sets heard on the tickets of before it from their
-// history: the last message of a requester, as the engine sets it since.
+// Migration 0014 sets waiting on the tickets of before it from their
+// history: the oldest unanswered message of a requester, as the engine sets it since.
 func TestNeedsReplyBackfill(t *testing.T) {
 	ctx := context.Background()
 	dbURL := pgtest.NewDatabase(t)
@@ -26,18 +26,18 @@ func TestNeedsReplyBackfill(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mig, err := os.ReadFile("migrations/0014_needs_reply.sql")
+	mig, err := os.ReadFile("migrations/0014_waiting.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
 	update := regexp.MustCompile(`(?s)\nUPDATE tickets.*?;`).FindString(string(mig))
-	enginetest.HeardBackfill(t, s, func(ctx context.Context) error {
+	enginetest.WaitingBackfill(t, s, func(ctx context.Context) error {
 		c, err := pgx.Connect(ctx, dbURL)
 		if err != nil {
 			return err
 		}
 		defer c.Close(ctx)
-		for _, q := range []string{"UPDATE tickets SET heard = NULL", update} {
+		for _, q := range []string{"UPDATE tickets SET waiting = NULL", update} {
 			if _, err := c.Exec(ctx, q); err != nil {
 				return err
 			}

@@ -14,8 +14,8 @@ import (
 // backfillRE is the UPDATE of a migration.
 var backfillRE = regexp.MustCompile(`(?s)\nUPDATE tickets.*?;`)
 
-// Migration 0014 sets heard on the tickets of before it from their
-// history: the last message of a requester, as the engine sets it since.
+// Migration 0014 sets waiting on the tickets of before it from their
+// history: the oldest unanswered message of a requester, as the engine sets it since.
 func TestNeedsReplyBackfill(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ticketd.db")
@@ -23,18 +23,18 @@ func TestNeedsReplyBackfill(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mig, err := os.ReadFile("migrations/0014_needs_reply.sql")
+	mig, err := os.ReadFile("migrations/0014_waiting.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
 	update := backfillRE.FindString(string(mig))
-	enginetest.HeardBackfill(t, s, func(ctx context.Context) error {
+	enginetest.WaitingBackfill(t, s, func(ctx context.Context) error {
 		db, err := sql.Open("sqlite", path)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		for _, q := range []string{"UPDATE tickets SET heard = NULL", update} {
+		for _, q := range []string{"UPDATE tickets SET waiting = NULL", update} {
 			if _, err := db.ExecContext(ctx, q); err != nil {
 				return err
 			}

@@ -73,9 +73,8 @@ func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 		}
 	}
 	if f.NeedsReply {
-		// As written in the partial index tickets_needs_reply (migration
-		// 0014), so that both databases see it serves the query.
-		add("t.heard IS NOT NULL AND (t.told IS NULL OR t.heard > t.told)")
+		// The partial index tickets_waiting (migration 0014) holds these.
+		add("t.waiting IS NOT NULL")
 	}
 	words, phrases := searchTerms(f.Words), searchTerms(f.Phrases)
 	if len(words)+len(phrases) > 0 {
