@@ -17,21 +17,19 @@ const (
 
 // Ticket is one request: the unit people quote by number.
 type Ticket struct {
-	ID          int64
-	EffectiveID int64 // differs from ID once the ticket is merged into another
-	QueueID     int64
-	Subject     string
-	Status      string
-	OwnerID     int64
-	Priority    int
-	Due         time.Time // zero: no due date
-	Created     time.Time
-	Started     time.Time // left the initial status
-	Resolved    time.Time // last entered an inactive status
-	Told        time.Time // last reply to the requester
-	// Waiting is when the oldest requester's message that no staff reply
-	// has answered came; zero when none waits, and on inactive tickets.
-	Waiting       time.Time
+	ID            int64
+	EffectiveID   int64 // differs from ID once the ticket is merged into another
+	QueueID       int64
+	Subject       string
+	Status        string
+	OwnerID       int64
+	Priority      int
+	Due           time.Time // zero: no due date
+	Created       time.Time
+	Started       time.Time // left the initial status
+	Resolved      time.Time // last entered an inactive status
+	Told          time.Time // last reply to the requester
+	Waiting       time.Time // since the oldest requester's message no staff reply answered; zero: none, and on inactive tickets
 	LastUpdated   time.Time
 	LastUpdatedBy int64
 	CreatorID     int64
