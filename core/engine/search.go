@@ -161,7 +161,10 @@ func (s *session) resolveQuery(q *search.Query) (f *core.TicketFilter, empty boo
 			}
 		}
 		f.Statuses = q.Statuses
-	} else if q.Class != "any" {
+	} else if q.Class != "any" && !(q.NeedsReply && (q.Class == "" || q.Class == "active")) {
+		// (Only open tickets wait for a reply: the engine clears Waiting
+		// when a ticket closes. Not asking for the statuses again lets the
+		// database walk the small index of waiting tickets in order.)
 		for _, l := range lcs {
 			var sts []string
 			if q.Class == "inactive" {

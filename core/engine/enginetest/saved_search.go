@@ -168,6 +168,12 @@ func testNeedsReply(t *testing.T, h *harness) {
 	if got := h.search(h.alice, "needs:reply status:any sort:id"); len(got) != 2 {
 		t.Fatalf("needs:reply status:any: %v", got)
 	}
+	if got := h.search(h.alice, "needs:reply status:inactive"); len(got) != 0 {
+		t.Fatalf("needs:reply status:inactive: %v", got)
+	}
+	if got := h.search(h.alice, "needs:reply status:resolved,new sort:id"); fmt.Sprint(got) != fmt.Sprint([]int64{asked.ID, answered.ID}) {
+		t.Fatalf("needs:reply status:resolved,new: %v", got)
+	}
 	// a requester's reply reopens it, and it waits again
 	h.clock.Advance(time.Minute)
 	_, err = eng.Reply(ctx, h.carol, filed.ID, core.Content{Body: "broken again"})
