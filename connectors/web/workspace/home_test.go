@@ -102,6 +102,18 @@ func TestWorkspaceSavedSearches(t *testing.T) {
 				t.Errorf("alice's home has %d lists, want the 4 built-in and Edge", strings.Count(alice.body, "<h2"))
 			}
 
+			// a saved search that no longer runs says why in its place
+			alice.get("/searches").submit("/searches", "name", "Gone", "query", "queue:gone").want(http.StatusOK, "/searches?done=saved")
+			goneID := 0 // the newest search
+			for _, m := range savedIDRE.FindAllStringSubmatch(alice.body, -1) {
+				if n, _ := strconv.Atoi(m[1]); n > goneID {
+					goneID = n
+				}
+			}
+			if l := alice.get("/").want(http.StatusOK, "/").section("saved-" + strconv.Itoa(goneID)); !strings.Contains(l, `class="error"`) || !strings.Contains(l, "gone") {
+				t.Errorf("a saved search of a queue that is gone: %s", l)
+			}
+
 			alice.get("/searches").submit("/searches/"+id+"/delete").want(http.StatusOK, "/searches?done=deleted")
 			bob.get("/").lacks("Edge", "saved-"+id)
 		})
