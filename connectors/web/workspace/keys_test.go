@@ -57,7 +57,7 @@ func TestBrowserKeys(t *testing.T) {
 	t.Cleanup(e.srv.CloseClientConnections)
 	signInChrome(t, ctx, e.srv.URL, "alice")
 	webtest.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#unowned`)))
-	until(t, ctx, "the home page loaded", `document.readyState === "complete"`, 2*time.Second)
+	until(t, ctx, "the home page loaded, with the hint to press ?", `document.readyState === "complete" && !document.getElementById("keys-hint").hidden`, 2*time.Second)
 	// with Ctrl or Alt a key is the browser's
 	webtest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`["ctrlKey", "altKey", "metaKey"].forEach(function (m) {
 		var o = {key: "j", bubbles: true, cancelable: true}; o[m] = true;

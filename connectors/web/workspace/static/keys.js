@@ -119,6 +119,16 @@
     return true;
   }
 
+  // The hint to press ? shows only where the keys work.
+  function hint() {
+    var el = document.getElementById("keys-hint");
+    if (el) {
+      el.hidden = false;
+    }
+  }
+  hint();
+  document.addEventListener("htmx:afterSettle", hint);
+
   document.addEventListener("keydown", function (e) {
     if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || e.isComposing || typing(e.target)) {
       return;
