@@ -13,7 +13,7 @@ import (
 	"github.com/ticketd/ticketd/storage/postgres/pgtest"
 )
 
-// Migration 0014 sets waiting on the tickets of before it from their
+// Migration 0015 sets waiting on the tickets of before it from their
 // history: the oldest unanswered message of a requester, as the engine sets it since.
 func TestNeedsReplyBackfill(t *testing.T) {
 	ctx := context.Background()
@@ -26,7 +26,7 @@ func TestNeedsReplyBackfill(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mig, err := os.ReadFile("migrations/0014_waiting.sql")
+	mig, err := os.ReadFile("migrations/0015_waiting.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 // backfillRE is the UPDATE of a migration.
 var backfillRE = regexp.MustCompile(`(?s)\nUPDATE tickets.*?;`)
 
-// Migration 0014 sets waiting on the tickets of before it from their
+// Migration 0015 sets waiting on the tickets of before it from their
 // history: the oldest unanswered message of a requester, as the engine sets it since.
 func TestNeedsReplyBackfill(t *testing.T) {
 	ctx := context.Background()
@@ -23,7 +23,7 @@ func TestNeedsReplyBackfill(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mig, err := os.ReadFile("migrations/0014_waiting.sql")
+	mig, err := os.ReadFile("migrations/0015_waiting.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-// Saved searches and the picks of shared ones, the tables of migration 0013.
+// Saved searches and the picks of shared ones, the tables of migration 0014.
 const (
 	qSavedSearchCols   = `SELECT s.id, s.owner_id, s.name, s.query, COALESCE(s.group_id, 0), s.created, s.updated`
 	qSavedSearchInsert = `INSERT INTO saved_searches (owner_id, name, query, group_id, created, updated)

@@ -73,7 +73,7 @@ func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 		}
 	}
 	if f.NeedsReply {
-		// The partial index tickets_waiting (migration 0014) holds these.
+		// The partial index tickets_waiting (migration 0015) holds these.
 		add("t.waiting IS NOT NULL")
 	}
 	words, phrases := searchTerms(f.Words), searchTerms(f.Phrases)

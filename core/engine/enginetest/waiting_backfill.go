@@ -11,7 +11,7 @@ import (
 )
 
 // WaitingBackfill checks a migration that sets Waiting from the history
-// (0014 in each store): on a migrated store s, it writes tickets with
+// (0015 in each store): on a migrated store s, it writes tickets with
 // messages of requesters and staff, then calls backfill, which must clear
 // waiting and run the migration's UPDATE again, and wants Waiting as the
 // engine set it on each ticket.
