@@ -29,6 +29,7 @@ type Ticket struct {
 	Started       time.Time // left the initial status
 	Resolved      time.Time // last entered an inactive status
 	Told          time.Time // last reply to the requester
+	Waiting       time.Time // since the oldest requester's message no staff reply answered; zero: none, and on inactive tickets
 	LastUpdated   time.Time
 	LastUpdatedBy int64
 	CreatorID     int64

@@ -56,6 +56,7 @@ type Tx interface {
 	ReminderStore
 	SLAStore
 	AuditStore
+	SavedSearchStore
 }
 
 // TicketStore holds tickets, their watchers, links and search text.
@@ -186,6 +187,9 @@ type TicketFilter struct {
 	DueBefore     time.Time
 	Words         []string // every word must occur in the subject or content
 	Phrases       []string // every phrase must occur, words adjacent
+	// NeedsReply: only tickets where a requester's message waits for a
+	// staff reply (Waiting set).
+	NeedsReply bool
 	// IncludeMerged also returns tickets merged into others (normally hidden).
 	IncludeMerged bool
 	// Visibility restricts results to what a user may see; nil: no restriction.

@@ -182,6 +182,9 @@ func (s *session) create(in CreateInput, subject string) (*core.Ticket, int64, e
 		if in.Due.IsZero() {
 			t.Due = time.Time{}
 		}
+		if !s.actor.Privileged && !lc.IsInactive(status) {
+			t.Waiting = s.now // a requester asks: it waits for a reply (needs:reply)
+		}
 		if !lc.IsInitial(status) {
 			t.Started = s.now
 		}
@@ -522,6 +525,7 @@ func (s *session) applyStatus(st *ticketState, to string, note *core.Content) er
 	}
 	if lc.IsInactive(to) {
 		t.Resolved = s.now
+		t.Waiting = time.Time{} // a closed ticket waits for no reply
 	}
 	if err := s.save(t); err != nil {
 		return err
@@ -597,8 +601,19 @@ func (e *Engine) write(ctx context.Context, actorID, id int64, c core.Content, t
 // rights the caller checked, and returns the id of its transaction.
 func (s *session) write(st *ticketState, c *core.Content, tt core.TxnType) (int64, error) {
 	t := st.t
-	if tt == core.TxnCorrespond && !slices.Contains(st.roles, core.RoleRequestor) {
-		t.Told = s.now
+	reopens := tt == core.TxnCorrespond && st.lc.IsInactive(t.Status) && st.lc.Defaults.OnReply != "" &&
+		t.Status != st.lc.Defaults.OnReply && st.lc.CanTransition(t.Status, st.lc.Defaults.OnReply)
+	if tt == core.TxnCorrespond {
+		// A requester's message waits for a reply (needs:reply) until staff
+		// answer it, or the ticket is closed; its time is the oldest
+		// unanswered message's.
+		if slices.Contains(st.roles, core.RoleRequestor) || !s.actor.Privileged {
+			if t.Waiting.IsZero() && (!st.lc.IsInactive(t.Status) || reopens) {
+				t.Waiting = s.now
+			}
+		} else {
+			t.Told, t.Waiting = s.now, time.Time{}
+		}
 	}
 	if err := s.save(t); err != nil {
 		return 0, err
@@ -607,8 +622,7 @@ func (s *session) write(st *ticketState, c *core.Content, tt core.TxnType) (int6
 	if err := s.recordContent(t, txn, c); err != nil {
 		return 0, err
 	}
-	if tt == core.TxnCorrespond && st.lc.IsInactive(t.Status) && st.lc.Defaults.OnReply != "" && t.Status != st.lc.Defaults.OnReply &&
-		st.lc.CanTransition(t.Status, st.lc.Defaults.OnReply) {
+	if reopens {
 		if err := s.applyStatus(st, st.lc.Defaults.OnReply, nil); err != nil {
 			return 0, err
 		}

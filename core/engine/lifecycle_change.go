@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ticketd/ticketd/core"
 )
@@ -144,7 +145,7 @@ func (s *session) moveStatuses(plan []statusMove, lc *core.Lifecycle) error {
 			t.Started = s.now
 		}
 		if lc.IsInactive(m.to) {
-			t.Resolved = s.now
+			t.Resolved, t.Waiting = s.now, time.Time{}
 		}
 		if err := s.save(t); err != nil {
 			return err

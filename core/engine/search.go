@@ -137,7 +137,8 @@ func (e *Engine) search(ctx context.Context, actorID int64, query string, limit,
 // resolveQuery turns names into ids and adds the actor's visibility. empty
 // reports a query that cannot match anything (an unknown requester).
 func (s *session) resolveQuery(q *search.Query) (f *core.TicketFilter, empty bool, err error) {
-	f = &core.TicketFilter{IDs: q.IDs, Words: q.Words, Phrases: q.Phrases, Sort: q.Sort, Visibility: s.rights.Visibility()}
+	f = &core.TicketFilter{IDs: q.IDs, Words: q.Words, Phrases: q.Phrases, Sort: q.Sort, Visibility: s.rights.Visibility(),
+		NeedsReply: q.NeedsReply}
 	for _, name := range q.Queues {
 		qu, err := s.queueByName(name)
 		if err != nil {
@@ -160,7 +161,10 @@ func (s *session) resolveQuery(q *search.Query) (f *core.TicketFilter, empty boo
 			}
 		}
 		f.Statuses = q.Statuses
-	} else if q.Class != "any" {
+	} else if q.Class != "any" && !(q.NeedsReply && (q.Class == "" || q.Class == "active")) {
+		// (Only open tickets wait for a reply: the engine clears Waiting
+		// when a ticket closes. Not asking for the statuses again lets the
+		// database walk the small index of waiting tickets in order.)
 		for _, l := range lcs {
 			var sts []string
 			if q.Class == "inactive" {

@@ -34,6 +34,7 @@ type Query struct {
 	Words      []string
 	Phrases    []string
 	Sort       []core.SortKey
+	NeedsReply bool // needs:reply: a requester's message waits for a staff reply
 }
 
 // TimeBound is "after" (> t) or "before" (< t).
@@ -45,7 +46,7 @@ type TimeBound struct {
 // MaxQueryBytes bounds what Parse accepts.
 const MaxQueryBytes = 2048
 
-var searchFields = []string{"queue", "status", "owner", "requestor", "id", "priority", "created", "updated", "due", "sort"}
+var searchFields = []string{"queue", "status", "owner", "requestor", "id", "priority", "created", "updated", "due", "sort", "needs"}
 
 // Parse parses the search language. now anchors relative dates
 // ("created>7d" means within the last seven days).
@@ -99,6 +100,8 @@ func example(key string) string {
 		return "sort:-priority"
 	case "id":
 		return "id:42"
+	case "needs":
+		return "needs:reply"
 	}
 	return key + ":" + map[string]string{"queue": "noc", "status": "open", "owner": "me", "requestor": "bob@example.net"}[key]
 }
@@ -273,6 +276,14 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 		default:
 			q.Due = append(q.Due, b)
 		}
+	case "needs":
+		if err := eqOnly(); err != nil {
+			return err
+		}
+		if !strings.EqualFold(val, "reply") {
+			return core.Errorf(core.CodeInvalid, "needs:%s: the only need is needs:reply (a requester's message waits for a staff reply)", val)
+		}
+		q.NeedsReply = true
 	case "sort":
 		if err := eqOnly(); err != nil {
 			return err

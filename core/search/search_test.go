@@ -34,9 +34,26 @@ func TestParseQuery(t *testing.T) {
 	}
 }
 
+func TestParseNeedsReply(t *testing.T) {
+	now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	for _, s := range []string{"needs:reply", "NEEDS:Reply status:active", "needs=reply"} {
+		if q, err := Parse(s, now); err != nil || !q.NeedsReply {
+			t.Errorf("%q: %+v %v", s, q, err)
+		}
+	}
+	if q, err := Parse("owner:me", now); err != nil || q.NeedsReply {
+		t.Errorf("owner:me needs a reply: %+v %v", q, err)
+	}
+	for _, s := range []string{"needs:love", "needs>reply", "needs:"} {
+		if _, err := Parse(s, now); core.ErrorCode(err) != core.CodeInvalid || !strings.Contains(err.Error(), "needs:reply") {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+}
+
 func FuzzParseQuery(f *testing.F) {
 	for _, s := range []string{"", `queue:noc status:open owner:me priority>50 "bgp flap"`, `"unterminated`, "priority>=0 priority<=99",
-		"created>7d due<2024-01-01", "sort:-id", "id:#42,43", "colour:red", "\xff", "queue:\"a b\""} {
+		"created>7d due<2024-01-01", "sort:-id", "needs:reply", "id:#42,43", "colour:red", "\xff", "queue:\"a b\""} {
 		f.Add(s)
 	}
 	now := time.Unix(1_700_000_000, 0).UTC()

@@ -24,16 +24,16 @@ const (
 	ticketColumns = `t.id, t.effective_id, t.queue_id, t.subject, t.status, t.owner_id, t.priority,
 		t.due, t.created, t.started, t.resolved, t.told, t.last_updated, t.last_updated_by,
 		t.creator_id, t.time_estimated, t.time_worked, t.time_left, t.dedup_key, t.version,
-		t.initial_priority, t.final_priority`
+		t.initial_priority, t.final_priority, t.waiting`
 
 	// qTicketInsert takes the new ticket's id first (Dialect.NextTicketID,
 	// the %s) so that effective_id = id needs no second write of the row and
 	// of its indexes.
 	qTicketInsert = `INSERT INTO tickets (id, effective_id, queue_id, subject, status, owner_id, priority,
 		due, created, started, resolved, told, last_updated, last_updated_by,
-		creator_id, time_estimated, time_worked, time_left, dedup_key, version, initial_priority, final_priority)
+		creator_id, time_estimated, time_worked, time_left, dedup_key, version, initial_priority, final_priority, waiting)
 		SELECT n.id, COALESCE(NULLIF(CAST($1 AS bigint), 0), n.id), $2, $3, $4, $5, $6, $7, $8, $9, $10,
-			$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21
+			$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
 		FROM (SELECT %s AS id) n
 		RETURNING id`
 	qTicket       = `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = $1`
@@ -41,7 +41,7 @@ const (
 		owner_id = $6, priority = $7, due = $8, created = $9, started = $10, resolved = $11, told = $12,
 		last_updated = $13, last_updated_by = $14, creator_id = $15, time_estimated = $16,
 		time_worked = $17, time_left = $18, dedup_key = $19, version = $20, initial_priority = $21,
-		final_priority = $22
+		final_priority = $22, waiting = $23
 		WHERE id = $1`
 	qRepointMerged = `UPDATE tickets SET effective_id = $2 WHERE effective_id = $1`
 	qMergedInto    = `SELECT id FROM tickets WHERE effective_id = $1 OR id = $1 ORDER BY id`

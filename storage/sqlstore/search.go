@@ -72,6 +72,10 @@ func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 			add(r.col + " " + r.op + " " + a.Add(d.timeArg(r.t)))
 		}
 	}
+	if f.NeedsReply {
+		// The partial index tickets_waiting (migration 0015) holds these.
+		add("t.waiting IS NOT NULL")
+	}
 	words, phrases := searchTerms(f.Words), searchTerms(f.Phrases)
 	if len(words)+len(phrases) > 0 {
 		add(d.TextMatch(a, words, phrases))

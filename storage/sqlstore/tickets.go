@@ -17,7 +17,7 @@ func scanTicket(s scanner) (*core.Ticket, error) {
 		timeDest{&t.Due}, timeDest{&t.Created}, timeDest{&t.Started}, timeDest{&t.Resolved},
 		timeDest{&t.Told}, timeDest{&t.LastUpdated}, &t.LastUpdatedBy,
 		&t.CreatorID, &t.TimeEstimated, &t.TimeWorked, &t.TimeLeft, &t.DedupKey, &t.Version,
-		&t.InitialPriority, &t.FinalPriority)
+		&t.InitialPriority, &t.FinalPriority, timeDest{&t.Waiting})
 	return t, err
 }
 
@@ -28,7 +28,7 @@ func (x *tx) ticketArgs(t *core.Ticket) []any {
 		d.timeArg(t.Due), d.timeArg(t.Created), d.timeArg(t.Started), d.timeArg(t.Resolved),
 		d.timeArg(t.Told), d.timeArg(t.LastUpdated), t.LastUpdatedBy,
 		t.CreatorID, t.TimeEstimated, t.TimeWorked, t.TimeLeft, t.DedupKey, t.Version,
-		t.InitialPriority, t.FinalPriority}
+		t.InitialPriority, t.FinalPriority, d.timeArg(t.Waiting)}
 }
 
 func (x *tx) InsertTicket(ctx context.Context, t *core.Ticket) error {

@@ -129,6 +129,9 @@ var cases = []storeCase{
 	// audit.go
 	{"Audit", storeAudit},
 	{"AuditFilter", storeAuditFilter},
+
+	// savedsearch.go
+	{"SavedSearches", storeSavedSearches},
 }
 
 // t0 is the base time of the fixtures: microsecond precision, as stored.

@@ -15,7 +15,7 @@ func fullTicket(ownerID int64) *core.Ticket {
 	return &core.Ticket{
 		QueueID: core.GeneralQueueID, Subject: "Störung: 核心 switch „down“ ✓", Status: "open",
 		OwnerID: ownerID, Priority: 42, Due: day(3), Created: t0, Started: day(1), Resolved: day(2),
-		Told: day(1).Add(time.Microsecond), LastUpdated: day(2).Add(-time.Microsecond), LastUpdatedBy: core.RootID,
+		Told: day(1).Add(time.Microsecond), Waiting: day(1).Add(2 * time.Microsecond), LastUpdated: day(2).Add(-time.Microsecond), LastUpdatedBy: core.RootID,
 		CreatorID: core.RootID, TimeEstimated: 60, TimeWorked: 15, TimeLeft: 45,
 		DedupKey: "alertmanager/abc123", Version: 7,
 	}

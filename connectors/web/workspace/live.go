@@ -2,7 +2,6 @@ package workspace
 
 import (
 	"context"
-	"embed"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,13 +14,6 @@ import (
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
 )
-
-// static holds live.js, the workspace's only script: it listens to
-// /events and swaps the parts of the page marked data-swap with those of
-// the page fetched again. Pages work without it.
-//
-//go:embed static/live.js
-var staticFS embed.FS
 
 // Heartbeat is how often an idle event stream sends a comment, so that
 // proxies keep it open.

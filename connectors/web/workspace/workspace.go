@@ -43,7 +43,7 @@ func New(eng *engine.Engine, in *signin.Handler, log *slog.Logger) *Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{eng: eng, in: in, log: log, pages: map[string]*template.Template{}}
-	for _, p := range []string{"home", "search", "ticket", "new"} {
+	for _, p := range []string{"home", "search", "ticket", "new", "searches"} {
 		h.pages[p] = parsePage(p)
 	}
 	return h
@@ -71,7 +71,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /new", h.newPage) // portal.go
 	mux.HandleFunc("POST /new", signin.SameSite(h.create))
 	mux.HandleFunc("GET /events", h.events) // live.go
-	mux.Handle("GET /static/live.js", http.FileServerFS(staticFS))
+	h.mountSaved(mux)                       // saved.go
+	h.mountStatic(mux)                      // static.go
 }
 
 // page is what every template is given.
@@ -82,14 +83,19 @@ type page struct {
 	Rows                              []row
 	Ticket                            *ticketView
 	History                           []entry
-	New                               *newForm // portal.go
-	Live                              string   // the query of /events the page listens to (live.go)
-	Admin                             bool     // the header links to /admin (admin.go)
+	New                               *newForm   // portal.go
+	Saved                             *savedPage // saved.go
+	Live                              string     // the query of /events the page listens to (live.go)
+	Admin                             bool       // the header links to /admin (admin.go)
 }
 
 type list struct {
 	ID, Name, Query string
 	Rows            []row
+	SLA             bool   // show the SLA time left per row (home.go)
+	By              string // a saved search shared by this person
+	Saved           int64  // the saved search it is; 0: a built-in list
+	Error           string // why its search does not run
 }
 
 // row is a ticket in a list.
@@ -97,6 +103,8 @@ type row struct {
 	ID                                     int64
 	Subject, Queue, Status, Owner, Updated string
 	Priority                               int
+	SLA                                    string // time left, when the list shows it (home.go)
+	Late                                   bool   // the SLA is breached
 }
 
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page) {
@@ -181,38 +189,6 @@ func withNames(ctx context.Context) context.Context {
 		return ctx
 	}
 	return context.WithValue(ctx, namesKey{}, map[int64]string{})
-}
-
-// home is where people start: their tickets, the unowned ones, and what
-// changed lately; a requester sees the tickets they asked about.
-func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	cur := h.in.Need(w, r)
-	if cur == nil {
-		return
-	}
-	p := h.base(cur, "Home")
-	lists := []list{
-		{ID: "mine", Name: "Your open tickets", Query: "owner:me status:active sort:-priority,id"},
-		{ID: "unowned", Name: "Unowned, oldest first", Query: "owner:nobody status:active sort:created"},
-		{ID: "recent", Name: "Changed lately", Query: "status:any sort:-updated"},
-	}
-	if !cur.User.Privileged {
-		lists = []list{{ID: "yours", Name: "Your tickets", Query: "requestor:me status:any sort:-updated"}}
-	}
-	for i := range lists {
-		res, err := h.eng.Search(r.Context(), cur.User.ID, lists[i].Query, 10, 0)
-		if err != nil {
-			h.fail(w, err)
-			return
-		}
-		if lists[i].Rows, err = h.rows(r.Context(), res.Tickets); err != nil {
-			h.fail(w, err)
-			return
-		}
-	}
-	p.Lists = lists
-	p.Live = h.liveQuery("list=1")
-	h.render(w, http.StatusOK, "home", p)
 }
 
 // said is the message of an error the person can act on (not ours).

@@ -194,6 +194,8 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("DirtyText", testDirtyText)
 	run("Plugins", testPlugins)
 	run("Audit", testAudit)
+	run("SavedSearches", testSavedSearches)
+	run("NeedsReply", testNeedsReply)
 }
 
 // testDirtyText: mail and chat bring NUL bytes and broken UTF-8; every store

@@ -23,6 +23,7 @@ func runSLATests(t *testing.T, open func(t *testing.T) core.Store, newScheduler 
 		})
 	}
 	run("Deadlines", testSLADeadlines)
+	run("List", testSLAList)
 	run("PauseOnStall", testSLAPause)
 	run("ResponseMetByStaffReply", testSLAResponseMet)
 	run("WarningAndBreach", testSLAWarningBreach)

@@ -1,0 +1,159 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketd/ticketd/core"
+	"github.com/ticketd/ticketd/core/engine"
+	"github.com/ticketd/ticketd/core/wire"
+	"github.com/ticketd/ticketd/storage/postgres"
+	"github.com/ticketd/ticketd/storage/postgres/pgtest"
+)
+
+// BenchmarkNeedsReply runs the home page's "Needs a reply" list
+// (needs:reply status:active sort:updated, 10 rows) over the search
+// benchmark's 1,000,000 tickets (TICKETD_BENCH_TICKETS) where a requester's
+// message waits on 2% of the open ones (about 6,700), and prints the plan:
+// the partial index tickets_waiting holds just those tickets. Its database,
+// ticketd_waiting_<n>, is generated on first use and then reused.
+func BenchmarkNeedsReply(b *testing.B) {
+	ctx := context.Background()
+	n := searchTickets()
+	dbURL := needsReplyDatabase(b, n)
+	st, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	eng := engine.New(st, nil, core.Config{}, wire.Plugins()...)
+	qs := []benchQuery{
+		{userID(b, eng, "staff7"), "needs:reply status:active sort:updated"},
+		{core.RootID, "needs:reply status:active sort:updated"},
+		{userID(b, eng, "staff7"), "needs:reply queue:q3 status:open"},
+		{userID(b, eng, "req123@example.net"), "needs:reply status:any"},
+	}
+	for _, q := range qs {
+		if _, err := eng.Search(ctx, q.actor, q.q, 10, 0); err != nil {
+			b.Fatalf("search %q: %v", q.q, err)
+		}
+	}
+	c, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var plan []string
+	// the engine's query for the home list: waiting tickets are open ones,
+	// so it asks for no status
+	rows, err := c.Query(ctx, `EXPLAIN ANALYZE SELECT id FROM tickets t WHERE t.waiting IS NOT NULL AND t.id = t.effective_id
+		ORDER BY t.last_updated ASC NULLS LAST, t.id ASC LIMIT 11`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			b.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	rows.Close()
+	if !strings.Contains(strings.Join(plan, "\n"), "tickets_waiting") {
+		b.Fatalf("needs:reply does not use its index:\n%s", strings.Join(plan, "\n"))
+	}
+	lat := make([]time.Duration, 0, b.N)
+	per := make([][]time.Duration, len(qs))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q := qs[i%len(qs)]
+		start := time.Now()
+		if _, err := eng.Search(ctx, q.actor, q.q, 10, 0); err != nil {
+			b.Fatalf("search %q: %v", q.q, err)
+		}
+		took := time.Since(start)
+		lat = append(lat, took)
+		per[i%len(qs)] = append(per[i%len(qs)], took)
+	}
+	b.StopTimer()
+	if b.N > 1 {
+		report := strings.Join(plan, "\n")
+		for i, ls := range per {
+			slices.Sort(ls)
+			report += fmt.Sprintf("\n%-45q median %6.1f ms  max %6.1f ms", qs[i].q, float64(ls[len(ls)/2].Microseconds())/1000,
+				float64(ls[len(ls)-1].Microseconds())/1000)
+		}
+		fmt.Fprintln(os.Stderr, report)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.95), "p95-ms")
+	b.ReportMetric(pct(1), "max-ms")
+}
+
+// needsReplyDatabase is benchDatabase's data set in a database of its own,
+// with waiting set as BenchmarkNeedsReply says.
+func needsReplyDatabase(b *testing.B, n int) string {
+	ctx := context.Background()
+	server := pgtest.ServerURL()
+	u, err := url.Parse(server)
+	if err != nil {
+		b.Fatal(err)
+	}
+	name := fmt.Sprintf("ticketd_waiting_%d", n)
+	u.Path = "/" + name
+	if c, err := pgx.Connect(ctx, u.String()); err == nil {
+		var have int
+		err := c.QueryRow(ctx, "SELECT value::int FROM bench_meta WHERE key = 'tickets'").Scan(&have)
+		c.Close(ctx)
+		if err == nil && have == n {
+			return u.String()
+		}
+	}
+	b.Logf("generating %d tickets in database %s (once)", n, name)
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		b.Fatalf("no Postgres at %s: %v", server, err)
+	}
+	defer admin.Close(ctx)
+	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := admin.Exec(ctx, stmt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st, err := postgres.Open(ctx, u.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	st.Close()
+	c, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close(ctx)
+	gen := pgtest.Generator(n)
+	last := len(gen) - 3 // before ANALYZE and bench_meta
+	stmts := append(slices.Clone(gen[:last]),
+		`UPDATE tickets SET waiting = created + interval '1 hour',
+		   told = CASE WHEN (hashint4((id * 53)::int) & 1048575) % 3 = 0 THEN created + interval '30 minutes' END
+		 WHERE (hashint4((id * 47)::int) & 1048575) % 50 = 0 AND status IN ('new', 'open', 'stalled')`)
+	stmts = append(stmts, gen[last:]...)
+	for _, stmt := range stmts {
+		if _, err := c.Exec(ctx, stmt); err != nil {
+			b.Fatalf("generate: %v\n%s", err, stmt)
+		}
+	}
+	return u.String()
+}
