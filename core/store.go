@@ -56,6 +56,7 @@ type Tx interface {
 	ReminderStore
 	SLAStore
 	AuditStore
+	FieldStore
 }
 
 // TicketStore holds tickets, their watchers, links and search text.
@@ -184,8 +185,9 @@ type TicketFilter struct {
 	UpdatedBefore time.Time
 	DueAfter      time.Time
 	DueBefore     time.Time
-	Words         []string // every word must occur in the subject or content
-	Phrases       []string // every phrase must occur, words adjacent
+	Words         []string    // every word must occur in the subject or content
+	Phrases       []string    // every phrase must occur, words adjacent
+	Fields        []FieldCond // every condition on custom fields must hold
 	// IncludeMerged also returns tickets merged into others (normally hidden).
 	IncludeMerged bool
 	// Visibility restricts results to what a user may see; nil: no restriction.

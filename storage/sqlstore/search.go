@@ -72,6 +72,9 @@ func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 			add(r.col + " " + r.op + " " + a.Add(d.timeArg(r.t)))
 		}
 	}
+	for _, c := range f.Fields {
+		add(fieldCond(a, d, c))
+	}
 	words, phrases := searchTerms(f.Words), searchTerms(f.Phrases)
 	if len(words)+len(phrases) > 0 {
 		add(d.TextMatch(a, words, phrases))

@@ -126,6 +126,10 @@ var cases = []storeCase{
 	// audit.go
 	{"Audit", storeAudit},
 	{"AuditFilter", storeAuditFilter},
+
+	// fields.go
+	{"Fields", storeFields},
+	{"FieldValues", storeFieldValues},
 }
 
 // t0 is the base time of the fixtures: microsecond precision, as stored.
