@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -138,6 +139,9 @@ func ParseFieldValue(f *Field, raw string) (FieldValue, error) {
 // text.
 func ParseFieldDate(v string) (time.Time, string, error) {
 	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		if d.Year() < 1900 {
+			return time.Time{}, "", errors.New("out of range")
+		}
 		return d, d.Format(time.DateOnly), nil
 	}
 	d, err := time.Parse(time.RFC3339, v)
@@ -145,6 +149,9 @@ func ParseFieldDate(v string) (time.Time, string, error) {
 		return time.Time{}, "", err
 	}
 	d = d.UTC().Truncate(time.Microsecond)
+	if d.Year() < 1900 || d.Year() > 9999 {
+		return time.Time{}, "", errors.New("out of range")
+	}
 	return d, d.Format(time.RFC3339Nano), nil
 }
 

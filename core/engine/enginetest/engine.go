@@ -193,6 +193,10 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("DirtyText", testDirtyText)
 	run("Plugins", testPlugins)
 	run("Audit", testAudit)
+	run("FieldDefinitions", testFieldDefinitions)
+	run("FieldValues", testFieldValues)
+	run("FieldRequired", testFieldRequired)
+	run("FieldSearch", testFieldSearch)
 }
 
 // testDirtyText: mail and chat bring NUL bytes and broken UTF-8; every store
