@@ -632,3 +632,47 @@ func (s *session) fieldConds(ts []search.FieldTerm) ([]core.FieldCond, error) {
 	}
 	return out, nil
 }
+
+// FieldCommand changes a field as the command `field 42 product VPN`
+// says (chat, mail command lines, the CLI): text is the value; "-" alone
+// clears the field; for a multi field "a,b" sets several, "+a" adds and
+// "-a" removes. It returns the field's values after the change.
+func (e *Engine) FieldCommand(ctx context.Context, actorID, id int64, name, text string) ([]string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, core.Errorf(core.CodeInvalid, "set %s to what? `field %d %s <value>` (`-` clears it)", name, id, name)
+	}
+	var out []string
+	_, err := e.act(ctx, actorID, id, func(s *session, st *ticketState) (bool, error) {
+		if err := s.need(st, "modify", core.RightModifyTicket); err != nil {
+			return false, err
+		}
+		f, err := s.ticketField(name, st.queue)
+		if err != nil {
+			return false, err
+		}
+		c := fieldChange{name: f.Name, op: FieldSet, values: []string{text}}
+		switch {
+		case text == "-":
+			c.values = nil
+		case f.Type == core.FieldMulti:
+			if rest, ok := strings.CutPrefix(text, "+"); ok {
+				c.op, text = FieldAdd, rest
+			} else if rest, ok := strings.CutPrefix(text, "-"); ok {
+				c.op, text = FieldRemove, rest
+			}
+			c.values = strings.Split(text, ",")
+		}
+		if err := s.changeFields(st, []fieldChange{c}); err != nil {
+			return false, err
+		}
+		fs, err := s.ticketFields(st.t)
+		for _, sh := range fs {
+			if sh.Field.ID == f.ID {
+				out = sh.Values
+			}
+		}
+		return false, err
+	})
+	return out, err
+}
