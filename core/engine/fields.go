@@ -378,9 +378,16 @@ func (s *session) changeFields(st *ticketState, cs []fieldChange) error {
 				old = w.new
 			}
 		}
+		raws := c.values
+		if f.Type == core.FieldMulti { // list values hold no commas: "a,b" is two
+			raws = nil
+			for _, v := range c.values {
+				raws = append(raws, strings.Split(v, ",")...)
+			}
+		}
 		var given []core.FieldValue
-		for _, raw := range c.values {
-			if strings.TrimSpace(raw) == "" && c.op == FieldSet && len(c.values) == 1 {
+		for _, raw := range raws {
+			if strings.TrimSpace(raw) == "" && c.op == FieldSet && len(raws) == 1 {
 				break // "" clears
 			}
 			v, err := s.fieldValue(f, raw)
