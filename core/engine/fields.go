@@ -271,7 +271,42 @@ func (s *session) field(name string) (*core.Field, error) {
 
 // mayShowField: staff see every field, requesters those marked for them.
 func (s *session) mayShowField(f *core.Field) bool {
-	return s.actor.Privileged || f.Requesters
+	return s.actor.Privileged || f.Requesters || s.systemFields
+}
+
+// alertFields sets the fields of a ticket an alert opened from the alert's
+// labels, as the integration's configuration maps them (field -> label).
+// A field that does not apply or a value it refuses is left out: the
+// ticket opens all the same.
+func (s *session) alertFields(st *ticketState, mapping map[string]string, a *core.Alert) error {
+	if len(mapping) == 0 {
+		return nil
+	}
+	s.systemFields = true
+	defer func() { s.systemFields = false }()
+	names := make([]string, 0, len(mapping))
+	for f := range mapping {
+		names = append(names, f)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		label := mapping[name]
+		v, ok := a.Labels[label]
+		if !ok {
+			v = map[string]string{"name": a.Name, "host": a.Host, "severity": a.Severity, "summary": a.Summary}[label]
+		}
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		err := s.changeFields(st, []fieldChange{{name, FieldSet, []string{v}}})
+		if core.IsCode(err, core.CodeInvalid) || core.IsCode(err, core.CodeNotFound) {
+			continue // checked before anything was written
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ticketField finds a field that applies to a ticket of queue q.

@@ -110,7 +110,7 @@ func testFieldValues(t *testing.T, h *harness) {
 		{"product", "ISDN", `"ISDN" is not a value of product; it can be: VPN, DSL, Fibre`},
 		{"engineer", "nosuch", `there is no user "nosuch"`},
 		{"colour", "red", `no field named "colour"`},
-		{"tags", "urgent,vip", "not a value of tags"},
+		{"tags", "urgent,nope", `"nope" is not a value of tags`},
 	} {
 		_, err := h.eng.SetField(h.ctx, h.alice, tk.ID, c.field, engine.FieldSet, []string{c.value})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -307,4 +307,49 @@ func testFieldSearch(t *testing.T, h *harness) {
 	}
 	_, err := h.eng.Search(h.ctx, h.carol, "cf.size>1", 10, 0)
 	wantErr(t, err, core.CodeInvalid, `no field named "size"`)
+}
+
+// alertEngineFields: an integration sets custom fields from an alert's
+// labels when the alert opens a ticket; a value a field refuses is left
+// out and the ticket opens all the same.
+func alertEngineFields(t *testing.T, s core.Store) {
+	cfg := &core.IntegrationConfig{Resolve: true, Fields: map[string]string{"service": "service", "where": "host", "size": "instance"}}
+	h := newAlertHarness(t, s, cfg)
+	for _, in := range []engine.FieldInput{
+		{Name: "service", Type: "select", Values: strs("db", "web")},
+		{Name: "where", Type: "text"},
+		{Name: "size", Type: "number"},
+	} {
+		_, err := h.eng.Admin().CreateField(h.ctx, core.RootID, in)
+		h.must(err)
+	}
+	_, _, err := h.eng.Admin().CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: "bad", Type: "alertmanager",
+		Queue: "NOC", Config: &core.IntegrationConfig{Fields: map[string]string{"two words": "x"}}})
+	if !core.IsCode(err, core.CodeInvalid) || !strings.Contains(err.Error(), "one word") {
+		t.Fatalf("bad field mapping: %v", err)
+	}
+	a := firing("fp1", "e1")
+	a.Labels["service"] = "DB"
+	b := firing("fp2", "e2")
+	b.Labels["service"] = "mail" // not a value of service
+	res := h.ingest(a, b)
+	if res.Opened != 2 {
+		t.Fatalf("opened %d tickets", res.Opened)
+	}
+	for i, want := range []string{"service: db; size: ; where: db1:9100", "service: ; size: ; where: db1:9100"} {
+		info, err := h.eng.Show(h.ctx, core.RootID, res.Tickets[i])
+		h.must(err)
+		if got := shown(info); got != want {
+			t.Errorf("ticket of alert %d shows %q, want %q", i, got, want)
+		}
+	}
+	var found []int64
+	r, err := h.eng.Search(h.ctx, core.RootID, "cf.service:db", 10, 0)
+	h.must(err)
+	for _, tk := range r.Tickets {
+		found = append(found, tk.ID)
+	}
+	if !sameIDs(found, res.Tickets[:1]) {
+		t.Fatalf("cf.service:db finds %v", found)
+	}
 }
