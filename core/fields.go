@@ -16,7 +16,7 @@ import (
 // (product, customer, size), defined globally or for some queues. Each value
 // is one row (a multi field has several), stored with a normalised form so
 // that numbers and dates compare as such and a report can group by value
-// through an index (see migration 0014).
+// through an index (see migration 0016).
 
 // FieldType is the kind of value a field holds.
 type FieldType string

@@ -8,7 +8,7 @@ import (
 	"github.com/ticketd/ticketd/core"
 )
 
-// Custom fields, the tables of migration 0014. Writes to custom_fields and
+// Custom fields, the tables of migration 0016. Writes to custom_fields and
 // custom_field_queues change the directory (their triggers count them).
 const (
 	qFieldInsert = `INSERT INTO custom_fields (name, type, description, vals, required_for, requesters, disabled, created)
