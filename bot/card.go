@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ticketd/ticketd/core"
@@ -30,7 +31,12 @@ type Card struct {
 	Alert *AlertCard
 	// SLA is the SLA clock that runs (nil when no SLA applies or all are met).
 	SLA *SLACard
+	// Fields are the custom fields set on the ticket, by name.
+	Fields []CardField
 }
+
+// CardField is a custom field on a card: its name and its values, joined.
+type CardField struct{ Name, Value string }
 
 // SLACard is the time left on a ticket's SLA, as the card shows it when it
 // is made (the card is edited at the warning and the breach).
@@ -99,6 +105,9 @@ func NewCard(info *engine.CardInfo, now time.Time) *Card {
 	}
 	c.Actions = actions(info)
 	c.SLA = NewSLACard(info.SLA)
+	for _, f := range info.Fields {
+		c.Fields = append(c.Fields, CardField{Name: f.Field.Name, Value: strings.Join(f.Values, ", ")})
+	}
 	return c
 }
 

@@ -27,6 +27,7 @@ type Command struct {
 	CcOp     string // cc: add or del
 	Address  string // cc
 	Minutes  int    // time
+	Field    string // field: the custom field's name (Text is its value)
 }
 
 // Verbs lists every verb with its form, for help and errors.
@@ -57,6 +58,7 @@ var Verbs = []struct{ Verb, Form, Help string }{
 	{"cc", "cc [n] add|del <address>", "add or remove a Cc"},
 	{"time", "time [n] <duration>", "record time worked (30m, 1h30m, 45)"},
 	{"remind", "remind [n] <when> <text>", "set a reminder"},
+	{"field", "field [n] <name> <value>", "set a custom field (- clears; +v adds to a list, -v removes)"},
 	{"help", "help [verb]", "list commands"},
 }
 
@@ -251,6 +253,16 @@ func Parse(line string, o Options) (*Command, error) {
 			return nil, errf("which address? `%s`", form(verb))
 		}
 		return c, p.end()
+	case "field":
+		if err := p.ticketBefore(2); err != nil {
+			return nil, err
+		}
+		c.Field, p.rest = cut(p.rest)
+		c.Text = strings.TrimSpace(p.rest)
+		if c.Field == "" || c.Text == "" {
+			return nil, errf("set which field, to what? e.g. `field 42 product VPN`")
+		}
+		return c, nil
 	case "remind":
 		if err := p.ticketBefore(2); err != nil {
 			return nil, err

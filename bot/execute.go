@@ -147,6 +147,15 @@ func (b *Bot) execute(ctx context.Context, a Actor, at Place, c *Command) (*Repl
 		if err == nil {
 			return done("Ticket #%d has priority %d now.", n, c.Priority)
 		}
+	case "field":
+		var vs []string
+		vs, err = e.FieldCommand(ctx, u, n, c.Field, c.Text)
+		if err == nil {
+			if len(vs) == 0 {
+				return done("Ticket #%d has no %s now.", n, c.Field)
+			}
+			return done("Ticket #%d has %s %s now.", n, c.Field, strings.Join(vs, ", "))
+		}
 	case "due":
 		when, perr := ParseWhen(c.When, b.now(), b.opts.Loc)
 		if perr != nil {

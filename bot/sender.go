@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -402,6 +403,8 @@ func (b *Bot) line(ctx context.Context, p *core.OutboxPayload, m *core.OutboxMes
 			new = "none"
 		}
 		return fmt.Sprintf("%s changed the %s: %s → %s.", who, strings.ToLower(tx.Field), old, new), nil
+	case core.TxnCustomField:
+		return fmt.Sprintf("%s set %s: %s → %s.", who, tx.Field, cmp.Or(tx.OldValue, "none"), cmp.Or(tx.NewValue, "none")), nil
 	case core.TxnAddWatcher:
 		return fmt.Sprintf("%s added %s as %s.", who, user(tx.NewValue), tx.Field), nil
 	case core.TxnDelWatcher:

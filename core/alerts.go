@@ -108,6 +108,11 @@ type IntegrationConfig struct {
 	TimestampHeader string `json:"timestamp_header,omitempty"`
 	// Mapping (generic type) maps alert fields to dotted JSON paths.
 	Mapping map[string]string `json:"mapping,omitempty"`
+	// Fields sets custom fields of the tickets alerts open from their
+	// labels: field name -> label name ("name", "host", "severity" and
+	// "summary" stand for those fields when no label has the name). A
+	// value the field refuses is left out; the ticket opens all the same.
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // Defaults of an integration's configuration.
@@ -177,6 +182,17 @@ func (c *IntegrationConfig) Check(typ string) error {
 	}
 	if len(c.Mapping) > 0 && typ != IntegrationGeneric {
 		return Errorf(CodeInvalid, "field mapping is for the generic type only")
+	}
+	if len(c.Fields) > 50 {
+		return Errorf(CodeInvalid, "an integration sets at most 50 fields")
+	}
+	for f, l := range c.Fields {
+		if _, err := CheckFieldName(f); err != nil {
+			return err
+		}
+		if l = strings.TrimSpace(l); l == "" || len(l) > 200 || !utf8.ValidString(l) {
+			return Errorf(CodeInvalid, "field %s needs the name of a label to take its value from", f)
+		}
 	}
 	for f, p := range c.Mapping {
 		if !slices.Contains(GenericFields, f) {

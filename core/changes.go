@@ -16,4 +16,7 @@ type Changes struct {
 	// IfVersion, when not zero, refuses the change if the ticket has changed
 	// since the caller read it.
 	IfVersion int64
+	// Fields sets custom fields by name to the values given (none, or
+	// one empty value: clear the field).
+	Fields map[string][]string
 }

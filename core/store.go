@@ -57,6 +57,7 @@ type Tx interface {
 	SLAStore
 	AuditStore
 	SavedSearchStore
+	FieldStore
 }
 
 // TicketStore holds tickets, their watchers, links and search text.
@@ -185,8 +186,9 @@ type TicketFilter struct {
 	UpdatedBefore time.Time
 	DueAfter      time.Time
 	DueBefore     time.Time
-	Words         []string // every word must occur in the subject or content
-	Phrases       []string // every phrase must occur, words adjacent
+	Words         []string    // every word must occur in the subject or content
+	Phrases       []string    // every phrase must occur, words adjacent
+	Fields        []FieldCond // every condition on custom fields must hold
 	// NeedsReply: only tickets where a requester's message waits for a
 	// staff reply (Waiting set).
 	NeedsReply bool

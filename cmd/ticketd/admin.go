@@ -40,6 +40,11 @@ change is written to the audit log (from "cli").
   grant RIGHT[,RIGHT...] (--user NAME | --group NAME | --role ROLE) [--queue NAME]
   revoke RIGHT[,RIGHT...] (--user NAME | --group NAME | --role ROLE) [--queue NAME]
   rights                           list every grant
+  field create NAME --type text|number|date|select|multi|user [--values A,B] [--required-for STATUS,...]
+        [--queues Q,...] [--requesters] [--description D]
+                                   a custom field (select/multi: --values; --requesters: requesters see it)
+  field update NAME [the same flags but --type] [--disabled=true|false]
+  field list
   lifecycle put FILE.json [--map OLD=NEW[,OLD=NEW...]]...
                                    define or replace a lifecycle (--map as for queue update)
   token --user NAME [--name WHAT]  issue an API token (printed once)
@@ -163,6 +168,8 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return a.groupList()
 	case "lifecycle put":
 		return a.lifecyclePut(args[2:])
+	case "field create", "field update", "field list":
+		return a.field(verb, args[2:])
 	}
 	if args[0] == "chat" && len(args) > 2 && verb == "channel" {
 		switch args[2] {

@@ -149,7 +149,8 @@ Options of add:
   --hmac-secret S            verify an HMAC-SHA256 signature instead of the token
   --signature-header H       where the signature is (default X-Ticketd-Signature; Grafana's for grafana)
   --timestamp-header H       a signed timestamp header (Grafana: X-Grafana-Alerting-Signature-Timestamp)
-  --map FIELD=PATH,...       generic type: where the alert's fields are in the JSON`
+  --map FIELD=PATH,...       generic type: where the alert's fields are in the JSON
+  --fields FIELD=LABEL,...   set custom fields of the tickets alerts open from their labels`
 
 // integration runs `admin integration VERB ...`.
 func (a *admin) integration(verb string, args []string, getenv env) error {
@@ -221,6 +222,7 @@ func (a *admin) integrationAdd(args []string, getenv env) error {
 	sigHeader := fs.String("signature-header", "", "")
 	tsHeader := fs.String("timestamp-header", "", "")
 	mapping := fs.String("map", "", "")
+	fields := fs.String("fields", "", "")
 	pos, _, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -264,6 +266,16 @@ func (a *admin) integrationAdd(args []string, getenv env) error {
 			cfg.Mapping = map[string]string{}
 		}
 		cfg.Mapping[strings.TrimSpace(f)] = strings.TrimSpace(p)
+	}
+	for _, kv := range splitList(*fields) {
+		f, l, ok := strings.Cut(kv, "=")
+		if !ok {
+			return usageError(fmt.Sprintf("--fields %q: use FIELD=LABEL,... such as service=service,site=datacenter", kv))
+		}
+		if cfg.Fields == nil {
+			cfg.Fields = map[string]string{}
+		}
+		cfg.Fields[strings.TrimSpace(f)] = strings.TrimSpace(l)
 	}
 	in, token, err := a.eng.Admin().CreateIntegration(a.ctx, core.RootID, engine.IntegrationInput{Name: *name, Type: *typ,
 		Queue: *queue, Config: &cfg})

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,6 +28,8 @@ A text of "-" (reply 42 -) is read from standard input. new --queue NAME
 <subject> files the ticket in NAME, and fails when there is none; without
 --queue the subject's first word is the queue when it names one you may
 create tickets in, and the answer says where the ticket went and why.
+new --field NAME=VALUE (repeatable) sets custom fields; field 42 NAME VALUE
+changes one (- clears it; a,b sets a multi field's values).
 
 Commands:
 `
@@ -113,6 +116,9 @@ func cmdTicket(ctx context.Context, args []string, getenv env, stdin io.Reader, 
 	if err != nil {
 		return err
 	}
+	if c.fields, args, err = fieldFlags(args); err != nil {
+		return err
+	}
 	// The server reads the first word of a new ticket's subject as its
 	// queue (queue_in_subject): it knows where the caller may create tickets.
 	cmd, err := bot.Parse(strings.Join(args, " "), bot.Options{IsStatus: isStatus})
@@ -141,10 +147,44 @@ func isStatus(s string) bool {
 }
 
 type cli struct {
-	ctx  context.Context
-	api  *web.Client
-	out  io.Writer
-	json bool
+	ctx    context.Context
+	api    *web.Client
+	out    io.Writer
+	json   bool
+	fields map[string]web.FieldValues // new --field NAME=VALUE
+}
+
+// fieldFlags takes --field NAME=VALUE (or --field=NAME=VALUE) out of the
+// arguments of new.
+func fieldFlags(args []string) (map[string]web.FieldValues, []string, error) {
+	if len(args) == 0 || (strings.ToLower(args[0]) != "new" && strings.ToLower(args[0]) != "create") {
+		return nil, args, nil
+	}
+	var fields map[string]web.FieldValues
+	rest := []string{args[0]}
+	for i := 1; i < len(args); i++ {
+		a, v := args[i], ""
+		switch {
+		case a == "--field" || a == "-field":
+			if i+1 < len(args) {
+				v, i = args[i+1], i+1
+			}
+		case strings.HasPrefix(a, "--field=") || strings.HasPrefix(a, "-field="):
+			_, v, _ = strings.Cut(a, "=")
+		default:
+			rest = append(rest, a)
+			continue
+		}
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, nil, usageError("--field needs NAME=VALUE: ticketd ticket new --field product=VPN <subject>")
+		}
+		if fields == nil {
+			fields = map[string]web.FieldValues{}
+		}
+		fields[strings.TrimSpace(name)] = append(fields[strings.TrimSpace(name)], value)
+	}
+	return fields, rest, nil
 }
 
 // queueFlag takes --queue NAME (or --queue=NAME) out of the arguments of
@@ -185,7 +225,8 @@ func (c *cli) run(cmd *bot.Command) error {
 		return nil
 	case "new":
 		// An explicit queue must exist; else the subject may name one.
-		t, err = api.CreateTicket(ctx, web.CreateTicketRequest{Queue: cmd.Queue, Subject: cmd.Text, QueueInSubject: cmd.Queue == ""})
+		t, err = api.CreateTicket(ctx, web.CreateTicketRequest{Queue: cmd.Queue, Subject: cmd.Text, QueueInSubject: cmd.Queue == "",
+			Fields: c.fields})
 	case "show":
 		if t, err = api.Ticket(ctx, cmd.Ticket); err == nil && !c.json {
 			return c.show(t)
@@ -224,6 +265,12 @@ func (c *cli) run(cmd *bot.Command) error {
 		t, err = api.UpdateTicket(ctx, cmd.Ticket, web.TicketPatch{Priority: &cmd.Priority})
 	case "queue":
 		t, err = api.UpdateTicket(ctx, cmd.Ticket, web.TicketPatch{Queue: &cmd.Queue})
+	case "field":
+		vs := web.FieldValues{cmd.Text} // a multi field's a,b is split by the server
+		if cmd.Text == "-" {
+			vs = web.FieldValues{}
+		}
+		t, err = api.UpdateTicket(ctx, cmd.Ticket, web.TicketPatch{Fields: map[string]web.FieldValues{cmd.Field: vs}})
 	case "due":
 		when, perr := bot.ParseWhen(cmd.When, time.Now(), time.Local)
 		if perr != nil {
@@ -317,6 +364,22 @@ func (c *cli) show(t *web.Ticket) error {
 	}
 	for _, l := range t.Links {
 		fmt.Fprintf(w, "Link:\t%s #%d\n", l.Type, l.Ticket)
+	}
+	names := make([]string, 0, len(t.Fields))
+	for name := range t.Fields {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		v := t.Fields[name]
+		if vs, ok := v.([]any); ok {
+			var ss []string
+			for _, x := range vs {
+				ss = append(ss, fmt.Sprint(x))
+			}
+			v = strings.Join(ss, ", ")
+		}
+		fmt.Fprintf(w, "%s:\t%v\n", name, v)
 	}
 	if sla, err := c.api.SLA(c.ctx, t.ID); err == nil && sla.Current != nil {
 		fmt.Fprintf(w, "SLA:\t%s (policy %s)\n", strings.TrimPrefix(sla.Current.Text, "SLA: "), sla.Policy)

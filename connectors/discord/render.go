@@ -112,6 +112,12 @@ func CardEmbed(c *bot.Card) *discordgo.MessageEmbed {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "SLA", Value: Escape(strings.TrimPrefix(c.SLA.Text, "SLA: ")),
 			Inline: true})
 	}
+	for _, f := range c.Fields {
+		if len(e.Fields) >= 15 { // room for the alert's fields: Discord allows 25
+			break
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: cut(f.Name, 60), Value: Escape(cut(f.Value, 200)), Inline: true})
+	}
 	if c.Alert != nil {
 		alertEmbed(e, c.Alert)
 	}

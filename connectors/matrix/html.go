@@ -78,6 +78,9 @@ func RenderCard(c *bot.Card, reactions map[string]string) Card {
 	if c.SLA != nil {
 		fields = append(fields, [2]string{"SLA", strings.TrimPrefix(c.SLA.Text, "SLA: ")})
 	}
+	for _, f := range c.Fields {
+		fields = append(fields, [2]string{cut(f.Name, 60), cut(f.Value, 200)})
+	}
 	h.WriteString("<table>")
 	for _, f := range fields {
 		fmt.Fprintf(&b, "%s: %s\n", f[0], f[1])

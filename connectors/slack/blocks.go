@@ -87,6 +87,12 @@ func CardBlocks(c *bot.Card) []slack.Block {
 		}
 		fields = append(fields, mrkdwn("*SLA*\n"+sla))
 	}
+	for _, f := range c.Fields {
+		if len(fields) == 10 { // Slack's limit for a section
+			break
+		}
+		fields = append(fields, mrkdwn("*"+Escape(cut(f.Name, 60))+"*\n"+Escape(cut(f.Value, 200))))
+	}
 	blocks := []slack.Block{
 		slack.NewSectionBlock(mrkdwn(title), nil, nil, slack.SectionBlockOptionBlockID("ticket_title")),
 		slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID("ticket_fields")),

@@ -237,7 +237,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"GrantRequest": GrantRequest{}, "Token": Token{}, "TokenRequest": TokenRequest{}, "IssuedToken": IssuedToken{},
 		"Webhook": Webhook{}, "WebhookRequest": WebhookRequest{}, "Delivery": Delivery{}, "AuditEntry": AuditEntry{},
 		"Reminder": Reminder{}, "ReminderRequest": ReminderRequest{}, "ReminderPolicy": ReminderPolicy{},
-		"ReminderPolicyPatch": ReminderPolicyPatch{}, "Digest": Digest{},
+		"ReminderPolicyPatch": ReminderPolicyPatch{}, "Digest": Digest{}, "Field": Field{}, "FieldRequest": FieldRequest{},
 		"TicketSLA": TicketSLA{}, "SLAClock": SLAClock{}, "SLACurrent": SLACurrent{},
 	}
 	for name, s := range doc.Components.Schemas {

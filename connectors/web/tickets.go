@@ -29,7 +29,7 @@ func (a *API) createTicket(c *call) error {
 	in := engine.CreateInput{
 		Queue: req.Queue, Subject: req.Subject, Requestors: req.Requestors, Cc: req.Cc, AdminCc: req.AdminCc,
 		Owner: req.Owner, Status: req.Status, Priority: req.Priority, FinalPriority: req.FinalPriority, TimeEstimated: req.TimeEstimated,
-		Content: content, QueueInSubject: req.QueueInSubject,
+		Content: content, QueueInSubject: req.QueueInSubject, Fields: fieldChanges(req.Fields),
 	}
 	if req.Due != nil {
 		in.Due = *req.Due
@@ -138,7 +138,7 @@ func (a *API) patchTicket(c *call) error {
 		return err
 	}
 	ch := core.Changes{Subject: p.Subject, Priority: p.Priority, Queue: p.Queue,
-		TimeEstimated: p.TimeEstimated, TimeLeft: p.TimeLeft, FinalPriority: p.FinalPriority}
+		TimeEstimated: p.TimeEstimated, TimeLeft: p.TimeLeft, FinalPriority: p.FinalPriority, Fields: fieldChanges(p.Fields)}
 	if p.Due.Set {
 		due := p.Due.Time
 		ch.Due = &due
@@ -222,7 +222,8 @@ func (a *API) replyInfo(c *call, status int, t *core.Ticket, info *engine.Ticket
 			Queue: strconv.FormatInt(t.QueueID, 10), Subject: t.Subject, Status: t.Status, OwnerID: t.OwnerID,
 			Owner: strconv.FormatInt(t.OwnerID, 10), Priority: t.Priority, Version: t.Version,
 			Created: t.Created, LastUpdated: t.LastUpdated},
-			Requestors: []string{}, Cc: []string{}, AdminCc: []string{}, Links: []TicketLink{}, Actions: []string{}}
+			Requestors: []string{}, Cc: []string{}, AdminCc: []string{}, Links: []TicketLink{}, Actions: []string{},
+			Fields: map[string]any{}}
 	}
 	c.w.Header().Set("ETag", etag(t.ID, t.Version))
 	return c.reply(status, v)
@@ -702,6 +703,7 @@ func (a *API) ticketView(c *call, info *engine.TicketInfo) (Ticket, error) {
 		v.Links = append(v.Links, linkFrom(t.ID, l))
 	}
 	v.Actions = offered(info, c.user)
+	v.Fields = ticketFields(info)
 	v.Notice = info.Notice
 	return v, nil
 }

@@ -49,6 +49,9 @@ type Ticket struct {
 	// Actions lists what the viewer may do to the ticket now: the names of
 	// POST /api/v1/tickets/{id}/{action}, plus "update" for PATCH.
 	Actions []string `json:"actions"`
+	// Fields are the custom fields set on the ticket that the viewer may
+	// see: a multi field's values as an array, any other's as a string.
+	Fields map[string]any `json:"fields"`
 	// Notice, in the answer to a create, is what the caller must be told,
 	// such as where the ticket went and why (queue_in_subject).
 	Notice string `json:"notice,omitempty"`
@@ -114,6 +117,8 @@ type CreateTicketRequest struct {
 	// when the word names no queue the caller may create tickets in, and
 	// the answer's notice then says so.
 	QueueInSubject bool `json:"queue_in_subject,omitempty"`
+	// Fields sets custom fields by name.
+	Fields map[string]FieldValues `json:"fields,omitempty"`
 }
 
 // TicketPatch is the body of PATCH /api/v1/tickets/{id}: fields that are
@@ -126,6 +131,8 @@ type TicketPatch struct {
 	Queue         *string   `json:"queue,omitempty"`
 	TimeEstimated *int      `json:"time_estimated,omitempty"`
 	TimeLeft      *int      `json:"time_left,omitempty"`
+	// Fields sets custom fields by name; "" or [] clears one.
+	Fields map[string]FieldValues `json:"fields,omitempty"`
 }
 
 // PatchTime is a time in a patch: absent (Set false) leaves the field, null

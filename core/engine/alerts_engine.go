@@ -678,6 +678,9 @@ func (r *alertRun) open(k *core.AlertKey, a *core.Alert) (*alertTicket, error) {
 	}
 	st := &alertTicket{ticketState: &ticketState{t: t, queue: r.queue, lc: lc}, locked: true}
 	r.states[t.ID] = st
+	if err := s.alertFields(st.ticketState, r.in.Config.Fields, a); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 

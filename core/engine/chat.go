@@ -453,6 +453,9 @@ type CardInfo struct {
 	Viewer int64
 	// SLA is the SLA clock that runs (nil: no SLA applies, or all are met).
 	SLA *core.SLAView
+	// Fields are the custom fields set on the ticket that the viewer may
+	// see, by name.
+	Fields []FieldShown
 }
 
 // StaffViewer stands for a member of staff in general: the card posted in a
@@ -537,6 +540,15 @@ func (s *session) card(viewer, ticketID int64) (*CardInfo, error) {
 	}
 	if c.SLA, err = s.ticketSLAView(st.t); err != nil {
 		return nil, err
+	}
+	fs, err := s.ticketFields(st.t)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fs {
+		if len(f.Values) > 0 {
+			c.Fields = append(c.Fields, f)
+		}
 	}
 	return c, nil
 }

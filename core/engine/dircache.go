@@ -78,6 +78,7 @@ type dirCache struct {
 	queues  map[int64]*core.Queue
 	byName  map[string]*core.Queue // lower-case name
 	lcs     map[string]*core.Lifecycle
+	fields  []*core.Field // custom fields; nil: not read (fields.go)
 }
 
 // current is the version of what the cache holds; 0: nothing.
@@ -99,7 +100,7 @@ func (c *dirCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.version = 0
-	c.rights, c.users, c.queues, c.byName, c.lcs = nil, nil, nil, nil, nil
+	c.rights, c.users, c.queues, c.byName, c.lcs, c.fields = nil, nil, nil, nil, nil, nil
 }
 
 // at makes the cache hold version v; false when it holds a newer one (the
@@ -110,7 +111,7 @@ func (c *dirCache) at(v int64) bool {
 		return false
 	case v > c.version:
 		c.version = v
-		c.rights, c.users, c.queues, c.byName, c.lcs = nil, nil, nil, nil, nil
+		c.rights, c.users, c.queues, c.byName, c.lcs, c.fields = nil, nil, nil, nil, nil, nil
 	}
 	return true
 }

@@ -122,6 +122,9 @@ type session struct {
 	// queueWord says why the first word of a new ticket's subject was not
 	// taken as its queue (queueword.go); "" when it was, or was not read.
 	queueWord string
+	// systemFields: the session sets custom fields for the system (an
+	// alert's labels), staff-only ones included (fields.go).
+	systemFields bool
 }
 
 // begin starts a session as actor, using the directory cache as dir says

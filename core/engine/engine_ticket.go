@@ -36,6 +36,9 @@ type CreateInput struct {
 	// subject; else it goes to Queue with the word kept, and CreateShown's
 	// TicketInfo.Notice says so (queueword.go).
 	QueueInSubject bool
+	// Fields sets custom fields by name (fields.go); a field required for
+	// the status the ticket starts in must be given.
+	Fields map[string][]string
 }
 
 // Create opens a ticket.
@@ -238,6 +241,13 @@ func (s *session) create(in CreateInput, subject string) (*core.Ticket, int64, e
 		}
 		txn := &core.Transaction{Type: core.TxnCreate, NewValue: status}
 		if err := s.recordContent(t, txn, in.Content); err != nil {
+			return err
+		}
+		st := &ticketState{t: t, queue: q, lc: lc}
+		if err := s.changeFields(st, fieldChanges(in.Fields)); err != nil {
+			return err
+		}
+		if err := s.checkRequired(st, status); err != nil {
 			return err
 		}
 		out, txnID = t, txn.ID
@@ -512,6 +522,9 @@ func (s *session) setStatus(st *ticketState, to string, opts StatusOptions) erro
 				t.ID, strings.Join(open, ", "))
 		}
 	}
+	if err := s.checkRequired(st, to); err != nil {
+		return err
+	}
 	return s.applyStatus(st, to, opts.Note)
 }
 
@@ -728,7 +741,7 @@ func (e *Engine) Update(ctx context.Context, actorID, id int64, ch core.Changes)
 			}
 		}
 		if len(txns) == 0 {
-			return false, nil
+			return false, s.changeFields(st, fieldChanges(ch.Fields))
 		}
 		if err := s.save(t); err != nil {
 			return false, err
@@ -743,7 +756,7 @@ func (e *Engine) Update(ctx context.Context, actorID, id int64, ch core.Changes)
 				return false, err
 			}
 		}
-		return false, nil
+		return false, s.changeFields(st, fieldChanges(ch.Fields))
 	})
 }
 
@@ -1017,6 +1030,8 @@ type TicketInfo struct {
 	Links    []core.Link
 	// Rights the viewer holds on this ticket, for deciding which actions to offer.
 	Can map[core.Right]bool
+	// Fields are the custom fields of the ticket the viewer may see.
+	Fields []FieldShown
 	// Notice is what the person who just created the ticket must be told
 	// about it, such as where it went and why (CreateInput.QueueInSubject).
 	Notice string
@@ -1077,6 +1092,9 @@ func (s *session) info(st *ticketState) (*TicketInfo, error) {
 	for _, r := range core.AllRights {
 		info.Can[r] = s.has(st, r)
 	}
+	if info.Fields, err = s.ticketFields(st.t); err != nil {
+		return nil, err
+	}
 	return info, nil
 }
 
@@ -1099,6 +1117,9 @@ func (e *Engine) History(ctx context.Context, actorID, id int64) ([]*core.Transa
 			// worked, attachment limits and reminders.
 			if !comments && (t.Type == core.TxnComment || t.Type == core.TxnAttachmentLimits || t.Type == core.TxnReminder ||
 				t.Type == core.TxnTimeWorked) {
+				continue
+			}
+			if s.fieldHidden(t) {
 				continue
 			}
 			out = append(out, t)

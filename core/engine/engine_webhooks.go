@@ -23,7 +23,7 @@ type WebhookInput struct {
 // EventKinds are the outbox kinds a webhook may subscribe to.
 var EventKinds = func() []string {
 	var out []string
-	for _, t := range []core.TxnType{core.TxnCreate, core.TxnStatus, core.TxnTake, core.TxnUntake, core.TxnSteal, core.TxnGive, core.TxnCorrespond, core.TxnComment, core.TxnSet, core.TxnAddWatcher, core.TxnDelWatcher, core.TxnAddLink, core.TxnDeleteLink, core.TxnMerge, core.TxnTimeWorked, core.TxnAttachmentLimits, core.TxnSLA} {
+	for _, t := range []core.TxnType{core.TxnCreate, core.TxnStatus, core.TxnTake, core.TxnUntake, core.TxnSteal, core.TxnGive, core.TxnCorrespond, core.TxnComment, core.TxnSet, core.TxnAddWatcher, core.TxnDelWatcher, core.TxnAddLink, core.TxnDeleteLink, core.TxnMerge, core.TxnTimeWorked, core.TxnAttachmentLimits, core.TxnSLA, core.TxnCustomField} {
 		out = append(out, "ticket."+strings.ToLower(string(t)))
 	}
 	return append(out, core.OutboxNotify)

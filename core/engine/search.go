@@ -215,6 +215,9 @@ func (s *session) resolveQuery(q *search.Query) (f *core.TicketFilter, empty boo
 			f.PriorityMax = &v
 		}
 	}
+	if f.Fields, err = s.fieldConds(q.Fields); err != nil {
+		return nil, false, err
+	}
 	bound := func(bs []search.TimeBound, after, before *time.Time) {
 		for _, b := range bs {
 			if b.After && (after.IsZero() || b.T.After(*after)) {

@@ -34,7 +34,8 @@ type Query struct {
 	Words      []string
 	Phrases    []string
 	Sort       []core.SortKey
-	NeedsReply bool // needs:reply: a requester's message waits for a staff reply
+	NeedsReply bool        // needs:reply: a requester's message waits for a staff reply
+	Fields     []FieldTerm // custom fields: cf.name:value (fields.go)
 }
 
 // TimeBound is "after" (> t) or "before" (< t).
@@ -69,6 +70,13 @@ func Parse(s string, now time.Time) (*Query, error) {
 			} else if len(words) == 1 {
 				q.Words = append(q.Words, words[0])
 			}
+			continue
+		}
+		if ft, ok, err := fieldTerm(tok.text); ok {
+			if err != nil {
+				return nil, err
+			}
+			q.Fields = append(q.Fields, ft)
 			continue
 		}
 		key, op, val, ok := splitTerm(tok.text)

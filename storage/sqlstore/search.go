@@ -76,6 +76,9 @@ func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 		// The partial index tickets_waiting (migration 0015) holds these.
 		add("t.waiting IS NOT NULL")
 	}
+	for _, c := range f.Fields {
+		add(fieldCond(a, d, c))
+	}
 	words, phrases := searchTerms(f.Words), searchTerms(f.Phrases)
 	if len(words)+len(phrases) > 0 {
 		add(d.TextMatch(a, words, phrases))

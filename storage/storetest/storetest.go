@@ -132,6 +132,9 @@ var cases = []storeCase{
 
 	// savedsearch.go
 	{"SavedSearches", storeSavedSearches},
+	// fields.go
+	{"Fields", storeFields},
+	{"FieldValues", storeFieldValues},
 }
 
 // t0 is the base time of the fixtures: microsecond precision, as stored.

@@ -360,7 +360,7 @@ func (h *Handler) entryOf(ctx context.Context, x *core.Transaction, staff bool) 
 		e.What = "took the ticket"
 	case core.TxnGive, core.TxnSteal, core.TxnUntake:
 		e.What = "changed the owner: " + user(x.OldValue) + " → " + user(x.NewValue)
-	case core.TxnSet:
+	case core.TxnSet, core.TxnCustomField:
 		e.What = "changed " + x.Field + ": " + cmpOr(x.OldValue, "(none)") + " → " + cmpOr(x.NewValue, "(none)")
 	case core.TxnAddWatcher:
 		e.What = "added " + cmpOr(x.Data, user(x.NewValue)) + " as " + x.Field

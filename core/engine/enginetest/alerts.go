@@ -26,6 +26,7 @@ var alertCases = []storeCase{
 	{"Batch", alertEngineBatch},
 	{"Concurrent", alertEngineConcurrent},
 	{"Merged", alertEngineMerged},
+	{"Fields", alertEngineFields},
 }
 
 type alertHarness struct {

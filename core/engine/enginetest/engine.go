@@ -196,6 +196,10 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("Audit", testAudit)
 	run("SavedSearches", testSavedSearches)
 	run("NeedsReply", testNeedsReply)
+	run("FieldDefinitions", testFieldDefinitions)
+	run("FieldValues", testFieldValues)
+	run("FieldRequired", testFieldRequired)
+	run("FieldSearch", testFieldSearch)
 }
 
 // testDirtyText: mail and chat bring NUL bytes and broken UTF-8; every store
