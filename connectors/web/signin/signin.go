@@ -82,6 +82,11 @@ func New(acc *account.Accounts, opts Options) *Handler {
 	return h
 }
 
+// Accounts is the accounts the pages sign people in to: the admin pages
+// set a user's password, reset their second factor and end their sessions
+// through it (the rights to do so are the caller's to check).
+func (h *Handler) Accounts() *account.Accounts { return h.acc }
+
 // Mount registers the pages on mux.
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /static/", http.FileServerFS(staticFS))

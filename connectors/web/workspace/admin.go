@@ -186,12 +186,12 @@ var adminNotices = map[string]string{
 
 // adminIndex lists the admin pages.
 func (h *Handler) adminIndex(w http.ResponseWriter, r *http.Request) {
-	cur, _ := h.needAdmin(w, r)
+	cur, scope := h.needAdmin(w, r)
 	if cur == nil {
 		return
 	}
 	p := h.adminBase(cur, "Administration")
-	p.Links = adminPages
+	p.Links = usable(adminPages, scope) // admin_index.go
 	h.renderAdmin(w, http.StatusOK, "admin", p)
 }
 

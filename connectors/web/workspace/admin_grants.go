@@ -21,6 +21,7 @@ import (
 )
 
 func (h *Handler) mountAdminGrants(mux *http.ServeMux) {
+	h.pages["admin-grants-by"] = parsePage("admin-grants-by") // admin_grants_by.go
 	mux.HandleFunc("GET /admin/grants", h.adminGrants)
 	mux.HandleFunc("POST /admin/grants", signin.SameSite(h.adminSaveGrants))
 	mux.HandleFunc("POST /admin/grants/user", signin.SameSite(h.adminGrantUser))
@@ -150,6 +151,10 @@ func (h *Handler) adminGrants(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		return
 	}
+	if ref := r.URL.Query().Get("principal"); ref != "" {
+		h.showGrantsBy(w, r, cur, scope, ref, http.StatusOK, "")
+		return
+	}
 	h.showGrants(w, r, cur, scope, r.URL.Query().Get("queue"), http.StatusOK, "", nil)
 }
 
@@ -208,6 +213,10 @@ type change struct {
 func (h *Handler) adminSaveGrants(w http.ResponseWriter, r *http.Request) {
 	cur, scope := h.adminForm(w, r)
 	if cur == nil {
+		return
+	}
+	if ref := r.PostForm.Get("principal"); ref != "" {
+		h.saveGrantsBy(w, r, cur, scope, ref)
 		return
 	}
 	queue := strings.TrimSpace(r.PostForm.Get("queue"))

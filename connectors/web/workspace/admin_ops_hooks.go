@@ -4,6 +4,17 @@ package workspace
 // deliveries. A new integration's token and a new webhook's secret are
 // shown once, on the page that answers the form: never in a URL, never
 // stored but as a hash (integrations).
+//
+// A reload of that page posts the form again; it must not make another
+// secret. A redirect to a GET would need the secret kept somewhere the
+// next request finds, on whichever replica it lands: in memory breaks
+// behind a load balancer, in a row is a secret at rest, in the URL is a
+// secret in logs and history. So the answer stays the POST's (no-store,
+// signin.Secure), and each form says what it was shown against: rotate
+// the token hint it saw, create (webhooks) the newest webhook it saw. A
+// form sent again finds that changed, and is refused as already done,
+// with no secret. The database is the shared state: no new storage, any
+// replica. (A second create of an integration is a name conflict already.)
 
 import (
 	"net/http"
@@ -30,6 +41,7 @@ type opsIntegrationsView struct {
 
 type opsIntegration struct {
 	Name, Type, Queue, Token, Created string
+	Hint                              string // the rotate form's: the token it was shown
 	HMAC                              bool
 }
 
@@ -78,7 +90,7 @@ func (h *Handler) opsShowIntegrations(w http.ResponseWriter, r *http.Request, cu
 		}
 	}
 	for _, it := range its {
-		v.List = append(v.List, opsIntegration{Name: it.Name, Type: it.Type, Queue: names[it.QueueID], Token: "…" + it.TokenHint,
+		v.List = append(v.List, opsIntegration{Name: it.Name, Type: it.Type, Queue: names[it.QueueID], Token: "…" + it.TokenHint, Hint: it.TokenHint,
 			Created: opsTime(it.Created), HMAC: it.Config.HMACSecret != ""})
 	}
 	p := &opsPage{page: h.base(cur, "Integrations"), Integrations: v}
@@ -143,6 +155,10 @@ func (h *Handler) opsIntegrationAct(w http.ResponseWriter, r *http.Request) {
 		}
 		opsDone(w, r, "/admin/integrations", "delete")
 	case "rotate":
+		if err := h.opsRotatedSince(r, cur, name); err != nil {
+			h.opsError(w, cur, err, show)
+			return
+		}
 		it, token, err := h.engineFor(cur).Admin().RotateIntegrationToken(r.Context(), cur.User.ID, name)
 		if err != nil {
 			h.opsError(w, cur, err, show)
@@ -155,6 +171,26 @@ func (h *Handler) opsIntegrationAct(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// opsRotatedSince refuses a rotation whose form saw another token than
+// the integration's now (hint: its last characters): a form sent twice.
+func (h *Handler) opsRotatedSince(r *http.Request, cur *account.Current, name string) error {
+	hint, ok := r.PostForm["hint"]
+	if !ok {
+		return nil // not this page's form: nothing to compare
+	}
+	its, err := h.eng.Admin().Integrations(r.Context(), cur.User.ID)
+	if err != nil {
+		return err
+	}
+	for _, it := range its {
+		if it.Name == name && it.TokenHint != hint[0] {
+			return core.Errorf(core.CodeConflict, "Already done: the token of %s was changed after this page was shown (a form sent twice?). "+
+				"It is not changed again, and the new token was shown once; to make another, use New token on the list.", name)
+		}
+	}
+	return nil
+}
+
 // ---- webhooks and deliveries ----
 
 type opsWebhooksView struct {
@@ -165,6 +201,8 @@ type opsWebhooksView struct {
 	Form   opsWebhookForm
 	// Secret of the webhook just created, shown once.
 	Secret, SecretURL string
+	// After is the newest webhook listed: the create form says it saw it.
+	After int64
 }
 
 type opsWebhook struct {
@@ -234,6 +272,7 @@ func (h *Handler) opsShowWebhooks(w http.ResponseWriter, r *http.Request, cur *a
 		if x.QueueID == 0 {
 			q = "every queue"
 		}
+		v.After = max(v.After, x.ID)
 		v.List = append(v.List, opsWebhook{ID: x.ID, URL: x.URL, Events: ev, Queue: q, Created: opsTime(x.Created),
 			AllowPrivate: x.AllowPrivate, Disabled: x.Disabled})
 	}
@@ -259,6 +298,11 @@ func (h *Handler) opsWebhookCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	form := opsWebhookForm{URL: strings.TrimSpace(r.PostForm.Get("url")), Queue: r.PostForm.Get("queue"),
 		Events: r.PostForm["events"], AllowPrivate: r.PostForm.Get("allow_private") != ""}
+	again := func(status int, msg string) { h.opsShowWebhooks(w, r, cur, status, msg, "", opsWebhookForm{}, nil) }
+	if err := h.opsCreatedSince(r, cur, form.URL); err != nil {
+		h.opsError(w, cur, err, again)
+		return
+	}
 	wh, err := h.engineFor(cur).Admin().CreateWebhook(r.Context(), cur.User.ID, engine.WebhookInput{URL: form.URL,
 		Events: form.Events, Queue: form.Queue, AllowPrivate: form.AllowPrivate})
 	if err != nil {
@@ -266,6 +310,29 @@ func (h *Handler) opsWebhookCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.opsShowWebhooks(w, r, cur, http.StatusOK, "", "The webhook is created.", opsWebhookForm{}, wh)
+}
+
+// opsCreatedSince refuses a webhook to target when one to it was created
+// after the newest the form saw (after): a form sent twice.
+func (h *Handler) opsCreatedSince(r *http.Request, cur *account.Current, target string) error {
+	if _, ok := r.PostForm["after"]; !ok {
+		return nil // not this page's form: nothing to compare
+	}
+	after, err := strconv.ParseInt(r.PostForm.Get("after"), 10, 64)
+	if err != nil {
+		return core.Errorf(core.CodeInvalid, "the form is damaged (after=%q): reload the page and try again", r.PostForm.Get("after"))
+	}
+	ws, err := h.eng.Admin().Webhooks(r.Context(), cur.User.ID)
+	if err != nil {
+		return err
+	}
+	for _, x := range ws {
+		if x.ID > after && x.URL == target {
+			return core.Errorf(core.CodeConflict, "Already done: webhook #%d to this URL was created after this page was shown (a form sent twice?). "+
+				"No other is made; its secret was shown once. Delete it and create it again for a new secret.", x.ID)
+		}
+	}
+	return nil
 }
 
 func (h *Handler) opsWebhookDelete(w http.ResponseWriter, r *http.Request) {

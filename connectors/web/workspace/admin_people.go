@@ -18,6 +18,7 @@ func (h *Handler) mountAdminPeople(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/users", signin.SameSite(h.adminCreateUser))
 	mux.HandleFunc("GET /admin/users/{name}", h.adminUser)
 	mux.HandleFunc("POST /admin/users/{name}", signin.SameSite(h.adminSaveUser))
+	h.mountAdminSignIn(mux) // admin_signin.go
 	mux.HandleFunc("GET /admin/groups", h.adminGroups)
 	mux.HandleFunc("POST /admin/groups", signin.SameSite(h.adminCreateGroup))
 	mux.HandleFunc("GET /admin/groups/{name}", h.adminGroup)
@@ -121,13 +122,18 @@ func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, cur *account.
 		h.adminFail(w, cur, err)
 		return
 	}
-	d := userFormOf(u)
+	d := &userPage{userForm: userFormOf(u)}
 	if form != nil {
 		form.Name, form.Path = d.Name, d.Path
-		d = *form
+		d.userForm = *form
 	}
+	if err := h.userSignIn(ctx, cur, u, d); err != nil {
+		h.fail(w, err)
+		return
+	}
+	done := r.URL.Query().Get("done")
 	p := h.adminBase(cur, "User "+u.Name)
-	p.Error, p.Notice, p.Data = errMsg, adminNotices[r.URL.Query().Get("done")], &d
+	p.Error, p.Notice, p.Data = errMsg, adminNotices[done]+signInNotices[done], d
 	h.renderAdmin(w, status, "admin-user", p)
 }
 
