@@ -36,6 +36,7 @@ var a11yPages = []struct{ who, path string }{
 	{"admin", "/admin/users/alice"},
 	{"admin", "/admin/groups"},
 	{"admin", "/admin/grants"},
+	{"admin", "/admin/grants?principal=user:alice"},
 	{"admin", "/admin/integrations"},
 	{"admin", "/admin/webhooks"},
 	{"admin", "/admin/chat"},
