@@ -44,6 +44,8 @@ var importRules = []importRule{
 		why: "the accounts see core's vocabulary and their own port: no other subsystem, not the engine"},
 	{from: "core/remind", deny: []string{"core/engine", "core/dispatch", "core/alerts", "core/rules", "core/search", "core/sla", "core/automation", "core/wire"},
 		why: "the reminders and digests see core's vocabulary and ports through core.Change, and mail routing for the digest mail: no other subsystem"},
+	{from: "core/report", deny: []string{"core/engine", "core/dispatch", "core/alerts", "core/rules", "core/search", "core/sla", "core/remind", "core/automation", "core/mail", "core/account", "core/wire"},
+		why: "reports see core's vocabulary and their own read-only port: the engine resolves the search and the viewer's visibility for them"},
 	{from: "core", except: []string{"core/wire", "core/engine/enginetest"}, deny: []string{"core/wire"}, prodOnly: true,
 		why: "core/wire is the plug-ins' wiring: cmd and the tests (enginetest) use it, no subsystem does"},
 	{from: "core/dispatch", deny: []string{"core/engine"},

@@ -26,6 +26,8 @@ const usage = `ticketd: tickets that live in your chat
 Usage:
   ticketd serve                   run the service (ticketd serve --help lists every setting)
   ticketd ticket <command>        work tickets on a running server (ticketd ticket help)
+  ticketd report <measure> [--by ...] [--q ...] [--since ...] [--until ...] [--csv|--json]
+                                  figures from a running server (ticketd report help)
   ticketd migrate                 apply database migrations
   ticketd admin <object> <verb>   manage queues, users, groups and rights
   ticketd mailgate --queue Q      hand a message on stdin to the server (for MTA aliases)
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 		err = cmdServe(ctx, args[1:], getenv, stdout, stderr)
 	case "ticket":
 		err = cmdTicket(ctx, args[1:], getenv, os.Stdin, stdout)
+	case "report":
+		err = cmdReport(ctx, args[1:], getenv, stdout)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], getenv, stdout)
 	case "admin":

@@ -125,6 +125,7 @@ var routes = []route{
 	{method: "GET", path: "/api/v1/queues/{name}/reminders", serve: (*API).getReminderPolicy},
 	{method: "PATCH", path: "/api/v1/queues/{name}/reminders", serve: (*API).patchReminderPolicy},
 
+	{method: "GET", path: "/api/v1/reports", serve: (*API).report},
 	{method: "GET", path: "/api/v1/fields", serve: (*API).listFields},
 	{method: "POST", path: "/api/v1/fields", serve: (*API).createField},
 	{method: "PATCH", path: "/api/v1/fields/{name}", serve: (*API).patchField},

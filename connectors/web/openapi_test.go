@@ -238,7 +238,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Webhook": Webhook{}, "WebhookRequest": WebhookRequest{}, "Delivery": Delivery{}, "AuditEntry": AuditEntry{},
 		"Reminder": Reminder{}, "ReminderRequest": ReminderRequest{}, "ReminderPolicy": ReminderPolicy{},
 		"ReminderPolicyPatch": ReminderPolicyPatch{}, "Digest": Digest{}, "Field": Field{}, "FieldRequest": FieldRequest{},
-		"TicketSLA": TicketSLA{}, "SLAClock": SLAClock{}, "SLACurrent": SLACurrent{},
+		"TicketSLA": TicketSLA{}, "SLAClock": SLAClock{}, "SLACurrent": SLACurrent{}, "Report": Report{}, "ReportRow": ReportRow{},
 	}
 	for name, s := range doc.Components.Schemas {
 		v, ok := types[name]

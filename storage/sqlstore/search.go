@@ -37,6 +37,35 @@ func (x *tx) SearchTickets(ctx context.Context, f core.TicketFilter) ([]*core.Ti
 // searchQuery translates a filter to one SELECT over tickets t.
 func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 	a := &Args{d: d}
+	where, err := filterConds(a, d, f)
+	if err != nil {
+		return "", nil, err
+	}
+
+	q := "SELECT " + ticketColumns + " FROM tickets t"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	order, err := orderBy(d, f.Sort)
+	if err != nil {
+		return "", nil, err
+	}
+	q += order
+	limit, offset := int64(f.Limit), int64(f.Offset)
+	if offset > 0 && limit <= 0 {
+		limit = math.MaxInt64 // SQLite has no OFFSET without LIMIT
+	}
+	if limit > 0 {
+		q += " LIMIT " + a.Add(limit)
+	}
+	if offset > 0 {
+		q += " OFFSET " + a.Add(offset)
+	}
+	return q, a.vals, nil
+}
+
+// filterConds are the conditions of f on tickets t, each to be ANDed.
+func filterConds(a *Args, d *Dialect, f core.TicketFilter) ([]string, error) {
 	var where []string
 	add := func(cond string) { where = append(where, cond) }
 	if len(f.IDs) > 0 {
@@ -96,31 +125,11 @@ func searchQuery(d *Dialect, f core.TicketFilter) (string, []any, error) {
 	if f.After != nil {
 		cond, err := after(a, d, f.Sort, f.After)
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		add(cond)
 	}
-
-	q := "SELECT " + ticketColumns + " FROM tickets t"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	order, err := orderBy(d, f.Sort)
-	if err != nil {
-		return "", nil, err
-	}
-	q += order
-	limit, offset := int64(f.Limit), int64(f.Offset)
-	if offset > 0 && limit <= 0 {
-		limit = math.MaxInt64 // SQLite has no OFFSET without LIMIT
-	}
-	if limit > 0 {
-		q += " LIMIT " + a.Add(limit)
-	}
-	if offset > 0 {
-		q += " OFFSET " + a.Add(offset)
-	}
-	return q, a.vals, nil
+	return where, nil
 }
 
 // searchTerms drops the words and phrases that hold no letter or digit:
