@@ -128,6 +128,8 @@ func postedFields(form map[string][]string) map[string][]string {
 	return out
 }
 
+const maxUserNames = 500
+
 // userNames are the names a user field's input offers: every user for
 // those who may list them, else the viewer and the people of the ticket
 // (info; nil on the new ticket form).
@@ -135,6 +137,9 @@ func (h *Handler) userNames(ctx context.Context, cur *account.Current, info *eng
 	var out []string
 	if us, err := h.eng.Admin().Users(ctx, cur.User.ID); err == nil {
 		for _, u := range us {
+			if len(out) == maxUserNames {
+				break // a datalist of thousands helps nobody; the engine resolves any name
+			}
 			if !u.Disabled && u.ID != core.NobodyID && u.ID != core.RootID {
 				out = append(out, u.Name)
 			}
