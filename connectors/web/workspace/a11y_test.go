@@ -37,6 +37,8 @@ var a11yPages = []struct{ who, path string }{
 	{"admin", "/admin/groups"},
 	{"admin", "/admin/grants"},
 	{"admin", "/admin/grants?principal=user:alice"},
+	{"admin", "/admin/fields"},
+	{"admin", "/admin/fields/product"},
 	{"admin", "/admin/integrations"},
 	{"admin", "/admin/webhooks"},
 	{"admin", "/admin/chat"},
@@ -66,7 +68,9 @@ func TestBrowserAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	carol := e.user("carol", false)
+	e.defineFields() // fields_test.go: one of each type, product shown to requesters
 	tk, err := e.eng.Create(e.ctx, carol.ID, engine.CreateInput{Queue: "General", Subject: "VPN drops every hour",
+		Fields:  map[string][]string{"product": {"VPN"}},
 		Content: &core.Content{Body: "Since this morning the VPN drops every hour, on the hour, for everyone on the 3rd floor."}})
 	if err != nil {
 		t.Fatal(err)

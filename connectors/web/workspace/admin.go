@@ -29,6 +29,7 @@ var adminPages = []adminLink{
 	{"/admin/queues", "Queues", "Each queue's description, mail addresses, subject tag, lifecycle, chat routes, reminders and SLA policies."},
 	{"/admin/users", "Users", "People and programs: name, e-mail, privileged (staff) or not, disabled."},
 	{"/admin/groups", "Groups", "Groups and their members."},
+	{"/admin/fields", "Custom fields", "Fields tickets carry beyond the built-in ones: type, list of values, queues, required before a status, visible to requesters."},
 	{"/admin/grants", "Rights", "Who may do what in each queue or globally: a matrix of rights by group, role and user."},
 	{"/admin/integrations", "Alert integrations", "Where monitoring sends alerts: create one (its intake URL shown once), rotate its token, delete it."},
 	{"/admin/webhooks", "Webhooks", "Outbound webhooks (the secret shown once) and the deliveries that died, to retry."},
@@ -50,6 +51,7 @@ func (h *Handler) mountAdmin(mux *http.ServeMux) {
 	h.mountAdminQueues(mux) // admin_queues.go
 	h.mountAdminPeople(mux) // admin_people.go
 	h.mountAdminGrants(mux) // admin_grants.go
+	h.mountAdminFields(mux) // admin_fields.go
 }
 
 // adminPage is what the admin templates are given: the layout's page and

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,11 @@ type newForm struct {
 	Queues        []*core.Queue
 	Queue         int64
 	Subject, Body string
+	// Fields are the custom fields the person may set (fields.go), with
+	// what was posted.
+	Fields []fieldView
+	Posted map[string][]string
+	Users  []string // offered for a user field
 }
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +42,15 @@ func (h *Handler) showNew(w http.ResponseWriter, r *http.Request, cur *account.C
 		return
 	}
 	f.Queues = qs
+	fs, err := h.eng.Fields(r.Context(), cur.User.ID)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	f.Fields = newFields(fs, qs, f.Posted)
+	if slices.ContainsFunc(f.Fields, func(f fieldView) bool { return f.Type == core.FieldUser }) {
+		f.Users = h.userNames(r.Context(), cur, nil)
+	}
 	p := h.base(cur, "New ticket")
 	p.Error, p.New = errMsg, f
 	if len(qs) == 0 && errMsg == "" {
@@ -61,13 +76,13 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.in.CheckForm(w, r, cur) {
 		return
 	}
-	f := &newForm{Subject: r.PostForm.Get("subject"), Body: strings.TrimSpace(r.PostForm.Get("body"))}
+	f := &newForm{Subject: r.PostForm.Get("subject"), Body: strings.TrimSpace(r.PostForm.Get("body")), Posted: postedFields(r.PostForm)}
 	f.Queue, _ = strconv.ParseInt(r.PostForm.Get("queue"), 10, 64)
 	if f.Queue <= 0 {
 		h.showNew(w, r, cur, http.StatusBadRequest, "Choose a queue.", f)
 		return
 	}
-	in := engine.CreateInput{Queue: strconv.FormatInt(f.Queue, 10), Subject: f.Subject}
+	in := engine.CreateInput{Queue: strconv.FormatInt(f.Queue, 10), Subject: f.Subject, Fields: f.Posted}
 	c := &core.Content{Body: f.Body}
 	if c.Files, err = h.uploaded(r); err != nil {
 		if rf, ok := err.(refused); ok {

@@ -39,6 +39,10 @@ type ticketView struct {
 	Alert                                                 *engine.AlertInfo
 	SLA                                                   *slaView
 	Reminders                                             []reminderView
+	// Fields are the custom fields the viewer may see (fields.go), and
+	// Users the names offered for a user field.
+	Fields []fieldView
+	Users  []string
 	// Staff is a privileged viewer: only they see staff-only facts and
 	// forms.
 	Staff bool
@@ -114,7 +118,7 @@ var notices = map[string]string{
 	"merge": "Merged: this is the ticket it went into.", "link": "Linked.", "unlink": "The link is removed.",
 	"watch": "The watcher is added.", "unwatch": "The watcher is removed.", "time": "Your time is recorded.",
 	"remind": "You will be reminded.", "cancel-reminder": "The reminder is cancelled.",
-	"commands": "Done: every command line ran.",
+	"commands": "Done: every command line ran.", "field": "The field is changed.",
 }
 
 // verbs are the lifecycle's verbs, in the order the page offers them.
@@ -202,6 +206,10 @@ func (h *Handler) showTicketBox(w http.ResponseWriter, r *http.Request, cur *acc
 			h.fail(w, err)
 			return
 		}
+	}
+	v.Fields = ticketFields(info, v.CanModify)
+	if slices.ContainsFunc(v.Fields, func(f fieldView) bool { return f.Form && f.Type == core.FieldUser }) {
+		v.Users = h.userNames(ctx, cur, info)
 	}
 	p.Ticket = v
 	for _, x := range txns {
@@ -626,6 +634,18 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			_, err = eng.Remind(ctx, actor, id, when, f("text"))
 		}
+	case "field":
+		// A multi field's checkboxes post one value each; none, or Clear,
+		// clears the field.
+		var vals []string
+		if r.PostForm.Get("clear") == "" {
+			vals = r.PostForm["value"]
+		}
+		if f("field") == "" {
+			err = refused("Say which field.")
+			break
+		}
+		t, err = eng.SetField(ctx, actor, id, f("field"), engine.FieldSet, vals)
 	case "cancel-reminder":
 		var rid int64
 		if rid, err = num("reminder", "the reminder"); err == nil {

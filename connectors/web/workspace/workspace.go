@@ -55,7 +55,7 @@ var funcs = template.FuncMap{"queuePath": queuePath}
 
 // parsePage parses the page named p (templates/p.html) with the layout.
 func parsePage(p string) *template.Template {
-	return template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
+	return template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/field-input.html", "templates/"+p+".html"))
 }
 
 // Mount registers the pages on mux.
