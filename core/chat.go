@@ -91,6 +91,9 @@ type ChatStore interface {
 	// have on one platform and workspace, by user id, the most recently
 	// linked first; users without one are left out.
 	ChatIdentitiesOf(ctx context.Context, platform, workspace string, userIDs []int64) ([]*ChatIdentity, error)
+	// ChatIdentitiesOfUser lists every chat account that maps to the user,
+	// linked or not, by platform, workspace and chat user.
+	ChatIdentitiesOfUser(ctx context.Context, userID int64) ([]*ChatIdentity, error)
 
 	InsertChatLinkCode(ctx context.Context, c *ChatLinkCode) error // ErrDuplicate on a used hash
 	// TakeChatLinkCode deletes the code with the hash and returns it;

@@ -405,6 +405,21 @@ func (e *Engine) ConfirmChatLink(ctx context.Context, actorID int64, code string
 	}
 	var out *core.ChatIdentity
 	err := e.update(ctx, actorID, func(s *session) error {
+		var err error
+		out, err = s.confirmChatLink(code, s.actor)
+		return err
+	})
+	return out, err
+}
+
+// confirmChatLink links the chat account that was shown code to user u,
+// and audits it (the actor is who confirmed it: u, or an admin).
+func (s *session) confirmChatLink(code string, u *core.User) (*core.ChatIdentity, error) {
+	if len(code) > 64 {
+		return nil, core.Errorf(core.CodeInvalid, "that is not a link code")
+	}
+	var out *core.ChatIdentity
+	err := func() error {
 		c, err := s.tx.TakeChatLinkCode(s.ctx, hashLinkCode(code))
 		if core.IsCode(err, core.CodeNotFound) || (err == nil && !c.Expires.After(s.now)) {
 			return core.Errorf(core.CodeNotFound, "no such link code, or it expired: type `link` in chat for a new one")
@@ -423,13 +438,13 @@ func (e *Engine) ConfirmChatLink(ctx context.Context, actorID int64, code string
 		if id.Linked() {
 			was = "user " + s.userNameOf(id.UserID)
 		}
-		id.UserID, id.Verified, id.Updated = s.actor.ID, ChatVerifiedCode, s.now
+		id.UserID, id.Verified, id.Updated = u.ID, ChatVerifiedCode, s.now
 		if err := s.tx.PutChatIdentity(s.ctx, id); err != nil {
 			return core.Internal(err, "store chat identity")
 		}
 		out = id
-		return s.audit("chat.link", fmt.Sprintf("%s user %s in %s", id.Platform, id.ChatUser, id.Workspace), was, "user "+s.actor.Name)
-	})
+		return s.audit("chat.link", fmt.Sprintf("%s user %s in %s", id.Platform, id.ChatUser, id.Workspace), was, "user "+u.Name)
+	}()
 	return out, err
 }
 

@@ -133,6 +133,13 @@ func (x *tx) ChatIdentitiesOf(ctx context.Context, platform, workspace string, u
 	return out, nil
 }
 
+const qChatIdentitiesOfUser = `SELECT platform, workspace, chat_user, user_id, verified, created, updated FROM chat_identities
+	WHERE user_id = $1 ORDER BY platform, workspace, chat_user`
+
+func (x *tx) ChatIdentitiesOfUser(ctx context.Context, userID int64) ([]*core.ChatIdentity, error) {
+	return list(ctx, x, fmt.Sprintf("chat identities of user %d", userID), scanChatIdentity, qChatIdentitiesOfUser, userID)
+}
+
 func (x *tx) InsertChatLinkCode(ctx context.Context, c *core.ChatLinkCode) error {
 	return x.execUnique(ctx, "chat link code", qChatLinkCodeInsert, bytesArg(c.Hash), c.Platform, c.Workspace, c.ChatUser,
 		x.d.timeArg(c.Expires))

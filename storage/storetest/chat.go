@@ -87,6 +87,20 @@ func storeChatIdentities(t *testing.T, s core.Store) {
 		ok(t, "ChatIdentity", err)
 		id2.Created = t0 // the first link's time stays
 		same(t, "ChatIdentity replaced", got, id2)
+
+		// Every account of a user, linked or not, in order; none of others.
+		d1 := &core.ChatIdentity{Platform: "discord", Workspace: "G1", ChatUser: "9", UserID: bob, Verified: "email", Created: t0, Updated: t0}
+		s2 := &core.ChatIdentity{Platform: "slack", Workspace: "T2", ChatUser: "U7", UserID: bob, Created: day(2), Updated: day(2)}
+		s1 := &core.ChatIdentity{Platform: "slack", Workspace: "T1", ChatUser: "U2", UserID: bob, Verified: "code", Created: day(3), Updated: day(3)}
+		for _, c := range []*core.ChatIdentity{s2, s1, d1} {
+			ok(t, "PutChatIdentity", tx.PutChatIdentity(ctx, c))
+		}
+		all, err := tx.ChatIdentitiesOfUser(ctx, bob)
+		ok(t, "ChatIdentitiesOfUser", err)
+		same(t, "ChatIdentitiesOfUser of bob (U1 went to root)", all, []*core.ChatIdentity{d1, s1, s2})
+		all, err = tx.ChatIdentitiesOfUser(ctx, core.NobodyID)
+		ok(t, "ChatIdentitiesOfUser of nobody", err)
+		same(t, "ChatIdentitiesOfUser of a user without any", len(all), 0)
 		return nil
 	})
 }

@@ -48,10 +48,11 @@ func (h *Handler) mountAdmin(mux *http.ServeMux) {
 		h.pages[p] = parsePage(p)
 	}
 	mux.HandleFunc("GET /admin", h.adminIndex)
-	h.mountAdminQueues(mux) // admin_queues.go
-	h.mountAdminPeople(mux) // admin_people.go
-	h.mountAdminGrants(mux) // admin_grants.go
-	h.mountAdminFields(mux) // admin_fields.go
+	h.mountAdminQueues(mux)    // admin_queues.go
+	h.mountAdminPeople(mux)    // admin_people.go
+	h.mountAdminChatLinks(mux) // admin_chatlinks.go
+	h.mountAdminGrants(mux)    // admin_grants.go
+	h.mountAdminFields(mux)    // admin_fields.go
 }
 
 // adminPage is what the admin templates are given: the layout's page and
@@ -183,7 +184,7 @@ var adminNotices = map[string]string{
 	"user-created":    "The user is created.", "user-saved": "The user is saved.",
 	"group-created": "The group is created.", "member-added": "The member is added.", "member-removed": "The member is removed.",
 	"grants-saved": "The rights are saved.", "grants-unchanged": "Nothing to change: the rights are as they were.",
-	"grant-added": "The right is granted.",
+	"grant-added": "The right is granted.", "chat-linked": "The chat account is linked: it acts as this user now.",
 }
 
 // adminIndex lists the admin pages.

@@ -131,6 +131,10 @@ func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, cur *account.
 		h.fail(w, err)
 		return
 	}
+	if d.Chat, err = h.chatAccounts(r, me, u.Name); err != nil {
+		h.adminFail(w, cur, err)
+		return
+	}
 	done := r.URL.Query().Get("done")
 	p := h.adminBase(cur, "User "+u.Name)
 	p.Error, p.Notice, p.Data = errMsg, adminNotices[done]+signInNotices[done], d

@@ -32,6 +32,7 @@ type userPage struct {
 	CanLogIn bool // not Nobody: a password, a second factor, sessions
 	Status   *account.Status
 	Sessions []*account.Session
+	Chat     []chatAccount // admin_chatlinks.go
 }
 
 var signInNotices = map[string]string{

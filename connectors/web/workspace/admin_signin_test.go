@@ -349,3 +349,51 @@ func TestAdminOpsSentTwice(t *testing.T) {
 		}
 	})
 }
+
+// An admin links the chat account that was shown a code to bob from his
+// page, which then lists it; the chat account acts as bob; a wrong or used
+// code links nothing; staff without AdminUsers are refused and nothing is
+// linked; the audit log names the admin.
+func TestAdminUserChatLinks(t *testing.T) {
+	forStores(t, func(t *testing.T, e *env) {
+		e.superUser("ada")
+		bob := e.user("bob", true)
+		e.user("carol", true)
+		ada := e.browser().signInWithTOTP("ada")
+		slack := core.ChatUser{Platform: "slack", Workspace: "T1", ID: "U42", Name: "Bob B."}
+		code, err := e.eng.NewChatLinkCode(e.ctx, slack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := e.auditLen()
+		ada.get("/admin/users/bob").want(http.StatusOK, "/admin/users/bob", "No chat account acts as bob.")
+		ada.submit("/admin/users/bob/chat-link", "code", "WRONG-CODE").
+			want(http.StatusNotFound, "/admin/users/bob/chat-link", "The chat account is not linked: no such link code")
+		ada.get("/admin/users/bob").submit("/admin/users/bob/chat-link", "code", code).
+			want(http.StatusOK, "/admin/users/bob?done=chat-linked", "The chat account is linked", "<td>slack</td><td>T1</td><td>U42</td><td>linked by a code</td>")
+		u, _, err := e.eng.System().FindChatUser(e.ctx, slack)
+		if err != nil || u == nil || u.ID != bob.ID {
+			t.Fatalf("the chat account acts as %v (%v), want bob", u, err)
+		}
+		ada.submit("/admin/users/bob/chat-link", "code", code).
+			want(http.StatusNotFound, "/admin/users/bob/chat-link", "no such link code, or it expired")
+		if got := e.accountChanges(n); len(got) != 1 || got[0] != "ada web chat.link slack user U42 in T1" {
+			t.Errorf("the audit log after the link: %q", got)
+		}
+
+		other := core.ChatUser{Platform: "slack", Workspace: "T1", ID: "U43"}
+		code2, err := e.eng.NewChatLinkCode(e.ctx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		carol := e.browser().signIn("carol")
+		carol.get("/admin/users/bob").want(http.StatusForbidden, "/admin/users/bob")
+		carol.get("/").submit("/admin/users/bob/chat-link", "code", code2).want(http.StatusForbidden, "/admin/users/bob/chat-link")
+		if u, _, err := e.eng.System().FindChatUser(e.ctx, other); err == nil && u != nil && u.ID == bob.ID {
+			t.Error("a refused form linked the chat account to bob")
+		}
+		if got := e.accountChanges(n); len(got) != 1 {
+			t.Errorf("the refused form wrote to the audit log: %q", got)
+		}
+	})
+}
