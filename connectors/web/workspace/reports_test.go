@@ -139,22 +139,27 @@ func TestWorkspaceReports(t *testing.T) {
 				}
 			}
 
-			// Each count of created opens the search of the tickets it counts.
-			v := url.Values{"measure": {"created"}, "by": {"queue"}, "by2": {"day"}, "since": {since}, "until": {until}}
-			b.get("/reports?" + v.Encode())
-			rows := pageRows(t, b.body)
-			links := hrefRE.FindAllStringSubmatch(b.body, -1)
-			if len(links) != len(rows) || len(rows) != 2 {
-				t.Fatalf("%d rows, %d links:\n%s", len(rows), len(links), b.body)
-			}
-			for i, l := range links {
-				b.get(html.UnescapeString(l[1]))
-				if b.code != http.StatusOK {
-					t.Fatalf("%s: %d\n%s", l[1], b.code, b.body)
+			// Each count of created, and of the backlog now, opens the search
+			// of the tickets it counts.
+			for _, v := range []url.Values{
+				{"measure": {"created"}, "by": {"queue"}, "by2": {"day"}, "since": {since}, "until": {until}},
+				{"measure": {"backlog"}, "by": {"queue"}},
+			} {
+				b.get("/reports?" + v.Encode())
+				rows := pageRows(t, b.body)
+				links := hrefRE.FindAllStringSubmatch(b.body, -1)
+				if len(links) != len(rows) || len(rows) != 2 {
+					t.Fatalf("%v: %d rows, %d links:\n%s", v, len(rows), len(links), b.body)
 				}
-				n := strings.Count(b.body, `<td class="id">`)
-				if float64(n) != rows[i].Values[0] || !strings.Contains(b.body, `<a href="/queues/`+rows[i].Keys[0]+`">`) {
-					t.Errorf("%v counts %v tickets; its search %s lists %d:\n%s", rows[i].Keys, rows[i].Values[0], l[1], n, b.body)
+				for i, l := range links {
+					b.get(html.UnescapeString(l[1]))
+					if b.code != http.StatusOK {
+						t.Fatalf("%s: %d\n%s", l[1], b.code, b.body)
+					}
+					n := strings.Count(b.body, `<td class="id">`)
+					if float64(n) != rows[i].Values[0] || !strings.Contains(b.body, `<a href="/queues/`+rows[i].Keys[0]+`">`) {
+						t.Errorf("%v counts %v tickets; its search %s lists %d:\n%s", rows[i].Keys, rows[i].Values[0], l[1], n, b.body)
+					}
 				}
 			}
 			// What is not a search has no link.
