@@ -23,6 +23,10 @@ type Config struct {
 	IdentityTTL time.Duration
 	// CacheTTL is how long queue names and routes are cached (10s).
 	CacheTTL time.Duration
+	// PublicURL is ticketd's address as people reach it
+	// (https://ticketd.example.net/): answers link to its web pages
+	// (report: /reports). Empty: no links.
+	PublicURL string
 }
 
 // Bot is the chat-platform-neutral ChatOps layer over the engine: commands,

@@ -2,11 +2,14 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ticketd/ticketd/core/report"
 )
 
 // Command is one line of the command grammar (DESIGN.md), shared by chat,
@@ -28,6 +31,7 @@ type Command struct {
 	Address  string // cc
 	Minutes  int    // time
 	Field    string // field: the custom field's name (Text is its value)
+	Measure  string // report: one of report.Measures ("": the summary)
 }
 
 // Verbs lists every verb with its form, for help and errors.
@@ -59,6 +63,7 @@ var Verbs = []struct{ Verb, Form, Help string }{
 	{"time", "time [n] <duration>", "record time worked (30m, 1h30m, 45)"},
 	{"remind", "remind [n] <when> <text>", "set a reminder"},
 	{"field", "field [n] <name> <value>", "set a custom field (- clears; +v adds to a list, -v removes)"},
+	{"report", "report [queue] [span] [measure]", "figures over a span (7d): created, resolved, backlog, response and resolution times"},
 	{"help", "help [verb]", "list commands"},
 }
 
@@ -133,6 +138,8 @@ func Parse(line string, o Options) (*Command, error) {
 		return c, p.newTicket()
 	case "list":
 		return c, p.list()
+	case "report":
+		return c, p.report()
 	case "search":
 		c.Query = strings.TrimSpace(rest)
 		if c.Query == "" {
@@ -371,6 +378,41 @@ func (p *parser) list() error {
 		}
 	}
 	return nil
+}
+
+// measureAliases are the names managers use for report measures.
+var measureAliases = map[string]string{"mtta": report.FirstResponse, "response": report.FirstResponse,
+	"mttr": report.Resolution, "created": report.Created, "open": report.Backlog}
+
+// report reads `report [queue] [span] [measure]`, in any order: a span is
+// a number and m, h, d or w (7d); a measure is one of report.Measures.
+func (p *parser) report() error {
+	for _, w := range strings.Fields(p.rest) {
+		lw := strings.ToLower(w)
+		if a, ok := measureAliases[lw]; ok {
+			lw = a
+		}
+		switch {
+		case p.c.When == "" && isSpan(lw):
+			p.c.When = lw
+		case p.c.Measure == "" && slices.Contains(report.Measures, lw):
+			p.c.Measure = lw
+		case p.c.Queue == "" && (p.o.IsQueue == nil || p.o.IsQueue(w)):
+			p.c.Queue = w
+		default:
+			return errf("unexpected %q; the form is `%s`, e.g. `report noc 7d` (measures: %s)", w, form("report"), strings.Join(report.Measures, ", "))
+		}
+	}
+	return nil
+}
+
+func isSpan(w string) bool {
+	n := len(w)
+	if n < 2 || !strings.ContainsRune("mhdw", rune(w[n-1])) {
+		return false
+	}
+	v, err := strconv.Atoi(w[:n-1])
+	return err == nil && v > 0 && v <= 100000
 }
 
 // ParseDuration reads time worked: 45 (minutes), 30m, 2h, 1h30m, 1.5h, 1d

@@ -62,6 +62,12 @@ func TestParse(t *testing.T) {
 		{"frobnicate", o, "error: unknown command \"frobnicate\""},
 		{"", o, "error: no command"},
 		{"help take", o, "help text=take"},
+		{"report noc 7d", o, "report q=noc when=7d"},
+		{"report 30d noc mttr", o, "report q=noc when=30d measure=resolution"},
+		{"report", o, "report"},
+		{"report backlog", o, "report measure=backlog"},
+		{"report nowhere", o, "error: unexpected \"nowhere\""},
+		{"report noc 7d 30d", o, "error: unexpected \"30d\""},
 	}
 	for _, c := range cases {
 		cmd, err := Parse(c.line, c.o)
@@ -103,6 +109,9 @@ func describe(c *Command) string {
 	}
 	if c.Text != "" {
 		s += " text=" + c.Text
+	}
+	if c.Measure != "" {
+		s += " measure=" + c.Measure
 	}
 	return s
 }

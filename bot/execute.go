@@ -96,6 +96,8 @@ func (b *Bot) execute(ctx context.Context, a Actor, at Place, c *Command) (*Repl
 			q = append(q, "status:"+c.Status)
 		}
 		return b.list(ctx, u, strings.Join(q, " "), "sort:-priority")
+	case "report":
+		return b.report(ctx, u, c)
 	case "mine":
 		return b.list(ctx, u, "owner:me", "sort:-priority")
 	case "search":

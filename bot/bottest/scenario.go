@@ -9,9 +9,13 @@ package bottest
 
 import (
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ticketd/ticketd/bot"
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/engine"
 )
@@ -67,6 +71,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ThreadMessageIsComment", threadMessageIsComment},
 		{"CardFollowsOtherInterfaces", cardFollowsOtherInterfaces},
 		{"StrangerRefused", strangerRefused},
+		{"ReportAgreesWithEngine", reportAgreesWithEngine},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, newHarness(t)) })
 	}
@@ -228,5 +233,51 @@ func strangerRefused(t *testing.T, h Harness) {
 	after := ticket(t, h, id).Ticket
 	if after.Status != before.Status || after.Version != before.Version {
 		t.Fatalf("a refused command changed the ticket: %s v%d -> %s v%d", before.Status, before.Version, after.Status, after.Version)
+	}
+}
+
+// reportAgreesWithEngine: `report 7d` answers with Engine.Report's figures
+// for the same question, and a stranger's report counts only their own
+// tickets.
+func reportAgreesWithEngine(t *testing.T, h Harness) {
+	ctx := context.Background()
+	first := open(t, h, "Uplink to AS64500 down")
+	open(t, h, "Printer jam")
+	h.Command(t, Staff, first, "take")
+	h.Command(t, Staff, first, "reply On it.")
+	h.Command(t, Staff, first, "resolve")
+	out := h.Command(t, Staff, 0, "report 7d")
+	for _, m := range []struct{ measure, label string }{
+		{"created", "created"}, {"resolved", "resolved"}, {"backlog", "backlog now"},
+		{"first_response", "first response"}, {"resolution", "resolution"},
+	} {
+		tb, err := h.Engine().Report(ctx, h.StaffID(), engine.ReportRequest{Measure: m.measure, Since: "7d"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A harness's clock may stand still: what happened at its now lies
+		// outside a range ending then, on both sides alike.
+		want := "– (no tickets)"
+		switch {
+		case len(tb.Rows) == 1 && tb.Duration():
+			want = "median " + bot.Duration(time.Duration(tb.Rows[0].Values[1])*time.Second) + " (" +
+				strconv.FormatFloat(tb.Rows[0].Values[0], 'f', -1, 64) + " ticket"
+		case len(tb.Rows) == 1:
+			want = strconv.FormatFloat(tb.Rows[0].Values[0], 'f', -1, 64)
+		case !tb.Duration():
+			want = "0"
+		}
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(m.label) + ` +` + regexp.QuoteMeta(want) + `(\b|$)`).MatchString(out) {
+			t.Errorf("report 7d: want %s %s (Engine.Report), got:\n%s", m.label, want, out)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^created +2$`).MatchString(out) {
+		t.Errorf("report 7d: want 2 created:\n%s", out)
+	}
+	if out := h.Command(t, Stranger, 0, "report 7d"); !regexp.MustCompile(`(?m)^created +0$`).MatchString(out) {
+		t.Errorf("a stranger's report counts tickets not theirs:\n%s", out)
+	}
+	if out := h.Command(t, Staff, 0, "report 7d colour"); !strings.Contains(out, "unexpected") {
+		t.Errorf("report 7d colour: %q", out)
 	}
 }

@@ -51,7 +51,7 @@ var settings = []setting{
 	{"MATRIX_AUTOJOIN", "", "routed", "rooms the Matrix bot joins when invited: routed (rooms a queue posts to), always or never"},
 	{"MATRIX_REACTIONS", "", "", "reactions on a Matrix card and what they do (default 👍=take,✅=resolve,✔=resolve,🎫=open)"},
 	{"MATRIX_PICKLE_KEY", "", "", "secret that encrypts the Matrix crypto store: turns encrypted rooms on (needs a build with -tags goolm)"},
-	{"TICKETD_PUBLIC_URL", "", "", "ticketd's URL as others reach it (https://ticketd.example.net): admin integration add prints alert URLs under it; https makes the sign-in cookie Secure"},
+	{"TICKETD_PUBLIC_URL", "", "", "ticketd's URL as others reach it (https://ticketd.example.net): admin integration add prints alert URLs under it; chat's report links to its /reports; https makes the sign-in cookie Secure"},
 	{"TICKETD_SESSION_IDLE", "", "8h", "a web session unused this long ends (sign in again)"},
 	{"TICKETD_SESSION_LIFETIME", "", "168h", "a web session ends this long after sign-in, used or not"},
 	{"TICKETD_OIDC_ISSUER", "", "", "OpenID Connect issuer URL (https://id.example.net/realms/staff): turns single sign-on on, with the client id and secret and TICKETD_PUBLIC_URL (the provider sends browsers back to TICKETD_PUBLIC_URL/login/oidc/callback); empty: off"},

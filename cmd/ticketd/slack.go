@@ -39,7 +39,8 @@ type chatPart interface {
 // SLACK_BOT_TOKEN turns Slack on; SLACK_SIGNING_SECRET serves the HTTP
 // endpoints; SLACK_APP_TOKEN receives over Socket Mode instead.
 func newChat(cfg config, eng *engine.Engine, log *slog.Logger) (*chatWiring, error) {
-	w := &chatWiring{bot: bot.New(eng, bot.Config{Logger: log.With("component", "bot")})}
+	// TICKETD_PUBLIC_URL lets answers link to the web pages (report).
+	w := &chatWiring{bot: bot.New(eng, bot.Config{Logger: log.With("component", "bot"), PublicURL: cfg.str("TICKETD_PUBLIC_URL")})}
 	token := cfg.str("SLACK_BOT_TOKEN")
 	if token == "" {
 		if cfg.str("SLACK_SIGNING_SECRET") != "" || cfg.str("SLACK_APP_TOKEN") != "" {

@@ -324,6 +324,9 @@ func (x *tx) ReportStats(ctx context.Context, s report.Spec) ([]report.Stat, err
 		q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + inner + ") d WHERE e0 IS NOT NULL"
 		if len(ks) > 0 {
 			q += " GROUP BY " + strings.Join(ks, ", ")
+		} else {
+			// No group: no row for no ticket (not one of NULLs), as on SQLite.
+			q += " HAVING count(*) > 0"
 		}
 		return list(ctx, x, "report "+s.Measure, func(sc scanner) (report.Stat, error) {
 			st := report.Stat{Keys: make([]string, len(ks))}

@@ -29,6 +29,8 @@ var a11yPages = []struct{ who, path string }{
 	{"agent admin requester", "/tickets/1"},
 	{"agent admin requester", "/new"},
 	{"agent admin requester", "/account"},
+	{"agent admin requester", "/reports?measure=created&by=day"},
+	{"agent", "/reports?measure=first_response&by=queue&business=true"},
 	{"admin", "/admin"},
 	{"admin", "/admin/queues"},
 	{"admin", "/admin/queues/General"},

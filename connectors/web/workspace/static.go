@@ -8,9 +8,11 @@ import (
 // staticFS holds the workspace's scripts, none of which a page needs to
 // work: htmx (htmx.org, see static/htmx.VERSION), live.js (live updates:
 // the parts of a page marked data-swap are fetched again by htmx when
-// /events says a ticket changed) and keys.js (keyboard shortcuts).
+// /events says a ticket changed), keys.js (keyboard shortcuts), uPlot
+// (uPlot.iife.min.js and uPlot.min.css, see static/uPlot.VERSION) and
+// reports.js, which draws a report's chart with it.
 //
-//go:embed static/*.js static/htmx.VERSION
+//go:embed static/*.js static/*.css static/htmx.VERSION static/uPlot.VERSION
 var staticFS embed.FS
 
 // HtmxVersion is the version of static/htmx.min.js; pages load it as
@@ -22,6 +24,13 @@ func (h *Handler) mountStatic(mux *http.ServeMux) {
 	files := http.FileServerFS(staticFS)
 	mux.Handle("GET /static/live.js", files)
 	mux.Handle("GET /static/keys.js", files)
+	mux.Handle("GET /static/reports.js", files)
+	for _, f := range []string{"uPlot.iife.min.js", "uPlot.min.css"} {
+		mux.HandleFunc("GET /static/"+f, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			files.ServeHTTP(w, r)
+		})
+	}
 	mux.HandleFunc("GET /static/htmx.min.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		files.ServeHTTP(w, r)

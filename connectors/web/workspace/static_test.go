@@ -46,3 +46,35 @@ func TestStaticHtmx(t *testing.T) {
 		`<script src="/static/keys.js" defer></script>`,
 		`"includeIndicatorStyles":false`, `"allowEval":false`, `"allowScriptTags":false`)
 }
+
+// uPlot is served as committed (the sha256 sums static/uPlot.VERSION
+// records), kept a year under the versioned addresses the reports page
+// uses.
+func TestStaticUPlot(t *testing.T) {
+	e := newEnv(t, openSQLite(t))
+	e.user("alice", true)
+	b := e.browser()
+	version, err := os.ReadFile("static/uPlot.VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(version), "uPlot "+workspace.UPlotVersion+" ") {
+		t.Fatalf("static/uPlot.VERSION does not name version %s:\n%s", workspace.UPlotVersion, version)
+	}
+	for _, f := range []string{"uPlot.iife.min.js", "uPlot.min.css"} {
+		resp, body := b.fetch("/static/" + f + "?v=" + workspace.UPlotVersion)
+		sum := sha256.Sum256([]byte(body))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(version), f+": "+hex.EncodeToString(sum[:])) {
+			t.Errorf("/static/%s: %d, sha256 %x not the one written down", f, resp.StatusCode, sum)
+		}
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+			t.Errorf("%s Cache-Control: %q", f, cc)
+		}
+	}
+	if resp, _ := b.fetch("/static/reports.js"); resp.StatusCode != http.StatusOK {
+		t.Errorf("/static/reports.js: %d", resp.StatusCode)
+	}
+	b.signIn("alice").get("/reports").want(http.StatusOK, "/reports",
+		`<script src="/static/uPlot.iife.min.js?v=`+workspace.UPlotVersion+`" defer></script>`,
+		`<link rel="stylesheet" href="/static/uPlot.min.css?v=`+workspace.UPlotVersion+`">`)
+}

@@ -72,6 +72,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /new", signin.SameSite(h.create))
 	mux.HandleFunc("GET /events", h.events) // live.go
 	h.mountSaved(mux)                       // saved.go
+	h.mountReports(mux)                     // reports.go
 	h.mountStatic(mux)                      // static.go
 }
 
