@@ -389,6 +389,7 @@ type ticketState struct {
 	lc       *core.Lifecycle
 	watchers []core.Watcher
 	roles    []core.Role // the actor's roles on the ticket
+	creating bool        // the ticket is being created: it has no number to quote yet
 }
 
 // load fetches a ticket by a number people quote, following merges, locking it

@@ -243,7 +243,7 @@ func (s *session) create(in CreateInput, subject string) (*core.Ticket, int64, e
 		if err := s.recordContent(t, txn, in.Content); err != nil {
 			return err
 		}
-		st := &ticketState{t: t, queue: q, lc: lc}
+		st := &ticketState{t: t, queue: q, lc: lc, creating: true}
 		if err := s.changeFields(st, fieldChanges(in.Fields)); err != nil {
 			return err
 		}

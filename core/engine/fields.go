@@ -542,6 +542,10 @@ func (s *session) checkRequired(st *ticketState, to string) error {
 	if len(missing) == 0 {
 		return nil
 	}
+	if st.creating {
+		return core.Errorf(core.CodeInvalid, "a new ticket in %s needs %s: give a value when opening it", st.queue.Name,
+			strings.Join(missing, " and "))
+	}
 	id := st.t.ID
 	return core.Errorf(core.CodeInvalid, "set %s before %s #%d: `field %d %s <value>`",
 		strings.Join(missing, " and "), entering(st.lc, to), id, id, missing[0])

@@ -213,7 +213,7 @@ func TestWorkspaceNewTicketFields(t *testing.T) {
 		a.get("/new").want(http.StatusOK, "/new", `<legend>Fields`, `<label>circuit (Network)`, `name="cf.circuit" id="cf-circuit"`,
 			`<select name="cf.product" id="cf-product">`, `name="cf.tags" value="vip"`, `name="cf.internal"`)
 		a.submitValues("/new", url.Values{"queue": {qid}, "subject": {"Line down"}, "cf.product": {"VPN"}, "cf.circuit": {""}}).
-			want(http.StatusBadRequest, "/new", "set circuit before", `<option selected>VPN</option>`, `value="Line down"`)
+			want(http.StatusBadRequest, "/new", "a new ticket in Network needs circuit: give a value when opening it", `<option selected>VPN</option>`, `value="Line down"`)
 		if n := count(); n != 0 {
 			t.Fatalf("a refused ticket was created: %d tickets", n)
 		}

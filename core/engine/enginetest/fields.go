@@ -222,6 +222,9 @@ func testFieldRequired(t *testing.T, h *harness) {
 		if err == nil {
 			t.Fatal("a ticket was created resolved without product")
 		}
+	} else {
+		// A ticket refused at creation has no number to quote.
+		wantErr(t, err, core.CodeInvalid, "a new ticket in NOC needs product: give a value when opening it")
 	}
 	// Other statuses are not held up.
 	_, err = h.eng.Transition(h.ctx, h.alice, tk.ID, engine.VerbReject, engine.StatusOptions{})
