@@ -103,9 +103,17 @@ func runReportTests(t *testing.T, open func(t *testing.T) core.Store, sched func
 		t.Parallel()
 		testReportFigures(t, newReportFixture(t, open))
 	})
+	t.Run("Report/BacklogAge", func(t *testing.T) {
+		t.Parallel()
+		testReportBacklogAge(t, newReportFixture(t, open))
+	})
 	t.Run("Report/Visibility", func(t *testing.T) {
 		t.Parallel()
 		testReportVisibility(t, newReportFixture(t, open))
+	})
+	t.Run("Report/Alerts", func(t *testing.T) {
+		t.Parallel()
+		testReportAlerts(t, open(t))
 	})
 	t.Run("Report/DST", func(t *testing.T) {
 		t.Parallel()
@@ -123,7 +131,7 @@ func runReportTests(t *testing.T, open func(t *testing.T) core.Store, sched func
 // differs from staff's whole report where carol's tickets count.
 func testReportVisibility(t *testing.T, h *reportFixture) {
 	for _, m := range report.Measures {
-		for _, by := range []string{"", "queue", "week", "requestor", "owner", "engineer", "policy"} {
+		for _, by := range []string{"", "queue", "week", "requestor", "owner", "engineer", "policy", "age", "source", "week,age"} {
 			dims, err := report.ParseDims(by)
 			h.must(err)
 			if report.CheckDims(m, dims) != nil {
@@ -152,6 +160,84 @@ func testReportVisibility(t *testing.T, h *reportFixture) {
 	if all, mine := rows(h.report(h.alice, "created", "", "", false)), rows(h.report(h.erin, "created", "", "", false)); all[""][0] != 4 || mine[""][0] != 1 {
 		t.Errorf("created: staff %v, erin %v", all, mine)
 	}
+}
+
+// testReportBacklogAge checks the open tickets by age at the end of each
+// period: C (Monday 19:00) and E (Friday 15:00) are open.
+func testReportBacklogAge(t *testing.T, h *reportFixture) {
+	age := func(by, since, until string) *report.Table {
+		t.Helper()
+		tb, err := h.eng.Report(h.ctx, h.alice, engine.ReportRequest{Measure: "backlog", By: by, Since: since, Until: until})
+		h.must(err)
+		return tb
+	}
+	tb := age("age", "2026-03-01", "2026-03-07T00:00:00Z")
+	same(t, "backlog by age on Saturday", rows(tb), map[string][]float64{"<1d": {1}, "3-7d": {1}})
+	if tb.Rows[0].Keys[0] != "<1d" {
+		t.Errorf("age buckets out of order: %+v", tb.Rows)
+	}
+	same(t, "backlog by age in April", rows(age("age", "2026-03-01", "2026-04-05")),
+		map[string][]float64{"7-30d": {1}, ">30d": {1}})
+	same(t, "backlog by week and age", rows(age("week,age", "2026-03-01", "2026-03-16")), map[string][]float64{
+		"2026-03-02/1-3d": {1}, "2026-03-02/3-7d": {1}, "2026-03-09/7-30d": {2}})
+	same(t, "erin's backlog by age", rows(h.report(h.erin, "backlog", "age", "", false)), map[string][]float64{})
+	_, err := h.eng.Report(h.ctx, h.alice, engine.ReportRequest{Measure: "created", By: "age"})
+	wantErr(t, err, core.CodeInvalid, "by age is for the backlog")
+}
+
+// testReportAlerts counts alert occurrences, the tickets they opened, the
+// keys and the flapping ones, by key (the noisiest first), source and name.
+func testReportAlerts(t *testing.T, s core.Store) {
+	cfg := core.DefaultIntegrationConfig()
+	cfg.FlapChanges, cfg.FlapWindow = 2, 10*time.Minute
+	h := newAlertHarness(t, s, &cfg)
+	gx, _, err := h.eng.Admin().CreateIntegration(h.ctx, core.RootID, engine.IntegrationInput{Name: "gx", Type: "alertmanager", Queue: "NOC"})
+	h.must(err)
+	no := false
+	email := "carol@example.net"
+	carol, err := h.eng.Admin().CreateUser(h.ctx, core.RootID, engine.UserInput{Name: "carol", Email: &email, Privileged: &no})
+	h.must(err)
+	step := func(in int64, a core.Alert) {
+		t.Helper()
+		h.clock.Advance(time.Minute)
+		_, err := h.eng.IngestAlerts(h.ctx, in, []core.Alert{a})
+		h.must(err)
+	}
+	// a opens a ticket, resolves it, reopens it and flaps; b fires twice
+	// on one ticket; c recovers without having fired (no ticket: in no
+	// figure); d comes from the other source.
+	step(h.in.ID, firing("a", "1"))
+	step(h.in.ID, resolved("a", "2"))
+	step(h.in.ID, firing("a", "3"))
+	step(h.in.ID, resolved("a", "4"))
+	step(h.in.ID, firing("b", "5"))
+	step(h.in.ID, firing("b", "6"))
+	step(h.in.ID, resolved("c", "7"))
+	step(gx.ID, firing("d", "8"))
+	run := func(actor int64, by string) *report.Table {
+		t.Helper()
+		tb, err := h.eng.Report(h.ctx, actor, engine.ReportRequest{Measure: "alerts", By: by, Since: "2026-03-01", Until: "2026-03-03"})
+		h.must(err)
+		return tb
+	}
+	// occurrences, firing, tickets, opened, keys, flapping share
+	same(t, "alerts", rows(run(h.alice, "")), map[string][]float64{"": {7, 5, 3, 3, 3, 0.333}})
+	byKey := run(h.alice, "key")
+	same(t, "alerts by key", rows(byKey), map[string][]float64{
+		"a": {4, 2, 1, 1, 1, 1}, "b": {2, 2, 1, 1, 1, 0}, "d": {1, 1, 1, 1, 1, 0}})
+	if byKey.Rows[0].Keys[0] != "a" || byKey.Rows[1].Keys[0] != "b" {
+		t.Errorf("alerts by key: the noisiest first, got %+v", byKey.Rows)
+	}
+	same(t, "alerts by source", rows(run(h.alice, "source")), map[string][]float64{
+		"am": {6, 4, 2, 2, 2, 0.5}, "gx": {1, 1, 1, 1, 1, 0}})
+	same(t, "alerts by alert and day", rows(run(h.alice, "alert,day")), map[string][]float64{
+		"HighCPU a/2026-03-02": {4, 2, 1, 1, 1, 1}, "HighCPU b/2026-03-02": {2, 2, 1, 1, 1, 0}, "HighCPU d/2026-03-02": {1, 1, 1, 1, 1, 0}})
+	same(t, "alerts by queue, one source", rows(run(h.alice, "queue")), map[string][]float64{"NOC": {7, 5, 3, 3, 3, 0.333}})
+	// A requester sees none of the alert tickets: no figure.
+	same(t, "carol's alerts", rows(run(carol.ID, "")), map[string][]float64{"": {0, 0, 0, 0, 0, 0}})
+	same(t, "carol's alerts by source", rows(run(carol.ID, "source")), map[string][]float64{})
+	_, err = h.eng.Report(h.ctx, h.alice, engine.ReportRequest{Measure: "created", By: "source"})
+	wantErr(t, err, core.CodeInvalid, "by source is for the alerts")
 }
 
 // testReportDST measures business hours across both DST changes of 2026 in
