@@ -191,6 +191,9 @@ type Spec struct {
 	Resolved, Inactive []string
 	// End is the moment a backlog count is taken (Backlog only).
 	End time.Time
+	// Recompute has the store read first responses from the history rather
+	// than from what it keeps per ticket (tests check they agree).
+	Recompute bool
 }
 
 // Count is one group of a counting measure.

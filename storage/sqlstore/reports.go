@@ -205,7 +205,7 @@ func inOrNone(a *Args, col string, vs []string) string {
 	return in(a, col, vs)
 }
 
-// staffResponse is the time of the first reply by staff (a privileged
+// staffResponse is the time, read from the history, of the first reply by staff (a privileged
 // user who is not a requester of the ticket) or take of ticket t.
 func staffResponse(a *Args) string {
 	return "(SELECT min(x.created) FROM transactions x WHERE x.ticket_id = t.id AND (x.type IN (" +
@@ -299,7 +299,10 @@ func (x *tx) durationQuery(s report.Spec, calendar bool) (*reportQuery, string, 
 		}
 		r.add("t.created >= " + r.a.Add(x.d.timeArg(s.Since)))
 		r.add("t.created < " + r.a.Add(x.d.timeArg(s.Until)))
-		start, end = "t.created", staffResponse(r.a)
+		start, end = "t.created", "t.first_response"
+		if s.Recompute {
+			start, end = "t.created", staffResponse(r.a)
+		}
 	case report.Resolution:
 		if r, err = x.newReportQuery(s, "tickets t", "t.resolved"); err != nil {
 			return nil, "", err

@@ -107,6 +107,10 @@ func runReportTests(t *testing.T, open func(t *testing.T) core.Store, sched func
 		t.Parallel()
 		testReportBacklogAge(t, newReportFixture(t, open))
 	})
+	t.Run("Report/FirstResponseKept", func(t *testing.T) {
+		t.Parallel()
+		testReportFirstResponseKept(t, newReportFixture(t, open))
+	})
 	t.Run("Report/Visibility", func(t *testing.T) {
 		t.Parallel()
 		testReportVisibility(t, newReportFixture(t, open))
@@ -238,6 +242,61 @@ func testReportAlerts(t *testing.T, s core.Store) {
 	same(t, "carol's alerts by source", rows(run(carol.ID, "source")), map[string][]float64{})
 	_, err = h.eng.Report(h.ctx, h.alice, engine.ReportRequest{Measure: "created", By: "source"})
 	wantErr(t, err, core.CodeInvalid, "by source is for the alerts")
+}
+
+// testReportFirstResponseKept checks that the first response the store
+// keeps per ticket equals a full recomputation from the history, ticket by
+// ticket, over the fixture and cases where a reply is no response.
+func testReportFirstResponseKept(t *testing.T, h *reportFixture) {
+	reply := func(actor, id int64) {
+		t.Helper()
+		_, err := h.eng.Reply(h.ctx, actor, id, core.Content{Body: "more"})
+		h.must(err)
+		h.clock.Advance(time.Hour)
+	}
+	// A comment from alice is no response, bob's reply is.
+	f := h.create(h.carol, engine.CreateInput{Queue: "NOC"}).ID
+	h.clock.Advance(time.Hour)
+	_, err := h.eng.Comment(h.ctx, h.alice, f, core.Content{Body: "looking"})
+	h.must(err)
+	h.clock.Advance(time.Hour)
+	reply(h.bob, f)
+	// carol writes again before alice takes it.
+	g := h.create(h.carol, engine.CreateInput{Queue: "NOC"}).ID
+	h.clock.Advance(time.Hour)
+	reply(h.carol, g)
+	_, err = h.eng.Take(h.ctx, h.alice, g)
+	h.must(err)
+	h.clock.Advance(time.Hour)
+	reply(h.alice, g)
+	// No response at all.
+	h.create(h.erin, engine.CreateInput{Queue: "NOC"})
+	h.clock.Advance(time.Hour)
+	spans := func(recompute bool) []string {
+		t.Helper()
+		var out []string
+		h.must(h.store.View(h.ctx, func(tx core.Tx) error {
+			sp, err := tx.(report.Tx).ReportSpans(h.ctx, report.Spec{Measure: report.FirstResponse, Since: time.Unix(0, 0),
+				Until: h.clock.Now().Add(time.Hour), Recompute: recompute}, 1000)
+			for _, s := range sp {
+				out = append(out, s.Start.UTC().Format(time.RFC3339)+" "+s.End.UTC().Format(time.RFC3339))
+			}
+			return err
+		}))
+		slices.Sort(out)
+		return out
+	}
+	kept, full := spans(false), spans(true)
+	// A, B, E, f and g responded (D is merged); C and erin's last one did
+	// not.
+	if len(kept) != 5 || !slices.Equal(kept, full) {
+		t.Errorf("first responses kept %v, recomputed %v", kept, full)
+	}
+	tb, err := h.eng.Report(h.ctx, h.alice, engine.ReportRequest{Measure: "first_response", Since: "2026-03-01", Until: "2026-03-16"})
+	h.must(err)
+	// A 1h, B 2h, E 3d18h as before; f 2h (bob's reply, not alice's comment),
+	// g 2h (alice's take, not carol's reply).
+	same(t, "first response with the new tickets", rows(tb), map[string][]float64{"": {5, 7200, 197280, 69840}})
 }
 
 // testReportDST measures business hours across both DST changes of 2026 in
