@@ -24,9 +24,11 @@ ticketd ticket) for a measure over [since, until), restricted by a search
 and cut by up to two dimensions, over the tickets the token's user may see.
 
 Measures: created, resolved, reopened, backlog, first_response (MTTA),
-resolution (MTTR), sla, taken, replies, time_worked.
+resolution (MTTR), sla, taken, replies, time_worked, alerts.
 Dimensions (--by queue,week): queue, owner, requestor, domain, cf.<field>,
-engineer, policy, day, week, month (periods in UTC).
+engineer, policy (sla), age (backlog: <1d, 1-3d, 3-7d, 7-30d, >30d),
+alert, source, key (alerts; by key: the noisiest), day, week, month
+(periods in UTC).
 WHEN: a date (2026-03-01), an RFC 3339 time, now, or a span back (30d, 12h).
 --business gives durations in business time of each ticket's SLA calendar.
 `

@@ -30,10 +30,11 @@ const (
 	Taken         = "taken"          // takes and steals, by who took
 	Replies       = "replies"        // staff replies, by who wrote
 	TimeWorked    = "time_worked"    // minutes recorded, by who recorded them
+	Alerts        = "alerts"         // alert occurrences received, with their tickets and keys
 )
 
 // Measures lists the measures, in the order help shows them.
-var Measures = []string{Created, Resolved, Reopened, Backlog, FirstResponse, Resolution, SLA, Taken, Replies, TimeWorked}
+var Measures = []string{Created, Resolved, Reopened, Backlog, FirstResponse, Resolution, SLA, Taken, Replies, TimeWorked, Alerts}
 
 // Dimension kinds.
 const (
@@ -44,6 +45,10 @@ const (
 	DimField     = "cf"        // a custom field's value (cf.name)
 	DimEngineer  = "engineer"  // who did it: taken, replies, time_worked, resolved, reopened
 	DimPolicy    = "policy"    // the SLA policy (sla)
+	DimAge       = "age"       // an open ticket's age at the end of the period, in AgeBuckets (backlog)
+	DimAlert     = "alert"     // the alert's name (alerts)
+	DimSource    = "source"    // the integration that sent the alert (alerts)
+	DimKey       = "key"       // the alert's dedup key: the noisiest first, MaxKeys of them (alerts)
 	DimDay       = "day"
 	DimWeek      = "week" // weeks start on Monday
 	DimMonth     = "month"
@@ -76,7 +81,18 @@ func (d Dim) Name() string {
 // Time reports whether the dimension is a period.
 func (d Dim) Time() bool { return d.Kind == DimDay || d.Kind == DimWeek || d.Kind == DimMonth }
 
-var dimKinds = []string{DimQueue, DimOwner, DimRequestor, DimDomain, "cf.<field>", DimEngineer, DimPolicy, DimDay, DimWeek, DimMonth}
+var dimKinds = []string{DimQueue, DimOwner, DimRequestor, DimDomain, "cf.<field>", DimEngineer, DimPolicy, DimAge,
+	DimAlert, DimSource, DimKey, DimDay, DimWeek, DimMonth}
+
+// AgeBuckets are the labels of the age dimension, youngest first: under a
+// day, one to three days, three to seven, seven to thirty, and older.
+var AgeBuckets = []string{"<1d", "1-3d", "3-7d", "7-30d", ">30d"}
+
+// AgeBounds are the upper bounds of the buckets but the last.
+var AgeBounds = []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
+
+// MaxKeys bounds the rows of an alerts report by key: the noisiest keys.
+const MaxKeys = 20
 
 // ParseDims reads "queue,week" (or "queue week").
 func ParseDims(s string) ([]Dim, error) {
@@ -126,6 +142,14 @@ func CheckDims(measure string, dims []Dim) error {
 			if measure != SLA {
 				return core.Errorf(core.CodeInvalid, "by policy is for the sla measure")
 			}
+		case DimAge:
+			if measure != Backlog {
+				return core.Errorf(core.CodeInvalid, "by age is for the backlog measure (open tickets by age)")
+			}
+		case DimAlert, DimSource, DimKey:
+			if measure != Alerts {
+				return core.Errorf(core.CodeInvalid, "by %s is for the alerts measure", d.Kind)
+			}
 		}
 	}
 	return nil
@@ -167,6 +191,9 @@ type Spec struct {
 	Resolved, Inactive []string
 	// End is the moment a backlog count is taken (Backlog only).
 	End time.Time
+	// Recompute has the store read first responses from the history rather
+	// than from what it keeps per ticket (tests check they agree).
+	Recompute bool
 }
 
 // Count is one group of a counting measure.
@@ -199,6 +226,16 @@ type SLACount struct {
 	ResolutionMet, ResolutionBreach int64
 }
 
+// AlertCount is one group of the alerts measure: occurrences received in
+// the range on tickets the viewer may see (firing among them), the
+// distinct tickets and the tickets the alerts opened in the range, the
+// distinct dedup keys and those of them flapping now.
+type AlertCount struct {
+	Keys                                 []string
+	Occurrences, Firing, Tickets, Opened int64
+	AlertKeys, Flapping                  int64
+}
+
 // Tx is the store port of reports: reads only, grouped in the database.
 type Tx interface {
 	// ReportCounts counts created, resolved, reopened, taken, replies,
@@ -212,6 +249,8 @@ type Tx interface {
 	ReportSpans(ctx context.Context, s Spec, limit int) ([]Span, error)
 	// ReportSLA counts the SLA clocks per group.
 	ReportSLA(ctx context.Context, s Spec) ([]SLACount, error)
+	// ReportAlerts counts alert occurrences per group.
+	ReportAlerts(ctx context.Context, s Spec) ([]AlertCount, error)
 }
 
 // Table is a report's answer: one row per group, the dimensions' values
@@ -282,6 +321,18 @@ func Run(ctx context.Context, tx Tx, s Spec, business bool, cals Calendars) (*Ta
 			tb.Rows = append(tb.Rows, Row{Keys: c.Keys, Values: []float64{float64(c.Tickets), float64(c.ResponseMet),
 				float64(c.ResponseBreached), float64(c.ResolutionMet), float64(c.ResolutionBreach), share}})
 		}
+	case Alerts:
+		tb.Values = []string{"occurrences", "firing", "tickets", "opened", "keys", "flapping_share"}
+		var cs []AlertCount
+		cs, err = tx.ReportAlerts(ctx, s)
+		for _, c := range cs {
+			share := 0.0
+			if c.AlertKeys > 0 {
+				share = math.Round(float64(c.Flapping)/float64(c.AlertKeys)*1000) / 1000
+			}
+			tb.Rows = append(tb.Rows, Row{Keys: c.Keys, Values: []float64{float64(c.Occurrences), float64(c.Firing),
+				float64(c.Tickets), float64(c.Opened), float64(c.AlertKeys), share}})
+		}
 	case Backlog:
 		tb.Values = []string{"open"}
 		err = runBacklog(ctx, tx, s, tb)
@@ -303,13 +354,36 @@ func Run(ctx context.Context, tx Tx, s Spec, business bool, cals Calendars) (*Ta
 		return nil, core.Internal(err, "report "+s.Measure)
 	}
 	sortRows(tb.Rows)
+	for _, d := range s.By {
+		if d.Kind == DimKey {
+			// The noisiest keys: by occurrences, most first.
+			sort.SliceStable(tb.Rows, func(i, j int) bool { return tb.Rows[i].Values[0] > tb.Rows[j].Values[0] })
+			if len(tb.Rows) > MaxKeys {
+				tb.Rows = tb.Rows[:MaxKeys]
+			}
+		}
+	}
 	return tb, nil
 }
 
 func round(secs float64) float64 { return math.Round(secs) }
 
+// sortRows orders the rows by their keys, age buckets youngest first.
 func sortRows(rs []Row) {
-	sort.SliceStable(rs, func(i, j int) bool { return slices.Compare(rs[i].Keys, rs[j].Keys) < 0 })
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i].Keys, rs[j].Keys
+		for k := 0; k < len(a) && k < len(b); k++ {
+			if a[k] == b[k] {
+				continue
+			}
+			ia, ib := slices.Index(AgeBuckets, a[k]), slices.Index(AgeBuckets, b[k])
+			if ia >= 0 && ib >= 0 {
+				return ia < ib
+			}
+			return a[k] < b[k]
+		}
+		return len(a) < len(b)
+	})
 }
 
 // runBacklog counts the open tickets at the end of each period of the

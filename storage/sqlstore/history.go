@@ -44,6 +44,9 @@ func (x *tx) InsertTransaction(ctx context.Context, t *core.Transaction) error {
 		return err
 	}
 	t.ID = id
+	if err := x.noteResponse(ctx, t); err != nil {
+		return err
+	}
 	for _, a := range t.Attachments {
 		a.TransactionID, a.Size = id, int64(len(a.Content))
 		err := x.insertLater(ctx, what+": attachment", func(id int64) { a.ID = id }, qAttachmentInsert,
@@ -79,4 +82,20 @@ func (x *tx) Transactions(ctx context.Context, ticketID int64) ([]*core.Transact
 
 func (x *tx) Attachment(ctx context.Context, id int64) (*core.Attachment, error) {
 	return get(ctx, x, fmt.Sprintf("attachment %d", id), scanAttachment, qAttachment, id)
+}
+
+// noteResponse records the first response of t's ticket (tickets.
+// first_response, read by reports): a take or a steal, or a reply by staff
+// who is not a requester of the ticket. It runs after the transaction's
+// INSERT, in order with what is sent later.
+func (x *tx) noteResponse(ctx context.Context, t *core.Transaction) error {
+	what := fmt.Sprintf("note the first response of ticket %d", t.TicketID)
+	switch t.Type {
+	case core.TxnTake, core.TxnSteal:
+		return x.execLater(ctx, what, false, qFirstResponse, x.d.timeArg(t.Created), t.TicketID)
+	case core.TxnCorrespond:
+		return x.execLater(ctx, what, false, qFirstResponse+qFirstResponseStaff,
+			x.d.timeArg(t.Created), t.TicketID, t.ActorID, string(core.RoleRequestor))
+	}
+	return nil
 }

@@ -67,6 +67,12 @@ const (
 const (
 	qTransactionInsert = `INSERT INTO transactions (ticket_id, type, field, old_value, new_value, data,
 		actor_id, time_taken, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+	// qFirstResponse notes $1 as the first response of ticket $2 by $3;
+	// qFirstResponseStaff adds the test for a reply: $3 is staff and no
+	// requester ($4) of the ticket.
+	qFirstResponse      = `UPDATE tickets SET first_response = $1 WHERE id = $2 AND first_response IS NULL`
+	qFirstResponseStaff = ` AND EXISTS (SELECT 1 FROM users u WHERE u.id = $3 AND u.privileged)
+		AND NOT EXISTS (SELECT 1 FROM watchers w WHERE w.ticket_id = $2 AND w.role = $4 AND w.user_id = $3)`
 	qTransactionInsertID = `INSERT INTO transactions (id, ticket_id, type, field, old_value, new_value,
 		data, actor_id, time_taken, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	qAttachmentInsert = `INSERT INTO attachments (transaction_id, content_type, filename, headers,

@@ -61,6 +61,27 @@ func (x *tx) newReportQuery(s report.Spec, from, timeCol string) (*reportQuery, 
 			k = "re.name"
 		case report.DimPolicy:
 			k = "s.policy"
+		case report.DimAge:
+			if s.End.IsZero() {
+				return nil, core.Errorf(core.CodeInvalid, "by age is for the backlog measure")
+			}
+			k = "CASE"
+			for j, b := range report.AgeBounds {
+				k += " WHEN t.created > " + a.Add(x.d.timeArg(s.End.Add(-b))) + " THEN " + a.Add(report.AgeBuckets[j])
+			}
+			k += " ELSE " + a.Add(report.AgeBuckets[len(report.AgeBuckets)-1]) + " END"
+		case report.DimAlert, report.DimSource, report.DimKey:
+			if !strings.Contains(from, "alert_occurrences o") {
+				return nil, core.Errorf(core.CodeInvalid, "by %s is for the alerts measure", dim.Kind)
+			}
+			switch dim.Kind {
+			case report.DimAlert:
+				k = "coalesce(CASE WHEN ak.alert LIKE '{%' THEN " + jsonText(x.d, "ak.alert", "Name") + " END, '')"
+			case report.DimSource:
+				k = "ri.name"
+			default:
+				k = "o.key"
+			}
 		case report.DimDay, report.DimWeek, report.DimMonth:
 			if timeCol == "" {
 				return nil, core.Errorf(core.CodeInvalid, "%s has no period", s.Measure)
@@ -184,7 +205,7 @@ func inOrNone(a *Args, col string, vs []string) string {
 	return in(a, col, vs)
 }
 
-// staffResponse is the time of the first reply by staff (a privileged
+// staffResponse is the time, read from the history, of the first reply by staff (a privileged
 // user who is not a requester of the ticket) or take of ticket t.
 func staffResponse(a *Args) string {
 	return "(SELECT min(x.created) FROM transactions x WHERE x.ticket_id = t.id AND (x.type IN (" +
@@ -278,7 +299,10 @@ func (x *tx) durationQuery(s report.Spec, calendar bool) (*reportQuery, string, 
 		}
 		r.add("t.created >= " + r.a.Add(x.d.timeArg(s.Since)))
 		r.add("t.created < " + r.a.Add(x.d.timeArg(s.Until)))
-		start, end = "t.created", staffResponse(r.a)
+		start, end = "t.created", "t.first_response"
+		if s.Recompute {
+			start, end = "t.created", staffResponse(r.a)
+		}
 	case report.Resolution:
 		if r, err = x.newReportQuery(s, "tickets t", "t.resolved"); err != nil {
 			return nil, "", err
@@ -421,8 +445,8 @@ func (x *tx) ReportSLA(ctx context.Context, s report.Spec) ([]report.SLACount, e
 		breached := jsonText(x.d, "s.state", c, "breached") + " IS NOT NULL"
 		met := jsonText(x.d, "s.state", c, "met") + " IS NOT NULL"
 		vals = append(vals,
-			fmt.Sprintf("sum(CASE WHEN %s AND %s AND NOT (%s) THEN 1 ELSE 0 END)", active, met, breached),
-			fmt.Sprintf("sum(CASE WHEN %s AND %s THEN 1 ELSE 0 END)", active, breached))
+			fmt.Sprintf("coalesce(sum(CASE WHEN %s AND %s AND NOT (%s) THEN 1 ELSE 0 END), 0)", active, met, breached),
+			fmt.Sprintf("coalesce(sum(CASE WHEN %s AND %s THEN 1 ELSE 0 END), 0)", active, breached))
 	}
 	q := r.sql("count(*), " + strings.Join(vals, ", "))
 	return list(ctx, x, "report sla", func(sc scanner) (report.SLACount, error) {
@@ -432,6 +456,36 @@ func (x *tx) ReportSLA(ctx context.Context, s report.Spec) ([]report.SLACount, e
 			dest = append(dest, &c.Keys[i])
 		}
 		err := sc.Scan(append(dest, &c.Tickets, &c.ResponseMet, &c.ResponseBreached, &c.ResolutionMet, &c.ResolutionBreach)...)
+		return c, err
+	}, q, r.a.vals...)
+}
+
+// ReportAlerts implements report.Tx: the occurrences received in the range
+// on tickets the filter matches (an occurrence without a ticket, a
+// recovery of an alert never seen firing, counts in no figure), the
+// tickets an integration created in the range, and the dedup keys, those
+// flapping now among them.
+func (x *tx) ReportAlerts(ctx context.Context, s report.Spec) ([]report.AlertCount, error) {
+	r, err := x.newReportQuery(s, "alert_occurrences o JOIN tickets t ON t.id = o.ticket_id"+
+		" JOIN integrations ri ON ri.id = o.integration_id"+
+		" LEFT JOIN alert_keys ak ON ak.integration_id = o.integration_id AND ak.key = o.key", "o.received")
+	if err != nil {
+		return nil, err
+	}
+	since, until := r.a.Add(x.d.timeArg(s.Since)), r.a.Add(x.d.timeArg(s.Until))
+	r.add("o.received >= " + since)
+	r.add("o.received < " + until)
+	key := "CAST(o.integration_id AS text) || ':' || o.key"
+	q := r.sql("count(*), coalesce(sum(CASE WHEN o.status = " + r.a.Add(string(core.AlertFiring)) + " THEN 1 ELSE 0 END), 0), count(DISTINCT t.id)," +
+		" count(DISTINCT CASE WHEN t.creator_id = ri.user_id AND t.created >= " + since + " AND t.created < " + until + " THEN t.id END)," +
+		" count(DISTINCT " + key + "), count(DISTINCT CASE WHEN ak.flapping THEN " + key + " END)")
+	return list(ctx, x, "report alerts", func(sc scanner) (report.AlertCount, error) {
+		c := report.AlertCount{Keys: make([]string, len(r.keys))}
+		dest := make([]any, 0, len(r.keys)+6)
+		for i := range c.Keys {
+			dest = append(dest, &c.Keys[i])
+		}
+		err := sc.Scan(append(dest, &c.Occurrences, &c.Firing, &c.Tickets, &c.Opened, &c.AlertKeys, &c.Flapping)...)
 		return c, err
 	}, q, r.a.vals...)
 }

@@ -26,7 +26,7 @@ import (
 func Run[L core.RateLimiter, S core.Scheduler](t *testing.T, open func(t *testing.T) core.Store, limiter func() L, scheduler func() S) {
 	sched := func() core.Scheduler { return scheduler() }
 	runEngineTests(t, open)
-	runReportTests(t, open)
+	runReportTests(t, open, sched)
 	runDeliveryTests(t, open)
 	runReminderTests(t, open, sched)
 	runSLATests(t, open, sched)
