@@ -30,6 +30,10 @@
     },
     { stroke: "#333", label: d.unit, grid: { stroke: "#e5e5e5" }, size: 60 },
   ];
+  // Counts are whole: ticks at whole numbers only (no 0.5 tickets).
+  if (d.unit !== "hours" && d.unit !== "% met") {
+    axes[1].incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+  }
   const size = () => ({ width: Math.max(240, box.clientWidth), height: box.clientWidth < 480 ? 220 : 300 });
   const opts = Object.assign(size(), {
     series, axes,
