@@ -67,6 +67,10 @@ change is written to the audit log (from "cli").
   sla calendar put|list|delete, sla policy set|list|delete, sla show TICKET
                                    business-hours calendars and SLA policies (ticketd admin sla help)
   rules check FILE.json            check an automation rules file against the database
+  report schedule NAME --group G --measure M [--by DIMS] [--q SEARCH] [--span 7d] [--weekday mon] [--hour 8]
+                                   mail a report (as ticketd report) each week to the group's members,
+                                   over the span before the weekday and hour (UTC)
+  report schedules | report unschedule NAME
   audit [--since DATE|AGE] [--until DATE|AGE] [--actor NAME] [--action PREFIX] [--before ID] [--limit N] [--json]
                                    the audit log, newest first: who changed what, from where, old and new values
 
@@ -221,6 +225,8 @@ func cmdAdmin(ctx context.Context, args []string, getenv env, stdout io.Writer) 
 		return a.digest(args[1:], getenv)
 	case "audit":
 		return a.audit(args[1:])
+	case "report":
+		return a.reportSchedule(verb, args[min(2, len(args)):])
 	}
 	return usageError(fmt.Sprintf("unknown admin command %q; run `ticketd admin help`", strings.Join(args, " ")))
 }

@@ -333,6 +333,7 @@ func (s *server) start(ctx context.Context) {
 	s.remind.start(ctx)
 	s.live.Run(ctx)
 	go sweepAccounts(ctx, s.accounts, sweepEvery, s.log)
+	go sendDueReports(ctx, s.eng, time.Minute, s.log)
 	go func() { s.served <- s.http.Serve(s.ln) }()
 	s.log.Info("ready", "listen", "http://"+s.ln.Addr().String())
 }

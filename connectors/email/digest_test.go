@@ -77,3 +77,34 @@ func TestReminderMail(t *testing.T) {
 		t.Errorf("bob's mail: %q\n%s", m.Subject, m.Text)
 	}
 }
+
+// TestReportMail: a scheduled report, end to end: at its hour the engine
+// writes it for each member of the group, the mail sender writes it with
+// the report template, the relay gets it.
+func TestReportMail(t *testing.T) {
+	sink := emailtest.New(t, emailtest.Options{})
+	e := newEnv(t, withSender(sink, RelayOptions{}))
+	_, err := e.eng.Create(e.ctx, e.alice, engine.CreateInput{Queue: "NOC", Subject: "optic errors on core1"})
+	e.must(err)
+	e.drain()
+	_, err = e.eng.Admin().CreateGroup(e.ctx, core.RootID, "leads", "")
+	e.must(err)
+	e.must(e.eng.Admin().SetMember(e.ctx, core.RootID, "leads", "alice", true))
+	wd := e.clock.Now().Add(time.Hour).Weekday().String()
+	_, err = e.eng.Admin().ScheduleReport(e.ctx, core.RootID, engine.ReportScheduleInput{Name: "weekly", Group: "leads",
+		Measure: "created", By: "queue", Weekday: wd, Hour: e.clock.Now().Add(time.Hour).Hour()})
+	e.must(err)
+	e.clock.Advance(time.Hour)
+	n, err := e.eng.System().SendDueReports(e.ctx)
+	e.must(err)
+	if n != 1 {
+		t.Fatalf("wrote %d report mails, want 1", n)
+	}
+	e.drain()
+	msgs := sink.Wait(t, 1, 5*time.Second)
+	m, _ := mailTo(t, msgs, "alice@example.net")
+	if !strings.HasPrefix(m.Subject, "Weekly report: created by queue, ") || !strings.Contains(m.Text, "here is the scheduled report") ||
+		!strings.Contains(m.Text, "NOC    1") {
+		t.Errorf("report mail: subject %q\n%s", m.Subject, m.Text)
+	}
+}

@@ -104,6 +104,14 @@ Open this link and press the button it shows to sign in:
 The link works once, for 15 minutes. If you did not ask for it, ignore
 this message: nobody can use it without reaching your mailbox.
 `,
+	route.KindReport: `Subject: {{.Ticket.Subject}}
+
+Hello,
+
+here is the scheduled report you get as a member of a group:
+
+{{.Text}}
+`,
 	route.KindDigest: `Subject: {{.Ticket.Subject}}
 
 Hello,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ticketd/ticketd/core"
 	"github.com/ticketd/ticketd/core/report"
@@ -43,6 +44,16 @@ func (e *Engine) Report(ctx context.Context, actorID int64, req ReportRequest) (
 	if err != nil {
 		return nil, err
 	}
+	var out *report.Table
+	err = e.view(ctx, actorID, func(s *session) error {
+		out, err = s.report(req, since, until)
+		return err
+	})
+	return out, err
+}
+
+// report answers req over [since, until) as the session's actor.
+func (s *session) report(req ReportRequest, since, until time.Time) (*report.Table, error) {
 	req.Measure = strings.ToLower(strings.TrimSpace(req.Measure))
 	dims, err := report.ParseDims(req.By)
 	if err != nil {
@@ -51,7 +62,7 @@ func (e *Engine) Report(ctx context.Context, actorID int64, req ReportRequest) (
 	if err := report.CheckDims(req.Measure, dims); err != nil {
 		return nil, err
 	}
-	q, err := search.Parse(req.Query, now)
+	q, err := search.Parse(req.Query, s.now)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +70,8 @@ func (e *Engine) Report(ctx context.Context, actorID int64, req ReportRequest) (
 		q.Class = "any" // a report counts closed tickets too
 	}
 	var out *report.Table
-	err = e.view(ctx, actorID, func(s *session) error {
-		rt, ok := s.tx.(report.Tx)
+	err = func() error {
+		rt, ok := storeTx(s.tx).(report.Tx)
 		if !ok {
 			return core.Errorf(core.CodeInternal, "this store cannot run reports")
 		}
@@ -116,6 +127,21 @@ func (e *Engine) Report(ctx context.Context, actorID int64, req ReportRequest) (
 		}
 		out, err = report.Run(s.ctx, rt, spec, req.Business, func(name string) *core.Calendar { return cals[strings.ToLower(name)] })
 		return err
-	})
+	}()
 	return out, err
+}
+
+// storeTx is the store's own transaction under the engine's wrapper, for
+// the ports beyond core.Tx (report.Tx, report.ScheduleTx).
+func storeTx(tx core.Tx) core.Tx {
+	for {
+		switch w := tx.(type) {
+		case *writeTx:
+			tx = w.Tx
+		case *outboxTx:
+			tx = w.Tx
+		default:
+			return tx
+		}
+	}
 }

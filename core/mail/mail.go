@@ -24,16 +24,17 @@ const (
 	KindReminder   = "reminder"    // a reminder that fired: to the owner of a stalled ticket, to who set it
 	KindUnverified = "unverified"  // to a member of staff: a mail in their name was not authenticated
 	KindSigninLink = "signin_link" // a one-time sign-in link for the web, to who asked for it
+	KindReport     = "report"      // a scheduled report, to each member of its group
 )
 
 // Kinds lists every kind.
 var Kinds = []string{KindAutoreply, KindCreate, KindCorrespond, KindComment, KindRefused, KindNotice,
-	KindDigest, KindReminder, KindUnverified, KindSigninLink}
+	KindDigest, KindReminder, KindUnverified, KindSigninLink, KindReport}
 
 // Outbox kinds of mail notices: each carries a Notice.
 const (
 	OutboxRefused = "mail.refused" // a refusal (KindRefused)
-	OutboxNotice  = "mail.notice"  // what became of a mail's commands (KindNotice, KindUnverified), a sign-in link (KindSigninLink)
+	OutboxNotice  = "mail.notice"  // what became of a mail's commands (KindNotice, KindUnverified), a sign-in link (KindSigninLink), a scheduled report (KindReport)
 	OutboxDigest  = "mail.digest"  // a user's digest (KindDigest)
 )
 

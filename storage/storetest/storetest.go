@@ -132,6 +132,8 @@ var cases = []storeCase{
 
 	// savedsearch.go
 	{"SavedSearches", storeSavedSearches},
+	// reportschedule.go
+	{"ReportSchedules", storeReportSchedules},
 	// fields.go
 	{"Fields", storeFields},
 	{"FieldValues", storeFieldValues},

@@ -195,6 +195,7 @@ func runEngineTests(t *testing.T, open func(t *testing.T) core.Store) {
 	run("Plugins", testPlugins)
 	run("Audit", testAudit)
 	run("SavedSearches", testSavedSearches)
+	run("ReportSchedules", testReportSchedules)
 	run("NeedsReply", testNeedsReply)
 	run("FieldDefinitions", testFieldDefinitions)
 	run("FieldValues", testFieldValues)
