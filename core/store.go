@@ -186,9 +186,14 @@ type TicketFilter struct {
 	UpdatedBefore time.Time
 	DueAfter      time.Time
 	DueBefore     time.Time
-	Words         []string    // every word must occur in the subject or content
-	Phrases       []string    // every phrase must occur, words adjacent
-	Fields        []FieldCond // every condition on custom fields must hold
+	// ResolvedAfter and ResolvedBefore bound when a ticket last entered
+	// an inactive status (Ticket.Resolved); a ticket never resolved has
+	// no such time and is left out by either.
+	ResolvedAfter  time.Time
+	ResolvedBefore time.Time
+	Words          []string    // every word must occur in the subject or content
+	Phrases        []string    // every phrase must occur, words adjacent
+	Fields         []FieldCond // every condition on custom fields must hold
 	// NeedsReply: only tickets where a requester's message waits for a
 	// staff reply (Waiting set).
 	NeedsReply bool

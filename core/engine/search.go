@@ -231,6 +231,7 @@ func (s *session) resolveQuery(q *search.Query) (f *core.TicketFilter, empty boo
 	bound(q.Created, &f.CreatedAfter, &f.CreatedBefore)
 	bound(q.Updated, &f.UpdatedAfter, &f.UpdatedBefore)
 	bound(q.Due, &f.DueAfter, &f.DueBefore)
+	bound(q.Resolved, &f.ResolvedAfter, &f.ResolvedBefore)
 	return f, false, nil
 }
 

@@ -31,6 +31,7 @@ type Query struct {
 	Created    []TimeBound
 	Updated    []TimeBound
 	Due        []TimeBound
+	Resolved   []TimeBound // when the ticket last entered an inactive status
 	Words      []string
 	Phrases    []string
 	Sort       []core.SortKey
@@ -47,7 +48,7 @@ type TimeBound struct {
 // MaxQueryBytes bounds what Parse accepts.
 const MaxQueryBytes = 2048
 
-var searchFields = []string{"queue", "status", "owner", "requestor", "id", "priority", "created", "updated", "due", "sort", "needs"}
+var searchFields = []string{"queue", "status", "owner", "requestor", "id", "priority", "created", "updated", "due", "resolved", "sort", "needs"}
 
 // Parse parses the search language. now anchors relative dates
 // ("created>7d" means within the last seven days).
@@ -102,7 +103,7 @@ func example(key string) string {
 	switch key {
 	case "priority":
 		return "priority>50"
-	case "created", "updated", "due":
+	case "created", "updated", "due", "resolved":
 		return key + ">2024-05-01 or " + key + ">7d"
 	case "sort":
 		return "sort:-priority"
@@ -263,7 +264,7 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 			q.PriorityGT = append(q.PriorityGT, n-1)
 			q.PriorityLT = append(q.PriorityLT, n+1)
 		}
-	case "created", "updated", "due":
+	case "created", "updated", "due", "resolved":
 		if op == ":" || op == "=" {
 			return core.Errorf(core.CodeInvalid, "%s needs > or <, as in %s", key, example(key))
 		}
@@ -281,6 +282,8 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 			q.Created = append(q.Created, b)
 		case "updated":
 			q.Updated = append(q.Updated, b)
+		case "resolved":
+			q.Resolved = append(q.Resolved, b)
 		default:
 			q.Due = append(q.Due, b)
 		}

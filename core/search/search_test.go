@@ -53,7 +53,7 @@ func TestParseNeedsReply(t *testing.T) {
 
 func FuzzParseQuery(f *testing.F) {
 	for _, s := range []string{"", `queue:noc status:open owner:me priority>50 "bgp flap"`, `"unterminated`, "priority>=0 priority<=99",
-		"created>7d due<2024-01-01", "sort:-id", "needs:reply", "id:#42,43", "colour:red", "\xff", "queue:\"a b\""} {
+		"created>7d due<2024-01-01", "resolved>7d resolved<2024-01-01", "sort:-id", "needs:reply", "id:#42,43", "colour:red", "\xff", "queue:\"a b\""} {
 		f.Add(s)
 	}
 	now := time.Unix(1_700_000_000, 0).UTC()
@@ -76,4 +76,21 @@ func FuzzParseQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// resolved> and resolved< bound when a ticket last became inactive, as
+// created and updated do; resolved:x is refused with an example.
+func TestParseResolved(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	q, err := Parse("resolved>2026-03-01 resolved<7d", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []TimeBound{{After: true, T: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, {After: false, T: now.AddDate(0, 0, -7)}}
+	if len(q.Resolved) != 2 || q.Resolved[0] != want[0] || q.Resolved[1] != want[1] {
+		t.Fatalf("resolved bounds %+v, want %+v", q.Resolved, want)
+	}
+	if _, err := Parse("resolved:yesterday", now); err == nil || !strings.Contains(err.Error(), "resolved>2024-05-01") {
+		t.Fatalf("resolved:yesterday: %v", err)
+	}
 }

@@ -96,6 +96,7 @@ func filterConds(a *Args, d *Dialect, f core.TicketFilter) ([]string, error) {
 		{"t.created", ">", f.CreatedAfter}, {"t.created", "<", f.CreatedBefore},
 		{"t.last_updated", ">", f.UpdatedAfter}, {"t.last_updated", "<", f.UpdatedBefore},
 		{"t.due", ">", f.DueAfter}, {"t.due", "<", f.DueBefore},
+		{"t.resolved", ">", f.ResolvedAfter}, {"t.resolved", "<", f.ResolvedBefore},
 	} {
 		if !r.t.IsZero() {
 			add(r.col + " " + r.op + " " + a.Add(d.timeArg(r.t)))

@@ -202,8 +202,10 @@ func twoDigits(n int) string {
 //     (status:active), when the query names no status;
 //   - every other measure counts events (resolved, reopened, taken,
 //     replies, time worked: a ticket resolved twice counts twice), times
-//     (first response, resolution: the search has no "resolved in" or
-//     "answered" term) or SLA clocks, and a backlog at a past moment needs
+//     (first response: the search has no "answered" term; resolution:
+//     resolved> and resolved< bound the last resolve, but the tickets
+//     counted are those in the lifecycles' resolved statuses, which the
+//     page does not know) or SLA clocks, and a backlog at a past moment needs
 //     the status a ticket had then: none of these is a search;
 //   - a row keyed by domain, engineer or policy, or by an empty value
 //     (no requestor, no field value), or by a value with a quote or a

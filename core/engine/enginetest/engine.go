@@ -818,6 +818,12 @@ func testSearch(t *testing.T, h *harness) {
 		{"created<2026-03-02T09:30:00Z", []int64{a.ID}},
 		{"created>2026-03-02T09:30:00Z", []int64{c.ID, b.ID}},
 		{"updated>1h", []int64{c.ID, b.ID}},
+		// resolved> and resolved<: when a ticket last became inactive;
+		// never resolved, no time, and never matched.
+		{"resolved>2026-03-02T10:30:00Z status:any", []int64{d.ID}},
+		{"resolved>2026-03-02T10:30:00Z resolved<2026-03-02T11:30:00Z status:any", []int64{d.ID}},
+		{"resolved<2026-03-02T10:30:00Z status:any", nil},
+		{"resolved>2026-03-02T11:30:00Z status:any", nil},
 	}
 	for _, tc := range cases {
 		if got := h.search(h.alice, tc.q); !sameIDs(got, tc.want) {
