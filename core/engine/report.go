@@ -126,6 +126,9 @@ func (s *session) report(req ReportRequest, since, until time.Time) (*report.Tab
 			}
 		}
 		out, err = report.Run(s.ctx, rt, spec, req.Business, func(name string) *core.Calendar { return cals[strings.ToLower(name)] })
+		if out != nil {
+			out.ResolvedStatuses = spec.Resolved
+		}
 		return err
 	}()
 	return out, err

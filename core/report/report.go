@@ -263,6 +263,10 @@ type Table struct {
 	Business bool      `json:"business,omitempty"` // durations are in business time
 	Values   []string  `json:"values"`             // the names of the values of a row
 	Rows     []Row     `json:"rows"`
+	// ResolvedStatuses are the statuses counted as resolved (the
+	// lifecycles' inactive ones but rejected and deleted), for a page
+	// linking a resolution figure to its tickets. Not part of the API.
+	ResolvedStatuses []string `json:"-"`
 }
 
 // Row is one group.

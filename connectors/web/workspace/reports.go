@@ -200,12 +200,13 @@ func twoDigits(n int) string {
 //     of a time dimension) and the row's queue, owner, requestor or field;
 //   - backlog without a period, up to now, counts the tickets open now
 //     (status:active), when the query names no status;
+//   - resolution counts the tickets now in a resolved status whose last
+//     resolve falls in the range (or the row's period): those statuses and
+//     resolved> and resolved<, when the query names no status;
 //   - every other measure counts events (resolved, reopened, taken,
 //     replies, time worked: a ticket resolved twice counts twice), times
-//     (first response: the search has no "answered" term; resolution:
-//     resolved> and resolved< bound the last resolve, but the tickets
-//     counted are those in the lifecycles' resolved statuses, which the
-//     page does not know) or SLA clocks, and a backlog at a past moment needs
+//     of first response (the search has no "answered" term) or SLA
+//     clocks, and a backlog at a past moment needs
 //     the status a ticket had then: none of these is a search;
 //   - a row keyed by domain, engineer or policy, or by an empty value
 //     (no requestor, no field value), or by a value with a quote or a
@@ -227,6 +228,11 @@ func drill(t *report.Table, req engine.ReportRequest, keys []string) string {
 		if noStatus {
 			terms = append(terms, "status:any")
 		}
+	case report.Resolution:
+		if !noStatus || len(t.ResolvedStatuses) == 0 {
+			return ""
+		}
+		terms = append(terms, "status:"+strings.Join(t.ResolvedStatuses, ","))
 	case report.Backlog:
 		u := strings.ToLower(strings.TrimSpace(req.Until))
 		if !noStatus || (u != "" && u != "now") {
@@ -250,7 +256,7 @@ func drill(t *report.Table, req engine.ReportRequest, keys []string) string {
 		case strings.HasPrefix(name, "cf."):
 			terms = append(terms, name+":"+quoted(k))
 		case name == report.DimDay || name == report.DimWeek || name == report.DimMonth:
-			if t.Measure != report.Created {
+			if t.Measure != report.Created && t.Measure != report.Resolution {
 				return ""
 			}
 			layout := "2006-01-02"
@@ -273,10 +279,16 @@ func drill(t *report.Table, req engine.ReportRequest, keys []string) string {
 			return ""
 		}
 	}
-	if t.Measure == report.Created {
-		// The range is [since, until); the search's created> is strict.
-		terms = append(terms, "created>"+since.Add(-time.Nanosecond).UTC().Format(time.RFC3339Nano),
-			"created<"+until.UTC().Format(time.RFC3339Nano))
+	switch t.Measure {
+	case report.Created, report.Resolution:
+		// The range is [since, until); the search's created> and
+		// resolved> are strict.
+		field := "created"
+		if t.Measure == report.Resolution {
+			field = "resolved"
+		}
+		terms = append(terms, field+">"+since.Add(-time.Nanosecond).UTC().Format(time.RFC3339Nano),
+			field+"<"+until.UTC().Format(time.RFC3339Nano))
 	}
 	return "/search?q=" + url.QueryEscape(strings.Join(terms, " "))
 }

@@ -162,6 +162,29 @@ func TestWorkspaceReports(t *testing.T) {
 					}
 				}
 			}
+			// Each count of a resolution report opens the search of the
+			// tickets it measured: resolved now, last resolved in the range
+			// or the row's day.
+			for _, v := range []url.Values{
+				{"measure": {"resolution"}, "by": {"queue"}, "since": {since}, "until": {until}},
+				{"measure": {"resolution"}, "by": {"queue"}, "by2": {"day"}, "since": {since}, "until": {until}},
+			} {
+				b.get("/reports?" + v.Encode())
+				rows := pageRows(t, b.body)
+				links := hrefRE.FindAllStringSubmatch(b.body, -1)
+				if len(rows) == 0 || len(links) != len(rows) {
+					t.Fatalf("%v: %d rows, %d links:\n%s", v, len(rows), len(links), b.body)
+				}
+				for i, l := range links {
+					if !strings.Contains(html.UnescapeString(l[1]), "status%3Aresolved") {
+						t.Errorf("the link of %v does not name the resolved statuses: %s", rows[i].Keys, l[1])
+					}
+					b.get(html.UnescapeString(l[1]))
+					if n := strings.Count(b.body, `<td class="id">`); b.code != http.StatusOK || float64(n) != rows[i].Values[0] {
+						t.Errorf("%v measures %v tickets; its search %s lists %d (%d)", rows[i].Keys, rows[i].Values[0], l[1], n, b.code)
+					}
+				}
+			}
 			// What is not a search has no link.
 			b.get("/reports?measure=resolved&by=queue&since=" + since)
 			if hrefRE.MatchString(b.body) {
