@@ -191,9 +191,13 @@ type TicketFilter struct {
 	// no such time and is left out by either.
 	ResolvedAfter  time.Time
 	ResolvedBefore time.Time
-	Words          []string    // every word must occur in the subject or content
-	Phrases        []string    // every phrase must occur, words adjacent
-	Fields         []FieldCond // every condition on custom fields must hold
+	// RespondedAfter and RespondedBefore bound the first staff reply or
+	// take (tickets.first_response); a ticket without one is left out.
+	RespondedAfter  time.Time
+	RespondedBefore time.Time
+	Words           []string    // every word must occur in the subject or content
+	Phrases         []string    // every phrase must occur, words adjacent
+	Fields          []FieldCond // every condition on custom fields must hold
 	// NeedsReply: only tickets where a requester's message waits for a
 	// staff reply (Waiting set).
 	NeedsReply bool

@@ -232,6 +232,7 @@ func (s *session) resolveQuery(q *search.Query) (f *core.TicketFilter, empty boo
 	bound(q.Updated, &f.UpdatedAfter, &f.UpdatedBefore)
 	bound(q.Due, &f.DueAfter, &f.DueBefore)
 	bound(q.Resolved, &f.ResolvedAfter, &f.ResolvedBefore)
+	bound(q.Responded, &f.RespondedAfter, &f.RespondedBefore)
 	return f, false, nil
 }
 

@@ -32,6 +32,7 @@ type Query struct {
 	Updated    []TimeBound
 	Due        []TimeBound
 	Resolved   []TimeBound // when the ticket last entered an inactive status
+	Responded  []TimeBound // when staff first replied to or took the ticket
 	Words      []string
 	Phrases    []string
 	Sort       []core.SortKey
@@ -48,7 +49,7 @@ type TimeBound struct {
 // MaxQueryBytes bounds what Parse accepts.
 const MaxQueryBytes = 2048
 
-var searchFields = []string{"queue", "status", "owner", "requestor", "id", "priority", "created", "updated", "due", "resolved", "sort", "needs"}
+var searchFields = []string{"queue", "status", "owner", "requestor", "id", "priority", "created", "updated", "due", "resolved", "responded", "sort", "needs"}
 
 // Parse parses the search language. now anchors relative dates
 // ("created>7d" means within the last seven days).
@@ -103,7 +104,7 @@ func example(key string) string {
 	switch key {
 	case "priority":
 		return "priority>50"
-	case "created", "updated", "due", "resolved":
+	case "created", "updated", "due", "resolved", "responded":
 		return key + ">2024-05-01 or " + key + ">7d"
 	case "sort":
 		return "sort:-priority"
@@ -264,7 +265,7 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 			q.PriorityGT = append(q.PriorityGT, n-1)
 			q.PriorityLT = append(q.PriorityLT, n+1)
 		}
-	case "created", "updated", "due", "resolved":
+	case "created", "updated", "due", "resolved", "responded":
 		if op == ":" || op == "=" {
 			return core.Errorf(core.CodeInvalid, "%s needs > or <, as in %s", key, example(key))
 		}
@@ -284,6 +285,8 @@ func (q *Query) add(key, op, val string, now time.Time) error {
 			q.Updated = append(q.Updated, b)
 		case "resolved":
 			q.Resolved = append(q.Resolved, b)
+		case "responded":
+			q.Responded = append(q.Responded, b)
 		default:
 			q.Due = append(q.Due, b)
 		}

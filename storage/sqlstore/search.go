@@ -97,6 +97,7 @@ func filterConds(a *Args, d *Dialect, f core.TicketFilter) ([]string, error) {
 		{"t.last_updated", ">", f.UpdatedAfter}, {"t.last_updated", "<", f.UpdatedBefore},
 		{"t.due", ">", f.DueAfter}, {"t.due", "<", f.DueBefore},
 		{"t.resolved", ">", f.ResolvedAfter}, {"t.resolved", "<", f.ResolvedBefore},
+		{"t.first_response", ">", f.RespondedAfter}, {"t.first_response", "<", f.RespondedBefore},
 	} {
 		if !r.t.IsZero() {
 			add(r.col + " " + r.op + " " + a.Add(d.timeArg(r.t)))

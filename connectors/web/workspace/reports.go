@@ -200,12 +200,14 @@ func twoDigits(n int) string {
 //     of a time dimension) and the row's queue, owner, requestor or field;
 //   - backlog without a period, up to now, counts the tickets open now
 //     (status:active), when the query names no status;
+//   - first_response counts the tickets created in the range (or the
+//     row's period) that staff answered or took: created> and created<,
+//     and responded> (set at all: no response comes before creation);
 //   - resolution counts the tickets now in a resolved status whose last
 //     resolve falls in the range (or the row's period): those statuses and
 //     resolved> and resolved<, when the query names no status;
 //   - every other measure counts events (resolved, reopened, taken,
-//     replies, time worked: a ticket resolved twice counts twice), times
-//     of first response (the search has no "answered" term) or SLA
+//     replies, time worked: a ticket resolved twice counts twice) or SLA
 //     clocks, and a backlog at a past moment needs
 //     the status a ticket had then: none of these is a search;
 //   - a row keyed by domain, engineer or policy, or by an empty value
@@ -225,6 +227,10 @@ func drill(t *report.Table, req engine.ReportRequest, keys []string) string {
 	since, until := t.Since, t.Until
 	switch t.Measure {
 	case report.Created:
+		if noStatus {
+			terms = append(terms, "status:any")
+		}
+	case report.FirstResponse:
 		if noStatus {
 			terms = append(terms, "status:any")
 		}
@@ -256,7 +262,7 @@ func drill(t *report.Table, req engine.ReportRequest, keys []string) string {
 		case strings.HasPrefix(name, "cf."):
 			terms = append(terms, name+":"+quoted(k))
 		case name == report.DimDay || name == report.DimWeek || name == report.DimMonth:
-			if t.Measure != report.Created && t.Measure != report.Resolution {
+			if t.Measure != report.Created && t.Measure != report.Resolution && t.Measure != report.FirstResponse {
 				return ""
 			}
 			layout := "2006-01-02"
@@ -279,8 +285,11 @@ func drill(t *report.Table, req engine.ReportRequest, keys []string) string {
 			return ""
 		}
 	}
+	if t.Measure == report.FirstResponse {
+		terms = append(terms, "responded>"+since.Add(-time.Nanosecond).UTC().Format(time.RFC3339Nano))
+	}
 	switch t.Measure {
-	case report.Created, report.Resolution:
+	case report.Created, report.FirstResponse, report.Resolution:
 		// The range is [since, until); the search's created> and
 		// resolved> are strict.
 		field := "created"

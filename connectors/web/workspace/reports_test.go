@@ -164,8 +164,11 @@ func TestWorkspaceReports(t *testing.T) {
 			}
 			// Each count of a resolution report opens the search of the
 			// tickets it measured: resolved now, last resolved in the range
-			// or the row's day.
+			// or the row's day; of a first response report, the tickets
+			// created then that staff answered or took.
 			for _, v := range []url.Values{
+				{"measure": {"first_response"}, "by": {"queue"}, "since": {since}, "until": {until}},
+				{"measure": {"first_response"}, "by": {"queue"}, "by2": {"day"}, "since": {since}, "until": {until}},
 				{"measure": {"resolution"}, "by": {"queue"}, "since": {since}, "until": {until}},
 				{"measure": {"resolution"}, "by": {"queue"}, "by2": {"day"}, "since": {since}, "until": {until}},
 			} {
@@ -176,7 +179,7 @@ func TestWorkspaceReports(t *testing.T) {
 					t.Fatalf("%v: %d rows, %d links:\n%s", v, len(rows), len(links), b.body)
 				}
 				for i, l := range links {
-					if !strings.Contains(html.UnescapeString(l[1]), "status%3Aresolved") {
+					if v.Get("measure") == "resolution" && !strings.Contains(html.UnescapeString(l[1]), "status%3Aresolved") {
 						t.Errorf("the link of %v does not name the resolved statuses: %s", rows[i].Keys, l[1])
 					}
 					b.get(html.UnescapeString(l[1]))

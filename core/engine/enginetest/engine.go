@@ -824,6 +824,10 @@ func testSearch(t *testing.T, h *harness) {
 		{"resolved>2026-03-02T10:30:00Z resolved<2026-03-02T11:30:00Z status:any", []int64{d.ID}},
 		{"resolved<2026-03-02T10:30:00Z status:any", nil},
 		{"resolved>2026-03-02T11:30:00Z status:any", nil},
+		// responded>: the first staff reply or take (alice took b, and
+		// resolved d without a word: no response).
+		{"responded>2026-03-02T10:30:00Z status:any", []int64{b.ID}},
+		{"responded<2026-03-02T10:30:00Z status:any", nil},
 	}
 	for _, tc := range cases {
 		if got := h.search(h.alice, tc.q); !sameIDs(got, tc.want) {
