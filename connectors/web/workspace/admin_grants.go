@@ -262,25 +262,8 @@ func (h *Handler) adminSaveGrants(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, grantsPath(queue, "grants-unchanged"), http.StatusSeeOther)
 		return
 	}
-	adm := h.engineFor(cur).Admin()
-	for i, c := range changes {
-		if c.grant {
-			_, err = adm.Grant(r.Context(), cur.User.ID, c.in)
-		} else {
-			err = adm.Revoke(r.Context(), cur.User.ID, c.in)
-		}
-		if err != nil {
-			msg, ok := said(err)
-			if !ok {
-				h.fail(w, err)
-				return
-			}
-			if i > 0 {
-				msg += " (the " + strconv.Itoa(i) + " changes before it were saved; none after it)"
-			}
-			again(statusOf(err), msg)
-			return
-		}
+	if !h.applyGrants(w, r, cur, changes, again) {
+		return
 	}
 	http.Redirect(w, r, grantsPath(queue, "grants-saved"), http.StatusSeeOther)
 }
@@ -313,4 +296,33 @@ func (h *Handler) adminGrantUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, grantsPath(queue, "grant-added"), http.StatusSeeOther)
+}
+
+// applyGrants makes the changes of a rights form, one engine call each, in
+// order, as the admin. On the first refusal it shows the form again with
+// the engine's message (and how many changes before it were saved) and
+// reports false.
+func (h *Handler) applyGrants(w http.ResponseWriter, r *http.Request, cur *account.Current, changes []change, again func(status int, msg string)) bool {
+	adm := h.engineFor(cur).Admin()
+	for i, c := range changes {
+		var err error
+		if c.grant {
+			_, err = adm.Grant(r.Context(), cur.User.ID, c.in)
+		} else {
+			err = adm.Revoke(r.Context(), cur.User.ID, c.in)
+		}
+		if err != nil {
+			msg, ok := said(err)
+			if !ok {
+				h.fail(w, err)
+				return false
+			}
+			if i > 0 {
+				msg += " (the " + strconv.Itoa(i) + " changes before it were saved; none after it)"
+			}
+			again(statusOf(err), msg)
+			return false
+		}
+	}
+	return true
 }

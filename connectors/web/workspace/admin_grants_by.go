@@ -180,25 +180,8 @@ func (h *Handler) saveGrantsBy(w http.ResponseWriter, r *http.Request, cur *acco
 		http.Redirect(w, r, grantsByPath(ref, "grants-unchanged"), http.StatusSeeOther)
 		return
 	}
-	adm := h.engineFor(cur).Admin()
-	for i, c := range changes {
-		if c.grant {
-			_, err = adm.Grant(r.Context(), cur.User.ID, c.in)
-		} else {
-			err = adm.Revoke(r.Context(), cur.User.ID, c.in)
-		}
-		if err != nil {
-			msg, ok := said(err)
-			if !ok {
-				h.fail(w, err)
-				return
-			}
-			if i > 0 {
-				msg += " (the " + strconv.Itoa(i) + " changes before it were saved; none after it)"
-			}
-			again(statusOf(err), msg)
-			return
-		}
+	if !h.applyGrants(w, r, cur, changes, again) {
+		return
 	}
 	http.Redirect(w, r, grantsByPath(ref, "grants-saved"), http.StatusSeeOther)
 }
