@@ -17,6 +17,7 @@ package workspace
 // replica. (A second create of an integration is a name conflict already.)
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -71,24 +72,12 @@ func (h *Handler) opsShowIntegrations(w http.ResponseWriter, r *http.Request, cu
 		h.fail(w, err)
 		return
 	}
-	rights, err := h.eng.Admin().RightsOf(ctx, cur.User.ID)
+	names, mine, err := h.opsQueues(ctx, cur)
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	qs, err := h.eng.Admin().Queues(ctx, cur.User.ID)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	v := &opsIntegrationsView{Types: engine.IntegrationTypes, Form: form, Shown: shown}
-	names := map[int64]string{}
-	for _, q := range qs {
-		names[q.ID] = q.Name
-		if rights.Has(core.RightAdminQueue, q.ID, nil) {
-			v.Queues = append(v.Queues, q.Name)
-		}
-	}
+	v := &opsIntegrationsView{Types: engine.IntegrationTypes, Form: form, Shown: shown, Queues: mine}
 	for _, it := range its {
 		v.List = append(v.List, opsIntegration{Name: it.Name, Type: it.Type, Queue: names[it.QueueID], Token: "…" + it.TokenHint, Hint: it.TokenHint,
 			Created: opsTime(it.Created), HMAC: it.Config.HMACSecret != ""})
@@ -377,4 +366,26 @@ func opsTime(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// opsQueues reads the queues' names by id, for the lists of integrations
+// and chat channels, and the names of those the admin may set up (holds
+// AdminQueue in), for their forms.
+func (h *Handler) opsQueues(ctx context.Context, cur *account.Current) (names map[int64]string, mine []string, err error) {
+	rights, err := h.eng.Admin().RightsOf(ctx, cur.User.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	qs, err := h.eng.Admin().Queues(ctx, cur.User.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	names = map[int64]string{}
+	for _, q := range qs {
+		names[q.ID] = q.Name
+		if rights.Has(core.RightAdminQueue, q.ID, nil) {
+			mine = append(mine, q.Name)
+		}
+	}
+	return names, mine, nil
 }

@@ -5,6 +5,7 @@ package workspace
 // calendar put); a policy as a form with the CLI's flags as fields.
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -48,24 +49,12 @@ func (h *Handler) opsShowChat(w http.ResponseWriter, r *http.Request, cur *accou
 		h.fail(w, err)
 		return
 	}
-	rights, err := h.eng.Admin().RightsOf(ctx, cur.User.ID)
+	names, mine, err := h.opsQueues(ctx, cur)
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	qs, err := h.eng.Admin().Queues(ctx, cur.User.ID)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	v := &opsChatView{Form: form, Platforms: []string{"slack", "discord", "matrix"}}
-	names := map[int64]string{}
-	for _, q := range qs {
-		names[q.ID] = q.Name
-		if rights.Has(core.RightAdminQueue, q.ID, nil) {
-			v.Queues = append(v.Queues, q.Name)
-		}
-	}
+	v := &opsChatView{Form: form, Platforms: []string{"slack", "discord", "matrix"}, Queues: mine}
 	for _, c := range cs {
 		v.List = append(v.List, opsChannel{ID: c.ID, Queue: names[c.QueueID], Platform: c.Platform, Workspace: c.Workspace,
 			Channel: c.Channel, Created: opsTime(c.Created)})
@@ -258,16 +247,22 @@ func (h *Handler) opsCalendarPut(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) opsCalendarDelete(w http.ResponseWriter, r *http.Request) {
+	h.opsSLADelete(w, r, engine.Admin.DeleteCalendar, "calendar-delete")
+}
+
+// opsSLADelete deletes the calendar or policy the path names with del, and
+// says done; a refusal shows the SLA page with the engine's message.
+func (h *Handler) opsSLADelete(w http.ResponseWriter, r *http.Request, del func(engine.Admin, context.Context, int64, string) error, done string) {
 	cur := h.opsNeed(w, r, true)
 	if cur == nil {
 		return
 	}
-	if err := h.engineFor(cur).Admin().DeleteCalendar(r.Context(), cur.User.ID, r.PathValue("name")); err != nil {
+	if err := del(h.engineFor(cur).Admin(), r.Context(), cur.User.ID, r.PathValue("name")); err != nil {
 		v := &opsSLAView{CalendarText: opsCalendarExample, Policy: opsPolicyForm{WarnAt: strconv.Itoa(engine.DefaultSLAWarnAt)}}
 		h.opsError(w, cur, err, func(status int, msg string) { h.opsShowSLA(w, r, cur, status, msg, "", v, "", "") })
 		return
 	}
-	opsDone(w, r, "/admin/sla", "calendar-delete")
+	opsDone(w, r, "/admin/sla", done)
 }
 
 func (h *Handler) opsPolicyPut(w http.ResponseWriter, r *http.Request) {
@@ -313,16 +308,7 @@ func (h *Handler) opsPolicyPut(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) opsPolicyDelete(w http.ResponseWriter, r *http.Request) {
-	cur := h.opsNeed(w, r, true)
-	if cur == nil {
-		return
-	}
-	if err := h.engineFor(cur).Admin().DeleteSLAPolicy(r.Context(), cur.User.ID, r.PathValue("name")); err != nil {
-		v := &opsSLAView{CalendarText: opsCalendarExample, Policy: opsPolicyForm{WarnAt: strconv.Itoa(engine.DefaultSLAWarnAt)}}
-		h.opsError(w, cur, err, func(status int, msg string) { h.opsShowSLA(w, r, cur, status, msg, "", v, "", "") })
-		return
-	}
-	opsDone(w, r, "/admin/sla", "policy-delete")
+	h.opsSLADelete(w, r, engine.Admin.DeleteSLAPolicy, "policy-delete")
 }
 
 // opsList splits a comma-separated field.
